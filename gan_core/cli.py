@@ -1,0 +1,162 @@
+"""Command line: ``python -m gan_core train|sample``.
+
+Errors a user can fix (bad config, missing or damaged run, no data) print one line and exit 2;
+Ctrl-C checkpoints the run and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .checkpoint import CheckpointError, load_checkpoint, load_generator
+from .config import ConfigError, GANConfig, validate_run_name
+from .data import DataError
+from .images import make_grid, save_png
+from .model import sample_z
+from .runs import RunError, RunPaths
+from .trainer import ERROR, FINISHED, Trainer
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+POLL_SECONDS = 0.2
+
+
+class CLIError(Exception):
+    """A one-line message for the user; no traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gan_core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a run (or continue it with --resume)")
+    train.add_argument("--run", required=True, help="run name: folder under the checkpoints root")
+    train.add_argument("--epochs", type=int, help="total epochs (default 30; with --resume: the stored total)")
+    train.add_argument("--resume", action="store_true", help="continue the run from its checkpoint")
+    train.add_argument("--dataset", choices=["mnist", "fashion-mnist"], help="default mnist")
+    train.add_argument("--data-dir", default="data", help="where datasets are found or downloaded (default data/)")
+    train.add_argument("--checkpoints", default="checkpoints", help="checkpoints root (default checkpoints/)")
+    train.add_argument("--device", help="auto (default), cpu or cuda")
+    train.add_argument("--seed", type=int, help="random seed (default 0)")
+    train.add_argument("--batch-size", type=int, help="default 100, as in the seed")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sample = commands.add_parser("sample", help="write generated digits of a run to a PNG grid or .npy")
+    sample.add_argument("--run", required=True)
+    sample.add_argument("--checkpoints", default="checkpoints")
+    sample.add_argument("--n", type=int, default=100, help="how many images (default 100)")
+    sample.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npy (float32 (N, 28, 28))")
+    sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "train":
+            return _train(args)
+        return _sample(args)
+    except (CLIError, ConfigError, CheckpointError, DataError, RunError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _train(args: argparse.Namespace) -> int:
+    paths = RunPaths.of(args.checkpoints, args.run)
+    overrides = {key: value for key, value in (("dataset", args.dataset), ("seed", args.seed),
+                                               ("batch_size", args.batch_size)) if value is not None}
+    if args.resume:
+        if overrides:
+            raise CLIError(f"--resume continues the stored config; drop {', '.join(overrides)}")
+        stored = load_checkpoint(paths.checkpoint).get("config") if paths.checkpoint.is_file() else None
+        if stored is None:
+            raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}; train it without --resume")
+        config = stored.replace(**{k: v for k, v in (("epochs", args.epochs), ("device", args.device)) if v})
+    else:
+        if paths.checkpoint.exists():
+            raise CLIError(f"run '{args.run}' already exists at {paths.folder}; add --resume or pick another --run")
+        config = GANConfig(**overrides, **{k: v for k, v in (("epochs", args.epochs), ("device", args.device))
+                                            if v is not None})
+
+    trainer = Trainer(config, args.run, checkpoints=args.checkpoints, data_dir=args.data_dir, resume=args.resume)
+    trainer.start()
+    bar = None if args.quiet else _progress_bar()
+    started, first_step, message_shown = time.monotonic(), None, False
+    try:
+        while trainer.is_alive():
+            trainer.join(POLL_SECONDS)
+            snap = trainer.snapshot()
+            if snap.message and not message_shown:
+                print(f"data: {snap.message} | device: {snap.device}", file=sys.stderr)
+                message_shown = True
+            if first_step is None and snap.steps_per_epoch:
+                first_step, started = snap.step, time.monotonic()
+            if bar is not None and snap.steps_per_epoch:
+                if not bar.total:
+                    bar.reset(total=snap.epochs_total * snap.steps_per_epoch)
+                    bar.update(snap.step)
+                bar.update(snap.step - bar.n)
+                bar.set_postfix(epoch=f"{snap.epoch}/{snap.epochs_total}", d=_fmt(snap.d_loss),
+                                g=_fmt(snap.g_loss), img_s=f"{snap.images_per_sec:,.0f}", refresh=False)
+                bar.refresh()
+    except KeyboardInterrupt:
+        trainer.stop()
+        print(f"\ninterrupted: checkpoint saved at step {trainer.snapshot().step}; "
+              f"continue with --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if bar is not None:
+            bar.close()
+    snap = trainer.snapshot()
+    if snap.status == ERROR:
+        raise CLIError(snap.error or "training failed")
+    elapsed = time.monotonic() - started
+    steps = snap.step - (first_step or 0)
+    rate = steps * config.batch_size / elapsed if elapsed > 0 else 0.0
+    state = "finished" if snap.status == FINISHED else snap.status
+    print(f"{state}: run '{args.run}' at epoch {snap.epoch}/{snap.epochs_total}, step {snap.step}; "
+          f"checkpoint {paths.checkpoint}")
+    print(f"images/s: {rate:.1f}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    paths = RunPaths.of(args.checkpoints, validate_run_name(args.run))
+    if args.n < 1:
+        raise CLIError("--n must be at least 1")
+    out = Path(args.out)
+    if out.suffix not in (".png", ".npy"):
+        raise CLIError(f"--out must end in .png or .npy, got {out.name!r}")
+    if not paths.checkpoint.is_file():
+        raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}")
+    generator, record = load_generator(paths.checkpoint)
+    import torch  # already loaded by load_generator; local to keep the top of this module light
+
+    z = sample_z(args.n, record["config"].z_dim, generator=torch.Generator().manual_seed(args.seed))
+    with torch.no_grad():
+        images = generator(z).reshape(-1, 28, 28).numpy().astype(np.float32)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".npy":
+        np.save(out, images)
+    else:
+        save_png(make_grid(images), out)
+    print(f"wrote {args.n} samples of run '{args.run}' (epoch {record['epoch']}) to {out}")
+    return 0
+
+
+def _progress_bar():  # noqa: ANN202 - tqdm is imported lazily
+    from tqdm import tqdm
+
+    return tqdm(total=0, unit="step", dynamic_ncols=True, desc="train", file=sys.stderr)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

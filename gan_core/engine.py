@@ -1,0 +1,181 @@
+"""The GAN's training state and its one training step, free of threads, files and UI.
+
+A ``GANState`` holds everything a run needs to continue exactly where it stopped; ``to_record`` /
+``from_record`` turn it into the checkpoint record and back.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import checkpoint as ckpt
+from .config import GANConfig
+from .model import Discriminator, Generator, build_models, sample_z
+
+PREVIEW_SAMPLES = 100  # the fixed-noise 10x10 grid saved every epoch
+STATS = ("d_loss", "g_loss", "d_real", "d_fake")  # columns of the per-step history
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was asked for, but torch.cuda.is_available() is False")
+    return torch.device(name)
+
+
+def _adam(params: Any, lr: float, beta1: float, beta2: float) -> torch.optim.Adam:
+    # foreach keeps the step fast on CPU and GPU; the arithmetic is the same as the plain loop.
+    return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2), foreach=True)
+
+
+@dataclass
+class GANState:
+    config: GANConfig
+    device: torch.device
+    generator: Generator
+    discriminator: Discriminator
+    opt_g: torch.optim.Adam
+    opt_d: torch.optim.Adam
+    preview_z: torch.Tensor  # (100, z_dim) on device: the same noise every epoch, so grids compare
+    epoch: int = 0  # completed epochs
+    step: int = 0  # D updates (one per real batch) so far
+    history: list[torch.Tensor] = field(default_factory=list)  # CPU chunks of (n, 4) STATS rows
+    epoch_log: list[dict[str, float]] = field(default_factory=list)  # one row per finished epoch
+    # Position inside an unfinished epoch, so a mid-epoch stop resumes the same batches.
+    perm: torch.Tensor | None = None
+    batch_in_epoch: int = 0
+    epoch_seconds: float = 0.0
+    last_g_loss: torch.Tensor | None = None
+
+    @classmethod
+    def fresh(cls, config: GANConfig) -> "GANState":
+        """Seed every RNG, then build models and optimizers: same seed, same run."""
+        device = resolve_device(config.device)
+        torch.manual_seed(config.seed)
+        np.random.seed(config.seed % 2**32)
+        random.seed(config.seed)
+        generator, discriminator = build_models(config, device)
+        preview = sample_z(PREVIEW_SAMPLES, config.z_dim,
+                           generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
+        return cls(config, device, generator, discriminator,
+                   _adam(generator.parameters(), config.lr_g, config.beta1_g, config.beta2),
+                   _adam(discriminator.parameters(), config.lr_d, config.beta1_d, config.beta2),
+                   preview)
+
+    # --- the algorithm --------------------------------------------------------------------------
+
+    def train_step(self, real: torch.Tensor, update_g: bool = True) -> torch.Tensor:
+        """One GAN step on a real batch; returns (d_loss, g_loss, d_real, d_fake) as a device tensor.
+
+        (1) update D on real + detached fake:  -log D(x) - log(1 - D(G(z)))
+        (2) update G with D frozen, non-saturating:  -log D(G(z'))  on fresh noise z'
+        Nothing here reads a value back to the host, so a GPU never waits on Python.
+        """
+        G, D, n = self.generator, self.discriminator, real.shape[0]
+        z_dim, device = self.config.z_dim, real.device
+
+        # (1) Discriminator: one pass over real and fake together (D has no BatchNorm, so this is the
+        # same maths as two passes, with half the kernel launches).
+        with torch.no_grad():
+            fake = G(sample_z(n, z_dim, device=device))
+        logits = D(torch.cat((real, fake)))
+        real_logits, fake_logits = logits[:n], logits[n:]
+        d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+
+        # (2) Generator: D's weights get no gradients (frozen), only the input path is differentiated.
+        if update_g or self.last_g_loss is None:
+            D.requires_grad_(False)
+            try:
+                gen_logits = D(G(sample_z(n, z_dim, device=device)))
+                g_loss = F.binary_cross_entropy_with_logits(gen_logits, torch.ones_like(gen_logits))
+                self.opt_g.zero_grad(set_to_none=True)
+                g_loss.backward()
+                self.opt_g.step()
+            finally:
+                D.requires_grad_(True)
+            self.last_g_loss = g_loss.detach()
+
+        with torch.no_grad():
+            return torch.stack((d_loss.detach(), self.last_g_loss, torch.sigmoid(real_logits).mean(),
+                                torch.sigmoid(fake_logits).mean()))
+
+    # --- history ----------------------------------------------------------------------------------
+
+    def history_array(self) -> np.ndarray:
+        """Per-step STATS as float32 (steps, 4), compacting the chunks once."""
+        if len(self.history) > 1:
+            self.history = [torch.cat(self.history)]
+        return self.history[0].numpy() if self.history else np.zeros((0, len(STATS)), np.float32)
+
+    # --- checkpoint record --------------------------------------------------------------------------
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "format": ckpt.FORMAT,
+            "version": ckpt.VERSION,
+            "config": self.config.to_dict(),
+            "generator": self.generator.state_dict(),  # includes BatchNorm running statistics
+            "discriminator": self.discriminator.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "epoch": self.epoch,
+            "step": self.step,
+            "rng": ckpt.capture_rng(),
+            "history": torch.from_numpy(self.history_array().copy()),
+            "epoch_log": [dict(row) for row in self.epoch_log],
+            "preview_z": self.preview_z.cpu(),
+            "progress": {
+                "perm": None if self.perm is None else self.perm.cpu(),
+                "batch_in_epoch": self.batch_in_epoch,
+                "epoch_seconds": self.epoch_seconds,
+                "last_g_loss": None if self.last_g_loss is None else self.last_g_loss.cpu(),
+            },
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], path: str, *, epochs: int | None = None,
+                    device: str | None = None) -> "GANState":
+        """Rebuild a run from a loaded record; ``epochs``/``device`` may change, nothing else."""
+        config: GANConfig = record["config"]
+        changes = {k: v for k, v in (("epochs", epochs), ("device", device)) if v is not None}
+        if changes:
+            config = config.replace(**changes)
+        dev = resolve_device(config.device)
+        generator, discriminator = Generator(config), Discriminator(config)
+        ckpt.load_state(generator, record["generator"], path, "generator")
+        ckpt.load_state(discriminator, record["discriminator"], path, "discriminator")
+        generator.to(dev)
+        discriminator.to(dev)
+        opt_g = _adam(generator.parameters(), config.lr_g, config.beta1_g, config.beta2)
+        opt_d = _adam(discriminator.parameters(), config.lr_d, config.beta1_d, config.beta2)
+        ckpt.load_state(opt_g, record["opt_g"], path, "generator optimizer")
+        ckpt.load_state(opt_d, record["opt_d"], path, "discriminator optimizer")
+        progress = record["progress"]
+        history = record["history"]
+        if not isinstance(history, torch.Tensor) or history.ndim != 2 or history.shape[1] != len(STATS):
+            raise ckpt.CheckpointError(f"{path}: history is not a (steps, {len(STATS)}) tensor")
+        preview = record["preview_z"]
+        if not isinstance(preview, torch.Tensor) or tuple(preview.shape) != (PREVIEW_SAMPLES, config.z_dim):
+            raise ckpt.CheckpointError(f"{path}: preview noise does not match z_dim {config.z_dim}")
+        state = cls(config, dev, generator, discriminator, opt_g, opt_d, preview.to(dev),
+                    epoch=int(record["epoch"]), step=int(record["step"]),
+                    history=[history.float()] if len(history) else [],
+                    epoch_log=list(record["epoch_log"]))
+        state.perm = None if progress["perm"] is None else progress["perm"].to(dev)
+        state.batch_in_epoch = int(progress["batch_in_epoch"])
+        state.epoch_seconds = float(progress["epoch_seconds"])
+        state.last_g_loss = None if progress["last_g_loss"] is None else progress["last_g_loss"].to(dev)
+        # Last, so nothing above draws from the restored streams: the run continues bit for bit.
+        ckpt.restore_rng(record["rng"])
+        return state

@@ -1,0 +1,46 @@
+"""Image grids and PNG encoding for generated digits."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+from PIL import Image
+
+from .atomic import atomic_write_bytes
+from .model import IMAGE_SIDE
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """(N, 784) or (N, 28, 28) floats in [0, 1] -> (N, 28, 28) uint8."""
+    images = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
+    return (np.clip(images, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def make_grid(images: np.ndarray, ncols: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:
+    """Tile images row by row into one uint8 picture with ``pad`` black pixels between tiles."""
+    tiles = to_uint8(images)
+    n = len(tiles)
+    if n == 0:
+        raise ValueError("make_grid needs at least one image")
+    ncols = ncols or int(np.ceil(np.sqrt(n)))
+    nrows = int(np.ceil(n / ncols))
+    step = IMAGE_SIDE + pad
+    grid = np.zeros((nrows * step + pad, ncols * step + pad), dtype=np.uint8)
+    for i, tile in enumerate(tiles):
+        row, col = divmod(i, ncols)
+        grid[pad + row * step: pad + row * step + IMAGE_SIDE, pad + col * step: pad + col * step + IMAGE_SIDE] = tile
+    if scale > 1:
+        grid = np.kron(grid, np.ones((scale, scale), dtype=np.uint8))
+    return grid
+
+
+def png_bytes(picture: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def save_png(picture: np.ndarray, path: str | os.PathLike[str]) -> None:
+    atomic_write_bytes(path, png_bytes(picture))

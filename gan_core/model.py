@@ -1,0 +1,81 @@
+"""The seed tutorial's MLP generator and discriminator.
+
+Differences from the seed, on purpose: D returns logits (the seed applied a sigmoid and then a
+with-logits loss, a double sigmoid that caps the losses) and BatchNorm keeps running statistics
+so that G in eval mode draws deterministic, batch-independent samples.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import GANConfig
+
+IMAGE_SIDE = 28
+IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE
+G_HIDDEN = (256, 512, 1024)
+D_HIDDEN = (1024, 512, 256)
+
+
+class Generator(nn.Module):
+    """z (z_dim) -> 256 -> 512 -> 1024 -> 784, each hidden layer Linear, LeakyReLU, BatchNorm."""
+
+    def __init__(self, config: GANConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = config.z_dim
+        for hidden in G_HIDDEN:
+            # The seed's order: activation first, then BatchNorm.
+            layers += [nn.Linear(width, hidden), nn.LeakyReLU(config.leaky_slope), nn.BatchNorm1d(hidden)]
+            width = hidden
+        layers += [nn.Dropout(p=1.0 - config.dropout_keep), nn.Linear(width, IMAGE_PIXELS), nn.Sigmoid()]
+        self.net = nn.Sequential(*layers)
+        self.z_dim = config.z_dim
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Flat images in [0, 1], shape (batch, 784)."""
+        return self.net(z)
+
+
+class Discriminator(nn.Module):
+    """784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU, no BatchNorm; returns the logit of "real"."""
+
+    def __init__(self, config: GANConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = IMAGE_PIXELS
+        for hidden in D_HIDDEN:
+            layers += [nn.Linear(width, hidden), nn.LeakyReLU(config.leaky_slope)]
+            width = hidden
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Logits, shape (batch,); sigmoid(logit) is the probability that an image is real."""
+        return self.net(images.reshape(images.shape[0], IMAGE_PIXELS)).squeeze(1)
+
+
+def init_weights(module: nn.Module, std: float) -> None:
+    """Seed init: weights and biases truncated-normal(std) cut at 2 std; BatchNorm scale 1, offset 0."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=std, a=-2 * std, b=2 * std)
+            nn.init.trunc_normal_(m.bias, std=std, a=-2 * std, b=2 * std)
+        elif isinstance(m, nn.BatchNorm1d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+def build_models(config: GANConfig, device: torch.device | str = "cpu") -> tuple[Generator, Discriminator]:
+    """Freshly initialised (G, D) on ``device``; draws from the global torch RNG, so seed first."""
+    generator, discriminator = Generator(config), Discriminator(config)
+    init_weights(generator, config.init_std)
+    init_weights(discriminator, config.init_std)
+    return generator.to(device), discriminator.to(device)
+
+
+def sample_z(n: int, z_dim: int, *, device: torch.device | str = "cpu",
+             generator: torch.Generator | None = None) -> torch.Tensor:
+    """n latent vectors from the seed's prior, Uniform[-1, 1]^z_dim."""
+    return torch.rand(n, z_dim, device=device, generator=generator) * 2.0 - 1.0

