@@ -74,41 +74,44 @@ class GANState:
     def train_step(self, real: torch.Tensor, update_g: bool = True) -> torch.Tensor:
         """One GAN step on a real batch; returns (d_loss, g_loss, d_real, d_fake) as a device tensor.
 
-        (1) update D on real + detached fake:  -log D(x) - log(1 - D(G(z)))
-        (2) update G with D frozen, non-saturating:  -log D(G(z'))  on fresh noise z'
+        (1) update D on real + detached fake, (2) update G (every ``d_steps``-th step).
         Nothing here reads a value back to the host, so a GPU never waits on Python.
         """
-        G, D, n = self.generator, self.discriminator, real.shape[0]
-        z_dim, device = self.config.z_dim, real.device
+        d_loss, d_real, d_fake = self.d_step(real)
+        if update_g or self.last_g_loss is None:
+            self.last_g_loss = self.g_step(real.shape[0])
+        return torch.stack((d_loss, self.last_g_loss, d_real, d_fake))
 
-        # (1) Discriminator: one pass over real and fake together (D has no BatchNorm, so this is the
-        # same maths as two passes, with half the kernel launches).
-        with torch.no_grad():
-            fake = G(sample_z(n, z_dim, device=device))
+    def d_step(self, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Minimise -log D(x) - log(1 - D(G(z))); returns (loss, mean D(x), mean D(G(z))), detached."""
+        G, D, n = self.generator, self.discriminator, real.shape[0]
+        with torch.no_grad():  # the fake is detached: this step trains D only
+            fake = G(sample_z(n, self.config.z_dim, device=real.device))
+        # One pass over real and fake together: D has no BatchNorm, so this is the same maths as two
+        # passes, with half the kernel launches.
         logits = D(torch.cat((real, fake)))
         real_logits, fake_logits = logits[:n], logits[n:]
-        d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
         self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
+        loss.backward()
         self.opt_d.step()
-
-        # (2) Generator: D's weights get no gradients (frozen), only the input path is differentiated.
-        if update_g or self.last_g_loss is None:
-            D.requires_grad_(False)
-            try:
-                gen_logits = D(G(sample_z(n, z_dim, device=device)))
-                g_loss = F.binary_cross_entropy_with_logits(gen_logits, torch.ones_like(gen_logits))
-                self.opt_g.zero_grad(set_to_none=True)
-                g_loss.backward()
-                self.opt_g.step()
-            finally:
-                D.requires_grad_(True)
-            self.last_g_loss = g_loss.detach()
-
         with torch.no_grad():
-            return torch.stack((d_loss.detach(), self.last_g_loss, torch.sigmoid(real_logits).mean(),
-                                torch.sigmoid(fake_logits).mean()))
+            return loss.detach(), torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()
+
+    def g_step(self, n: int) -> torch.Tensor:
+        """Minimise the non-saturating -log D(G(z)) on fresh noise, with D frozen; returns the loss."""
+        G, D = self.generator, self.discriminator
+        D.requires_grad_(False)  # no gradients for D's weights: only the path to G is differentiated
+        try:
+            logits = D(G(sample_z(n, self.config.z_dim, device=self.device)))
+            loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+            self.opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt_g.step()
+        finally:
+            D.requires_grad_(True)
+        return loss.detach()
 
     # --- history ----------------------------------------------------------------------------------
 

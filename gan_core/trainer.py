@@ -129,8 +129,9 @@ class Trainer:
         return self._thread is not None and self._thread.is_alive()
 
     def add_callback(self, fn: Callable[[str, Snapshot], None]) -> None:
-        """``fn(event, snapshot)`` after "flush" (every log_every steps) and "epoch"; runs on the trainer
-        thread, so it must be quick and must not touch the trainer's controls."""
+        """``fn(event, snapshot)`` after "flush" (every log_every steps) and "epoch". It runs on the
+        trainer thread, so it must be quick; it may call pause() or stop(), which take effect before
+        the next step."""
         self._callbacks.append(fn)
 
     # --- observation (any thread) -------------------------------------------------------------------
