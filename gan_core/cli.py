@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_core train|sample``.
+"""Command line: ``python -m gan_core train|sample|evaluate``.
 
 Errors a user can fix (bad config, missing or damaged run, no data) print one line and exit 2;
 Ctrl-C checkpoints the run and exits 130.
@@ -19,7 +19,9 @@ from .checkpoint import CheckpointError, load_checkpoint, load_generator
 from .config import ConfigError, GANConfig, validate_run_name
 from .data import DataError
 from .images import make_grid, save_png
+from .metrics import format_row
 from .model import sample_z
+from .presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from .runs import RunError, RunPaths
 from .trainer import ERROR, FINISHED, Trainer
 
@@ -46,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", help="auto (default), cpu or cuda")
     train.add_argument("--seed", type=int, help="random seed (default 0)")
     train.add_argument("--batch-size", type=int, help="default 100, as in the seed")
+    train.add_argument("--preset", choices=list(PRESETS),
+                       help=f"training recipe (default {DEFAULT_PRESET}; 'seed' is the tutorial's exact recipe)")
+    train.add_argument("--eval-every", type=int, help="epochs between quality evaluations (default 1; 0 = off)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sample = commands.add_parser("sample", help="write generated digits of a run to a PNG grid or .npy")
@@ -54,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=int, default=100, help="how many images (default 100)")
     sample.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npy (float32 (N, 28, 28))")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+
+    evaluate = commands.add_parser("evaluate", help="judge a run's samples: FID (with its real-vs-real floor), "
+                                                    "IS, class histogram")
+    evaluate.add_argument("--run", required=True)
+    evaluate.add_argument("--checkpoints", default="checkpoints", help="checkpoints root; the judge is cached "
+                                                                      "in its _judge/ folder")
+    evaluate.add_argument("--n", type=int, default=10000, help="generated samples (default 10000)")
+    evaluate.add_argument("--data-dir", default="data", help="where the run's dataset is found (default data/)")
+    evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     return parser
 
 
@@ -63,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
         return _sample(args)
     except (CLIError, ConfigError, CheckpointError, DataError, RunError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -72,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _train(args: argparse.Namespace) -> int:
     paths = RunPaths.of(args.checkpoints, args.run)
     overrides = {key: value for key, value in (("dataset", args.dataset), ("seed", args.seed),
-                                               ("batch_size", args.batch_size)) if value is not None}
+                                               ("batch_size", args.batch_size), ("preset", args.preset),
+                                               ("eval_every", args.eval_every)) if value is not None}
     if args.resume:
         if overrides:
             raise CLIError(f"--resume continues the stored config; drop {', '.join(overrides)}")
@@ -83,8 +100,9 @@ def _train(args: argparse.Namespace) -> int:
     else:
         if paths.checkpoint.exists():
             raise CLIError(f"run '{args.run}' already exists at {paths.folder}; add --resume or pick another --run")
-        config = GANConfig(**overrides, **{k: v for k, v in (("epochs", args.epochs), ("device", args.device))
-                                            if v is not None})
+        preset = overrides.pop("preset", DEFAULT_PRESET)
+        config = preset_config(preset, **overrides, **{k: v for k, v in (("epochs", args.epochs),
+                                                                         ("device", args.device)) if v is not None})
 
     trainer = Trainer(config, args.run, checkpoints=args.checkpoints, data_dir=args.data_dir, resume=args.resume)
     trainer.start()
@@ -121,10 +139,52 @@ def _train(args: argparse.Namespace) -> int:
     elapsed = time.monotonic() - started
     steps = snap.step - (first_step or 0)
     rate = steps * config.batch_size / elapsed if elapsed > 0 else 0.0
+    metrics = trainer.metrics()
+    if metrics:
+        print(f"quality at epoch {metrics[-1]['epoch']}: {format_row(metrics[-1])}")
+    for warning in trainer.warnings():
+        print(f"warning: {warning}")
     state = "finished" if snap.status == FINISHED else snap.status
     print(f"{state}: run '{args.run}' at epoch {snap.epoch}/{snap.epochs_total}, step {snap.step}; "
           f"checkpoint {paths.checkpoint}")
     print(f"images/s: {rate:.1f}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .data import load_training_data
+    from .judge import JUDGE_DIR, eval_noise, generate, load_or_train_judge
+    from .metrics import CLASS_NAMES, quality_warnings
+
+    paths = RunPaths.of(args.checkpoints, validate_run_name(args.run))
+    if args.n < 2:
+        raise CLIError("--n must be at least 2")
+    if not paths.checkpoint.is_file():
+        raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}")
+    generator, record = load_generator(paths.checkpoint)
+    config: GANConfig = record["config"]
+    data = load_training_data(config.dataset, args.data_dir)
+    judge = load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset)
+    row = judge.evaluate(generate(generator, eval_noise(args.n, config.z_dim, seed=args.seed)))
+    names = CLASS_NAMES[config.dataset]
+    preset = preset_of(config) or "custom"
+    print(f"run '{args.run}': epoch {record['epoch']}, step {record['step']}, preset {preset}, "
+          f"{args.n:,} samples")
+    print(f"data: {data.message}")
+    print(judge.describe())
+    fid = "-" if row["fid"] is None else f"{row['fid']:.3f}"
+    floor = "-" if row["fid_floor"] is None else f"{row['fid_floor']:.3f}"
+    print(f"FID            {fid}   (real-vs-real floor {floor}; both n={row['fid_n']:,} against "
+          f"{row['fid_ref_n']:,} held-out real images)")
+    print(f"IS             {row['inception_score']:.3f}   (1 = one class .. {len(names)} = all, confidently)")
+    print(f"classes        {row['classes_present']}/{len(names)} present (>= 1% of samples); "
+          f"max share {row['max_class_share']:.1%}, min share {row['min_class_share']:.1%}")
+    print(f"KL to uniform  {row['kl_uniform']:.4f} nats")
+    print(f"confidence     {row['confidence']:.3f}   (mean max-softmax)")
+    print("histogram      " + "  ".join(f"{name}:{share:.1%}" for name, share in zip(names, row["histogram"])))
+    last = record["epoch_log"][-1] if record["epoch_log"] else None
+    for warning in quality_warnings(row, None if last is None else last.get("d_loss")):
+        print(f"warning: {warning}")
     return 0
 
 

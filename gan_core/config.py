@@ -42,11 +42,15 @@ class GANConfig:
     beta1_g: float = 0.5  # the DCGAN-style G momentum
     beta2: float = 0.999  # Adam second-moment decay for both nets
     d_steps: int = 1  # D updates (each on a fresh real batch) per G update
+    pack: int = 1  # samples per D input (PacGAN: D judges `pack` images at once); 1 = the seed
     epochs: int = 30  # passes over the training set
     seed: int = 0  # seeds torch, numpy and random: same seed, same run on CPU
     # --- execution ---
     device: str = "auto"  # "auto" = CUDA when available, else CPU
     log_every: int = 10  # steps between host reads of the losses (each read syncs a GPU)
+    # --- quality metrics (judge network; they never change the training itself) ---
+    eval_every: int = 1  # epochs between FID/IS/class-histogram evaluations; 0 = off
+    eval_samples: int = 2000  # generated samples per evaluation, from one fixed noise set
 
     def __post_init__(self) -> None:
         validate(self)
@@ -112,9 +116,14 @@ def validate(config: GANConfig) -> None:
     _check_range("beta1_g", c.beta1_g, 0.0, 1.0, high_open=True)
     _check_range("beta2", c.beta2, 0.0, 1.0, high_open=True)
     _check_range("d_steps", c.d_steps, 1, 100)
+    _check_range("pack", c.pack, 1, 16)
+    if c.batch_size % c.pack:
+        raise ConfigError("pack", f"must divide batch_size {c.batch_size}, got {c.pack}")
     _check_range("epochs", c.epochs, 1, 100_000)
     _check_range("seed", c.seed, 0, 2**63 - 1)
     _check_range("log_every", c.log_every, 1, 10_000)
+    _check_range("eval_every", c.eval_every, 0, 100_000)
+    _check_range("eval_samples", c.eval_samples, 2, 100_000)
 
 
 def validate_run_name(name: str) -> str:

@@ -35,6 +35,11 @@ def _adam(params: Any, lr: float, beta1: float, beta2: float) -> torch.optim.Ada
     return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2), foreach=True)
 
 
+def preview_noise(seed: int, z_dim: int) -> torch.Tensor:
+    """A run's fixed preview noise (100 vectors): a private generator, so the global RNG is untouched."""
+    return sample_z(PREVIEW_SAMPLES, z_dim, generator=torch.Generator().manual_seed(seed + 1))
+
+
 @dataclass
 class GANState:
     config: GANConfig
@@ -48,6 +53,8 @@ class GANState:
     step: int = 0  # D updates (one per real batch) so far
     history: list[torch.Tensor] = field(default_factory=list)  # CPU chunks of (n, 4) STATS rows
     epoch_log: list[dict[str, float]] = field(default_factory=list)  # one row per finished epoch
+    # One row per evaluated epoch: the judge's metrics (see gan_core.metrics.quality_row), plain data.
+    metrics_log: list[dict[str, Any]] = field(default_factory=list)
     # Position inside an unfinished epoch, so a mid-epoch stop resumes the same batches.
     perm: torch.Tensor | None = None
     batch_in_epoch: int = 0
@@ -62,8 +69,7 @@ class GANState:
         np.random.seed(config.seed % 2**32)
         random.seed(config.seed)
         generator, discriminator = build_models(config, device)
-        preview = sample_z(PREVIEW_SAMPLES, config.z_dim,
-                           generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
+        preview = preview_noise(config.seed, config.z_dim).to(device)
         return cls(config, device, generator, discriminator,
                    _adam(generator.parameters(), config.lr_g, config.beta1_g, config.beta2),
                    _adam(discriminator.parameters(), config.lr_d, config.beta1_d, config.beta2),
@@ -90,7 +96,8 @@ class GANState:
         # One pass over real and fake together: D has no BatchNorm, so this is the same maths as two
         # passes, with half the kernel launches.
         logits = D(torch.cat((real, fake)))
-        real_logits, fake_logits = logits[:n], logits[n:]
+        half = logits.shape[0] // 2  # n, or n // pack packs when D packs samples (PacGAN)
+        real_logits, fake_logits = logits[:half], logits[half:]
         loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
                 + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
         self.opt_d.zero_grad(set_to_none=True)
@@ -137,6 +144,7 @@ class GANState:
             "rng": ckpt.capture_rng(),
             "history": torch.from_numpy(self.history_array().copy()),
             "epoch_log": [dict(row) for row in self.epoch_log],
+            "metrics_log": [dict(row) for row in self.metrics_log],
             "preview_z": self.preview_z.cpu(),
             "progress": {
                 "perm": None if self.perm is None else self.perm.cpu(),
@@ -174,7 +182,8 @@ class GANState:
         state = cls(config, dev, generator, discriminator, opt_g, opt_d, preview.to(dev),
                     epoch=int(record["epoch"]), step=int(record["step"]),
                     history=[history.float()] if len(history) else [],
-                    epoch_log=list(record["epoch_log"]))
+                    epoch_log=list(record["epoch_log"]),
+                    metrics_log=list(record.get("metrics_log", [])))  # older checkpoints have none
         state.perm = None if progress["perm"] is None else progress["perm"].to(dev)
         state.batch_in_epoch = int(progress["batch_in_epoch"])
         state.epoch_seconds = float(progress["epoch_seconds"])

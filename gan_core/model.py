@@ -39,12 +39,18 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU, no BatchNorm; returns the logit of "real"."""
+    """784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU, no BatchNorm; returns the logit of "real".
+
+    With ``config.pack`` > 1 (PacGAN) D sees ``pack`` consecutive images concatenated into one input
+    (784 * pack wide) and returns one logit per pack: a generator that repeats itself is easier to spot
+    in a pack than in a single image. pack = 1 is the seed's D, weight for weight.
+    """
 
     def __init__(self, config: GANConfig) -> None:
         super().__init__()
         layers: list[nn.Module] = []
-        width = IMAGE_PIXELS
+        self.pack = config.pack
+        width = IMAGE_PIXELS * config.pack
         for hidden in D_HIDDEN:
             layers += [nn.Linear(width, hidden), nn.LeakyReLU(config.leaky_slope)]
             width = hidden
@@ -52,8 +58,9 @@ class Discriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """Logits, shape (batch,); sigmoid(logit) is the probability that an image is real."""
-        return self.net(images.reshape(images.shape[0], IMAGE_PIXELS)).squeeze(1)
+        """Logits, shape (batch // pack,); sigmoid(logit) is the probability that an image (pack) is real.
+        The batch must be a multiple of ``pack``; pack i holds images i*pack .. i*pack + pack - 1."""
+        return self.net(images.reshape(images.shape[0] // self.pack, IMAGE_PIXELS * self.pack)).squeeze(1)
 
 
 def init_weights(module: nn.Module, std: float) -> None:

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import psutil
@@ -24,8 +24,11 @@ from .config import GANConfig
 from .data import TrainingData, load_training_data
 from .engine import STATS, GANState
 from .images import make_grid, save_png
+from .judge import JUDGE_DIR, Judge, eval_noise, generate, load_or_train_judge
+from .metrics import quality_warnings
 from .model import Generator
 from .runs import RunError, RunLock, RunPaths, reconcile, write_losses_csv
+from .writer import BackgroundWriter, frozen_copy
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ class Snapshot:
     d_fake: float | None = None  # mean D(G(z)) on the last fake batch
     error: str | None = None
     weights_version: int = 0  # changes whenever the published generator weights change
+    judge: str = ""  # the quality judge's status line, e.g. its held-out accuracy; "" when metrics are off
 
 
 def physical_cores() -> int:
@@ -73,13 +77,15 @@ class Trainer:
 
     def __init__(self, config: GANConfig, run: str, *, checkpoints: str | Path = "checkpoints",
                  data_dir: str | Path = "data", resume: bool = False, data: TrainingData | None = None,
-                 set_threads: bool = True) -> None:
+                 threads: int | None = None) -> None:
         self.config = config
         self.paths = RunPaths.of(checkpoints, run)
         self.data_dir = Path(data_dir)
         self.resume_run = resume
         self._data = data
-        self._set_threads = set_threads
+        # torch intra-op threads for training: None = one per physical core, 0 = leave the process's setting.
+        self._threads = physical_cores() if threads is None else threads
+        self._writer = BackgroundWriter()
         self._lock = threading.Lock()  # guards the published fields below
         self._control = threading.Condition()  # guards the pause/stop requests
         self._thread: threading.Thread | None = None
@@ -89,6 +95,9 @@ class Trainer:
         self._history = np.zeros((0, len(STATS)), np.float32)
         self._published: Generator | None = None
         self._epoch_log: tuple[dict[str, float], ...] = ()
+        self._metrics: tuple[dict[str, Any], ...] = ()
+        self._judge: Judge | None = None  # owned by the training thread
+        self._eval_z: torch.Tensor | None = None
         self._callbacks: list[Callable[[str, Snapshot], None]] = []
         self._steps_per_epoch = 0
 
@@ -149,6 +158,20 @@ class Trainer:
         with self._lock:
             return self._epoch_log
 
+    def metrics(self) -> tuple[dict[str, Any], ...]:
+        """One row per evaluated epoch, oldest first: ``metrics.quality_row`` (fid, fid_floor, fid_n,
+        inception_score, histogram, kl_uniform, classes_present, max_class_share, confidence, ...)
+        plus epoch, step and the epoch-mean d_loss/g_loss. Stored in the checkpoint as well."""
+        with self._lock:
+            return self._metrics
+
+    def warnings(self) -> list[str]:
+        """Collapse / D-wins warnings for the latest evaluated epoch and the latest epoch-mean D loss."""
+        with self._lock:
+            row = self._metrics[-1] if self._metrics else None
+            last = self._epoch_log[-1] if self._epoch_log else None
+        return quality_warnings(row, None if last is None else last.get("d_loss"))
+
     def sample(self, z: torch.Tensor) -> np.ndarray | None:
         """Images (n, 28, 28) in [0, 1] from the latest published generator (eval mode), or None before
         the first publication. Safe during training: the published copy is never trained."""
@@ -166,7 +189,12 @@ class Trainer:
         try:
             lock.acquire()
             try:
-                self._train()
+                try:
+                    self._train()
+                finally:
+                    # A write in flight holds a good checkpoint (a diverged state is never submitted):
+                    # let it land, and report its failure if nothing else failed first.
+                    self._writer.wait()
             finally:
                 lock.release()
         except Exception as exc:  # noqa: BLE001 - surfaced to the UI instead of dying silently
@@ -198,8 +226,8 @@ class Trainer:
         return state, images
 
     def _train(self) -> None:
-        if self._set_threads:
-            torch.set_num_threads(physical_cores())
+        if self._threads:
+            torch.set_num_threads(self._threads)
         state, images = self._prepare()
         config = state.config
         batch = config.batch_size
@@ -208,9 +236,11 @@ class Trainer:
         with self._lock:
             self._history = state.history_array()
             self._epoch_log = tuple(state.epoch_log)
+            self._metrics = tuple(state.metrics_log)
         self._publish(status=RUNNING, message=self._data.message if self._data else "", device=str(state.device),
                       epoch=state.epoch, epochs_total=config.epochs, step=state.step,
                       steps_per_epoch=steps_per_epoch, **self._latest(state))
+        self._prepare_judge(state)
 
         pending: list[torch.Tensor] = []
         rate = _Rate()
@@ -243,6 +273,7 @@ class Trainer:
             state.epoch_seconds = time.monotonic() - epoch_started
             self._end_epoch(state, steps_per_epoch)
             self._notify("epoch")
+        self._writer.wait()
         self._publish(status=FINISHED, eta_seconds=0.0)
 
     def _should_halt(self) -> bool:
@@ -252,6 +283,7 @@ class Trainer:
     def _halt(self, state: GANState) -> bool:
         """Checkpoint, then wait while paused; False when the loop must end (stop requested)."""
         self._save(state)
+        self._writer.wait()  # paused or stopped means "on disk"
         with self._control:
             if self._stop_requested:
                 self._publish(status=IDLE, eta_seconds=None, images_per_sec=0.0)
@@ -300,14 +332,57 @@ class Trainer:
         with torch.no_grad():
             grid = generator(state.preview_z.cpu()).numpy()  # type: ignore[misc]
         save_png(make_grid(grid, ncols=10), self.paths.sample(state.epoch))
+        self._evaluate(state, generator)  # type: ignore[arg-type]
         self._save(state)
-        write_losses_csv(self.paths, state.epoch_log)
         with self._lock:
             self._epoch_log = tuple(state.epoch_log)
         self._publish(epoch=state.epoch)
 
+    def _prepare_judge(self, state: GANState) -> None:
+        """Load (or, the first time for this data, train) the judge; on failure train without metrics.
+        Runs on this thread before the loop, so the UI never waits for it; draws nothing from the global
+        RNG, so resumed runs stay bit-exact."""
+        config = state.config
+        if config.eval_every <= 0 or self._data is None:
+            return
+        self._publish(judge="judge network: loading, or training it once for this dataset ...")
+        try:
+            self._judge = load_or_train_judge(self._data, self.paths.root / JUDGE_DIR, config.dataset)
+        except Exception as exc:  # noqa: BLE001 - metrics are optional; the GAN must still train
+            log.exception("judge network unavailable")
+            self._publish(judge=f"judge network unavailable ({type(exc).__name__}: {exc}); no quality metrics")
+            return
+        self._eval_z = eval_noise(config.eval_samples, config.z_dim)
+        self._publish(judge=self._judge.describe())
+
+    def _evaluate(self, state: GANState, generator: Generator) -> None:
+        """Judge's metrics of the fixed eval noise through eval-mode G, every ``eval_every`` epochs and at
+        the last one; appended to ``state.metrics_log`` (saved with the checkpoint that follows)."""
+        config = state.config
+        if self._judge is None or self._eval_z is None:
+            return
+        if state.epoch % config.eval_every and state.epoch != config.epochs:
+            return
+        started = time.monotonic()
+        row = self._judge.evaluate(generate(generator, self._eval_z))
+        last = state.epoch_log[-1]
+        row.update(epoch=state.epoch, step=state.step, d_loss=last["d_loss"], g_loss=last["g_loss"],
+                   eval_seconds=time.monotonic() - started)
+        state.metrics_log.append(row)
+        with self._lock:
+            self._metrics = tuple(state.metrics_log)
+
     def _save(self, state: GANState) -> None:
-        ckpt.save_checkpoint(state.to_record(), self.paths.checkpoint)
+        """Hand a frozen copy of the record to the writer thread: checkpoint first, then the CSV that
+        mirrors its epoch log. Training goes on while ~35 MB are serialised and fsynced."""
+        record = frozen_copy(state.to_record())
+        paths = self.paths
+
+        def write() -> None:
+            ckpt.save_checkpoint(record, paths.checkpoint)
+            write_losses_csv(paths, record["epoch_log"])
+
+        self._writer.submit(write)
 
     def _publish_generator(self, state: GANState) -> None:
         """Swap in a fresh eval-mode CPU copy of G: readers keep whichever copy they already hold."""

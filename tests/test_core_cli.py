@@ -14,7 +14,7 @@ def dirs(tmp_path):
 
 def train(dirs, *extra):
     return main(["train", "--checkpoints", str(dirs["ckpt"]), "--data-dir", str(dirs["data"]),
-                 "--batch-size", "20", "--quiet", *extra])
+                 "--batch-size", "20", "--eval-every", "0", "--quiet", *extra])
 
 
 def test_train_then_resume_then_sample(dirs, capsys, tmp_path):

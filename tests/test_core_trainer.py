@@ -9,20 +9,11 @@ from gan_core.checkpoint import load_checkpoint
 from gan_core.engine import GANState
 from gan_core.runs import RunPaths
 from gan_core.trainer import ERROR, FINISHED, IDLE, PAUSED, Trainer
-from helpers import tiny_config, tiny_data
+from helpers import tiny_config, tiny_data, wait_until
 
 
 def make(tmp_path, run="r", **config):
     return Trainer(tiny_config(**config), run, checkpoints=tmp_path, data=tiny_data())
-
-
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def trainer_threads():
@@ -49,7 +40,7 @@ def test_start_twice_makes_one_thread_and_stop_joins_quickly(tmp_path):
     trainer = make(tmp_path, epochs=10_000)
     for _ in range(5):
         trainer.start()
-    assert wait_for(lambda: trainer.snapshot().step > 0)
+    assert wait_until(lambda: trainer.snapshot().step > 0)
     assert len(trainer_threads()) == 1
     started = time.monotonic()
     trainer.stop()
@@ -81,16 +72,16 @@ def test_concurrent_starts_from_many_threads_make_one_trainer_thread(tmp_path):
 def test_pause_checkpoints_and_resume_continues(tmp_path):
     trainer = make(tmp_path, epochs=10_000)
     trainer.start()
-    assert wait_for(lambda: trainer.snapshot().step >= 3)
+    assert wait_until(lambda: trainer.snapshot().step >= 3)
     trainer.pause()
     trainer.pause()
-    assert wait_for(lambda: trainer.snapshot().status == PAUSED)
+    assert wait_until(lambda: trainer.snapshot().status == PAUSED)
     paused_at = trainer.snapshot().step
     assert load_checkpoint(RunPaths.of(tmp_path, "r").checkpoint)["step"] == paused_at
     time.sleep(0.3)
     assert trainer.snapshot().step == paused_at  # really paused
     trainer.resume()
-    assert wait_for(lambda: trainer.snapshot().step > paused_at + 2)
+    assert wait_until(lambda: trainer.snapshot().step > paused_at + 2)
     trainer.stop()
     assert trainer.snapshot().status == IDLE
 
@@ -165,10 +156,10 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
 def test_second_trainer_on_the_same_run_is_refused(tmp_path):
     first = make(tmp_path, epochs=10_000)
     first.start()
-    assert wait_for(lambda: first.snapshot().step > 0)
+    assert wait_until(lambda: first.snapshot().step > 0)
     try:
         first.pause()
-        assert wait_for(lambda: first.snapshot().status == PAUSED)
+        assert wait_until(lambda: first.snapshot().status == PAUSED)
         second = Trainer(tiny_config(), "r", checkpoints=tmp_path, data=tiny_data(), resume=True)
         second.start()
         second.join(30)
@@ -178,7 +169,7 @@ def test_second_trainer_on_the_same_run_is_refused(tmp_path):
         first.stop()
     third = Trainer(tiny_config(epochs=10_000), "r", checkpoints=tmp_path, data=tiny_data(), resume=True)
     third.start()
-    assert wait_for(lambda: third.snapshot().step > first.snapshot().step)  # lock released on stop
+    assert wait_until(lambda: third.snapshot().step > first.snapshot().step)  # lock released on stop
     third.stop()
 
 

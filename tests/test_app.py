@@ -1,0 +1,312 @@
+"""app.py through Streamlit's AppTest: widgets, validation, the trainer buttons, the latent lab, damaged runs.
+
+Every test gets its own checkpoints root (GANLAB_CHECKPOINTS) and a tiny IDX copy of 400 bundled
+MNIST digits (GANLAB_DATA_DIR), so nothing tries the network and an epoch takes a few steps.
+Fragments with ``run_every`` are not auto-run by AppTest; the tests call ``at.run()`` to poll.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from gan_core import GANConfig, Trainer
+from helpers import write_real_digits
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TINY = {"cfg_batch_size": 50, "cfg_epochs": 3, "cfg_log_every": 1, "cfg_eval_every": 0}  # no judge: fast
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 real digits (all labels) as MNIST IDX files: found on disk, so no download is attempted."""
+    return write_real_digits(tmp_path_factory.mktemp("data"), 400)
+
+
+@pytest.fixture()
+def env(tmp_path: Path, tiny_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "checkpoints"
+    root.mkdir()
+    monkeypatch.setenv("GANLAB_CHECKPOINTS", str(root))
+    monkeypatch.setenv("GANLAB_DATA_DIR", str(tiny_data))
+    st.cache_resource.clear()  # a fresh TrainerHolder: each test is a fresh server process
+    st.cache_data.clear()
+    yield root
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def saved_run(root: Path, data_dir: Path, name: str = "saved", epochs: int = 2) -> Path:
+    config = GANConfig(batch_size=50, epochs=epochs, log_every=1, seed=3, eval_every=0)
+    trainer = Trainer(config, name, checkpoints=root, data_dir=data_dir, threads=0)
+    trainer.start()
+    trainer.join(120)
+    assert trainer.snapshot().status == "finished", trainer.snapshot()
+    return root / name
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(str(APP), default_timeout=60).run()
+
+
+def set_values(at: AppTest, values: dict[str, object]) -> AppTest:
+    for key, value in values.items():
+        at.number_input(key=key).set_value(value)
+    return at.run()
+
+
+def buttons(at: AppTest) -> dict[str, bool]:
+    """Enabled state of the four trainer buttons."""
+    return {name: not at.button(key=f"btn_{name}").disabled for name in ("train", "pause", "resume", "stop")}
+
+
+def status(at: AppTest) -> str:
+    return at.metric[0].value
+
+
+def wait_for(at: AppTest, predicate, timeout: float = 60.0) -> AppTest:
+    deadline = time.monotonic() + timeout
+    while True:
+        at.run()
+        if predicate(at):
+            return at
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; metrics {[m.value for m in at.metric]}")
+        time.sleep(0.3)
+
+
+def digit_url(at: AppTest) -> str:
+    return next(img.value[0] for img in at.image if "current sliders" in img.captions[0])
+
+
+def stop_if_running(at: AppTest) -> None:
+    if not at.button(key="btn_stop").disabled:
+        at.button(key="btn_stop").click().run()
+
+
+def assert_no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_widgets_present(env: Path) -> None:
+    at = new_app()
+    assert_no_exception(at)
+    keys = {w.key for w in at.number_input}
+    for field in ("lr_d", "lr_g", "beta1_d", "beta1_g", "beta2", "batch_size", "epochs", "d_steps",
+                  "dropout_keep", "seed"):
+        assert f"cfg_{field}" in keys, field
+    assert at.text_input(key="cfg_run").value == "mnist-1"
+    assert at.selectbox(key="cfg_dataset").value == "mnist"
+    assert any("Device in use" in c.value for c in at.sidebar.caption)
+    assert buttons(at) == {"train": True, "pause": False, "resume": False, "stop": False}
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("cfg_lr_d", 0.0, "must be in (0, 1]"),
+    ("cfg_beta2", 1.0, "must be in [0, 1)"),
+    ("cfg_batch_size", 1, "must be in [2, 4096]"),
+    ("cfg_dropout_keep", 0.0, "must be in (0, 1]"),
+    ("cfg_pack", 3, "must divide batch_size"),
+])
+def test_invalid_value_shows_message_and_blocks_train(env: Path, key: str, value: object, message: str) -> None:
+    at = new_app()
+    at.number_input(key=key).set_value(value).run()
+    errors = [e.value for e in at.sidebar.error]
+    assert any(message in text for text in errors), errors
+    assert buttons(at)["train"] is False
+    assert_no_exception(at)
+
+
+def test_preset_fills_the_recipe(env: Path) -> None:
+    at = new_app()
+    assert at.selectbox(key="cfg_preset").value == "stable"  # the default recipe
+    at.selectbox(key="cfg_preset").select("seed").run()
+    assert at.number_input(key="cfg_beta1_d").value == 0.1
+    assert at.number_input(key="cfg_pack").value == 1
+    at.number_input(key="cfg_lr_g").set_value(0.0003).run()
+    assert at.selectbox(key="cfg_preset").value == "custom"
+    assert_no_exception(at)
+
+
+def test_invalid_run_name(env: Path) -> None:
+    at = new_app()
+    at.text_input(key="cfg_run").input("../escape").run()
+    assert any("letters, digits" in e.value for e in at.sidebar.error)
+    assert buttons(at)["train"] is False
+    assert not any(env.iterdir())
+
+
+def test_buttons_follow_trainer(env: Path) -> None:
+    at = set_values(new_app(), TINY)
+    at.text_input(key="cfg_run").input("buttons").run()
+    at.button(key="btn_train").click().run()
+    try:
+        assert_no_exception(at)
+        assert buttons(at)["train"] is False and buttons(at)["stop"] is True
+        wait_for(at, lambda a: status(a) in ("running", "finished") and a.metric[1].value != "0")
+        at.button(key="btn_pause").click().run()
+        wait_for(at, lambda a: status(a) == "paused")
+        assert buttons(at) == {"train": False, "pause": False, "resume": True, "stop": True}
+        at.button(key="btn_resume").click().run()
+        assert status(at) == "running"
+        at.button(key="btn_stop").click().run()
+        assert status(at) == "idle"
+        assert buttons(at) == {"train": True, "pause": False, "resume": True, "stop": False}
+        assert (env / "buttons" / "checkpoint.pt").is_file()
+        # A second session (another tab) sees the same, stopped trainer; Resume starts a new one from disk.
+        other = new_app()
+        assert other.text_input(key="cfg_run").value == "buttons"
+        other.button(key="btn_resume").click().run()
+        assert status(other) == "running"
+        at.run()
+        assert buttons(at)["stop"] is True  # the first tab shares the trainer the second one started
+        wait_for(at, lambda a: status(a) == "finished", timeout=120)
+        assert_no_exception(at)
+    finally:
+        stop_if_running(at)
+
+
+def test_existing_name_asks_instead_of_overwriting(env: Path, tiny_data: Path) -> None:
+    folder = saved_run(env, tiny_data, "taken")
+    before = (folder / "checkpoint.pt").stat().st_mtime_ns
+    at = new_app()
+    assert at.text_input(key="cfg_run").value == "taken"  # the newest run is selected
+    at.button(key="btn_train").click().run()
+    assert any("already exists" in w.value for w in at.warning)
+    labels = [b.label for b in at.button]
+    assert "Resume 'taken'" in labels and "Train as 'taken-2'" in labels
+    assert buttons(at)["stop"] is False  # nothing started
+    assert (folder / "checkpoint.pt").stat().st_mtime_ns == before
+    at.button(key="btn_ask_rename").click().run()
+    try:
+        assert at.text_input(key="cfg_run").value == "taken-2"
+        assert buttons(at)["stop"] is True
+    finally:
+        stop_if_running(at)
+    assert (folder / "checkpoint.pt").stat().st_mtime_ns == before
+    assert_no_exception(at)
+
+
+def test_slider_changes_generated_image(env: Path, tiny_data: Path) -> None:
+    saved_run(env, tiny_data)
+    at = new_app()
+    assert_no_exception(at)
+    assert len(at.slider) == 8  # K defaults to 8
+    before = digit_url(at)
+    slider = at.slider(key="lab_z_0")
+    slider.set_value(1.0 if slider.value < 0.5 else -1.0).run()
+    assert digit_url(at) != before  # media URLs are content hashes: a new URL is a new picture
+    # K follows the number box; Zero resets every slider to 0.
+    at.number_input(key="lab_k").set_value(3).run()
+    assert len(at.slider) == 3
+    at.button(key="lab_zero").click().run()
+    assert all(s.value == 0.0 for s in at.slider)
+    assert_no_exception(at)
+
+
+def test_timeline_and_downloads(env: Path, tiny_data: Path) -> None:
+    saved_run(env, tiny_data, epochs=3)
+    at = new_app()
+    assert_no_exception(at)
+    assert at.select_slider(key="tl_epoch").value == 3
+    labels = {b.label for b in at.get("download_button")}
+    assert {"Timeline GIF", "This grid (PNG)", "losses.csv", "Weights (checkpoint.pt)"} <= labels
+    at.select_slider(key="tl_epoch").set_value(1).run()
+    assert any("epoch 1" in c for img in at.image for c in img.captions)
+    assert_no_exception(at)
+
+
+def test_damaged_run_is_reported_and_the_rest_works(env: Path, tiny_data: Path) -> None:
+    saved_run(env, tiny_data, "good")
+    (env / "broken").mkdir()
+    (env / "broken" / "checkpoint.pt").write_bytes(b"not a checkpoint at all")
+    at = new_app()
+    assert_no_exception(at)
+    assert any("broken" in w.value and "damaged" in w.value for w in at.warning)
+    assert at.text_input(key="cfg_run").value == "good"
+    assert len(at.slider) == 8
+    # Selecting the damaged run shows a clear message for it, and nothing else breaks.
+    at.text_input(key="cfg_run").input("broken").run()
+    assert any("damaged" in e.value for e in at.error)
+    assert_no_exception(at)
+
+
+# --- the Streamlit-free helpers behind the page ------------------------------------------------------
+
+def test_latent_helpers() -> None:
+    import torch
+
+    from gan_core.latent import interpolate, lab_batch, seeded_z, sweep, upscale, with_values
+
+    global_state = torch.get_rng_state()
+    base = seeded_z(7, 100)[0]
+    assert torch.equal(base, seeded_z(7, 100)[0]) and base.abs().max() <= 1.0
+    assert torch.equal(torch.get_rng_state(), global_state)  # the trainer's RNG is never touched
+    z = with_values(base, [3, 5], [0.25, 2.0])
+    assert z[3] == 0.25 and z[5] == 1.0 and torch.equal(base[:3], z[:3])  # clipped to the prior
+    rows = sweep(z, [3, 5], steps=9)
+    assert rows.shape == (18, 100)
+    assert rows[0, 3] == -1.0 and rows[8, 3] == 1.0 and rows[9, 5] == -1.0 and torch.all(rows[:9, 5] == 1.0)
+    strip = interpolate(base, -base, 10)
+    assert torch.allclose(strip[0], base) and torch.allclose(strip[-1], -base)
+    batch, layout = lab_batch(z, list(range(8)), 9, base, -base, 10)
+    assert batch.shape == (1 + 72 + 10, 100)
+    digit, sweep_images, strip_images = layout.split(np.arange(83)[:, None, None] * np.ones((1, 28, 28)))
+    assert digit[0, 0] == 0 and sweep_images.shape[0] == 72 and strip_images[0, 0, 0] == 73
+    assert upscale(np.eye(2, dtype=np.uint8), 3).shape == (6, 6)
+
+
+def test_chart_table_downsamples_long_runs() -> None:
+    from gan_core.series import chart_table, moving_average
+
+    assert np.allclose(moving_average(np.array([1.0, 3.0, 5.0, 7.0]), 2), [1.0, 2.0, 4.0, 6.0])
+    history = np.random.default_rng(0).random((250_000, 4), dtype=np.float32)
+    table = chart_table(history)
+    assert len(table["step"]) <= 1000 and table["step"][0] == 1 and table["step"][-1] == 250_000
+    assert abs(table["d_loss_smooth"][-1] - 0.5) < 0.05  # smoothed over the full series
+    short = chart_table(history[:10])
+    assert len(short["step"]) == 10 and np.allclose(short["g_loss"], history[:10, 1])
+
+
+def test_timeline_gif(env: Path, tiny_data: Path) -> None:
+    from PIL import Image
+
+    from gan_core.runs import RunPaths
+    from gan_core.timeline import frame_paths, timeline_gif
+
+    saved_run(env, tiny_data, "gif", epochs=2)
+    frames = frame_paths(RunPaths.of(env, "gif"))
+    assert [epoch for epoch, _ in frames] == [1, 2]
+    gif = Image.open(__import__("io").BytesIO(timeline_gif(frames)))
+    assert gif.format == "GIF" and gif.n_frames == 2
+
+
+def test_holder_starts_one_trainer(env: Path, tiny_data: Path) -> None:
+    from gan_core.control import TrainerBusy, TrainerHolder, button_states, next_free_name
+
+    box = TrainerHolder()
+    config = GANConfig(batch_size=50, epochs=50, eval_every=0)
+    made = []
+
+    def make() -> Trainer:
+        made.append(Trainer(config, "one", checkpoints=env, data_dir=tiny_data, threads=0))
+        return made[-1]
+
+    box.start(make)
+    try:
+        with pytest.raises(TrainerBusy):
+            box.start(make)
+        assert len(made) == 1
+    finally:
+        box.shutdown()
+    assert box.alive() is None
+    assert next_free_name(env, "one") == "one-2"
+    states = button_states("running", True, config_ok=True, can_resume_run=True)
+    assert (states.train, states.pause, states.resume, states.stop) == (False, True, False, True)
+    states = button_states(None, False, config_ok=False, can_resume_run=True)
+    assert (states.train, states.pause, states.resume, states.stop) == (False, False, True, False)
