@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import dataclasses
 import datetime as dt
 import functools
 import io
@@ -36,6 +35,7 @@ from gan_core.control import ButtonStates, TrainerBusy, TrainerHolder, button_st
 from gan_core.data import DataError
 from gan_core.images import make_grid, png_bytes
 from gan_core.latent import lab_batch, preview_z, seeded_z, upscale, with_values
+from gan_core.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE, quality_warnings, trend_rows
 from gan_core.model import Generator
 from gan_core.presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from gan_core.runs import RunError, RunInfo, RunPaths
@@ -73,11 +73,13 @@ ADVANCED: list[tuple[str, str, str | None, float, str]] = [
     ("eval_every", "Evaluate every (epochs)", None, 1, "quality metrics by the judge network; 0 = off"),
     ("eval_samples", "Eval samples", None, 100, "generated images per evaluation"),
 ]
-# Only fields this GANConfig has: the core library grows while the app is used.
-_KNOWN = {f.name for f in dataclasses.fields(GANConfig)}
-HYPERPARAMETERS = [spec for spec in HYPERPARAMETERS if spec[0] in _KNOWN]
-ADVANCED = [spec for spec in ADVANCED if spec[0] in _KNOWN]
-CONFIG_FIELDS = [spec[0] for spec in HYPERPARAMETERS + ADVANCED] + ["dataset", "device"]
+# Sidebar on/off fields, shown as checkboxes in "Model and logging": (field, label, help).
+SWITCHES: list[tuple[str, str, str]] = [
+    ("spectral_norm", "Spectral normalisation of D", "normalise D's weights by their largest singular value; "
+                                                     "off = the seed"),
+]
+CONFIG_FIELDS = ([spec[0] for spec in HYPERPARAMETERS + ADVANCED] + [spec[0] for spec in SWITCHES]
+                 + ["dataset", "device"])
 
 
 # --- process-wide resources -------------------------------------------------------------------------
@@ -109,6 +111,7 @@ class RunView:
     history: np.ndarray
     epoch_log: tuple[dict[str, float], ...]
     generator: Generator
+    metrics_log: tuple[dict[str, Any], ...] = ()  # judge metrics per evaluated epoch
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
@@ -117,7 +120,8 @@ def load_run_view(path: str, mtime_ns: int) -> RunView:
     del mtime_ns  # part of the cache key only: a newer checkpoint is a new entry
     generator, record = load_generator(path)
     return RunView(record["config"], int(record["epoch"]), int(record["step"]),
-                   record["history"].numpy().astype(np.float32), tuple(record["epoch_log"]), generator)
+                   record["history"].numpy().astype(np.float32), tuple(record["epoch_log"]), generator,
+                   tuple(record.get("metrics_log", ())))  # checkpoints older than the judge have none
 
 
 def run_view(paths: RunPaths) -> RunView | None:
@@ -298,6 +302,11 @@ def number_box(field: str, label: str, fmt: str | None, step: float, help_text: 
     slots[field] = st.empty()
 
 
+def switch_box(field: str, label: str, help_text: str, slots: dict[str, Any]) -> None:
+    st.checkbox(label, key=key(field), help=help_text)
+    slots[field] = st.empty()
+
+
 def sidebar() -> tuple[str | None, GANConfig | None]:
     slots: dict[str, Any] = {}
     with st.sidebar:
@@ -309,7 +318,8 @@ def sidebar() -> tuple[str | None, GANConfig | None]:
         st.header("Hyperparameters")
         st.session_state["cfg_preset"] = current_preset()  # follows the boxes: edits make it "custom"
         st.selectbox("Preset", [*PRESETS, CUSTOM], key="cfg_preset", on_change=on_preset,
-                     help="stable: PacGAN pack 2 and D β1 0.5 (the default); seed: the tutorial's exact recipe")
+                     help="stable: the seed plus spectral normalisation of D (the default); "
+                          "seed: the tutorial's exact recipe")
         pairs = [HYPERPARAMETERS[i:i + 2] for i in range(0, len(HYPERPARAMETERS), 2)]
         for pair in pairs:
             for column, spec in zip(st.columns(2), pair):
@@ -318,10 +328,12 @@ def sidebar() -> tuple[str | None, GANConfig | None]:
         # Widget values are in session state before the widgets render, so the check can run first
         # and open the expander when the bad value hides inside it.
         _, _, early = read_config(st.session_state)
-        advanced = {spec[0] for spec in ADVANCED}
+        advanced = {spec[0] for spec in ADVANCED} | {spec[0] for spec in SWITCHES}
         with st.expander("Model and logging", expanded=early is not None and early.field in advanced):
             for spec in ADVANCED:
                 number_box(*spec, slots=slots)
+            for spec in SWITCHES:
+                switch_box(*spec, slots=slots)
         st.selectbox("Device", DEVICES, key=key("device"), help="auto = CUDA when available, else CPU")
         slots["device"] = st.empty()
         st.caption(f"Device in use: **{device_in_use(st.session_state[key('device')])}**")
@@ -581,9 +593,6 @@ def live_panel(name: str | None, page_status: str | None) -> None:
     m[4].metric("D(x) / D(G(z))", f"{last[2]:.2f} / {last[3]:.2f}" if last is not None else "–")
     if message:
         st.caption(f"Data: {message}")
-    judge = getattr(snap, "judge", "") if snap is not None else ""
-    if judge:
-        st.caption(f"Quality judge: {judge}")
     if snap is not None and snap.status == ERROR:
         st.error(f"Training stopped with an error: {snap.error}")
 
@@ -605,6 +614,100 @@ def live_panel(name: str | None, page_status: str | None) -> None:
                                            ncols=10, scale=2))
         if grid is not None:
             st.image(grid, caption="fixed noise, latest weights", width="content", output_format="PNG")
+    quality_block(trainer, view, config, snap.judge if snap is not None else "")
+
+
+# --- generation quality (issue 4) ---------------------------------------------------------------------
+
+def quality_source(trainer: Trainer | None, view: RunView | None) -> tuple[tuple[dict[str, Any], ...], list[str]]:
+    """(metrics rows, warnings): live from the trainer, else from the checkpoint's metrics log."""
+    if trainer is not None:
+        return trainer.metrics(), trainer.warnings()
+    assert view is not None
+    rows = view.metrics_log
+    d_loss = view.epoch_log[-1].get("d_loss") if view.epoch_log else None
+    return rows, quality_warnings(rows[-1] if rows else None, d_loss)
+
+
+def fmt_number(value: float | None, spec: str = ".2f") -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def fid_trend_chart(rows: tuple[dict[str, Any], ...]) -> alt.LayerChart:
+    """FID per evaluated epoch next to the real-vs-real floor: the floor is what real data scores at the same
+    sample size, so the gap between the lines, not the FID alone, says how far G is from the data."""
+    table = pd.DataFrame(trend_rows(rows))
+    long = table.melt(id_vars=["epoch"], value_vars=["fid", "fid_floor"], var_name="series", value_name="FID")
+    long = long.dropna(subset=["FID"])  # no FID when too few samples were evaluated
+    long["series"] = long["series"].map({"fid": "generated", "fid_floor": "real-vs-real floor"})
+    colors = {"generated": "#3b6ea8", "real-vs-real floor": "#888"}
+    color = alt.Color("series:N", scale=alt.Scale(domain=list(colors), range=list(colors.values())),
+                      legend=alt.Legend(orient="top", title=None))
+    base = alt.Chart(long).encode(x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+                                  y=alt.Y("FID:Q", title="FID (judge features)"), color=color,
+                                  tooltip=["epoch", "series", alt.Tooltip("FID:Q", format=".2f")])
+    return (base.mark_line(strokeWidth=2) + base.mark_point(filled=True)).properties(height=220)
+
+
+def class_histogram_chart(histogram: list[float], names: tuple[str, ...]) -> alt.LayerChart:
+    """Share of samples the judge assigns to each class; the dashed rule is the collapse threshold."""
+    frame = pd.DataFrame({"class": list(names[:len(histogram)]), "share": histogram})
+    bars = alt.Chart(frame).mark_bar(color="#3b6ea8").encode(
+        x=alt.X("class:N", sort=None, title="judged class"),
+        y=alt.Y("share:Q", title="share of samples", axis=alt.Axis(format="%")),
+        tooltip=["class", alt.Tooltip("share:Q", format=".1%")])
+    limit = pd.DataFrame({"share": [COLLAPSE_MAX_SHARE]})
+    rule = alt.Chart(limit).mark_rule(strokeDash=[6, 4], color="#e45756").encode(y="share:Q")
+    return (bars + rule).properties(height=220, title="class histogram of the generated samples")
+
+
+def quality_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> None:
+    """Latest FID (its floor in the label), IS and classes present; deltas against the previous evaluation."""
+    fid, floor = row.get("fid"), row.get("fid_floor")
+    fid_delta = None
+    if previous is not None and fid is not None and previous.get("fid") is not None:
+        fid_delta = f"{fid - previous['fid']:+.2f}"
+    hist = row.get("histogram") or []
+    m = st.columns(4)
+    m[0].metric(f"FID (floor {fmt_number(floor)} at n={row.get('fid_n')})", fmt_number(fid), delta=fid_delta,
+                delta_color="inverse",
+                help="Fréchet distance of judge features, generated vs held-out real; the floor is the same "
+                     "distance for real images at the same sample size: the best a generator can score")
+    m[1].metric("Inception score", fmt_number(row.get("inception_score")),
+                help=f"from 1 (all samples alike) to {len(hist) or 10} (confident and spread over every class)")
+    m[2].metric("Classes present", f"{row.get('classes_present', '–')} / {len(hist) or '–'}",
+                help="classes holding at least 1% of the samples")
+    m[3].metric("Largest class", fmt_number(row.get("max_class_share"), ".0%"),
+                help=f"collapse warning above {COLLAPSE_MAX_SHARE:.0%}")
+
+
+def no_quality_note(config: GANConfig) -> str:
+    if config.eval_every == 0:
+        return "Quality metrics are off (eval_every = 0)."
+    when = f"every {config.eval_every} epochs" if config.eval_every > 1 else "each epoch"
+    return f"Quality metrics (FID, IS, class histogram) appear after {when}."
+
+
+def quality_block(trainer: Trainer | None, view: RunView | None, config: GANConfig, judge: str) -> None:
+    """FID trend next to its floor, IS, the class histogram and collapse / D-wins warnings.
+
+    ``judge`` is the live trainer's judge status line ("" for a stored run): loading, accuracy or failure.
+    """
+    rows, warnings = quality_source(trainer, view)
+    st.markdown("**Quality**")
+    for text in warnings:
+        st.warning(text, icon="⚠️")
+    if judge:
+        st.caption(f"Quality judge: {judge}")
+    if not rows:
+        st.caption(no_quality_note(config))
+        return
+    row = rows[-1]
+    quality_metrics(row, rows[-2] if len(rows) > 1 else None)
+    left, right = st.columns([3, 2])
+    left.altair_chart(fid_trend_chart(rows), width="stretch")
+    names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
+    right.altair_chart(class_histogram_chart(row.get("histogram") or [], names), width="stretch")
 
 
 # --- latent lab ---------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ class GANConfig:
     beta2: float = 0.999  # Adam second-moment decay for both nets
     d_steps: int = 1  # D updates (each on a fresh real batch) per G update
     pack: int = 1  # samples per D input (PacGAN: D judges `pack` images at once); 1 = the seed
+    spectral_norm: bool = False  # spectral normalisation of D's weights; False = the seed
     epochs: int = 30  # passes over the training set
     seed: int = 0  # seeds torch, numpy and random: same seed, same run on CPU
     # --- execution ---
@@ -99,7 +100,7 @@ def validate(config: GANConfig) -> None:
     """Raise ConfigError naming the first bad field and its allowed range."""
     kinds = {f.name: f.type for f in dataclasses.fields(config)}
     for name, kind_name in kinds.items():
-        _check_type(name, getattr(config, name), {"str": str, "int": int, "float": float}[kind_name])
+        _check_type(name, getattr(config, name), {"str": str, "int": int, "float": float, "bool": bool}[kind_name])
     c = config
     if c.dataset not in DATASETS:
         raise ConfigError("dataset", f"must be one of {', '.join(DATASETS)}, got {c.dataset!r}")

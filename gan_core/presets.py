@@ -13,8 +13,9 @@ from .config import ConfigError, GANConfig
 PRESETS: dict[str, dict[str, Any]] = {
     # The seed tutorial's recipe, exactly. Collapses towards a few digits on the 5,000 offline digits.
     "seed": {},
-    # The seed plus PacGAN: D judges two samples at once (pack 2). Every other setting is the seed's.
-    "stable": {"pack": 2},
+    # The seed plus spectral normalisation of D's weights; every other setting is the seed's. Measured on
+    # the 5,000 offline digits at 5,000 steps over 3 seeds: FID 45 vs 161 (seed) and 95 (PacGAN, pack 2).
+    "stable": {"spectral_norm": True},
 }
 DEFAULT_PRESET = "stable"
 # Fields that describe how a run is executed or how long, not the recipe: ignored by ``preset_of``.

@@ -128,8 +128,15 @@ def test_preset_fills_the_recipe(env: Path) -> None:
     at.selectbox(key="cfg_preset").select("seed").run()
     assert at.number_input(key="cfg_beta1_d").value == 0.1
     assert at.number_input(key="cfg_pack").value == 1
+    assert at.checkbox(key="cfg_spectral_norm").value is False  # the seed has no spectral norm
+    at.checkbox(key="cfg_spectral_norm").check().run()
+    assert at.selectbox(key="cfg_preset").value == "stable"  # the bool alone is stable's whole recipe
+    at.selectbox(key="cfg_preset").select("seed").run()
     at.number_input(key="cfg_lr_g").set_value(0.0003).run()
     assert at.selectbox(key="cfg_preset").value == "custom"
+    at.selectbox(key="cfg_preset").select("stable").run()
+    assert at.checkbox(key="cfg_spectral_norm").value is True
+    assert at.number_input(key="cfg_lr_g").value == 0.0002
     assert_no_exception(at)
 
 
@@ -234,6 +241,57 @@ def test_damaged_run_is_reported_and_the_rest_works(env: Path, tiny_data: Path) 
     at.text_input(key="cfg_run").input("broken").run()
     assert any("damaged" in e.value for e in at.error)
     assert_no_exception(at)
+
+
+def metrics_row(epoch: int, fid: float, histogram: list[float]) -> dict[str, object]:
+    """A stored metrics row as the trainer writes it (see gan_core.metrics.quality_row)."""
+    return {"epoch": epoch, "step": epoch * 8, "fid": fid, "fid_floor": 2.5, "fid_n": 400, "fid_ref_n": 400,
+            "inception_score": 3.25, "histogram": histogram, "kl_uniform": 0.9,
+            "classes_present": sum(share >= 0.01 for share in histogram), "max_class_share": max(histogram),
+            "min_class_share": min(histogram), "confidence": 0.8, "samples": 400, "d_loss": 0.6, "g_loss": 1.2}
+
+
+def with_metrics(folder: Path, rows: list[dict[str, object]]) -> None:
+    """Write judge rows into a saved run's checkpoint: the judge itself is too slow to train per test."""
+    import torch
+
+    from gan_core.checkpoint import save_checkpoint
+
+    record = torch.load(folder / "checkpoint.pt", map_location="cpu", weights_only=True)
+    record["metrics_log"] = rows
+    save_checkpoint(record, folder / "checkpoint.pt")
+
+
+def charts(at: AppTest) -> list[str]:
+    """The Vega-Lite specs (JSON text) of the page's altair charts."""
+    return [chart.proto.spec for chart in at.get("vega_lite_chart")]
+
+
+def test_stored_run_shows_quality_and_collapse(env: Path, tiny_data: Path) -> None:
+    folder = saved_run(env, tiny_data, "judged")
+    collapsed = [0.02, 0.55, 0.05, 0.05, 0.05, 0.08, 0.0, 0.1, 0.1, 0.0]  # class 1 holds 55%
+    with_metrics(folder, [metrics_row(1, 80.0, [0.1] * 10), metrics_row(2, 61.5, collapsed)])
+    at = new_app()
+    assert_no_exception(at)
+    fid = next(m for m in at.metric if m.label.startswith("FID"))
+    assert fid.value == "61.50" and "floor 2.50 at n=400" in fid.label  # the FID next to its floor
+    assert next(m for m in at.metric if m.label == "Classes present").value == "8 / 10"
+    specs = charts(at)
+    assert any("class histogram" in spec for spec in specs)
+    assert any("real-vs-real floor" in spec for spec in specs)  # the FID trend with its floor
+    warnings = [w.value for w in at.warning]
+    assert any("mode collapse: class 1 is 55%" in text for text in warnings), warnings
+    assert not any("only" in text and "classes present" in text for text in warnings)  # 8 present: no warning
+
+
+def test_stored_run_without_metrics_says_why(env: Path, tiny_data: Path) -> None:
+    saved_run(env, tiny_data, "unjudged")  # eval_every = 0
+    at = new_app()
+    assert_no_exception(at)
+    assert any("quality metrics are off" in c.value.lower() for c in at.caption)
+    assert not any(m.label.startswith("FID") for m in at.metric)
+    assert not any("class histogram" in spec for spec in charts(at))
+    assert not any("mode collapse" in w.value for w in at.warning)
 
 
 # --- the Streamlit-free helpers behind the page ------------------------------------------------------

@@ -95,3 +95,17 @@ def test_train_step_returns_finite_stats_with_bce_with_logits():
     assert d_loss == pytest.approx(2 * 0.6931, abs=0.05)
     assert g_loss == pytest.approx(0.6931, abs=0.05)
     assert 0.45 < d_real < 0.55 and 0.45 < d_fake < 0.55
+
+
+def test_spectral_norm_bounds_every_d_weight_and_keeps_the_seed_init():
+    torch.manual_seed(0)
+    _, D = build_models(GANConfig(spectral_norm=True))
+    linears = [m for m in D.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 4
+    for m in linears:
+        original = m.parametrizations.weight.original
+        assert original.abs().max() <= 0.04 + 1e-6  # the truncated-normal init went to the stored weight
+        with torch.no_grad():
+            for _ in range(30):  # a few more power iterations than training has done so far
+                D(torch.rand(4, 784))
+        assert torch.linalg.matrix_norm(m.weight.detach(), ord=2) == pytest.approx(1.0, abs=0.05)

@@ -11,8 +11,9 @@ from gan_core.trainer import FINISHED, IDLE, Trainer
 from helpers import tiny_config, tiny_data
 
 
-def train(tmp_path, run, epochs, resume=False, stop_at_step=None):
-    trainer = Trainer(tiny_config(epochs=epochs), run, checkpoints=tmp_path, data=tiny_data(), resume=resume)
+def train(tmp_path, run, epochs, resume=False, stop_at_step=None, **config):
+    trainer = Trainer(tiny_config(epochs=epochs, **config), run, checkpoints=tmp_path, data=tiny_data(),
+                      resume=resume)
     if stop_at_step is not None:
         trainer.add_callback(lambda event, snap: trainer.stop() if snap.step >= stop_at_step else None)
     trainer.start()
@@ -37,13 +38,14 @@ def assert_same_state(a, b):
     assert strip == [{k: v for k, v in row.items() if k != "seconds"} for row in b["epoch_log"]]
 
 
-@pytest.mark.parametrize("stop_at_step", [None, 6], ids=["epoch-boundary", "mid-epoch"])
-def test_stop_and_resume_equals_uninterrupted_run(tmp_path, stop_at_step):
-    train(tmp_path, "straight", epochs=4)
-    first = train(tmp_path, "split", epochs=2 if stop_at_step is None else 4, stop_at_step=stop_at_step)
+@pytest.mark.parametrize("stop_at_step,recipe", [(None, {}), (6, {}), (6, {"spectral_norm": True, "pack": 2})],
+                         ids=["epoch-boundary", "mid-epoch", "mid-epoch-sn-pack2"])
+def test_stop_and_resume_equals_uninterrupted_run(tmp_path, stop_at_step, recipe):
+    train(tmp_path, "straight", epochs=4, **recipe)
+    first = train(tmp_path, "split", epochs=2 if stop_at_step is None else 4, stop_at_step=stop_at_step, **recipe)
     if stop_at_step is not None:
         assert first.snapshot().status == IDLE and first.snapshot().step == stop_at_step
-    second = train(tmp_path, "split", epochs=4, resume=True)
+    second = train(tmp_path, "split", epochs=4, resume=True, **recipe)
     assert second.snapshot().status == FINISHED
     straight = load_checkpoint(RunPaths.of(tmp_path, "straight").checkpoint)
     split = load_checkpoint(RunPaths.of(tmp_path, "split").checkpoint)
