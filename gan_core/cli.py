@@ -20,7 +20,7 @@ from .config import ConfigError, GANConfig, validate_run_name
 from .data import DataError
 from .images import make_grid, save_png
 from .metrics import format_row
-from .model import sample_z
+from .model import Generator, sample_z
 from .presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from .runs import RunError, RunPaths
 from .trainer import ERROR, FINISHED, Trainer
@@ -156,12 +156,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .judge import JUDGE_DIR, eval_noise, generate, load_or_train_judge
     from .metrics import CLASS_NAMES, quality_warnings
 
-    paths = RunPaths.of(args.checkpoints, validate_run_name(args.run))
-    if args.n < 2:
-        raise CLIError("--n must be at least 2")
-    if not paths.checkpoint.is_file():
-        raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}")
-    generator, record = load_generator(paths.checkpoint)
+    paths, generator, record = _open_run(args, min_n=2)
     config: GANConfig = record["config"]
     data = load_training_data(config.dataset, args.data_dir)
     judge = load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset)
@@ -189,15 +184,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    paths = RunPaths.of(args.checkpoints, validate_run_name(args.run))
-    if args.n < 1:
-        raise CLIError("--n must be at least 1")
     out = Path(args.out)
     if out.suffix not in (".png", ".npy"):
         raise CLIError(f"--out must end in .png or .npy, got {out.name!r}")
-    if not paths.checkpoint.is_file():
-        raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}")
-    generator, record = load_generator(paths.checkpoint)
+    _, generator, record = _open_run(args, min_n=1)
     import torch  # already loaded by load_generator; local to keep the top of this module light
 
     z = sample_z(args.n, record["config"].z_dim, generator=torch.Generator().manual_seed(args.seed))
@@ -210,6 +200,17 @@ def _sample(args: argparse.Namespace) -> int:
         save_png(make_grid(images), out)
     print(f"wrote {args.n} samples of run '{args.run}' (epoch {record['epoch']}) to {out}")
     return 0
+
+
+def _open_run(args: argparse.Namespace, min_n: int) -> tuple[RunPaths, Generator, dict]:
+    """The run named by ``--run`` with its eval-mode generator; one-line errors for bad input."""
+    paths = RunPaths.of(args.checkpoints, validate_run_name(args.run))
+    if args.n < min_n:
+        raise CLIError(f"--n must be at least {min_n}")
+    if not paths.checkpoint.is_file():
+        raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}")
+    generator, record = load_generator(paths.checkpoint)
+    return paths, generator, record
 
 
 def _progress_bar():  # noqa: ANN202 - tqdm is imported lazily
