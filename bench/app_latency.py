@@ -1,6 +1,6 @@
 """App speed: latent-lab rerun time, and training throughput with the app open vs the headless CLI.
 
-    python bench/app_latency.py [--changes 30] [--epochs 2]
+    python bench/app_latency.py [--changes 30] [--epochs 8]
 
 (1) Server time of the latent-lab fragment for an 8x9 sweep grid (plus the big digit and a 10-image
     interpolation strip): AppTest drives 30 slider changes; app.py, with GANLAB_TIMING_FILE set, times
@@ -9,7 +9,7 @@
 (2) Training images/s, default recipe, batch 100, quality metrics off, on 5,000 real digits:
     the headless CLI (``python -m gan_core train``) before and after, vs the same run started from the
     app (``streamlit run app.py``) while one headless Chromium page watches the live panel. Both rates
-    come from the runs' own per-epoch timings in losses.csv, so they are measured the same way.
+    come from the runs' own per-epoch timings in losses.csv (first epoch skipped), measured the same way.
 
 CPU only (CUDA_VISIBLE_DEVICES is cleared). Needs /usr/bin/chromium for (2). Takes about 2-3 minutes on
 an idle 2-core machine. On a machine shared with other jobs, the three runs of (2) see different loads:
@@ -85,8 +85,10 @@ def lab_latency(work: Path, data: Path, changes: int) -> list[float]:
 # --- (2) throughput --------------------------------------------------------------------------------------
 
 def epoch_rate(folder: Path, images_per_epoch: int) -> float:
+    """images/s over all epochs but the first: it holds the warm-up and, in the app, the page's
+    first full render right after the Train click, which would swamp a short run."""
     with open(folder / "losses.csv", newline="") as handle:
-        seconds = [float(row["seconds"]) for row in csv.DictReader(handle)]
+        seconds = [float(row["seconds"]) for row in csv.DictReader(handle)][1:]
     return images_per_epoch * len(seconds) / sum(seconds)
 
 
@@ -176,8 +178,8 @@ def app_rate(root: Path, data: Path, epochs: int, work: Path, images: int) -> tu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=30)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--images", type=int, default=2000, help="real digits used for (2) (max 5000)")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--images", type=int, default=5000, help="real digits used for (2) (max 5000)")
     parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
     os.environ["CUDA_VISIBLE_DEVICES"] = ""

@@ -83,10 +83,10 @@ def main() -> None:
             exceptions = sum(page.locator(EXCEPTION).count() for page in pages)
             live = sum("running" in page.locator('[data-testid="stMetric"]').filter(has_text="Status").first
                        .inner_text() for page in pages)
+            rate, epochs = rate_between(run, args.images, start_epoch)
             first.locator(".st-key-btn_stop button:visible").first.click()
-            expect(status).not_to_contain_text("running")
+            expect(status).not_to_contain_text("running", timeout=120_000)  # ten pages keep 2 cores busy
             browser.close()
-        rate, epochs = rate_between(run, args.images, start_epoch)
     print(f"sessions watching: {len(pages)} (showing 'running' at the end: {live}); exception elements: {exceptions}")
     print(f"server RSS: {rss_start / 2**20:,.0f} MiB -> {rss_end / 2**20:,.0f} MiB after {args.seconds:.0f} s "
           f"(growth {(rss_end - rss_start) / 2**20:+,.0f} MiB, peak {rss_peak / 2**20:,.0f} MiB; target < 100 MB)")

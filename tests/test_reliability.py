@@ -151,3 +151,13 @@ def test_run_listing_marks_damaged_runs_and_keeps_the_rest(tmp_path):
     assert "refused" in infos["hostile"].error and str(hostile.checkpoint) in infos["hostile"].error
     assert "0 bytes" in infos["empty"].error
     assert not marker.exists()
+
+
+def test_server_defaults_bind_localhost_keep_xsrf_and_send_no_statistics():
+    import tomllib
+
+    settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert settings["server"]["address"] == "localhost"
+    assert settings["server"]["enableXsrfProtection"] is True
+    assert settings["browser"]["gatherUsageStats"] is False
+    assert "file_uploader" not in (ROOT / "app.py").read_text()  # no checkpoint upload is offered
