@@ -149,11 +149,11 @@ def test_evaluation_draws_nothing_from_the_global_rng():
 
 # --- presets and packing -----------------------------------------------------------------------------
 
-def test_seed_preset_is_the_default_config_and_stable_packs_pairs():
+def test_seed_preset_is_the_default_config_and_stable_adds_spectral_norm():
     assert preset_config("seed") == GANConfig()
     stable = preset_config("stable", seed=3, epochs=7)
-    assert stable.pack == 2 and stable.seed == 3 and stable.epochs == 7
-    assert stable.replace(pack=1, seed=0, epochs=GANConfig().epochs) == GANConfig()  # the only change
+    assert stable.spectral_norm and stable.seed == 3 and stable.epochs == 7
+    assert stable.replace(spectral_norm=False, seed=0, epochs=GANConfig().epochs) == GANConfig()  # the only change
     assert preset_of(GANConfig(epochs=5, seed=2)) == "seed"
     assert preset_of(stable) == "stable"
     assert preset_of(GANConfig(lr_d=1e-3)) is None
