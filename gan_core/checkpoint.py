@@ -18,7 +18,7 @@ import torch
 
 from .atomic import atomic_write
 from .config import ConfigError, GANConfig
-from .model import Discriminator, Generator
+from .model import Generator
 
 FORMAT = "gan_core.checkpoint"
 VERSION = 1

@@ -3,7 +3,7 @@ import torch
 
 from gan_core.config import GANConfig
 from gan_core.engine import GANState
-from gan_core.model import Discriminator, Generator, build_models, sample_z
+from gan_core.model import build_models, sample_z
 from helpers import state_tensors
 
 
