@@ -33,10 +33,11 @@ from gan_core import CheckpointError, ConfigError, GANConfig, Trainer, list_runs
 from gan_core.config import DATASETS, DEVICES, validate_run_name
 from gan_core.control import ButtonStates, TrainerBusy, TrainerHolder, button_states, next_free_name
 from gan_core.data import DataError
+from gan_core.engine import preview_noise
 from gan_core.images import make_grid, png_bytes
-from gan_core.latent import lab_batch, preview_z, seeded_z, upscale, with_values
+from gan_core.latent import lab_batch, upscale, with_values
 from gan_core.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE, quality_warnings, trend_rows
-from gan_core.model import Generator
+from gan_core.model import Generator, seeded_z
 from gan_core.presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from gan_core.runs import RunError, RunInfo, RunPaths
 from gan_core.series import chart_table
@@ -537,7 +538,7 @@ def curve_charts(history: np.ndarray) -> tuple[alt.Chart, alt.Chart]:
 def live_grid(trainer_id: int, weights_version: int, seed: int, z_dim: int, _trainer: Trainer) -> bytes | None:
     """The fixed-noise 10x10 grid of the published weights, recomputed only when they change."""
     with one_thread():
-        images = _trainer.sample(preview_z(seed, z_dim))
+        images = _trainer.sample(preview_noise(seed, z_dim))
     return None if images is None else png_bytes(make_grid(images, ncols=10, scale=2))
 
 
@@ -610,7 +611,7 @@ def live_panel(name: str | None, page_status: str | None) -> None:
             grid = live_grid(id(trainer), snap.weights_version if snap else 0, config.seed, config.z_dim, trainer)
         elif view is not None:
             with torch.no_grad(), one_thread():
-                grid = png_bytes(make_grid(view.generator(preview_z(config.seed, config.z_dim)).numpy(),
+                grid = png_bytes(make_grid(view.generator(preview_noise(config.seed, config.z_dim)).numpy(),
                                            ncols=10, scale=2))
         if grid is not None:
             st.image(grid, caption="fixed noise, latest weights", width="content", output_format="PNG")

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from . import checkpoint as ckpt
 from .config import GANConfig
-from .model import Discriminator, Generator, build_models, sample_z
+from .model import Discriminator, Generator, build_models, sample_z, seeded_z
 
 PREVIEW_SAMPLES = 100  # the fixed-noise 10x10 grid saved every epoch
 STATS = ("d_loss", "g_loss", "d_real", "d_fake")  # columns of the per-step history
@@ -38,7 +38,7 @@ def _adam(params: Any, lr: float, beta1: float, beta2: float) -> torch.optim.Ada
 
 def preview_noise(seed: int, z_dim: int) -> torch.Tensor:
     """A run's fixed preview noise (100 vectors): a private generator, so the global RNG is untouched."""
-    return sample_z(PREVIEW_SAMPLES, z_dim, generator=torch.Generator().manual_seed(seed + 1))
+    return seeded_z(seed + 1, z_dim, PREVIEW_SAMPLES)
 
 
 @dataclass

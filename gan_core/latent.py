@@ -12,20 +12,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .engine import preview_noise
-from .model import sample_z
 
 Z_LOW, Z_HIGH = -1.0, 1.0  # the prior's support: z ~ Uniform[-1, 1]^z_dim
-
-
-def seeded_z(seed: int, z_dim: int, n: int = 1) -> torch.Tensor:
-    """``n`` latents drawn from the prior with a private generator seeded by ``seed``; shape (n, z_dim)."""
-    return sample_z(n, z_dim, generator=torch.Generator().manual_seed(int(seed)))
-
-
-def preview_z(seed: int, z_dim: int) -> torch.Tensor:
-    """The run's fixed preview noise, the very tensor ``GANState.fresh`` draws."""
-    return preview_noise(seed, z_dim)
 
 
 def with_values(base: torch.Tensor, dims: Sequence[int], values: Sequence[float]) -> torch.Tensor:

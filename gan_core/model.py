@@ -89,6 +89,12 @@ def build_models(config: GANConfig, device: torch.device | str = "cpu") -> tuple
     return generator.to(device), discriminator.to(device)
 
 
+def seeded_z(seed: int, z_dim: int, n: int = 1) -> torch.Tensor:
+    """``n`` latents drawn from the prior with a private generator seeded by ``seed``; shape (n, z_dim).
+    The global RNG is untouched, so sampling never disturbs a run's bit-exact resume."""
+    return sample_z(n, z_dim, generator=torch.Generator().manual_seed(int(seed)))
+
+
 def sample_z(n: int, z_dim: int, *, device: torch.device | str = "cpu",
              generator: torch.Generator | None = None) -> torch.Tensor:
     """n latent vectors from the seed's prior, Uniform[-1, 1]^z_dim."""

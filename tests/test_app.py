@@ -299,7 +299,8 @@ def test_stored_run_without_metrics_says_why(env: Path, tiny_data: Path) -> None
 def test_latent_helpers() -> None:
     import torch
 
-    from gan_core.latent import interpolate, lab_batch, seeded_z, sweep, upscale, with_values
+    from gan_core.latent import interpolate, lab_batch, sweep, upscale, with_values
+    from gan_core.model import seeded_z
 
     global_state = torch.get_rng_state()
     base = seeded_z(7, 100)[0]
