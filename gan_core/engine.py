@@ -41,6 +41,36 @@ def preview_noise(seed: int, z_dim: int) -> torch.Tensor:
     return seeded_z(seed + 1, z_dim, PREVIEW_SAMPLES)
 
 
+class StepHistory:
+    """Per-step STATS rows, float32 (steps, 4), in a buffer that grows by doubling.
+
+    Appending is amortised O(1) however long the run, and ``array()`` hands out a read-only view of
+    rows that are never written again, so the trainer can publish it without copying.
+    """
+
+    def __init__(self, rows: np.ndarray | None = None) -> None:
+        rows = np.zeros((0, len(STATS)), np.float32) if rows is None else rows
+        self._buffer = np.array(rows, dtype=np.float32).reshape(-1, len(STATS))
+        self._n = len(self._buffer)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, rows: np.ndarray) -> None:
+        end = self._n + len(rows)
+        if end > len(self._buffer):
+            grown = np.empty((max(end, 2 * len(self._buffer), 1024), len(STATS)), np.float32)
+            grown[:self._n] = self._buffer[:self._n]
+            self._buffer = grown  # views handed out earlier keep the old buffer, unchanged
+        self._buffer[self._n:end] = rows
+        self._n = end
+
+    def array(self) -> np.ndarray:
+        view = self._buffer[:self._n]
+        view.flags.writeable = False
+        return view
+
+
 @dataclass
 class GANState:
     config: GANConfig
@@ -52,7 +82,7 @@ class GANState:
     preview_z: torch.Tensor  # (100, z_dim) on device: the same noise every epoch, so grids compare
     epoch: int = 0  # completed epochs
     step: int = 0  # D updates (one per real batch) so far
-    history: list[torch.Tensor] = field(default_factory=list)  # CPU chunks of (n, 4) STATS rows
+    history: StepHistory = field(default_factory=StepHistory)  # (d_loss, g_loss, d_real, d_fake) per step
     epoch_log: list[dict[str, float]] = field(default_factory=list)  # one row per finished epoch
     # One row per evaluated epoch: the judge's metrics (see gan_core.metrics.quality_row), plain data.
     metrics_log: list[dict[str, Any]] = field(default_factory=list)
@@ -124,10 +154,8 @@ class GANState:
     # --- history ----------------------------------------------------------------------------------
 
     def history_array(self) -> np.ndarray:
-        """Per-step STATS as float32 (steps, 4), compacting the chunks once."""
-        if len(self.history) > 1:
-            self.history = [torch.cat(self.history)]
-        return self.history[0].numpy() if self.history else np.zeros((0, len(STATS)), np.float32)
+        """Per-step STATS as a read-only float32 (steps, 4) array."""
+        return self.history.array()
 
     # --- checkpoint record --------------------------------------------------------------------------
 
@@ -182,7 +210,7 @@ class GANState:
             raise ckpt.CheckpointError(f"{path}: preview noise does not match z_dim {config.z_dim}")
         state = cls(config, dev, generator, discriminator, opt_g, opt_d, preview.to(dev),
                     epoch=int(record["epoch"]), step=int(record["step"]),
-                    history=[history.float()] if len(history) else [],
+                    history=StepHistory(history.float().numpy()),
                     epoch_log=list(record["epoch_log"]),
                     metrics_log=list(record.get("metrics_log", [])))  # older checkpoints have none
         state.perm = None if progress["perm"] is None else progress["perm"].to(dev)

@@ -307,7 +307,7 @@ class Trainer:
             step = first_step + int(bad.nonzero()[0, 0])
             raise DivergedError(f"diverged at step {step}: a loss became NaN or infinite; "
                                 f"the last good checkpoint is kept")
-        state.history.append(chunk)
+        state.history.append(chunk.numpy())
         history = state.history_array()
         images_per_sec = rate.update(len(chunk) * state.config.batch_size)
         steps_left = (state.config.epochs - state.epoch) * self._steps_per_epoch - state.batch_in_epoch

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -109,3 +110,17 @@ def test_spectral_norm_bounds_every_d_weight_and_keeps_the_seed_init():
             for _ in range(30):  # a few more power iterations than training has done so far
                 D(torch.rand(4, 784))
         assert torch.linalg.matrix_norm(m.weight.detach(), ord=2) == pytest.approx(1.0, abs=0.05)
+
+
+def test_step_history_views_stay_fixed_while_it_grows():
+    from gan_core.engine import StepHistory
+
+    history = StepHistory()
+    history.append(np.ones((3, 4), np.float32))
+    early = history.array()
+    for i in range(600):  # past the first buffer, so it reallocates
+        history.append(np.full((2, 4), i, np.float32))
+    assert len(history) == 1203 and history.array()[-1, 0] == 599
+    assert early.shape == (3, 4) and (early == 1).all()
+    with pytest.raises(ValueError):
+        early[0, 0] = 5  # readers cannot change what the trainer published
