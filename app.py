@@ -1,8 +1,9 @@
 """The interactive GAN lab: ``streamlit run app.py``.
 
-Train the seed tutorial's MLP GAN on MNIST in a background thread, watch it learn, then explore its
-latent space. The trainer thread never touches Streamlit: this page polls ``Trainer.snapshot()``,
-``history()`` and ``sample(z)`` from fragments, and only while training is there a timed refresh.
+Train the seed tutorial's MLP GAN on MNIST, watch it learn, then explore its latent space. Training runs
+in a child process (``gan_core.process.TrainerProcess``: page refreshes then never hold up training)
+and never touches Streamlit: this page polls ``snapshot()``, ``history()`` and ``sample(z)`` from
+fragments, and only while training is there a timed refresh.
 
 Environment: ``GANLAB_CHECKPOINTS`` (default ``checkpoints``) and ``GANLAB_DATA_DIR`` (default ``data``).
 """
@@ -22,31 +23,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
 from PIL import Image
 
-from gan_core import CheckpointError, ConfigError, GANConfig, Trainer, list_runs, load_generator
+from gan_core import CheckpointError, ConfigError, GANConfig, list_runs, load_generator
+from gan_core.charts import (LOSS_SERIES, PROB_SERIES, curve_spec, curve_table, fid_spec, fid_table,
+                             histogram_spec, histogram_table)
 from gan_core.config import DATASETS, DEVICES, validate_run_name
-from gan_core.control import ButtonStates, TrainerBusy, TrainerHolder, button_states, next_free_name
+from gan_core.control import AnyTrainer, ButtonStates, TrainerBusy, TrainerHolder, button_states, next_free_name
 from gan_core.data import DataError
 from gan_core.engine import preview_noise
-from gan_core.images import make_grid, png_bytes
-from gan_core.latent import lab_batch, upscale, with_values
-from gan_core.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE, quality_warnings, trend_rows
+from gan_core.images import make_grid, png_bytes, upscale
+from gan_core.latent import lab_batch, with_values
+from gan_core.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE, quality_warnings
 from gan_core.model import Generator, seeded_z
+from gan_core.process import TrainerProcess
 from gan_core.presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from gan_core.runs import RunError, RunInfo, RunPaths
-from gan_core.series import chart_table
 from gan_core.timeline import frame_paths, timeline_gif
 from gan_core.trainer import ERROR, FINISHED, RUNNING, physical_cores
 
-LIVE_REFRESH_SECONDS = 1.0  # live panel period while training
-LAB_FOLLOW_SECONDS = 2.0  # latent lab period while it follows the training weights
-TIMELINE_REFRESH_SECONDS = 5.0  # new epoch grids appear this often while training
+LIVE_REFRESH_SECONDS = 2.0  # live panel period while training (each refresh costs the browser ~0.25 s of work)
+LAB_FOLLOW_SECONDS = 5.0  # latent-lab images period while they follow the training weights
+TIMELINE_REFRESH_SECONDS = 10.0  # new epoch grids appear this often while training
 SWEEP_STEPS = 9  # columns of the sweep grid: -1 ... 1
 STRIP_STEPS = 10  # images in the interpolation strip
 MAX_SLIDERS = 16
@@ -202,9 +204,9 @@ def _threads_lock() -> threading.Lock:
 def one_thread() -> Iterator[None]:
     """Run a small generator batch on one intra-op thread, then restore the previous count.
 
-    On a 2-core machine that other work keeps busy, an 83-image batch took 100 ms with two threads and
-    3 ms with one. torch's thread count is (in effect) process-wide, so the lock keeps sessions from
-    interleaving their save/restore, and the trainer at most runs single-threaded for those few ms.
+    On a 2-core machine that other work (here: the training process) keeps busy, an 83-image batch took
+    100 ms with two threads and 3 ms with one. torch's thread count is (in effect) process-wide, so the
+    lock keeps sessions from interleaving their save/restore.
     """
     with _threads_lock():
         previous = torch.get_num_threads()
@@ -371,9 +373,8 @@ def on_train() -> None:
         return
     box = holder()
 
-    def make() -> Trainer:
-        data = box.data(config.dataset, data_dir())
-        return Trainer(config, name, checkpoints=checkpoints_root(), data_dir=data_dir(), data=data)
+    def make() -> TrainerProcess:
+        return TrainerProcess(config, name, checkpoints=checkpoints_root(), data_dir=data_dir())
 
     act(lambda: box.start(make))
 
@@ -396,11 +397,9 @@ def on_resume(name: str | None = None) -> None:
         return
     name = name or str(st.session_state[key("run")]).strip()
 
-    def make() -> Trainer:
-        config = resume_config(name)
-        data = box.data(config.dataset, data_dir())
-        return Trainer(config, name, checkpoints=checkpoints_root(), data_dir=data_dir(), resume=True,
-                       data=data)
+    def make() -> TrainerProcess:
+        return TrainerProcess(resume_config(name), name, checkpoints=checkpoints_root(), data_dir=data_dir(),
+                              resume=True)
 
     act(lambda: box.start(make))
 
@@ -414,7 +413,7 @@ def on_pause() -> None:
 def on_stop() -> None:
     trainer = holder().alive()
     if trainer is not None:
-        trainer.stop()  # checkpoints, then the thread ends; Resume continues from here
+        trainer.stop()  # checkpoints, then the training process ends; Resume continues from here
 
 
 def on_rename_and_train(new_name: str) -> None:
@@ -431,7 +430,7 @@ def on_open(name: str, resume: bool = False) -> None:
 
 # --- the page -------------------------------------------------------------------------------------
 
-def selected_trainer(name: str | None) -> Trainer | None:
+def selected_trainer(name: str | None) -> AnyTrainer | None:
     """The process's trainer when it trains (or trained) the selected run in this checkpoints root."""
     trainer = holder().trainer
     if trainer is None or name is None or trainer.paths.name != name:
@@ -506,40 +505,12 @@ def fmt_seconds(seconds: float | None) -> str:
     return str(dt.timedelta(seconds=int(round(seconds))))
 
 
-def curve_charts(history: np.ndarray) -> tuple[alt.Chart, alt.Chart]:
-    """D/G losses, and mean D(x) / D(G(z)) around the 0.5 equilibrium; at most ~1,000 rows each."""
-    table = chart_table(history)
-    steps = table["step"]
-
-    def long(names: dict[str, str]) -> pd.DataFrame:
-        return pd.concat([pd.DataFrame({"step": steps, "series": label, "raw": table[col],
-                                        "smoothed": table[f"{col}_smooth"]}) for col, label in names.items()])
-
-    def lines(frame: pd.DataFrame, title: str, colors: dict[str, str]) -> alt.LayerChart:
-        scale = alt.Scale(domain=list(colors), range=list(colors.values()))
-        color = alt.Color("series:N", scale=scale, legend=alt.Legend(orient="top", title=None))
-        base = alt.Chart(frame).encode(x=alt.X("step:Q", title="step"), color=color)
-        raw = base.mark_line(opacity=0.3, strokeWidth=1).encode(y=alt.Y("raw:Q", title=title))
-        tooltip = ["step", "series", alt.Tooltip("smoothed:Q", format=".3f")]
-        smooth = base.mark_line(strokeWidth=2.2).encode(y="smoothed:Q", tooltip=tooltip)
-        return raw + smooth
-
-    losses = lines(long({"d_loss": "D loss", "g_loss": "G loss"}), "loss",
-                   {"D loss": "#3b6ea8", "G loss": "#f58518"})
-    probs = lines(long({"d_real": "D(x)", "d_fake": "D(G(z))"}), "mean D output",
-                  {"D(x)": "#2e9e5b", "D(G(z))": "#e45756"})
-    rule = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[6, 4], color="#888").encode(y="y:Q")
-    label = alt.Chart(pd.DataFrame({"y": [0.5], "text": ["ideal equilibrium 0.5"]})).mark_text(
-        align="left", dx=4, dy=-7, color="#888").encode(y="y:Q", x=alt.value(0), text="text:N")
-    return losses.properties(height=240), (probs + rule + label).properties(height=240)
-
-
 @st.cache_resource(max_entries=4, show_spinner=False)
-def live_grid(trainer_id: int, weights_version: int, seed: int, z_dim: int, _trainer: Trainer) -> bytes | None:
+def live_grid(trainer_id: int, weights_version: int, seed: int, z_dim: int, _trainer: AnyTrainer) -> bytes | None:
     """The fixed-noise 10x10 grid of the published weights, recomputed only when they change."""
     with one_thread():
         images = _trainer.sample(preview_noise(seed, z_dim))
-    return None if images is None else png_bytes(make_grid(images, ncols=10, scale=2))
+    return None if images is None else fast_png(make_grid(images, ncols=10, scale=2))
 
 
 def live_panel(name: str | None, page_status: str | None) -> None:
@@ -551,12 +522,11 @@ def live_panel(name: str | None, page_status: str | None) -> None:
         st.info("Fix the highlighted setting in the sidebar.")
         return
     trainer = selected_trainer(name)
-    paths = RunPaths.of(checkpoints_root(), name)
-    try:
-        view = run_view(paths)
-    except CheckpointError as exc:
-        view = None
-        if trainer is None:
+    view = None
+    if trainer is None:  # a live trainer has everything: no checkpoint read on the refresh path
+        try:
+            view = run_view(RunPaths.of(checkpoints_root(), name))
+        except CheckpointError as exc:
             st.error(f"Run **{name}** is damaged: {exc}")
             return
     if trainer is None and view is None:
@@ -600,9 +570,10 @@ def live_panel(name: str | None, page_status: str | None) -> None:
     left, right = st.columns([3, 2])
     with left:
         if len(history):
-            losses, probs = curve_charts(history)
-            st.altair_chart(losses, width="stretch")
-            st.altair_chart(probs, width="stretch")
+            st.vega_lite_chart(curve_table(history, LOSS_SERIES), curve_spec(tuple(LOSS_SERIES.values()), "loss",
+                               False), width="stretch")
+            st.vega_lite_chart(curve_table(history, PROB_SERIES), curve_spec(tuple(PROB_SERIES.values()),
+                               "mean D output", True), width="stretch")
         else:
             st.caption("The curves appear after the first logged steps.")
     with right:
@@ -620,7 +591,7 @@ def live_panel(name: str | None, page_status: str | None) -> None:
 
 # --- generation quality (issue 4) ---------------------------------------------------------------------
 
-def quality_source(trainer: Trainer | None, view: RunView | None) -> tuple[tuple[dict[str, Any], ...], list[str]]:
+def quality_source(trainer: AnyTrainer | None, view: RunView | None) -> tuple[tuple[dict[str, Any], ...], list[str]]:
     """(metrics rows, warnings): live from the trainer, else from the checkpoint's metrics log."""
     if trainer is not None:
         return trainer.metrics(), trainer.warnings()
@@ -632,34 +603,6 @@ def quality_source(trainer: Trainer | None, view: RunView | None) -> tuple[tuple
 
 def fmt_number(value: float | None, spec: str = ".2f") -> str:
     return "–" if value is None else format(value, spec)
-
-
-def fid_trend_chart(rows: tuple[dict[str, Any], ...]) -> alt.LayerChart:
-    """FID per evaluated epoch next to the real-vs-real floor: the floor is what real data scores at the same
-    sample size, so the gap between the lines, not the FID alone, says how far G is from the data."""
-    table = pd.DataFrame(trend_rows(rows))
-    long = table.melt(id_vars=["epoch"], value_vars=["fid", "fid_floor"], var_name="series", value_name="FID")
-    long = long.dropna(subset=["FID"])  # no FID when too few samples were evaluated
-    long["series"] = long["series"].map({"fid": "generated", "fid_floor": "real-vs-real floor"})
-    colors = {"generated": "#3b6ea8", "real-vs-real floor": "#888"}
-    color = alt.Color("series:N", scale=alt.Scale(domain=list(colors), range=list(colors.values())),
-                      legend=alt.Legend(orient="top", title=None))
-    base = alt.Chart(long).encode(x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
-                                  y=alt.Y("FID:Q", title="FID (judge features)"), color=color,
-                                  tooltip=["epoch", "series", alt.Tooltip("FID:Q", format=".2f")])
-    return (base.mark_line(strokeWidth=2) + base.mark_point(filled=True)).properties(height=220)
-
-
-def class_histogram_chart(histogram: list[float], names: tuple[str, ...]) -> alt.LayerChart:
-    """Share of samples the judge assigns to each class; the dashed rule is the collapse threshold."""
-    frame = pd.DataFrame({"class": list(names[:len(histogram)]), "share": histogram})
-    bars = alt.Chart(frame).mark_bar(color="#3b6ea8").encode(
-        x=alt.X("class:N", sort=None, title="judged class"),
-        y=alt.Y("share:Q", title="share of samples", axis=alt.Axis(format="%")),
-        tooltip=["class", alt.Tooltip("share:Q", format=".1%")])
-    limit = pd.DataFrame({"share": [COLLAPSE_MAX_SHARE]})
-    rule = alt.Chart(limit).mark_rule(strokeDash=[6, 4], color="#e45756").encode(y="share:Q")
-    return (bars + rule).properties(height=220, title="class histogram of the generated samples")
 
 
 def quality_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> None:
@@ -689,7 +632,7 @@ def no_quality_note(config: GANConfig) -> str:
     return f"Quality metrics (FID, IS, class histogram) appear after {when}."
 
 
-def quality_block(trainer: Trainer | None, view: RunView | None, config: GANConfig, judge: str) -> None:
+def quality_block(trainer: AnyTrainer | None, view: RunView | None, config: GANConfig, judge: str) -> None:
     """FID trend next to its floor, IS, the class histogram and collapse / D-wins warnings.
 
     ``judge`` is the live trainer's judge status line ("" for a stored run): loading, accuracy or failure.
@@ -706,9 +649,10 @@ def quality_block(trainer: Trainer | None, view: RunView | None, config: GANConf
     row = rows[-1]
     quality_metrics(row, rows[-2] if len(rows) > 1 else None)
     left, right = st.columns([3, 2])
-    left.altair_chart(fid_trend_chart(rows), width="stretch")
+    left.vega_lite_chart(fid_table(rows), fid_spec(), width="stretch")
     names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
-    right.altair_chart(class_histogram_chart(row.get("histogram") or [], names), width="stretch")
+    right.vega_lite_chart(histogram_table(row.get("histogram") or [], names), histogram_spec(COLLAPSE_MAX_SHARE),
+                          width="stretch")
 
 
 # --- latent lab ---------------------------------------------------------------------------------------
@@ -768,8 +712,12 @@ def lab_sampler(name: str) -> tuple[Callable[[torch.Tensor], np.ndarray | None],
     return sample, view.config, f"checkpoint, epoch {view.epoch}, step {view.step:,}"
 
 
-def latent_lab(name: str | None) -> None:
-    """Sliders, the big digit, the sweep grid and the interpolation strip; a slider reruns only this."""
+def latent_lab(name: str | None, follow: bool) -> None:
+    """The lab's controls; a slider change reruns only this fragment (and the images inside it).
+
+    ``follow``: training runs here and the user follows it, so the images (not these widgets) refresh
+    on their own with the newest weights.
+    """
     if name is None:
         return
     try:
@@ -780,8 +728,7 @@ def latent_lab(name: str | None) -> None:
     if found is None:
         st.info("The latent lab opens once the run has weights: train it, or pick a saved run.")
         return
-    sample, config, source = found
-    z_dim = config.z_dim
+    z_dim = found[1].z_dim
     st.session_state["lab_z_dim"] = z_dim
     st.session_state.setdefault("lab_seed", 0)
     st.session_state.setdefault("lab_base", "seed")
@@ -789,51 +736,65 @@ def latent_lab(name: str | None) -> None:
     dims = [d for d in st.session_state.get("lab_dims", list(range(8))) if d < z_dim] or list(range(min(8, z_dim)))
     st.session_state["lab_dims"] = dims
     st.session_state["lab_k"] = len(dims)
-    st.caption(f"Generator of **{name}**: {source}.")
 
-    controls_col, digit_col = st.columns([3, 1])
+    controls_col, images_col = st.columns([2, 3])
     with controls_col:
-        c = st.columns([2, 1, 1, 1, 2])
+        c = st.columns(2)
         c[0].number_input("Base seed", min_value=0, step=1, key="lab_seed", on_change=on_lab_reseed)
-        c[1].button("Random", key="lab_random", on_click=on_lab_random, width="stretch", help="a new random base seed")
-        c[2].button("Zero", key="lab_zero", on_click=on_lab_zero, width="stretch")
-        c[3].button("Re-seed", key="lab_reseed", on_click=on_lab_reseed, width="stretch",
-                    help="back to the vector drawn from the base seed")
-        c[4].number_input("Sliders K", min_value=1, max_value=min(MAX_SLIDERS, z_dim), step=1, key="lab_k",
+        c[1].number_input("Sliders K", min_value=1, max_value=min(MAX_SLIDERS, z_dim), step=1, key="lab_k",
                           on_change=on_lab_k)
+        c = st.columns(3)
+        c[0].button("Random", key="lab_random", on_click=on_lab_random, width="stretch", help="a new random base seed")
+        c[1].button("Zero", key="lab_zero", on_click=on_lab_zero, width="stretch")
+        c[2].button("Re-seed", key="lab_reseed", on_click=on_lab_reseed, width="stretch",
+                    help="back to the vector drawn from the base seed")
         st.multiselect("Latent dimensions (one slider and one sweep row each)", list(range(z_dim)), key="lab_dims",
                        max_selections=MAX_SLIDERS, on_change=on_lab_dims, format_func=lambda d: f"z[{d}]")
         base = torch.zeros(z_dim) if st.session_state["lab_base"] == "zero" else \
             seeded_z(int(st.session_state["lab_seed"]), z_dim)[0]
         values = []
-        slider_cols = st.columns(4)
+        slider_cols = st.columns(2)
         for i, dim in enumerate(dims):
             st.session_state.setdefault(slider_key(dim), round(float(base[dim]), 2))
-            with slider_cols[i % 4]:
+            with slider_cols[i % 2]:
                 values.append(st.slider(f"z[{dim}]", -1.0, 1.0, step=0.01, key=slider_key(dim), format="%.2f"))
-    z = with_values(base, dims, values)
+        s = st.columns(2)
+        seed_a = s[0].number_input("Strip from seed", min_value=0, step=1, value=1, key="lab_seed_a")
+        seed_b = s[1].number_input("to seed", min_value=0, step=1, value=2, key="lab_seed_b")
+    with images_col:
+        st.fragment(lab_images, run_every=LAB_FOLLOW_SECONDS if follow else None)(
+            name, with_values(base, dims, values), tuple(dims), int(seed_a), int(seed_b))
 
-    s = st.columns([1, 1, 4])
-    seed_a = s[0].number_input("Strip from seed", min_value=0, step=1, value=1, key="lab_seed_a")
-    seed_b = s[1].number_input("to seed", min_value=0, step=1, value=2, key="lab_seed_b")
-    batch, layout = lab_batch(z, dims, SWEEP_STEPS, seeded_z(int(seed_a), z_dim)[0], seeded_z(int(seed_b), z_dim)[0],
-                              STRIP_STEPS)
+
+def lab_images(name: str, z: torch.Tensor, dims: tuple[int, ...], seed_a: int, seed_b: int) -> None:
+    """The big digit, the sweep grid and the interpolation strip for the current values: one generator
+    batch. While following training this fragment reruns alone, so the widgets beside it stay put."""
+    try:
+        found = lab_sampler(name)
+    except CheckpointError:
+        return  # the lab's controls already said so
+    if found is None:
+        return
+    sample, config, source = found
+    batch, layout = lab_batch(z, list(dims), SWEEP_STEPS, seeded_z(seed_a, config.z_dim)[0],
+                              seeded_z(seed_b, config.z_dim)[0], STRIP_STEPS)
     with one_thread():
         images = sample(batch)
     if images is None:
         st.info("Waiting for the first published weights…")
         return
     digit, sweep_images, strip = layout.split(images)
-    with digit_col:
-        st.image(fast_png(upscale(make_grid(digit[None], pad=0), DIGIT_SCALE)),
-                 caption="G(z) for the current sliders", output_format="PNG")
-    s[2].image(fast_png(make_grid(strip, ncols=STRIP_STEPS, scale=2)),
-               caption=f"interpolation: seed {seed_a} → seed {seed_b}", output_format="PNG")
-    if len(dims):
+    digit_col, sweep_col = st.columns([1, 2])
+    digit_col.image(fast_png(upscale(make_grid(digit[None], pad=0), DIGIT_SCALE)),
+                    caption="G(z) for the current sliders", output_format="PNG")
+    digit_col.caption(f"Generator of **{name}**: {source}.")
+    if dims:
         rows = ", ".join(f"z[{d}]" for d in dims)
-        st.image(fast_png(make_grid(sweep_images, ncols=SWEEP_STEPS, scale=2)),
-                 caption=f"sweep: the rows move {rows} in turn from -1 (left) to 1 (right); "
-                         "the other entries stay at the current values", output_format="PNG")
+        sweep_col.image(fast_png(make_grid(sweep_images, ncols=SWEEP_STEPS, scale=2)),
+                        caption=f"sweep: the rows move {rows} in turn from -1 (left) to 1 (right); "
+                                "the other entries stay at the current values", output_format="PNG")
+    st.image(fast_png(make_grid(strip, ncols=STRIP_STEPS, scale=2)),
+             caption=f"interpolation: seed {seed_a} → seed {seed_b}", output_format="PNG")
 
 
 # --- timeline and downloads ---------------------------------------------------------------------------
@@ -934,10 +895,10 @@ def main() -> None:
     head.subheader("Latent lab")
     follow = toggle.toggle("Follow training", value=True, key="lab_follow",
                            help=f"while training, refresh with the newest weights every {LAB_FOLLOW_SECONDS:g} s")
-    st.fragment(timed(latent_lab), run_every=LAB_FOLLOW_SECONDS if live and follow else None)(name)
+    st.fragment(timed(latent_lab))(name, live and follow)
 
     st.subheader("Timeline")
-    st.fragment(timeline, run_every=TIMELINE_REFRESH_SECONDS if live else None)(name)
+    st.fragment(timed(timeline), run_every=TIMELINE_REFRESH_SECONDS if live else None)(name)
 
     with st.expander("Runs", expanded=True):
         run_browser(name)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .data import TrainingData, load_training_data
+from .process import TrainerProcess
 from .runs import RunPaths
 from .trainer import PAUSED, RUNNING, Trainer
+
+AnyTrainer = Trainer | TrainerProcess  # the app trains in a process; tests may use a thread
 
 
 class TrainerBusy(RuntimeError):
@@ -21,7 +23,7 @@ class TrainerBusy(RuntimeError):
 
 
 class TrainerHolder:
-    """The one current trainer of a server process, plus the training data it has loaded.
+    """The one current trainer of a server process.
 
     ``start`` checks and swaps under a lock, so two clicks (or two tabs) racing each other start at
     most one trainer: the loser gets ``TrainerBusy``.
@@ -29,20 +31,18 @@ class TrainerHolder:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._trainer: Trainer | None = None
-        self._data: dict[tuple[str, str], TrainingData] = {}
-        self._data_lock = threading.Lock()
+        self._trainer: AnyTrainer | None = None
 
     @property
-    def trainer(self) -> Trainer | None:
+    def trainer(self) -> AnyTrainer | None:
         """The latest trainer, alive or finished (its snapshot still tells how it ended)."""
         return self._trainer
 
-    def alive(self) -> Trainer | None:
+    def alive(self) -> AnyTrainer | None:
         trainer = self._trainer
         return trainer if trainer is not None and trainer.is_alive() else None
 
-    def start(self, make: Callable[[], Trainer]) -> Trainer:
+    def start(self, make: Callable[[], AnyTrainer]) -> AnyTrainer:
         """Build a trainer with ``make`` and start it, unless one is alive already."""
         with self._lock:
             current = self.alive()
@@ -53,18 +53,12 @@ class TrainerHolder:
             self._trainer = trainer
             return trainer
 
-    def data(self, dataset: str, data_dir: str | Path) -> TrainingData:
-        """Training data loaded once per process: an offline MNIST fallback costs seconds, not per click."""
-        key = (dataset, str(data_dir))
-        with self._data_lock:
-            if key not in self._data:
-                self._data[key] = load_training_data(dataset, data_dir)
-            return self._data[key]
-
     def data_message(self, dataset: str, data_dir: str | Path) -> str | None:
-        """The data source line of an already loaded dataset, without loading anything."""
-        found = self._data.get((dataset, str(data_dir)))
-        return found.message if found else None
+        """The data source line of the latest trainer, if it trained on this dataset from ``data_dir``."""
+        trainer = self._trainer
+        if trainer is None or trainer.config.dataset != dataset or trainer.data_dir != Path(data_dir):
+            return None
+        return trainer.snapshot().message or None
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """Stop the current trainer (tests and server shutdown); it checkpoints before ending."""

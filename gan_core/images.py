@@ -31,9 +31,15 @@ def make_grid(images: np.ndarray, ncols: int | None = None, pad: int = 2, scale:
     for i, tile in enumerate(tiles):
         row, col = divmod(i, ncols)
         grid[pad + row * step: pad + row * step + IMAGE_SIDE, pad + col * step: pad + col * step + IMAGE_SIDE] = tile
-    if scale > 1:
-        grid = np.kron(grid, np.ones((scale, scale), dtype=np.uint8))
-    return grid
+    return upscale(grid, scale)
+
+
+def upscale(picture: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlargement (each pixel becomes a factor x factor block): crisp, not blurred."""
+    if factor < 1:
+        raise ValueError("factor must be >= 1")
+    picture = np.asarray(picture)
+    return picture.repeat(factor, axis=0).repeat(factor, axis=1) if factor > 1 else picture
 
 
 def png_bytes(picture: np.ndarray) -> bytes:

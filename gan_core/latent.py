@@ -72,11 +72,3 @@ def lab_batch(z: torch.Tensor, dims: Sequence[int], sweep_steps: int, z_a: torch
     strip = interpolate(z_a, z_b, strip_steps)
     batch = torch.cat((z.reshape(1, -1), sweep_rows, strip))
     return batch, LabBatch(len(sweep_rows), len(strip))
-
-
-def upscale(picture: np.ndarray, factor: int) -> np.ndarray:
-    """Nearest-neighbour enlargement (each pixel becomes a factor x factor block): crisp, not blurred."""
-    if factor < 1:
-        raise ValueError("factor must be >= 1")
-    picture = np.asarray(picture)
-    return np.kron(picture, np.ones((factor, factor), dtype=picture.dtype)) if factor > 1 else picture

@@ -156,12 +156,3 @@ def format_row(row: Mapping[str, Any], names: Sequence[str] | None = None) -> st
     return (f"FID {fid} (real-vs-real floor {floor} at n={row.get('fid_n')}) | IS {row['inception_score']:.2f} | "
             f"classes {row['classes_present']}/{len(hist)} | max share {row['max_class_share']:.1%} ({label}) | "
             f"KL-uniform {row['kl_uniform']:.3f} | confidence {row['confidence']:.3f}")
-
-
-TREND_COLUMNS = ("epoch", "step", "fid", "fid_floor", "inception_score", "classes_present", "max_class_share",
-                 "kl_uniform", "confidence", "d_loss")
-
-
-def trend_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The scalar columns of a metrics log, one flat dict per evaluated epoch (ready for a DataFrame)."""
-    return [{column: row.get(column) for column in TREND_COLUMNS} for row in rows]

@@ -33,7 +33,7 @@ from .writer import BackgroundWriter, frozen_copy
 log = logging.getLogger(__name__)
 
 IDLE, RUNNING, PAUSED, FINISHED, ERROR = "idle", "running", "paused", "finished", "error"
-PUBLISH_SECONDS = 0.5  # how often the UI-facing generator copy is refreshed while training
+PUBLISH_SECONDS = 1.0  # how often the UI-facing generator copy is refreshed while training
 RATE_WINDOW_SECONDS = 5.0  # images/s is measured over roughly this much recent time
 
 
@@ -68,7 +68,60 @@ def physical_cores() -> int:
     return psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
 
 
-class Trainer:
+class Observable:
+    """The read side of a trainer: state published under one lock, read from any thread.
+
+    ``Trainer`` publishes from its training thread; ``process.TrainerProcess`` from the messages of its
+    training process. Everything published is immutable (or read-only) once out.
+    """
+
+    def __init__(self, run: str, epochs_total: int) -> None:
+        self._lock = threading.Lock()  # guards the published fields below
+        self._snapshot = Snapshot(run=run, epochs_total=epochs_total)
+        self._history = np.zeros((0, len(STATS)), np.float32)
+        self._published: Generator | None = None  # eval-mode copy, swapped whole, never trained
+        self._epoch_log: tuple[dict[str, float], ...] = ()
+        self._metrics: tuple[dict[str, Any], ...] = ()
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return self._snapshot
+
+    def history(self) -> np.ndarray:
+        """Per-step (d_loss, g_loss, d_real, d_fake), float32 (steps, 4); a read-only view."""
+        with self._lock:
+            return self._history
+
+    def epoch_log(self) -> tuple[dict[str, float], ...]:
+        with self._lock:
+            return self._epoch_log
+
+    def metrics(self) -> tuple[dict[str, Any], ...]:
+        """One row per evaluated epoch, oldest first: ``metrics.quality_row`` (fid, fid_floor, fid_n,
+        inception_score, histogram, kl_uniform, classes_present, max_class_share, confidence, ...)
+        plus epoch, step and the epoch-mean d_loss/g_loss. Stored in the checkpoint as well."""
+        with self._lock:
+            return self._metrics
+
+    def warnings(self) -> list[str]:
+        """Collapse / D-wins warnings for the latest evaluated epoch and the latest epoch-mean D loss."""
+        with self._lock:
+            row = self._metrics[-1] if self._metrics else None
+            last = self._epoch_log[-1] if self._epoch_log else None
+        return quality_warnings(row, None if last is None else last.get("d_loss"))
+
+    def sample(self, z: torch.Tensor) -> np.ndarray | None:
+        """Images (n, 28, 28) in [0, 1] from the latest published generator (eval mode), or None before
+        the first publication. Safe during training: the published copy is never trained."""
+        with self._lock:
+            generator = self._published
+        if generator is None:
+            return None
+        with torch.no_grad():
+            return generator(z.to(torch.float32).cpu()).reshape(-1, 28, 28).numpy()
+
+
+class Trainer(Observable):
     """Trains one run in a background thread; start/pause/resume/stop are idempotent and thread-safe.
 
     ``resume=True`` continues ``checkpoints/<run>/checkpoint.pt`` (optionally to a new ``epochs``);
@@ -78,6 +131,7 @@ class Trainer:
     def __init__(self, config: GANConfig, run: str, *, checkpoints: str | Path = "checkpoints",
                  data_dir: str | Path = "data", resume: bool = False, data: TrainingData | None = None,
                  threads: int | None = None) -> None:
+        super().__init__(run, config.epochs)
         self.config = config
         self.paths = RunPaths.of(checkpoints, run)
         self.data_dir = Path(data_dir)
@@ -86,16 +140,10 @@ class Trainer:
         # torch intra-op threads for training: None = one per physical core, 0 = leave the process's setting.
         self._threads = physical_cores() if threads is None else threads
         self._writer = BackgroundWriter()
-        self._lock = threading.Lock()  # guards the published fields below
         self._control = threading.Condition()  # guards the pause/stop requests
         self._thread: threading.Thread | None = None
         self._pause_requested = False
         self._stop_requested = False
-        self._snapshot = Snapshot(run=run, epochs_total=config.epochs)
-        self._history = np.zeros((0, len(STATS)), np.float32)
-        self._published: Generator | None = None
-        self._epoch_log: tuple[dict[str, float], ...] = ()
-        self._metrics: tuple[dict[str, Any], ...] = ()
         self._judge: Judge | None = None  # owned by the training thread
         self._eval_z: torch.Tensor | None = None
         self._callbacks: list[Callable[[str, Snapshot], None]] = []
@@ -143,44 +191,16 @@ class Trainer:
         the next step."""
         self._callbacks.append(fn)
 
-    # --- observation (any thread) -------------------------------------------------------------------
+    # --- observation (any thread): snapshot, history, epoch_log, metrics, warnings, sample ------------
 
-    def snapshot(self) -> Snapshot:
-        with self._lock:
-            return self._snapshot
-
-    def history(self) -> np.ndarray:
-        """Per-step (d_loss, g_loss, d_real, d_fake), float32 (steps, 4); a read-only view."""
-        with self._lock:
-            return self._history
-
-    def epoch_log(self) -> tuple[dict[str, float], ...]:
-        with self._lock:
-            return self._epoch_log
-
-    def metrics(self) -> tuple[dict[str, Any], ...]:
-        """One row per evaluated epoch, oldest first: ``metrics.quality_row`` (fid, fid_floor, fid_n,
-        inception_score, histogram, kl_uniform, classes_present, max_class_share, confidence, ...)
-        plus epoch, step and the epoch-mean d_loss/g_loss. Stored in the checkpoint as well."""
-        with self._lock:
-            return self._metrics
-
-    def warnings(self) -> list[str]:
-        """Collapse / D-wins warnings for the latest evaluated epoch and the latest epoch-mean D loss."""
-        with self._lock:
-            row = self._metrics[-1] if self._metrics else None
-            last = self._epoch_log[-1] if self._epoch_log else None
-        return quality_warnings(row, None if last is None else last.get("d_loss"))
-
-    def sample(self, z: torch.Tensor) -> np.ndarray | None:
-        """Images (n, 28, 28) in [0, 1] from the latest published generator (eval mode), or None before
-        the first publication. Safe during training: the published copy is never trained."""
+    def generator_state(self) -> dict[str, np.ndarray] | None:
+        """The latest published generator's weights and BatchNorm statistics as numpy arrays (plain
+        pickle, e.g. for another process), or None before the first publication."""
         with self._lock:
             generator = self._published
         if generator is None:
             return None
-        with torch.no_grad():
-            return generator(z.to(torch.float32).cpu()).reshape(-1, 28, 28).numpy()
+        return {name: tensor.numpy().copy() for name, tensor in generator.state_dict().items()}
 
     # --- the training thread ------------------------------------------------------------------------
 

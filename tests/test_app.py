@@ -149,7 +149,7 @@ def test_invalid_run_name(env: Path) -> None:
 
 
 def test_buttons_follow_trainer(env: Path) -> None:
-    at = set_values(new_app(), TINY)
+    at = set_values(new_app(), {**TINY, "cfg_epochs": 25})  # long enough that Stop comes before the end
     at.text_input(key="cfg_run").input("buttons").run()
     at.button(key="btn_train").click().run()
     try:
@@ -299,7 +299,8 @@ def test_stored_run_without_metrics_says_why(env: Path, tiny_data: Path) -> None
 def test_latent_helpers() -> None:
     import torch
 
-    from gan_core.latent import interpolate, lab_batch, sweep, upscale, with_values
+    from gan_core.images import upscale
+    from gan_core.latent import interpolate, lab_batch, sweep, with_values
     from gan_core.model import seeded_z
 
     global_state = torch.get_rng_state()
@@ -369,3 +370,31 @@ def test_holder_starts_one_trainer(env: Path, tiny_data: Path) -> None:
     assert (states.train, states.pause, states.resume, states.stop) == (False, True, False, True)
     states = button_states(None, False, config_ok=False, can_resume_run=True)
     assert (states.train, states.pause, states.resume, states.stop) == (False, False, True, False)
+
+
+def test_chart_specs_are_built_once_and_carry_no_data() -> None:
+    """The live charts refresh every 2 s: their spec must stay byte-identical (the browser then only swaps
+    data) and hold no rows; the rows travel in a separate, downsampled table."""
+    import json
+
+    import numpy as np
+
+    from gan_core.charts import LOSS_SERIES, PROB_SERIES, curve_spec, curve_table, fid_spec, histogram_spec
+    from gan_core.series import MAX_POINTS
+
+    labels = tuple(PROB_SERIES.values())
+    first = curve_spec(labels, "mean D output", True)
+    first["width"] = 123  # Streamlit adds keys to the dict it gets: the cache must not see that
+    again = curve_spec(labels, "mean D output", True)
+    assert "width" not in again and json.dumps(again, sort_keys=True) == json.dumps(
+        curve_spec(labels, "mean D output", True), sort_keys=True)
+    for spec in (again, curve_spec(tuple(LOSS_SERIES.values()), "loss", False), fid_spec(), histogram_spec(0.4)):
+        assert "datasets" not in spec and "data" not in spec  # rows come with each refresh, not in the spec
+    assert '"y": 0.5' in json.dumps(again)  # the equilibrium rule keeps its own one-row data
+
+    history = np.random.default_rng(0).random((5 * MAX_POINTS, 4), dtype=np.float32)
+    table = curve_table(history, PROB_SERIES)
+    assert len(table) == 2 * MAX_POINTS and set(table["series"]) == set(labels)
+    assert table["step"].max() == len(history)  # the newest step is always drawn
+    last = table[table["series"] == "D(x)"].iloc[-1]
+    assert last["raw"] == history[-1, 2]  # raw values are the real ones at the kept steps

@@ -1,0 +1,221 @@
+"""A Trainer in a child process, observed through the same methods as a Trainer.
+
+Why a process: inside the Streamlit server a training *thread* shares the interpreter lock with every
+page refresh. The trainer releases the lock inside each kernel and needs it back between kernels, so
+each millisecond the UI spends in Python stalls training on both cores, not on one. Measured here: a
+thread busy in Python 10% of the time cost the training thread 9% of its images/s; the same load in
+another process cost 1% (see bench/app_latency.py for the app itself). In its own process the trainer
+only shares the CPU.
+
+The child runs an ordinary ``Trainer`` and pushes its state to the parent every ``PUSH_SECONDS``:
+the snapshot, the new history rows, metrics when they change, and the generator's weights when they
+change. The parent keeps the latest copy, so observing costs no round trip, and it samples from its
+own copy of the generator, so the latent lab never waits on the trainer. Commands (pause, resume,
+stop) go the other way. If the parent dies, the child sees its pipe close, checkpoints and ends.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .config import GANConfig
+from .model import Generator
+from .runs import RunPaths
+from .trainer import ERROR, PAUSED, RUNNING, Observable, Snapshot, Trainer
+
+PUSH_SECONDS = 0.5  # how often the child sends its state; the app refreshes every 2 s at most
+URGENT_PUSH_SECONDS, URGENT_SECONDS = 0.05, 3.0  # after a command: push this often, for this long
+WEIGHTS_SECONDS = 2.0  # the generator (6 MB) travels at most this often; the latent lab follows every 5 s
+_COMMANDS = ("pause", "resume", "stop")
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the folder holding gan_core, for the child's imports
+
+
+class TrainerProcess(Observable):
+    """``Trainer``'s control and observation methods, with the training in a child process.
+
+    Same arguments as ``Trainer`` except ``data`` (the child loads its own) and callbacks (they would
+    run in the child).
+    """
+
+    def __init__(self, config: GANConfig, run: str, *, checkpoints: str | Path = "checkpoints",
+                 data_dir: str | Path = "data", resume: bool = False, threads: int | None = None) -> None:
+        super().__init__(run, config.epochs)
+        self.config = config
+        self.paths = RunPaths.of(checkpoints, run)
+        self.data_dir = Path(data_dir)
+        self._args = (config, run, str(checkpoints), str(data_dir), resume, threads)
+        self._changed = threading.Condition(self._lock)  # notified on each received state
+        self._conn: Any = None
+        self._process: Any = None
+        self._receiver: threading.Thread | None = None
+        self._send_lock = threading.Lock()
+
+    # --- control ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._send_lock:
+            if self._process is not None:
+                return  # one trainer, one process, however often Train is clicked
+            # A fresh interpreter (not multiprocessing's spawn, which re-runs the parent's __main__: in a
+            # Streamlit server that is app.py) joined to this one by a socket pair.
+            ours, theirs = socket.socketpair()
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(PACKAGE_ROOT),
+                                                                             os.environ.get("PYTHONPATH"))))}
+            with self._lock:
+                self._snapshot = replace(self._snapshot, status=RUNNING)
+            self._process = subprocess.Popen([sys.executable, "-m", "gan_core.process", str(theirs.fileno())],
+                                             pass_fds=(theirs.fileno(),), env=env)
+            theirs.close()  # the child holds its end now: EOF here means the child is gone
+            self._conn = Connection(ours.detach())
+            self._conn.send(self._args)
+            self._receiver = threading.Thread(target=self._receive, name=f"gan-observer-{self.paths.name}",
+                                              daemon=True)
+            self._receiver.start()
+
+    def pause(self, timeout: float = 10.0) -> None:
+        """Ask the child to checkpoint and pause; wait up to ``timeout`` s until it reports it."""
+        self._send("pause")
+        self._await(lambda snap: snap.status != RUNNING, timeout)
+
+    def resume(self, timeout: float = 10.0) -> None:
+        self._send("resume")
+        self._await(lambda snap: snap.status != PAUSED, timeout)
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Ask the child to checkpoint and end, then wait up to ``timeout`` s for its last state."""
+        self._send("stop")
+        self.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._receiver is not None:
+            self._receiver.join(timeout)
+
+    def is_alive(self) -> bool:
+        """True until the child's final state has arrived (or the child is gone)."""
+        return self._receiver is not None and self._receiver.is_alive()
+
+    # --- plumbing -----------------------------------------------------------------------------------
+
+    def _await(self, done: Callable[[Snapshot], bool], timeout: float) -> None:
+        """Wait until a received snapshot satisfies ``done`` (commands act within a step or two)."""
+        with self._changed:
+            self._changed.wait_for(lambda: done(self._snapshot) or self._receiver is None
+                                   or not self._receiver.is_alive(), timeout)
+
+    def _send(self, command: str) -> None:
+        with self._send_lock:
+            if self._conn is None or not self.is_alive():
+                return
+            try:
+                self._conn.send(command)
+            except OSError:
+                pass  # the child is gone; the receiver reports how it ended
+
+    def _receive(self) -> None:
+        try:
+            while True:
+                try:
+                    message = self._conn.recv()
+                except (EOFError, OSError):
+                    break
+                self._apply(message)
+        finally:
+            try:
+                code = self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                code = None
+            with self._lock:
+                if self._snapshot.status in (RUNNING, PAUSED):  # no final state came: the child died
+                    self._snapshot = replace(self._snapshot, status=ERROR, eta_seconds=None,
+                                             error=f"the training process ended unexpectedly (exit code {code})")
+                self._changed.notify_all()
+
+    def _apply(self, message: dict[str, Any]) -> None:
+        generator = None
+        if "weights" in message:  # build outside the lock: observers keep reading the old copy meanwhile
+            generator = Generator(self.config)
+            generator.load_state_dict({name: torch.from_numpy(array) for name, array in message["weights"].items()})
+            generator.eval().requires_grad_(False)
+        with self._lock:
+            start, rows = message["history"]
+            self._history = rows if start == 0 else np.concatenate((self._history[:start], rows))
+            self._history.setflags(write=False)
+            self._epoch_log = message.get("epoch_log", self._epoch_log)
+            self._metrics = message.get("metrics", self._metrics)
+            if generator is not None:
+                self._published = generator
+            self._snapshot = message["snapshot"]  # last: a reader that sees it sees the rest too
+            self._changed.notify_all()
+
+
+# --- the child ------------------------------------------------------------------------------------------
+
+def _child_main(conn: Any, config: GANConfig, run: str, checkpoints: str, data_dir: str, resume: bool,
+                threads: int | None) -> None:
+    trainer = Trainer(config, run, checkpoints=checkpoints, data_dir=data_dir, resume=resume, threads=threads)
+    wake = threading.Event()  # a command arrived or training ended: push now, not at the next tick
+    urgent = [0.0]  # until when to push quickly, so a pause or stop shows in the page within ~0.1 s
+    threading.Thread(target=_obey, args=(conn, trainer, wake, urgent), name="gan-commands", daemon=True).start()
+    trainer.start()
+    threading.Thread(target=lambda: (trainer.join(), wake.set()), name="gan-end", daemon=True).start()
+    sent_rows, weights_version, metrics_sent, log_sent = 0, -1, None, None
+    weights_sent_at = -WEIGHTS_SECONDS
+    while True:
+        done = not trainer.is_alive()  # read before the state: the last push then holds the final state
+        snap, history = trainer.snapshot(), trainer.history()
+        start = sent_rows if len(history) >= sent_rows else 0  # a resume may restore a longer history
+        message: dict[str, Any] = {"snapshot": snap, "history": (start, np.array(history[start:]))}
+        sent_rows = len(history)
+        due = done or time.monotonic() - weights_sent_at >= WEIGHTS_SECONDS
+        if due and snap.weights_version != weights_version and (state := trainer.generator_state()) is not None:
+            message["weights"], weights_version, weights_sent_at = state, snap.weights_version, time.monotonic()
+        if (metrics := trainer.metrics()) is not metrics_sent:
+            message["metrics"] = metrics_sent = metrics
+        if (epoch_log := trainer.epoch_log()) is not log_sent:
+            message["epoch_log"] = log_sent = epoch_log
+        try:
+            conn.send(message)
+        except OSError:
+            trainer.stop(None)  # the parent is gone: checkpoint and end
+            return
+        if done:
+            conn.close()
+            return
+        wake.wait(URGENT_PUSH_SECONDS if time.monotonic() < urgent[0] else PUSH_SECONDS)
+        wake.clear()
+
+
+def _obey(conn: Any, trainer: Trainer, wake: threading.Event, urgent: list[float]) -> None:
+    """Commands from the parent; its pipe closing (parent killed or exited) means stop."""
+    while True:
+        try:
+            command = conn.recv()
+        except (EOFError, OSError):
+            trainer.stop(None)
+            return
+        if command in _COMMANDS:
+            urgent[0] = time.monotonic() + URGENT_SECONDS
+            wake.set()
+            getattr(trainer, command)()
+
+
+def _child_entry(fd: int) -> None:
+    conn = Connection(fd)
+    _child_main(conn, *conn.recv())
+
+
+if __name__ == "__main__":
+    _child_entry(int(sys.argv[1]))

@@ -1,0 +1,116 @@
+"""TrainerProcess: the app's trainer in a child process behaves like the thread Trainer, and neither side
+outlives the other silently (parent killed -> child checkpoints and ends; child killed -> parent says so)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+import torch
+from helpers import tiny_config, wait_until, write_mnist_idx
+
+from gan_core.checkpoint import load_checkpoint, load_generator
+from gan_core.process import TrainerProcess
+from gan_core.runs import RunPaths
+from gan_core.trainer import ERROR, FINISHED, IDLE, PAUSED, RUNNING, Trainer
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return write_mnist_idx(tmp_path / "data", n=80)
+
+
+def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path) -> None:
+    config = tiny_config(epochs=3)
+    trainer = TrainerProcess(config, "proc", checkpoints=tmp_path / "ck", data_dir=data)
+    trainer.start()
+    trainer.start()  # a double click: still one child
+    trainer.join(120)
+    assert not trainer.is_alive()
+    snap = trainer.snapshot()
+    assert (snap.status, snap.epoch, snap.step) == (FINISHED, 3, 12), snap.error
+    assert "80" in snap.message  # the data source line comes from the child's loader
+    history = trainer.history()
+    assert history.shape == (12, 4) and np.isfinite(history).all()
+    assert len(trainer.epoch_log()) == 3
+    images = trainer.sample(torch.zeros(5, config.z_dim))
+    assert images is not None and images.shape == (5, 28, 28) and 0.0 <= images.min() <= images.max() <= 1.0
+
+    # The parent's copy of G is the trained one (the checkpoint's), not a fresh init.
+    checkpoint = RunPaths.of(tmp_path / "ck", "proc").checkpoint
+    assert load_checkpoint(checkpoint)["step"] == 12
+    z = torch.linspace(-1, 1, 3 * config.z_dim).reshape(3, config.z_dim)
+    with torch.no_grad():
+        expected = load_generator(checkpoint)[0](z).reshape(-1, 28, 28).numpy()
+    np.testing.assert_allclose(trainer.sample(z), expected, atol=1e-6)
+
+
+def test_pause_resume_stop_reach_the_child(tmp_path: Path, data: Path) -> None:
+    trainer = TrainerProcess(tiny_config(epochs=100_000), "ctl", checkpoints=tmp_path / "ck", data_dir=data)
+    trainer.start()
+    try:
+        assert wait_until(lambda: trainer.snapshot().step > 0, timeout=120)
+        trainer.pause()  # returns once the child reports the pause
+        assert trainer.snapshot().status == PAUSED
+        assert RunPaths.of(tmp_path / "ck", "ctl").checkpoint.is_file()  # paused means on disk
+        paused_at = trainer.snapshot().step
+        time.sleep(1.0)
+        assert trainer.snapshot().step == paused_at
+        trainer.resume()
+        assert trainer.snapshot().status == RUNNING
+        assert wait_until(lambda: trainer.snapshot().step > paused_at, timeout=60)
+    finally:
+        trainer.stop(60)
+    assert not trainer.is_alive() and trainer.snapshot().status == IDLE
+    assert load_checkpoint(RunPaths.of(tmp_path / "ck", "ctl").checkpoint)["step"] == trainer.snapshot().step
+
+
+def test_a_killed_child_is_reported(tmp_path: Path, data: Path) -> None:
+    trainer = TrainerProcess(tiny_config(epochs=100_000), "dies", checkpoints=tmp_path / "ck", data_dir=data)
+    trainer.start()
+    assert wait_until(lambda: trainer.snapshot().step > 0, timeout=120)
+    os.kill(trainer._process.pid, signal.SIGKILL)
+    trainer.join(30)
+    snap = trainer.snapshot()
+    assert not trainer.is_alive()
+    assert snap.status == ERROR and "ended unexpectedly" in (snap.error or "") and "-9" in snap.error
+
+
+def test_a_killed_parent_makes_the_child_checkpoint_and_end(tmp_path: Path, data: Path) -> None:
+    script = textwrap.dedent(f"""
+        import sys, time
+        from gan_core.config import GANConfig
+        from gan_core.process import TrainerProcess
+        t = TrainerProcess(GANConfig(batch_size=20, epochs=100000, log_every=2, device="cpu"), "orphan",
+                           checkpoints={str(tmp_path / "ck")!r}, data_dir={str(data)!r})
+        t.start()
+        while t.snapshot().step == 0:
+            time.sleep(0.05)
+        print(t._process.pid, flush=True)
+        time.sleep(600)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        child = psutil.Process(int(parent.stdout.readline()))
+    finally:
+        parent.kill()
+        parent.wait()
+    child.wait(60)  # it noticed the closed pipe, checkpointed and ended (a hang fails here)
+    record = load_checkpoint(RunPaths.of(tmp_path / "ck", "orphan").checkpoint)
+    assert record["step"] > 0
+    # ... and released the run: a new trainer resumes it.
+    again = Trainer(tiny_config(epochs=record["epoch"] + 1), "orphan", checkpoints=tmp_path / "ck", data_dir=data,
+                    resume=True)
+    again.start()
+    again.join(60)
+    assert again.snapshot().status == FINISHED, again.snapshot().error
