@@ -33,7 +33,8 @@ from gan_core import CheckpointError, ConfigError, GANConfig, list_runs, load_ge
 from gan_core.charts import (LOSS_SERIES, PROB_SERIES, curve_spec, curve_table, fid_spec, fid_table,
                              histogram_spec, histogram_table)
 from gan_core.config import DATASETS, DEVICES, validate_run_name
-from gan_core.control import AnyTrainer, ButtonStates, TrainerBusy, TrainerHolder, button_states, next_free_name
+from gan_core.control import (AnyTrainer, ButtonStates, TrainerBusy, TrainerHolder, Watchers, button_states,
+                              next_free_name)
 from gan_core.data import DataError
 from gan_core.engine import preview_noise
 from gan_core.images import make_grid, png_bytes, upscale
@@ -80,6 +81,7 @@ ADVANCED: list[tuple[str, str, str | None, float, str]] = [
 SWITCHES: list[tuple[str, str, str]] = [
     ("spectral_norm", "Spectral normalisation of D", "normalise D's weights by their largest singular value; "
                                                      "off = the seed"),
+    ("bf16", "bfloat16 autocast", "matmuls in bfloat16 (faster on GPUs and CPUs with bf16 units); off = exact fp32"),
 ]
 CONFIG_FIELDS = ([spec[0] for spec in HYPERPARAMETERS + ADVANCED] + [spec[0] for spec in SWITCHES]
                  + ["dataset", "device"])
@@ -102,6 +104,19 @@ def holder() -> TrainerHolder:
     # Ctrl-C / SIGTERM of the server: checkpoint at the next batch instead of losing the epoch so far.
     atexit.register(box.shutdown, 10.0)
     return box
+
+
+@st.cache_resource
+def watchers() -> Watchers:
+    """The sessions watching live training share one refresh budget (see ``Watchers``)."""
+    return Watchers(LIVE_REFRESH_SECONDS)
+
+
+def watch() -> float:
+    """Count this session as a watcher; its live panel's refresh period now."""
+    now = time.monotonic()
+    watchers().seen(st.session_state.setdefault("_watcher_id", secrets.token_hex(8)), now)
+    return watchers().period(now)
 
 
 @dataclass(frozen=True)
@@ -513,11 +528,13 @@ def live_grid(trainer_id: int, weights_version: int, seed: int, z_dim: int, _tra
     return None if images is None else fast_png(make_grid(images, ncols=10, scale=2))
 
 
-def live_panel(name: str | None, page_status: str | None) -> None:
-    """Progress, curves and the preview grid; reruns itself every second only while training."""
+def live_panel(name: str | None, page_status: str | None, period: float | None) -> None:
+    """Progress, curves and the preview grid; reruns itself every ``period`` s only while training."""
     trainer = holder().trainer
     if page_status is not None and (trainer is None or trainer.snapshot().status != page_status):
         st.rerun(scope="app")  # status changed: the buttons and the refresh period must follow
+    if period is not None and not 2 / 3 <= watch() / period <= 3 / 2:
+        st.rerun(scope="app")  # sessions came or went: every period follows the shared budget
     if name is None:
         st.info("Fix the highlighted setting in the sidebar.")
         return
@@ -712,11 +729,11 @@ def lab_sampler(name: str) -> tuple[Callable[[torch.Tensor], np.ndarray | None],
     return sample, view.config, f"checkpoint, epoch {view.epoch}, step {view.step:,}"
 
 
-def latent_lab(name: str | None, follow: bool) -> None:
+def latent_lab(name: str | None, follow: float | None) -> None:
     """The lab's controls; a slider change reruns only this fragment (and the images inside it).
 
     ``follow``: training runs here and the user follows it, so the images (not these widgets) refresh
-    on their own with the newest weights.
+    on their own with the newest weights every ``follow`` seconds.
     """
     if name is None:
         return
@@ -762,7 +779,7 @@ def latent_lab(name: str | None, follow: bool) -> None:
         seed_a = s[0].number_input("Strip from seed", min_value=0, step=1, value=1, key="lab_seed_a")
         seed_b = s[1].number_input("to seed", min_value=0, step=1, value=2, key="lab_seed_b")
     with images_col:
-        st.fragment(lab_images, run_every=LAB_FOLLOW_SECONDS if follow else None)(
+        st.fragment(lab_images, run_every=follow)(
             name, with_values(base, dims, values), tuple(dims), int(seed_a), int(seed_b))
 
 
@@ -887,18 +904,21 @@ def main() -> None:
     st.caption("The seed tutorial's MLP GAN on MNIST: train it, watch D and G compete, explore the latent space.")
     status = controls(name, config)
     live = status == RUNNING and selected_trainer(name) is not None
+    period = watch() if live else None
+    slower = period / LIVE_REFRESH_SECONDS if period else 1.0  # > 1 when several sessions watch
 
     st.subheader("Training")
-    st.fragment(timed(live_panel), run_every=LIVE_REFRESH_SECONDS if live else None)(name, status)
+    st.fragment(timed(live_panel), run_every=period)(name, status, period)
 
     head, toggle = st.columns([4, 1])
     head.subheader("Latent lab")
     follow = toggle.toggle("Follow training", value=True, key="lab_follow",
-                           help=f"while training, refresh with the newest weights every {LAB_FOLLOW_SECONDS:g} s")
-    st.fragment(timed(latent_lab))(name, live and follow)
+                           help=f"while training, refresh with the newest weights every {LAB_FOLLOW_SECONDS:g} s "
+                                "(slower while several sessions watch)")
+    st.fragment(timed(latent_lab))(name, LAB_FOLLOW_SECONDS * slower if live and follow else None)
 
     st.subheader("Timeline")
-    st.fragment(timed(timeline), run_every=TIMELINE_REFRESH_SECONDS if live else None)(name)
+    st.fragment(timed(timeline), run_every=TIMELINE_REFRESH_SECONDS * slower if live else None)(name)
 
     with st.expander("Runs", expanded=True):
         run_browser(name)

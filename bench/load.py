@@ -4,9 +4,10 @@
 
 Starts ``streamlit run app.py`` on a free localhost port, starts a run from the first page, opens the
 other pages on the same server (every session sees the one trainer), and lets all of them watch the
-live panel for ``--seconds``. It prints: exception elements seen (target 0), the server's RSS growth
+live panel for ``--seconds``. The sessions share one refresh budget (app.py: ``Watchers``), so ten
+pages refresh ten times less often each. It prints: exception elements seen (target 0), the server's RSS growth
 over the watch (target < 100 MB), and the run's training images/s against the headless CLI's on the
-same data (target >= 80%). Images/s come from the runs' own per-epoch timings in losses.csv.
+same data, run before and after (target >= 80%). Images/s come from the runs' own per-epoch timings in losses.csv.
 CPU only; needs /usr/bin/chromium.
 """
 
@@ -20,9 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app_latency import CHROMIUM, CHROMIUM_ARGS, cli_rate, server, start_run, write_digits  # noqa: E402
+from app_latency import CHROMIUM, CHROMIUM_ARGS, cli_rate, cpu_seconds, server, start_run, write_digits  # noqa: E402
 
 EXCEPTION = '[data-testid="stException"]'
 
@@ -52,8 +55,8 @@ def main() -> None:
         work = Path(tmp)
         data = write_digits(work / "data", args.images)
         root = work / "ckpt"
-        headless = cli_rate(root, data, "headless", 8, args.images)
-        print(f"headless CLI: {headless:,.0f} images/s", flush=True)
+        before = cli_rate(root, data, "headless-1", 8, args.images)
+        print(f"headless CLI before: {before:,.0f} images/s", flush=True)
 
         with sync_playwright() as playwright, server(root, data, work / "streamlit.log") as (url, process):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -75,11 +78,17 @@ def main() -> None:
             time.sleep(5)  # every session has rendered once; measure from here
             run = root / "load"
             start_epoch, rss_start = epochs_done(run), process.memory_info().rss
+            chromium = [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+            trainer = process.children()
+            cpu_before = cpu_seconds(trainer), cpu_seconds([process]), cpu_seconds(chromium)
             rss_peak, started = rss_start, time.monotonic()
             while time.monotonic() - started < args.seconds:
                 time.sleep(2)
                 rss_peak = max(rss_peak, process.memory_info().rss)
             rss_end = process.memory_info().rss
+            wall = time.monotonic() - started
+            cores = [(after - before) / wall for after, before in
+                     zip((cpu_seconds(trainer), cpu_seconds([process]), cpu_seconds(chromium)), cpu_before)]
             exceptions = sum(page.locator(EXCEPTION).count() for page in pages)
             live = sum("running" in page.locator('[data-testid="stMetric"]').filter(has_text="Status").first
                        .inner_text() for page in pages)
@@ -87,9 +96,14 @@ def main() -> None:
             first.locator(".st-key-btn_stop button:visible").first.click()
             expect(status).not_to_contain_text("running", timeout=120_000)  # ten pages keep 2 cores busy
             browser.close()
+        after = cli_rate(root, data, "headless-2", 8, args.images)
+        headless = (before + after) / 2
+        print(f"headless CLI after: {after:,.0f} images/s (mean {headless:,.0f})", flush=True)
     print(f"sessions watching: {len(pages)} (showing 'running' at the end: {live}); exception elements: {exceptions}")
     print(f"server RSS: {rss_start / 2**20:,.0f} MiB -> {rss_end / 2**20:,.0f} MiB after {args.seconds:.0f} s "
           f"(growth {(rss_end - rss_start) / 2**20:+,.0f} MiB, peak {rss_peak / 2**20:,.0f} MiB; target < 100 MB)")
+    print(f"CPU during the watch: training process {cores[0]:.2f} cores, server {cores[1]:.2f}, "
+          f"Chromium {cores[2]:.2f}")
     print(f"training with {len(pages)} sessions: {rate:,.0f} images/s over {epochs} epochs = "
           f"{rate / headless:.0%} of headless (target >= 80%)")
 

@@ -8,7 +8,8 @@
     torchvision dataset with a per-image ToTensor, separate D passes on real and fake, sigmoid + BCELoss,
     a loss read back every step);
 (c) this machine's fp32 limit: measured matmul FLOP/s divided by the FLOPs of one training step;
-(d) the Trainer while a simulated UI reads snapshots and renders the latent lab at the app's refresh rate.
+(d) the Trainer while a simulated UI reads snapshots and renders the latent lab at the app's refresh rate;
+and, for reference, the ``stable`` preset and the optional bfloat16 autocast (config ``bf16``).
 All use the same 5,000 real MNIST digits, batch 100 and the same number of steps after a warm-up; each
 figure is the median of --repeats runs, and the ratios are what to compare across machines.
 """
@@ -44,12 +45,12 @@ SWEEP_IMAGES = 8 * 9 + 1  # the latent lab's 8x9 sweep grid plus the large digit
 # --- (a) and (d): the project's trainer ----------------------------------------------------------------
 
 def trainer_rate(data: TrainingData, steps: int, warmup: int, device: str, with_ui: bool,
-                 preset: str = "seed") -> float:
+                 preset: str = "seed", bf16: bool = False) -> float:
     """Images/s of the real Trainer between step ``warmup`` and ``warmup + steps``; quality metrics off
     (they are an observer's cost, reported by bench/quality.py, not part of training)."""
     epochs = -(-(warmup + steps) // (len(data) // BATCH)) + 1
     with tempfile.TemporaryDirectory() as root:
-        config = preset_config(preset, epochs=epochs, device=device, eval_every=0)
+        config = preset_config(preset, epochs=epochs, device=device, eval_every=0, bf16=bf16)
         trainer = Trainer(config, "bench", checkpoints=root, data=data)
         marks: dict[str, float] = {}
 
@@ -191,7 +192,7 @@ def main() -> None:
     print(f"device: {name}; torch {torch.__version__}; batch {BATCH}; {args.steps} steps after "
           f"{args.warmup} warm-up; median of {args.repeats}")
 
-    rates: dict[str, list[float]] = {"a": [], "b": [], "d": [], "stable": []}
+    rates: dict[str, list[float]] = {"a": [], "b": [], "d": [], "stable": [], "bf16": []}
     limits = []
     rss_peak = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -205,6 +206,7 @@ def main() -> None:
             limits.append(matmul_flops_per_second(device) / step_flops() * BATCH)
             rates["stable"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=False,
                                                 preset="stable"))
+            rates["bf16"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=False, bf16=True))
     a, b, d = (statistics.median(rates[k]) for k in "abd")
     limit = statistics.median(limits)
     print(f"(a) gan_core Trainer, headless      {a:10,.0f} images/s   runs: {_fmt(rates['a'])}")
@@ -214,6 +216,9 @@ def main() -> None:
     print(f"(d) Trainer + simulated UI (1 Hz)   {d:10,.0f} images/s   runs: {_fmt(rates['d'])}")
     print(f"    Trainer, preset stable (spectral norm adds power iterations) "
           f"{statistics.median(rates['stable']):,.0f} images/s   runs: {_fmt(rates['stable'])}")
+    bf16 = statistics.median(rates["bf16"])
+    print(f"    Trainer, seed recipe, bf16 autocast (config bf16=True) {bf16:,.0f} images/s   "
+          f"runs: {_fmt(rates['bf16'])}   bf16/a = {bf16 / a:.2f}")
     print(f"a/b = {a / b:.2f}   a/limit = {a / limit:.2f}   d/a = {d / a:.2f}")
     print(f"trainer peak RSS (process, after the first trainer run): {rss_peak / 2**20:,.0f} MiB")
 

@@ -48,6 +48,7 @@ class GANConfig:
     seed: int = 0  # seeds torch, numpy and random: same seed, same run on CPU
     # --- execution ---
     device: str = "auto"  # "auto" = CUDA when available, else CPU
+    bf16: bool = False  # bfloat16 autocast of the forward passes (CPU and CUDA); False = exact fp32
     log_every: int = 10  # steps between host reads of the losses (each read syncs a GPU)
     # --- quality metrics (judge network; they never change the training itself) ---
     eval_every: int = 1  # epochs between FID/IS/class-histogram evaluations; 0 = off

@@ -67,6 +67,37 @@ class TrainerHolder:
             trainer.stop(timeout)
 
 
+class Watchers:
+    """The sessions watching live training, so that together they refresh at a fixed total rate.
+
+    Every refresh of every page costs the browser and the server CPU that training needs on a small
+    machine; ten pages refreshing every 2 s starved training to 15% of its headless speed here. So the
+    refresh budget is shared: with n watchers each page refreshes every ``n * base`` seconds. A session
+    that has not refreshed for ``expiry`` seconds no longer counts.
+    """
+
+    def __init__(self, base: float, expiry_periods: float = 3.0) -> None:
+        self.base = base
+        self._expiry_periods = expiry_periods
+        self._lock = threading.Lock()
+        self._seen: dict[str, float] = {}
+
+    def seen(self, session: str, now: float) -> None:
+        with self._lock:
+            self._seen[session] = now
+
+    def count(self, now: float) -> int:
+        with self._lock:
+            # Each watcher refreshes every count * base s: one missing for a few such periods is gone.
+            horizon = self._expiry_periods * self.base * max(len(self._seen), 1)
+            self._seen = {s: t for s, t in self._seen.items() if now - t <= horizon}
+            return len(self._seen)
+
+    def period(self, now: float) -> float:
+        """Each watcher's refresh period now: the base period times the number of watchers."""
+        return self.base * max(self.count(now), 1)
+
+
 @dataclass(frozen=True)
 class ButtonStates:
     train: bool

@@ -114,10 +114,15 @@ class GANState:
         (1) update D on real + detached fake, (2) update G (every ``d_steps``-th step).
         Nothing here reads a value back to the host, so a GPU never waits on Python.
         """
-        d_loss, d_real, d_fake = self.d_step(real)
-        if update_g or self.last_g_loss is None:
-            self.last_g_loss = self.g_step(real.shape[0])
-        return torch.stack((d_loss, self.last_g_loss, d_real, d_fake))
+        with self.autocast():
+            d_loss, d_real, d_fake = self.d_step(real)
+            if update_g or self.last_g_loss is None:
+                self.last_g_loss = self.g_step(real.shape[0])
+        return torch.stack((d_loss, self.last_g_loss, d_real, d_fake)).float()
+
+    def autocast(self) -> torch.autocast:
+        """bfloat16 autocast when ``config.bf16``: matmuls in bf16, losses and weights stay fp32."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
 
     def d_step(self, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Minimise -log D(x) - log(1 - D(G(z))); returns (loss, mean D(x), mean D(G(z))), detached."""
@@ -135,7 +140,8 @@ class GANState:
         loss.backward()
         self.opt_d.step()
         with torch.no_grad():
-            return loss.detach(), torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()
+            return (loss.detach().float(), torch.sigmoid(real_logits.float()).mean(),
+                    torch.sigmoid(fake_logits.float()).mean())
 
     def g_step(self, n: int) -> torch.Tensor:
         """Minimise the non-saturating -log D(G(z)) on fresh noise, with D frozen; returns the loss."""
@@ -149,7 +155,7 @@ class GANState:
             self.opt_g.step()
         finally:
             D.requires_grad_(True)
-        return loss.detach()
+        return loss.detach().float()
 
     # --- history ----------------------------------------------------------------------------------
 

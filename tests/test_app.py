@@ -398,3 +398,18 @@ def test_chart_specs_are_built_once_and_carry_no_data() -> None:
     assert table["step"].max() == len(history)  # the newest step is always drawn
     last = table[table["series"] == "D(x)"].iloc[-1]
     assert last["raw"] == history[-1, 2]  # raw values are the real ones at the kept steps
+
+
+def test_watchers_share_one_refresh_budget() -> None:
+    from gan_core.control import Watchers
+
+    watchers = Watchers(base=2.0)
+    assert watchers.period(now=0.0) == 2.0  # nobody yet: the base period
+    watchers.seen("a", now=0.0)
+    assert watchers.period(now=0.0) == 2.0
+    for session in "bcdefghij":
+        watchers.seen(session, now=1.0)
+    assert watchers.count(now=1.0) == 10 and watchers.period(now=1.0) == 20.0  # ten pages: each every 20 s
+    watchers.seen("a", now=20.0)  # "a" keeps refreshing; the others closed their pages after t = 1
+    assert watchers.count(now=50.0) == 10  # within 3 periods of 20 s they still count
+    assert watchers.count(now=62.0) == 1 and watchers.period(now=62.0) == 2.0  # then only "a" is left

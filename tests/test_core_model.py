@@ -124,3 +124,21 @@ def test_step_history_views_stay_fixed_while_it_grows():
     assert early.shape == (3, 4) and (early == 1).all()
     with pytest.raises(ValueError):
         early[0, 0] = 5  # readers cannot change what the trainer published
+
+
+def test_bf16_autocast_trains_in_bf16_and_keeps_fp32_weights():
+    fp32 = GANState.fresh(GANConfig(batch_size=32, device="cpu", seed=3))
+    bf16 = GANState.fresh(GANConfig(batch_size=32, device="cpu", seed=3, bf16=True))
+    real = torch.rand(32, 784)
+    seen = []
+    hook = bf16.discriminator.net[0].register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    before = state_tensors(bf16.generator)
+    stats = bf16.train_step(real)
+    hook.remove()
+    assert seen and all(dtype == torch.bfloat16 for dtype in seen)  # the matmuls ran in bf16
+    assert stats.dtype == torch.float32 and torch.isfinite(stats).all()
+    assert all(p.dtype == torch.float32 for p in bf16.generator.parameters())  # master weights stay fp32
+    assert any(not torch.equal(before[k], v) for k, v in state_tensors(bf16.generator).items())
+    # Same seed, same batch: close to the fp32 step, but not bit-identical (which is why it is opt-in).
+    reference = fp32.train_step(real)
+    assert torch.allclose(stats, reference, rtol=0.05, atol=0.05) and not torch.equal(stats, reference)
