@@ -47,7 +47,8 @@ from gan_core.runs import RunError, RunInfo, RunPaths
 from gan_core.timeline import frame_paths, timeline_gif
 from gan_core.trainer import ERROR, FINISHED, RUNNING, physical_cores
 
-LIVE_REFRESH_SECONDS = 2.0  # live panel period while training (each refresh costs the browser ~0.25 s of work)
+LIVE_REFRESH_SECONDS = 2.0  # progress period while training (a rerun costs the browser 0.1-0.25 s of work)
+CURVES_EVERY = 2  # curves, grid and quality refresh every 2nd tick: they move slowly and cost the browser most
 LAB_FOLLOW_SECONDS = 5.0  # latent-lab images period while they follow the training weights
 TIMELINE_REFRESH_SECONDS = 10.0  # new epoch grids appear this often while training
 SWEEP_STEPS = 9  # columns of the sweep grid: -1 ... 1
@@ -528,13 +529,20 @@ def live_grid(trainer_id: int, weights_version: int, seed: int, z_dim: int, _tra
     return None if images is None else fast_png(make_grid(images, ncols=10, scale=2))
 
 
-def live_panel(name: str | None, page_status: str | None, period: float | None) -> None:
-    """Progress, curves and the preview grid; reruns itself every ``period`` s only while training."""
+def follow_status(page_status: str | None, period: float | None) -> None:
+    """Rerun the whole page when the trainer's status, or the sessions' shared refresh period, changed:
+    the buttons and every fragment's period must follow."""
     trainer = holder().trainer
     if page_status is not None and (trainer is None or trainer.snapshot().status != page_status):
-        st.rerun(scope="app")  # status changed: the buttons and the refresh period must follow
+        st.rerun(scope="app")
     if period is not None and not 2 / 3 <= watch() / period <= 3 / 2:
-        st.rerun(scope="app")  # sessions came or went: every period follows the shared budget
+        st.rerun(scope="app")  # sessions came or went
+
+
+def live_panel(name: str | None, page_status: str | None, period: float | None) -> None:
+    """Progress, curves, the preview grid and quality. While training this reruns every
+    ``CURVES_EVERY * period`` s, and the progress inside it (a nested fragment) every ``period`` s."""
+    follow_status(page_status, period)
     if name is None:
         st.info("Fix the highlighted setting in the sidebar.")
         return
@@ -549,16 +557,54 @@ def live_panel(name: str | None, page_status: str | None, period: float | None) 
     if trainer is None and view is None:
         st.info(f"Run **{name}** has not been trained yet: press **Train** to start it.")
         return
+    if trainer is not None and period is not None:
+        st.fragment(live_progress, run_every=period)(name, page_status, period)
+    else:
+        progress_block(trainer, view)
 
+    snap = trainer.snapshot() if trainer is not None else None
+    history = trainer.history() if trainer is not None else view.history
+    config = trainer.config if trainer is not None else view.config
+    left, right = st.columns([3, 2])
+    with left:
+        if len(history):
+            st.vega_lite_chart(curve_table(history, LOSS_SERIES), curve_spec(tuple(LOSS_SERIES.values()), "loss",
+                               False), width="stretch")
+            st.vega_lite_chart(curve_table(history, PROB_SERIES), curve_spec(tuple(PROB_SERIES.values()),
+                               "mean D output", True), width="stretch")
+        else:
+            st.caption("The curves appear after the first logged steps.")
+    with right:
+        grid = None
+        if trainer is not None:
+            grid = live_grid(id(trainer), snap.weights_version if snap else 0, config.seed, config.z_dim, trainer)
+        elif view is not None:
+            with torch.no_grad(), one_thread():
+                grid = png_bytes(make_grid(view.generator(preview_noise(config.seed, config.z_dim)).numpy(),
+                                           ncols=10, scale=2))
+        if grid is not None:
+            st.image(grid, caption="fixed noise, latest weights", width="content", output_format="PNG")
+    quality_block(trainer, view, config, snap.judge if snap is not None else "")
+
+
+def live_progress(name: str, page_status: str | None, period: float) -> None:
+    """The progress bar and figures of the live trainer: the part of the panel that changes every tick."""
+    follow_status(page_status, period)
+    trainer = selected_trainer(name)
+    if trainer is not None:
+        progress_block(trainer, None)
+
+
+def progress_block(trainer: AnyTrainer | None, view: RunView | None) -> None:
+    """Progress bar (epoch, step, batch), status, step, images/s, ETA, last D outputs, data source, error."""
     if trainer is not None:
         snap = trainer.snapshot()
         history = trainer.history()
         status, message = snap.status, snap.message
         epoch, epochs_total, step, spe = snap.epoch, snap.epochs_total, snap.step, snap.steps_per_epoch
-        config = trainer.config
     else:
         assert view is not None
-        snap, history, config = None, view.history, view.config
+        snap, history = None, view.history
         status, message = "saved", holder().data_message(view.config.dataset, data_dir()) or ""
         epoch, epochs_total, step = view.epoch, view.config.epochs, view.step
         spe = 0  # not stored in the checkpoint; the bar then counts whole epochs
@@ -583,27 +629,6 @@ def live_panel(name: str | None, page_status: str | None, period: float | None) 
         st.caption(f"Data: {message}")
     if snap is not None and snap.status == ERROR:
         st.error(f"Training stopped with an error: {snap.error}")
-
-    left, right = st.columns([3, 2])
-    with left:
-        if len(history):
-            st.vega_lite_chart(curve_table(history, LOSS_SERIES), curve_spec(tuple(LOSS_SERIES.values()), "loss",
-                               False), width="stretch")
-            st.vega_lite_chart(curve_table(history, PROB_SERIES), curve_spec(tuple(PROB_SERIES.values()),
-                               "mean D output", True), width="stretch")
-        else:
-            st.caption("The curves appear after the first logged steps.")
-    with right:
-        grid = None
-        if trainer is not None:
-            grid = live_grid(id(trainer), snap.weights_version if snap else 0, config.seed, config.z_dim, trainer)
-        elif view is not None:
-            with torch.no_grad(), one_thread():
-                grid = png_bytes(make_grid(view.generator(preview_noise(config.seed, config.z_dim)).numpy(),
-                                           ncols=10, scale=2))
-        if grid is not None:
-            st.image(grid, caption="fixed noise, latest weights", width="content", output_format="PNG")
-    quality_block(trainer, view, config, snap.judge if snap is not None else "")
 
 
 # --- generation quality (issue 4) ---------------------------------------------------------------------
@@ -908,7 +933,7 @@ def main() -> None:
     slower = period / LIVE_REFRESH_SECONDS if period else 1.0  # > 1 when several sessions watch
 
     st.subheader("Training")
-    st.fragment(timed(live_panel), run_every=period)(name, status, period)
+    st.fragment(timed(live_panel), run_every=period * CURVES_EVERY if period else None)(name, status, period)
 
     head, toggle = st.columns([4, 1])
     head.subheader("Latent lab")
