@@ -63,8 +63,8 @@ class TrainerProcess(Observable):
         self.data_dir = Path(data_dir)
         self._args = (config, run, str(checkpoints), str(data_dir), resume, threads)
         self._changed = threading.Condition(self._lock)  # notified on each received state
-        self._conn: Any = None
-        self._process: Any = None
+        self._conn: Connection | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._receiver: threading.Thread | None = None
         self._send_lock = threading.Lock()
 
