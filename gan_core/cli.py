@@ -20,7 +20,7 @@ from .config import ConfigError, GANConfig, validate_run_name
 from .data import DataError
 from .images import make_grid, save_png
 from .metrics import format_row
-from .model import Generator, sample_z
+from .model import Generator, seeded_z
 from .presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from .runs import RunError, RunPaths
 from .trainer import ERROR, FINISHED, Trainer
@@ -190,9 +190,9 @@ def _sample(args: argparse.Namespace) -> int:
     if out.suffix not in (".png", ".npy"):
         raise CLIError(f"--out must end in .png or .npy, got {out.name!r}")
     _, generator, record = _open_run(args, min_n=1)
+    z = seeded_z(args.seed, record["config"].z_dim, args.n)
     import torch  # already loaded by load_generator; local to keep the top of this module light
 
-    z = sample_z(args.n, record["config"].z_dim, generator=torch.Generator().manual_seed(args.seed))
     with torch.no_grad():
         images = generator(z).reshape(-1, 28, 28).numpy().astype(np.float32)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -225,9 +225,9 @@ def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | 
 
 def eval_noise(n: int, z_dim: int, seed: int = 0) -> torch.Tensor:
     """The fixed evaluation noise: a dedicated generator, so the global RNG is never touched."""
-    from .model import sample_z
+    from .model import seeded_z
 
-    return sample_z(n, z_dim, generator=torch.Generator().manual_seed(EVAL_NOISE_SEED + seed))
+    return seeded_z(EVAL_NOISE_SEED + seed, z_dim, n)
 
 
 EVAL_NOISE_SEED = 20_240_531
