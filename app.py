@@ -42,7 +42,7 @@ from gan_core.latent import lab_batch, with_values
 from gan_core.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE, quality_warnings
 from gan_core.model import Generator, seeded_z
 from gan_core.process import TrainerProcess
-from gan_core.presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
+from gan_core.presets import DEFAULT_PRESET, PRESETS, RUN_FIELDS, preset_config, preset_of
 from gan_core.runs import RunError, RunInfo, RunPaths
 from gan_core.timeline import frame_paths, timeline_gif
 from gan_core.trainer import ERROR, FINISHED, RUNNING, physical_cores
@@ -152,6 +152,14 @@ def run_view(paths: RunPaths) -> RunView | None:
     return load_run_view(str(paths.checkpoint), stat.st_mtime_ns)
 
 
+def run_view_safe(name: str) -> RunView | None:
+    """The run's checkpoint view, or None when it has none or it is damaged."""
+    try:
+        return run_view(RunPaths.of(checkpoints_root(), name))
+    except (CheckpointError, ConfigError):
+        return None
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def cached_runs(root: str, fingerprint: tuple[tuple[str, int], ...]) -> list[RunInfo]:
     del fingerprint  # cache key: the list is reloaded only when some checkpoint changed
@@ -206,9 +214,7 @@ def timed(fn: Callable[..., None]) -> Callable[..., None]:
 
 def fast_png(picture: np.ndarray) -> bytes:
     """PNG at zlib level 1: lossless like st.image's own PNG, ~4x faster to encode (it runs per slider move)."""
-    buffer = io.BytesIO()
-    Image.fromarray(picture).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+    return png_bytes(picture, compress_level=1)
 
 
 @st.cache_resource
@@ -262,12 +268,9 @@ def open_run(name: str, config: GANConfig | None = None) -> None:
     st.session_state[key("run")] = name
     st.session_state.pop("ask_existing", None)
     if config is None:
-        try:
-            view = run_view(RunPaths.of(checkpoints_root(), name))
-        except (CheckpointError, ConfigError):
-            return  # damaged: the page shows why; the sidebar keeps its values
+        view = run_view_safe(name)
         if view is None:
-            return
+            return  # no checkpoint, or a damaged one (the page shows why): the sidebar keeps its values
         config = view.config
     for field in CONFIG_FIELDS:
         st.session_state[key(field)] = getattr(config, field)
@@ -289,7 +292,6 @@ def read_config(state: Any) -> tuple[str | None, GANConfig | None, ConfigError |
 
 
 CUSTOM = "custom"
-RUN_FIELDS = ("dataset", "epochs", "seed", "device", "log_every", "eval_every", "eval_samples")  # not recipe
 
 
 def on_preset() -> None:
@@ -459,10 +461,7 @@ def selected_trainer(name: str | None) -> AnyTrainer | None:
 def can_resume(name: str | None) -> bool:
     if name is None:
         return False
-    try:
-        view = run_view(RunPaths.of(checkpoints_root(), name))
-    except (CheckpointError, ConfigError):
-        return False
+    view = run_view_safe(name)
     epochs = st.session_state[key("epochs")]
     return view is not None and isinstance(epochs, int) and epochs > view.epoch
 
@@ -506,13 +505,6 @@ def controls(name: str | None, config: GANConfig | None) -> str | None:
         b.button(f"Train as '{other}'", key="btn_ask_rename", on_click=on_rename_and_train, args=(other,))
         c.button("Cancel", key="btn_ask_cancel", on_click=lambda: st.session_state.pop("ask_existing", None))
     return status if alive else None
-
-
-def run_view_safe(name: str) -> RunView | None:
-    try:
-        return run_view(RunPaths.of(checkpoints_root(), name))
-    except (CheckpointError, ConfigError):
-        return None
 
 
 def fmt_seconds(seconds: float | None) -> str:
@@ -877,11 +869,7 @@ def timeline(name: str | None) -> None:
 
 
 def _png_to_array(data: bytes) -> np.ndarray:
-    from io import BytesIO
-
-    from PIL import Image
-
-    return np.asarray(Image.open(BytesIO(data)).convert("L"))
+    return np.asarray(Image.open(io.BytesIO(data)).convert("L"))
 
 
 # --- run browser -----------------------------------------------------------------------------------

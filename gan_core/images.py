@@ -42,9 +42,10 @@ def upscale(picture: np.ndarray, factor: int) -> np.ndarray:
     return picture.repeat(factor, axis=0).repeat(factor, axis=1) if factor > 1 else picture
 
 
-def png_bytes(picture: np.ndarray) -> bytes:
+def png_bytes(picture: np.ndarray, compress_level: int = 6) -> bytes:
+    """Lossless PNG; zlib level 6 is PIL's default, 1 encodes ~4x faster for a slightly larger file."""
     buffer = io.BytesIO()
-    Image.fromarray(picture).save(buffer, format="PNG")
+    Image.fromarray(picture).save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()
 
 

@@ -18,8 +18,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "stable": {"spectral_norm": True},
 }
 DEFAULT_PRESET = "stable"
-# Fields that describe how a run is executed or how long, not the recipe: ignored by ``preset_of``.
-_RUN_FIELDS = ("dataset", "epochs", "seed", "device", "log_every", "eval_every", "eval_samples")
+# Fields that describe how a run is executed or how long, not the recipe: ignored by ``preset_of`` and
+# kept when the app's preset box applies a recipe.
+RUN_FIELDS = ("dataset", "epochs", "seed", "device", "log_every", "eval_every", "eval_samples")
 
 
 def preset_config(name: str = DEFAULT_PRESET, **changes: Any) -> GANConfig:
@@ -34,6 +35,6 @@ def preset_of(config: GANConfig | Mapping[str, Any]) -> str | None:
     values = config.to_dict() if isinstance(config, GANConfig) else dict(config)
     for name in PRESETS:
         reference = preset_config(name).to_dict()
-        if all(values.get(k, v) == v for k, v in reference.items() if k not in _RUN_FIELDS):
+        if all(values.get(k, v) == v for k, v in reference.items() if k not in RUN_FIELDS):
             return name
     return None
