@@ -138,9 +138,12 @@ def predict(net: JudgeNet, images: torch.Tensor | np.ndarray) -> tuple[np.ndarra
 
 
 def accuracy(net: JudgeNet, images: torch.Tensor, labels: torch.Tensor) -> float:
-    if not len(images):
+    return _accuracy(predict(net, images)[1], labels)
+
+
+def _accuracy(probs: np.ndarray, labels: torch.Tensor) -> float:
+    if not len(probs):
         return float("nan")
-    _, probs = predict(net, images)
     return float((probs.argmax(axis=1) == labels.cpu().numpy()).mean())
 
 
@@ -210,15 +213,14 @@ def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | 
         net.eval()
     if not cached:
         net = train_judge(images[train_idx], labels[train_idx], steps=steps)
-    held_images, held_labels = images[held_idx], labels[held_idx]
-    acc = accuracy(net, held_images, held_labels)
+    features, probs = predict(net, images[held_idx])  # once: for the accuracy and the FID references
+    acc = _accuracy(probs, labels[held_idx])
     if not cached and path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {"format": JUDGE_FORMAT, "version": JUDGE_VERSION, "key": key, "dataset": dataset,
                   "state": net.state_dict(), "held_out_accuracy": acc, "train_size": int(len(train_idx)),
                   "held_out_size": int(len(held_idx))}
         atomic_write(path, lambda handle: torch.save(record, handle))
-    features, _ = predict(net, held_images)
     return Judge(net, acc, int(len(train_idx)), int(len(held_idx)), reference=features[0::2],
                  floor_real=features[1::2], cached=cached, path=path)
 
