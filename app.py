@@ -83,6 +83,8 @@ SWITCHES: list[tuple[str, str, str]] = [
     ("spectral_norm", "Spectral normalisation of D", "normalise D's weights by their largest singular value; "
                                                      "off = the seed"),
     ("bf16", "bfloat16 autocast", "matmuls in bfloat16 (faster on GPUs and CPUs with bf16 units); off = exact fp32"),
+    ("compile", "torch.compile (CUDA graphs on a GPU)", "compile the training passes; pays off on a GPU, "
+                                                        "where each pass replays as one CUDA graph; off = eager"),
 ]
 CONFIG_FIELDS = ([spec[0] for spec in HYPERPARAMETERS + ADVANCED] + [spec[0] for spec in SWITCHES]
                  + ["dataset", "device"])

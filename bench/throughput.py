@@ -8,8 +8,10 @@
     torchvision dataset with a per-image ToTensor, separate D passes on real and fake, sigmoid + BCELoss,
     a loss read back every step);
 (c) this machine's fp32 limit: measured matmul FLOP/s divided by the FLOPs of one training step;
+    and, beside it, the same step's matmuls alone at their own small shapes: the ceiling for fp32;
 (d) the Trainer while a simulated UI reads snapshots and renders the latent lab at the app's refresh rate;
-and, for reference, the ``stable`` preset and the optional bfloat16 autocast (config ``bf16``).
+and, for reference, the ``stable`` preset and the optional bfloat16 autocast (config ``bf16``) and
+torch.compile (config ``compile``; CUDA graphs on a GPU).
 All use the same 5,000 real MNIST digits, batch 100 and the same number of steps after a warm-up; each
 figure is the median of --repeats runs, and the ratios are what to compare across machines.
 """
@@ -45,12 +47,13 @@ SWEEP_IMAGES = 8 * 9 + 1  # the latent lab's 8x9 sweep grid plus the large digit
 # --- (a) and (d): the project's trainer ----------------------------------------------------------------
 
 def trainer_rate(data: TrainingData, steps: int, warmup: int, device: str, with_ui: bool,
-                 preset: str = "seed", bf16: bool = False) -> float:
+                 preset: str = "seed", bf16: bool = False, compile_: bool = False) -> float:
     """Images/s of the real Trainer between step ``warmup`` and ``warmup + steps``; quality metrics off
     (they are an observer's cost, reported by bench/quality.py, not part of training)."""
     epochs = -(-(warmup + steps) // (len(data) // BATCH)) + 1
     with tempfile.TemporaryDirectory() as root:
-        config = preset_config(preset, epochs=epochs, device=device, eval_every=0, bf16=bf16)
+        config = preset_config(preset, epochs=epochs, device=device, eval_every=0, bf16=bf16,
+                                compile=compile_)
         trainer = Trainer(config, "bench", checkpoints=root, data=data)
         marks: dict[str, float] = {}
 
@@ -158,16 +161,42 @@ def matmul_flops_per_second(device: torch.device, size: int = 2048, repeats: int
     return 2 * size**3 * repeats / (time.perf_counter() - start)
 
 
+def step_gemms(batch: int = BATCH) -> list[tuple[int, int, int, str]]:
+    """The matrix multiplies of one training step as gan_core runs it, as (rows, in, out, kind), kind one
+    of "fwd" (x @ W.T), "dx" (grad @ W) and "dw" (grad.T @ x): the layouts nn.Linear uses."""
+    g = list(zip([100, *G_HIDDEN], [*G_HIDDEN, IMAGE_PIXELS]))
+    d = list(zip([IMAGE_PIXELS, *D_HIDDEN], [*D_HIDDEN, 1]))
+    b2 = 2 * batch
+    d_update = ([(batch, i, o, "fwd") for i, o in g] + [(b2, i, o, "fwd") for i, o in d]
+                + [(b2, i, o, "dw") for i, o in d] + [(b2, i, o, "dx") for i, o in d[1:]])
+    g_update = ([(batch, i, o, "fwd") for i, o in g + d] + [(batch, i, o, "dx") for i, o in d]
+                + [(batch, i, o, "dw") for i, o in g] + [(batch, i, o, "dx") for i, o in g[1:]])
+    return d_update + g_update
+
+
+def step_gemm_rate(device: torch.device, batch: int = BATCH, repeats: int = 50) -> float:
+    """Images/s if a step were nothing but its matmuls, timed at the step's own (small) shapes: the
+    ceiling for any fp32 implementation of this step that uses torch's matmul kernels on this machine."""
+    calls = []
+    for rows, fan_in, fan_out, kind in step_gemms(batch):
+        weight = torch.randn(fan_out, fan_in, device=device)
+        x, grad = torch.randn(rows, fan_in, device=device), torch.randn(rows, fan_out, device=device)
+        calls.append({"fwd": (x, weight.t()), "dx": (grad, weight), "dw": (grad.t(), x)}[kind])
+    for _ in range(5):
+        for left, right in calls:
+            left @ right
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for left, right in calls:
+            left @ right
+    _sync(device)
+    return batch * repeats / (time.perf_counter() - start)
+
+
 def step_flops(batch: int = BATCH) -> float:
     """Matmul FLOPs of one training step as gan_core runs it (D on 2B rows, D frozen in the G step)."""
-    g_dims = [100, *G_HIDDEN, IMAGE_PIXELS]
-    d_dims = [IMAGE_PIXELS, *D_HIDDEN, 1]
-    g_macs = sum(i * o for i, o in zip(g_dims, g_dims[1:]))
-    d_macs = sum(i * o for i, o in zip(d_dims, d_dims[1:]))
-    d_first, g_first = d_dims[0] * d_dims[1], g_dims[0] * g_dims[1]
-    d_update = 2 * batch * g_macs + 2 * (2 * batch) * (d_macs + d_macs + (d_macs - d_first))  # fwd, dW, dX
-    g_update = 2 * batch * (g_macs + d_macs + d_macs + g_macs + (g_macs - g_first))  # fwds, D dX, G dW+dX
-    return float(d_update + g_update)
+    return float(sum(2 * rows * fan_in * fan_out for rows, fan_in, fan_out, _ in step_gemms(batch)))
 
 
 def _sync(device: torch.device) -> None:
@@ -191,8 +220,8 @@ def main() -> None:
     print(f"device: {name}; torch {torch.__version__}; batch {BATCH}; {args.steps} steps after "
           f"{args.warmup} warm-up; median of {args.repeats}")
 
-    rates: dict[str, list[float]] = {"a": [], "b": [], "d": [], "stable": [], "bf16": []}
-    limits = []
+    rates: dict[str, list[float]] = {"a": [], "b": [], "d": [], "stable": [], "bf16": [], "compile": []}
+    limits, gemm_limits = [], []
     rss_peak = 0
     with tempfile.TemporaryDirectory() as tmp:
         write_torchvision_mnist(data, Path(tmp))
@@ -203,22 +232,32 @@ def main() -> None:
             rates["b"].append(baseline_rate(Path(tmp), args.steps, args.warmup, device))
             rates["d"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=True))
             limits.append(matmul_flops_per_second(device) / step_flops() * BATCH)
+            gemm_limits.append(step_gemm_rate(device))
             rates["stable"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=False,
                                                 preset="stable"))
             rates["bf16"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=False, bf16=True))
+            rates["compile"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=False,
+                                                 compile_=True))
     a, b, d = (statistics.median(rates[k]) for k in "abd")
     limit = statistics.median(limits)
     print(f"(a) gan_core Trainer, headless      {a:10,.0f} images/s   runs: {_fmt(rates['a'])}")
     print(f"(b) common-way baseline             {b:10,.0f} images/s   runs: {_fmt(rates['b'])}")
     print(f"(c) fp32 limit ({statistics.median(limits) * step_flops() / BATCH / 1e9:,.0f} GFLOP/s matmul, "
           f"{step_flops() / 1e9:.2f} GFLOP/step) {limit:10,.0f} images/s")
+    gemm = statistics.median(gemm_limits)
+    print(f"    the step's {len(step_gemms())} matmuls alone, at its own shapes (no other work) {gemm:,.0f} images/s "
+          f"= {gemm / limit:.2f} of (c): the ceiling for fp32 with torch's matmul kernels")
     print(f"(d) Trainer + simulated UI (1 Hz)   {d:10,.0f} images/s   runs: {_fmt(rates['d'])}")
     print(f"    Trainer, preset stable (spectral norm adds power iterations) "
           f"{statistics.median(rates['stable']):,.0f} images/s   runs: {_fmt(rates['stable'])}")
     bf16 = statistics.median(rates["bf16"])
     print(f"    Trainer, seed recipe, bf16 autocast (config bf16=True) {bf16:,.0f} images/s   "
           f"runs: {_fmt(rates['bf16'])}   bf16/a = {bf16 / a:.2f}")
-    print(f"a/b = {a / b:.2f}   a/limit = {a / limit:.2f}   d/a = {d / a:.2f}")
+    compiled = statistics.median(rates["compile"])
+    print(f"    Trainer, seed recipe, torch.compile (config compile=True; CUDA graphs on a GPU) {compiled:,.0f} "
+          f"images/s   runs: {_fmt(rates['compile'])}   compile/a = {compiled / a:.2f}")
+    print(f"a/b = {a / b:.2f}   a/limit = {a / limit:.2f}   d/a = {d / a:.2f}   "
+          f"a/matmul-ceiling = {a / gemm:.2f}   matmul-ceiling/b = {gemm / b:.2f}")
     print(f"trainer peak RSS (process, after the first trainer run): {rss_peak / 2**20:,.0f} MiB")
 
 

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"training recipe (default {DEFAULT_PRESET}; 'seed' is the tutorial's exact recipe)")
     train.add_argument("--eval-every", type=int, help="epochs between quality evaluations (default 1; 0 = off)")
     train.add_argument("--bf16", action="store_true", default=None, help="bfloat16 autocast (default: exact fp32)")
+    train.add_argument("--compile", action="store_true", default=None,
+                       help="torch.compile the training passes; CUDA graphs on a GPU (default: eager)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sample = commands.add_parser("sample", help="write generated digits of a run to a PNG grid or .npy")
@@ -90,7 +92,8 @@ def _train(args: argparse.Namespace) -> int:
     paths = RunPaths.of(args.checkpoints, args.run)
     overrides = {key: value for key, value in (("dataset", args.dataset), ("seed", args.seed),
                                                ("batch_size", args.batch_size), ("preset", args.preset),
-                                               ("eval_every", args.eval_every), ("bf16", args.bf16))
+                                               ("eval_every", args.eval_every), ("bf16", args.bf16),
+                                               ("compile", args.compile))
                  if value is not None}
     if args.resume:
         if overrides:

@@ -49,6 +49,9 @@ class GANConfig:
     # --- execution ---
     device: str = "auto"  # "auto" = CUDA when available, else CPU
     bf16: bool = False  # bfloat16 autocast of the forward passes (CPU and CUDA); False = exact fp32
+    # torch.compile the training passes; on CUDA with mode "reduce-overhead", which replays each pass
+    # as a CUDA graph. Off by default: it costs a compile at start and was slower on a 2-core CPU.
+    compile: bool = False
     log_every: int = 10  # steps between host reads of the losses (each read syncs a GPU)
     # --- quality metrics (judge network; they never change the training itself) ---
     eval_every: int = 1  # epochs between FID/IS/class-histogram evaluations; 0 = off

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -34,6 +34,14 @@ def _adam(params: Any, lr: float, beta1: float, beta2: float) -> torch.optim.Ada
     # The fused kernel (CPU and CUDA) is the same Adam in one pass over each tensor: measured 5-10%
     # more images/s than the foreach path on the 2-core CPU (bench/throughput.py).
     return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2), fused=True)
+
+
+def compiled(module: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``module`` under torch.compile, sharing its weights; the module itself stays eager, so sampling,
+    copies and checkpoints never see the compiled form. "reduce-overhead" captures each pass in a CUDA
+    graph on a GPU (one launch instead of dozens) and is plain inductor code on a CPU. Shapes are static:
+    the trainer only feeds full batches."""
+    return torch.compile(module, mode="reduce-overhead", dynamic=False)
 
 
 def preview_noise(seed: int, z_dim: int) -> torch.Tensor:
@@ -91,6 +99,14 @@ class GANState:
     batch_in_epoch: int = 0
     epoch_seconds: float = 0.0
     last_g_loss: torch.Tensor | None = None
+    # The passes the training step calls: the modules themselves, or their compiled forms (same weights).
+    g_pass: Callable[[torch.Tensor], torch.Tensor] = field(init=False, repr=False)
+    d_pass: Callable[[torch.Tensor], torch.Tensor] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.g_pass, self.d_pass = self.generator, self.discriminator
+        if self.config.compile:
+            self.g_pass, self.d_pass = compiled(self.generator), compiled(self.discriminator)
 
     @classmethod
     def fresh(cls, config: GANConfig) -> "GANState":
@@ -126,7 +142,7 @@ class GANState:
 
     def d_step(self, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Minimise -log D(x) - log(1 - D(G(z))); returns (loss, mean D(x), mean D(G(z))), detached."""
-        G, D, n = self.generator, self.discriminator, real.shape[0]
+        G, D, n = self.g_pass, self.d_pass, real.shape[0]
         with torch.no_grad():  # the fake is detached: this step trains D only
             fake = G(sample_z(n, self.config.z_dim, device=real.device))
         # One pass over real and fake together: D has no BatchNorm, so this is the same maths as two
@@ -145,8 +161,8 @@ class GANState:
 
     def g_step(self, n: int) -> torch.Tensor:
         """Minimise the non-saturating -log D(G(z)) on fresh noise, with D frozen; returns the loss."""
-        G, D = self.generator, self.discriminator
-        D.requires_grad_(False)  # no gradients for D's weights: only the path to G is differentiated
+        G, D = self.g_pass, self.d_pass
+        self.discriminator.requires_grad_(False)  # no gradients for D's weights: only G's path is differentiated
         try:
             logits = D(G(sample_z(n, self.config.z_dim, device=self.device)))
             loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
@@ -154,7 +170,7 @@ class GANState:
             loss.backward()
             self.opt_g.step()
         finally:
-            D.requires_grad_(True)
+            self.discriminator.requires_grad_(True)
         return loss.detach().float()
 
     # --- history ----------------------------------------------------------------------------------

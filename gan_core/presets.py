@@ -20,7 +20,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 DEFAULT_PRESET = "stable"
 # Fields that describe how a run is executed or how long, not the recipe: ignored by ``preset_of`` and
 # kept when the app's preset box applies a recipe.
-RUN_FIELDS = ("dataset", "epochs", "seed", "device", "log_every", "eval_every", "eval_samples")
+RUN_FIELDS = ("dataset", "epochs", "seed", "device", "compile", "log_every", "eval_every", "eval_samples")
 
 
 def preset_config(name: str = DEFAULT_PRESET, **changes: Any) -> GANConfig:

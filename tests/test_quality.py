@@ -155,6 +155,7 @@ def test_seed_preset_is_the_default_config_and_stable_adds_spectral_norm():
     assert stable.spectral_norm and stable.seed == 3 and stable.epochs == 7
     assert stable.replace(spectral_norm=False, seed=0, epochs=GANConfig().epochs) == GANConfig()  # the only change
     assert preset_of(GANConfig(epochs=5, seed=2)) == "seed"
+    assert preset_of(GANConfig(compile=True)) == "seed"  # how a run executes is not part of its recipe
     assert preset_of(stable) == "stable"
     assert preset_of(GANConfig(lr_d=1e-3)) is None
     assert preset_of({"z_dim": 100}) == "seed"  # an old stored config without the new fields
