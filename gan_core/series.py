@@ -10,7 +10,7 @@ import numpy as np
 
 from .engine import STATS
 
-MAX_POINTS = 1000  # rows per chart sent to the browser (each row carries every series)
+MAX_POINTS = 500  # rows per chart sent to the browser: Vega re-runs its dataflow over every row on each refresh
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:

@@ -409,7 +409,13 @@ def test_watchers_share_one_refresh_budget() -> None:
     assert watchers.period(now=0.0) == 2.0
     for session in "bcdefghij":
         watchers.seen(session, now=1.0)
-    assert watchers.count(now=1.0) == 10 and watchers.period(now=1.0) == 20.0  # ten pages: each every 20 s
-    watchers.seen("a", now=20.0)  # "a" keeps refreshing; the others closed their pages after t = 1
-    assert watchers.count(now=50.0) == 10  # within 3 periods of 20 s they still count
-    assert watchers.count(now=62.0) == 1 and watchers.period(now=62.0) == 2.0  # then only "a" is left
+    # Ten pages: each every 2 s * 10 ** 1.3 = 40 s, so together they refresh 2x less often than one page.
+    assert watchers.count(now=1.0) == 10 and watchers.period(now=1.0) == pytest.approx(39.9, abs=0.1)
+    assert Watchers(base=2.0, exponent=1.0).period(now=0.0) == 2.0
+    linear = Watchers(base=2.0, exponent=1.0)
+    for session in "abcdefghij":
+        linear.seen(session, now=0.0)
+    assert linear.period(now=0.0) == 20.0
+    watchers.seen("a", now=40.0)  # "a" keeps refreshing; the others closed their pages after t = 1
+    assert watchers.count(now=110.0) == 10  # within 3 periods of 40 s they still count
+    assert watchers.count(now=122.0) == 1 and watchers.period(now=122.0) == 2.0  # then only "a" is left
