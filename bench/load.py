@@ -7,8 +7,8 @@ other pages on the same server (every session sees the one trainer), and lets al
 live panel for ``--seconds``. The sessions share one refresh budget (``gan_core.control.Watchers``):
 each of ten pages refreshes 20 times less often than a page alone. It prints: exception elements seen
 (target 0), the server's RSS growth over the watch (target < 100 MB), and the run's training images/s
-against the headless CLI's on the same data, run before and after (target >= 80%). Images/s come from
-the runs' own per-epoch timings in losses.csv. CPU only; needs /usr/bin/chromium.
+against the headless CLI's on the same data, run for about 30 s before and after (target >= 80%).
+Images/s come from the runs' own per-epoch timings in losses.csv. CPU only; needs /usr/bin/chromium.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app_latency import CHROMIUM, CHROMIUM_ARGS, cli_rate, cpu_seconds, server, start_run, write_digits  # noqa: E402
+from gan_core.data import write_bundled_mnist  # noqa: E402
+from app_latency import CHROMIUM, CHROMIUM_ARGS, cli_rate, cpu_seconds, server, start_run  # noqa: E402
 
 EXCEPTION = '[data-testid="stException"]'
 
@@ -47,15 +49,19 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--images", type=int, default=2000, help="real digits per epoch (max 5000)")
+    # The machine's speed drifts over minutes: headless windows as long as the watched one (30 s before
+    # plus 30 s after) average the drift the same way; 8 epochs (5 s) let the reference swing by up to 30%.
+    parser.add_argument("--headless-epochs", type=int, default=40, help="epochs of each headless run (default 40, "
+                                                                       "about 30 s here)")
     args = parser.parse_args()
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
     from playwright.sync_api import expect, sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="ganlab-load-") as tmp:
         work = Path(tmp)
-        data = write_digits(work / "data", args.images)
+        data = write_bundled_mnist(work / "data", args.images)
         root = work / "ckpt"
-        before = cli_rate(root, data, "headless-1", 8, args.images)
+        before = cli_rate(root, data, "headless-1", args.headless_epochs, args.images)
         print(f"headless CLI before: {before:,.0f} images/s", flush=True)
 
         with sync_playwright() as playwright, server(root, data, work / "streamlit.log") as (url, process):
@@ -96,7 +102,7 @@ def main() -> None:
             first.locator(".st-key-btn_stop button:visible").first.click()
             expect(status).not_to_contain_text("running", timeout=120_000)  # ten pages keep 2 cores busy
             browser.close()
-        after = cli_rate(root, data, "headless-2", 8, args.images)
+        after = cli_rate(root, data, "headless-2", args.headless_epochs, args.images)
         headless = (before + after) / 2
         print(f"headless CLI after: {after:,.0f} images/s (mean {headless:,.0f})", flush=True)
     print(f"sessions watching: {len(pages)} (showing 'running' at the end: {live}); exception elements: {exceptions}")

