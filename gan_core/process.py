@@ -65,7 +65,6 @@ class TrainerProcess(Observable):
         self._changed = threading.Condition(self._lock)  # notified on each received state
         self._conn: Connection | None = None
         self._process: subprocess.Popen[bytes] | None = None
-        self._receiver: threading.Thread | None = None
         self._send_lock = threading.Lock()
 
     # --- control ------------------------------------------------------------------------------------
@@ -87,9 +86,9 @@ class TrainerProcess(Observable):
             theirs.close()  # the child holds its end now: EOF here means the child is gone
             self._conn = Connection(ours.detach())
             self._conn.send(self._args)
-            self._receiver = threading.Thread(target=self._receive, name=f"gan-observer-{self.paths.name}",
-                                              daemon=True)
-            self._receiver.start()
+            self._publisher = threading.Thread(target=self._receive, name=f"gan-observer-{self.paths.name}",
+                                               daemon=True)
+            self._publisher.start()
 
     def pause(self, timeout: float = 10.0) -> None:
         """Ask the child to checkpoint and pause; wait up to ``timeout`` s until it reports it."""
@@ -105,21 +104,12 @@ class TrainerProcess(Observable):
         self._send("stop")
         self.join(timeout)
 
-    def join(self, timeout: float | None = None) -> None:
-        if self._receiver is not None:
-            self._receiver.join(timeout)
-
-    def is_alive(self) -> bool:
-        """True until the child's final state has arrived (or the child is gone)."""
-        return self._receiver is not None and self._receiver.is_alive()
-
     # --- plumbing -----------------------------------------------------------------------------------
 
     def _await(self, done: Callable[[Snapshot], bool], timeout: float) -> None:
         """Wait until a received snapshot satisfies ``done`` (commands act within a step or two)."""
         with self._changed:
-            self._changed.wait_for(lambda: done(self._snapshot) or self._receiver is None
-                                   or not self._receiver.is_alive(), timeout)
+            self._changed.wait_for(lambda: done(self._snapshot) or not self.is_alive(), timeout)
 
     def _send(self, command: str) -> None:
         with self._send_lock:

@@ -82,6 +82,17 @@ class Observable:
         self._published: Generator | None = None  # eval-mode copy, swapped whole, never trained
         self._epoch_log: tuple[dict[str, float], ...] = ()
         self._metrics: tuple[dict[str, Any], ...] = ()
+        # The thread that publishes the state above: the training thread, or the receiver of a training
+        # process's messages. The trainer is alive while it runs.
+        self._publisher: threading.Thread | None = None
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._publisher is not None:
+            self._publisher.join(timeout)
+
+    def is_alive(self) -> bool:
+        """True until the final state has been published."""
+        return self._publisher is not None and self._publisher.is_alive()
 
     def snapshot(self) -> Snapshot:
         with self._lock:
@@ -141,7 +152,6 @@ class Trainer(Observable):
         self._threads = physical_cores() if threads is None else threads
         self._writer = BackgroundWriter()
         self._control = threading.Condition()  # guards the pause/stop requests
-        self._thread: threading.Thread | None = None
         self._pause_requested = False
         self._stop_requested = False
         self._judge: Judge | None = None  # owned by the training thread
@@ -153,12 +163,12 @@ class Trainer(Observable):
 
     def start(self) -> None:
         with self._control:
-            if self._thread is not None:
+            if self._publisher is not None:
                 return  # one trainer, one thread, however often Train is clicked
-            self._thread = threading.Thread(target=self._main, name=f"gan-trainer-{self.paths.name}",
+            self._publisher = threading.Thread(target=self._main, name=f"gan-trainer-{self.paths.name}",
                                             daemon=True)
             self._publish(status=RUNNING)
-            self._thread.start()
+            self._publisher.start()
 
     def pause(self) -> None:
         with self._control:
@@ -174,16 +184,9 @@ class Trainer(Observable):
         with self._control:
             self._stop_requested = True
             self._control.notify_all()
-            thread = self._thread
+            thread = self._publisher
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
-
-    def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def is_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def add_callback(self, fn: Callable[[str, Snapshot], None]) -> None:
         """``fn(event, snapshot)`` after "flush" (every log_every steps) and "epoch". It runs on the
