@@ -29,7 +29,8 @@ from gan_core.config import GANConfig  # noqa: E402
 from gan_core.data import load_training_data  # noqa: E402
 from gan_core.engine import GANState, _adam  # noqa: E402
 from gan_core.images import make_grid, save_png  # noqa: E402
-from gan_core.judge import eval_noise, generate, load_or_train_judge  # noqa: E402
+from gan_core.judge import eval_noise, load_or_train_judge  # noqa: E402
+from gan_core.model import generate  # noqa: E402
 from gan_core.metrics import format_row  # noqa: E402
 from gan_core.model import D_HIDDEN, IMAGE_PIXELS, init_weights  # noqa: E402
 from gan_core.presets import PRESETS  # noqa: E402

@@ -20,7 +20,7 @@ from .config import ConfigError, GANConfig, validate_run_name
 from .data import DataError
 from .images import make_grid, save_png
 from .metrics import format_row
-from .model import Generator, seeded_z
+from .model import Generator, generate, seeded_z
 from .presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from .runs import RunError, RunPaths
 from .trainer import ERROR, FINISHED, Trainer
@@ -158,7 +158,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .data import load_training_data
-    from .judge import JUDGE_DIR, eval_noise, generate, load_or_train_judge
+    from .judge import JUDGE_DIR, eval_noise, load_or_train_judge
     from .metrics import CLASS_NAMES, quality_warnings
 
     paths, generator, record = _open_run(args, min_n=2)
@@ -194,10 +194,7 @@ def _sample(args: argparse.Namespace) -> int:
         raise CLIError(f"--out must end in .png or .npy, got {out.name!r}")
     _, generator, record = _open_run(args, min_n=1)
     z = seeded_z(args.seed, record["config"].z_dim, args.n)
-    import torch  # already loaded by load_generator; local to keep the top of this module light
-
-    with torch.no_grad():
-        images = generator(z).reshape(-1, 28, 28).numpy().astype(np.float32)
+    images = generate(generator, z).numpy()
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":
         np.save(out, images)

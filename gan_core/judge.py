@@ -233,16 +233,3 @@ def eval_noise(n: int, z_dim: int, seed: int = 0) -> torch.Tensor:
 
 
 EVAL_NOISE_SEED = 20_240_531
-
-
-@torch.no_grad()
-def generate(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
-    """Images (n, 784) on the CPU from an eval-mode generator, in chunks; restores G's mode."""
-    was_training = generator.training
-    generator.eval()
-    device = next(generator.parameters()).device
-    try:
-        out = [generator(z[s:s + CHUNK].to(device)).float().cpu() for s in range(0, len(z), CHUNK)]
-    finally:
-        generator.train(was_training)
-    return torch.cat(out) if out else torch.zeros(0, 784)

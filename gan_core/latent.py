@@ -1,4 +1,4 @@
-"""Latent-space maths for the app's latent lab: seeded base vectors, slider overrides, sweeps, interpolation.
+"""Latent-space maths: slider overrides, sweeps, interpolation.
 
 Pure torch/numpy, no Streamlit and no global RNG: every draw uses its own ``torch.Generator`` so that
 exploring latents never disturbs the trainer's RNG streams (which a bit-exact resume relies on).
@@ -6,10 +6,8 @@ exploring latents never disturbs the trainer's RNG streams (which a bit-exact re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
 import torch
 
 
@@ -48,27 +46,3 @@ def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 10) -> torch.
         raise ValueError("an interpolation needs at least 2 steps")
     t = torch.linspace(0.0, 1.0, steps, dtype=z_a.dtype).reshape(-1, 1)
     return (1.0 - t) * z_a.reshape(1, -1) + t * z_b.reshape(1, -1)
-
-
-@dataclass(frozen=True)
-class LabBatch:
-    """Where each part of one batched generator call lands: the digit, the sweep rows, the strip."""
-
-    n_sweep: int
-    n_strip: int
-
-    def split(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(digit (28, 28), sweep (n_sweep, 28, 28), strip (n_strip, 28, 28))."""
-        digit = images[0]
-        sweep_images = images[1:1 + self.n_sweep]
-        strip = images[1 + self.n_sweep:1 + self.n_sweep + self.n_strip]
-        return digit, sweep_images, strip
-
-
-def lab_batch(z: torch.Tensor, dims: Sequence[int], sweep_steps: int, z_a: torch.Tensor, z_b: torch.Tensor,
-              strip_steps: int) -> tuple[torch.Tensor, LabBatch]:
-    """All latents of one latent-lab view stacked into one batch, so the generator runs once per rerun."""
-    sweep_rows = sweep(z, dims, sweep_steps) if len(dims) else z.reshape(1, -1)[:0]
-    strip = interpolate(z_a, z_b, strip_steps)
-    batch = torch.cat((z.reshape(1, -1), sweep_rows, strip))
-    return batch, LabBatch(len(sweep_rows), len(strip))

@@ -156,3 +156,10 @@ def format_row(row: Mapping[str, Any], names: Sequence[str] | None = None) -> st
     return (f"FID {fid} (real-vs-real floor {floor} at n={row.get('fid_n')}) | IS {row['inception_score']:.2f} | "
             f"classes {row['classes_present']}/{len(hist)} | max share {row['max_class_share']:.1%} ({label}) | "
             f"KL-uniform {row['kl_uniform']:.3f} | confidence {row['confidence']:.3f}")
+
+
+def run_warnings(metrics: Sequence[Mapping[str, Any]], epoch_log: Sequence[Mapping[str, float]]) -> list[str]:
+    """Collapse / D-wins warnings of a run: its latest evaluation and latest epoch-mean D loss."""
+    row = metrics[-1] if metrics else None
+    last = epoch_log[-1] if epoch_log else None
+    return quality_warnings(row, None if last is None else last.get("d_loss"))

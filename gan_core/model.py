@@ -89,6 +89,26 @@ def build_models(config: GANConfig, device: torch.device | str = "cpu") -> tuple
     return generator.to(device), discriminator.to(device)
 
 
+GENERATE_CHUNK = 1000  # latents per forward pass: bounds memory for large batches
+
+
+def generate(generator: Generator, z: torch.Tensor) -> torch.Tensor:
+    """Images (n, 28, 28) in [0, 1], float32 on the CPU, from ``generator`` in eval mode (running BatchNorm
+    statistics, no dropout: an image never depends on its batch-mates). The one way every view, metric
+    and command turns latents into digits; restores the generator's mode afterwards."""
+    was_training = generator.training
+    generator.eval()
+    device = next(generator.parameters()).device
+    try:
+        with torch.no_grad():
+            out = [generator(z[s:s + GENERATE_CHUNK].to(device, torch.float32)).float().cpu()
+                   for s in range(0, len(z), GENERATE_CHUNK)]
+    finally:
+        generator.train(was_training)
+    images = torch.cat(out) if out else torch.zeros(0, IMAGE_PIXELS)
+    return images.reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
+
+
 def seeded_z(seed: int, z_dim: int, n: int = 1) -> torch.Tensor:
     """``n`` latents drawn from the prior with a private generator seeded by ``seed``; shape (n, z_dim).
     The global RNG is untouched, so sampling never disturbs a run's bit-exact resume."""

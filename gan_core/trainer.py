@@ -24,9 +24,9 @@ from .config import GANConfig
 from .data import TrainingData, load_training_data
 from .engine import STATS, GANState
 from .images import make_grid, save_png
-from .judge import JUDGE_DIR, Judge, eval_noise, generate, load_or_train_judge
-from .metrics import quality_warnings
-from .model import Generator
+from .judge import JUDGE_DIR, Judge, eval_noise, load_or_train_judge
+from .metrics import run_warnings
+from .model import Generator, generate
 from .runs import RunError, RunLock, RunPaths, reconcile, write_losses_csv
 from .writer import BackgroundWriter, frozen_copy
 
@@ -117,9 +117,8 @@ class Observable:
     def warnings(self) -> list[str]:
         """Collapse / D-wins warnings for the latest evaluated epoch and the latest epoch-mean D loss."""
         with self._lock:
-            row = self._metrics[-1] if self._metrics else None
-            last = self._epoch_log[-1] if self._epoch_log else None
-        return quality_warnings(row, None if last is None else last.get("d_loss"))
+            metrics, epoch_log = self._metrics, self._epoch_log
+        return run_warnings(metrics, epoch_log)
 
     def sample(self, z: torch.Tensor) -> np.ndarray | None:
         """Images (n, 28, 28) in [0, 1] from the latest published generator (eval mode), or None before
@@ -128,8 +127,7 @@ class Observable:
             generator = self._published
         if generator is None:
             return None
-        with torch.no_grad():
-            return generator(z.to(torch.float32).cpu()).reshape(-1, 28, 28).numpy()
+        return generate(generator, z).numpy()
 
 
 class Trainer(Observable):
@@ -352,8 +350,7 @@ class Trainer(Observable):
         self._publish_generator(state)
         with self._lock:
             generator = self._published
-        with torch.no_grad():
-            grid = generator(state.preview_z.cpu()).numpy()  # type: ignore[misc]
+        grid = generate(generator, state.preview_z).numpy()  # type: ignore[arg-type]
         save_png(make_grid(grid, ncols=10), self.paths.sample(state.epoch))
         self._evaluate(state, generator)  # type: ignore[arg-type]
         self._save(state)

@@ -1,4 +1,4 @@
-"""app.py through Streamlit's AppTest: widgets, validation, the trainer buttons, the latent lab, damaged runs.
+"""The app's pages through Streamlit's AppTest: widgets, validation, the trainer buttons, the latent lab, damaged runs.
 
 Every test gets its own checkpoints root (GANLAB_CHECKPOINTS) and a tiny IDX copy of 400 bundled
 MNIST digits (GANLAB_DATA_DIR), so nothing tries the network and an epoch takes a few steps.
@@ -52,6 +52,11 @@ def saved_run(root: Path, data_dir: Path, name: str = "saved", epochs: int = 2) 
 
 def new_app() -> AppTest:
     return AppTest.from_file(str(APP), default_timeout=60).run()
+
+
+def show(at: AppTest, page: str) -> AppTest:
+    """Open one of the app's pages: train, explore or runs."""
+    return at.switch_page(f"ganlab/pages/{page}.py").run()
 
 
 def set_values(at: AppTest, values: dict[str, object]) -> AppTest:
@@ -186,7 +191,7 @@ def test_existing_name_asks_instead_of_overwriting(env: Path, tiny_data: Path) -
     at.button(key="btn_train").click().run()
     assert any("already exists" in w.value for w in at.warning)
     labels = [b.label for b in at.button]
-    assert "Resume 'taken'" in labels and "Train as 'taken-2'" in labels
+    assert "Continue 'taken'" in labels and "Train as 'taken-2'" in labels
     assert buttons(at)["stop"] is False  # nothing started
     assert (folder / "checkpoint.pt").stat().st_mtime_ns == before
     at.button(key="btn_ask_rename").click().run()
@@ -201,7 +206,7 @@ def test_existing_name_asks_instead_of_overwriting(env: Path, tiny_data: Path) -
 
 def test_slider_changes_generated_image(env: Path, tiny_data: Path) -> None:
     saved_run(env, tiny_data)
-    at = new_app()
+    at = show(new_app(), "explore")
     assert_no_exception(at)
     assert len(at.slider) == 8  # K defaults to 8
     before = digit_url(at)
@@ -218,7 +223,7 @@ def test_slider_changes_generated_image(env: Path, tiny_data: Path) -> None:
 
 def test_timeline_and_downloads(env: Path, tiny_data: Path) -> None:
     saved_run(env, tiny_data, epochs=3)
-    at = new_app()
+    at = show(new_app(), "explore")
     assert_no_exception(at)
     assert at.select_slider(key="tl_epoch").value == 3
     labels = {b.label for b in at.get("download_button")}
@@ -232,14 +237,15 @@ def test_damaged_run_is_reported_and_the_rest_works(env: Path, tiny_data: Path) 
     saved_run(env, tiny_data, "good")
     (env / "broken").mkdir()
     (env / "broken" / "checkpoint.pt").write_bytes(b"not a checkpoint at all")
-    at = new_app()
+    at = show(new_app(), "runs")
     assert_no_exception(at)
     assert any("broken" in w.value and "damaged" in w.value for w in at.warning)
     assert at.text_input(key="cfg_run").value == "good"
-    assert len(at.slider) == 8
+    assert len(show(at, "explore").slider) == 8
     # Selecting the damaged run shows a clear message for it, and nothing else breaks.
     at.text_input(key="cfg_run").input("broken").run()
-    assert any("damaged" in e.value for e in at.error)
+    assert any("damaged" in e.value for e in at.error)  # the lab says why it cannot open
+    assert any("damaged" in e.value for e in show(at, "train").error)
     assert_no_exception(at)
 
 
@@ -300,8 +306,9 @@ def test_latent_helpers() -> None:
     import torch
 
     from gan_core.images import upscale
-    from gan_core.latent import interpolate, lab_batch, sweep, with_values
+    from gan_core.latent import interpolate, sweep, with_values
     from gan_core.model import seeded_z
+    from ganlab.lab_batch import lab_batch
 
     global_state = torch.get_rng_state()
     base = seeded_z(7, 100)[0]
@@ -322,7 +329,7 @@ def test_latent_helpers() -> None:
 
 
 def test_chart_table_downsamples_long_runs() -> None:
-    from gan_core.series import chart_table, moving_average
+    from ganlab.series import chart_table, moving_average
 
     assert np.allclose(moving_average(np.array([1.0, 3.0, 5.0, 7.0]), 2), [1.0, 2.0, 4.0, 6.0])
     history = np.random.default_rng(0).random((250_000, 4), dtype=np.float32)
@@ -337,7 +344,7 @@ def test_timeline_gif(env: Path, tiny_data: Path) -> None:
     from PIL import Image
 
     from gan_core.runs import RunPaths
-    from gan_core.timeline import frame_paths, timeline_gif
+    from ganlab.frames import frame_paths, timeline_gif
 
     saved_run(env, tiny_data, "gif", epochs=2)
     frames = frame_paths(RunPaths.of(env, "gif"))
@@ -347,7 +354,7 @@ def test_timeline_gif(env: Path, tiny_data: Path) -> None:
 
 
 def test_holder_starts_one_trainer(env: Path, tiny_data: Path) -> None:
-    from gan_core.control import TrainerBusy, TrainerHolder, button_states, next_free_name
+    from ganlab.control import TrainerBusy, TrainerHolder, button_states, next_free_name
 
     box = TrainerHolder()
     config = GANConfig(batch_size=50, epochs=50, eval_every=0)
@@ -379,8 +386,8 @@ def test_chart_specs_are_built_once_and_carry_no_data() -> None:
 
     import numpy as np
 
-    from gan_core.charts import LOSS_SERIES, PROB_SERIES, curve_spec, curve_table, fid_spec, histogram_spec
-    from gan_core.series import MAX_POINTS
+    from ganlab.charts import LOSS_SERIES, PROB_SERIES, curve_spec, curve_table, fid_spec, histogram_spec
+    from ganlab.series import MAX_POINTS
 
     labels = tuple(PROB_SERIES.values())
     first = curve_spec(labels, "mean D output", True)
@@ -401,7 +408,7 @@ def test_chart_specs_are_built_once_and_carry_no_data() -> None:
 
 
 def test_watchers_share_one_refresh_budget() -> None:
-    from gan_core.control import Watchers
+    from ganlab.control import Watchers
 
     watchers = Watchers(base=2.0)
     assert watchers.period(now=0.0) == 2.0  # nobody yet: the base period

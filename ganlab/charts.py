@@ -7,7 +7,7 @@ built and validated once, carries no data, and the app passes each refresh's tab
 (``st.vega_lite_chart(table, spec)``). The spec then stays byte-identical between refreshes, and the
 browser only swaps the data of a chart it already has instead of compiling a new one.
 
-No Streamlit here; the app imports this module, the CLI does not.
+The UI draws these; the library never imports them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .series import chart_table
+from ganlab.series import chart_table
 
 # Column -> legend label, and label -> colour, of the two curve charts.
 LOSS_SERIES = {"d_loss": "D loss", "g_loss": "G loss"}

@@ -8,7 +8,7 @@ from typing import Sequence
 
 from PIL import Image, ImageDraw
 
-from .runs import RunPaths
+from gan_core.runs import RunPaths
 
 
 def frame_paths(paths: RunPaths) -> list[tuple[int, Path]]:

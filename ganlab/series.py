@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import STATS
+from gan_core.engine import STATS
 
 MAX_POINTS = 500  # rows per chart sent to the browser: Vega re-runs its dataflow over every row on each refresh
 

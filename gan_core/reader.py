@@ -1,0 +1,84 @@
+"""One way to read a run, live or saved.
+
+A live run is a ``Trainer`` (or ``process.TrainerProcess``): it publishes snapshots while it trains. A saved
+run is its checkpoint. Both answer the same questions through ``RunReader``, so a view asks "what is this
+run's step, history, metrics, sample of z?" once, without caring where the answers come from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from .checkpoint import load_generator
+from .config import GANConfig
+from .metrics import run_warnings
+from .model import Generator, generate
+from .trainer import FINISHED, IDLE, Snapshot
+
+
+class RunReader(Protocol):
+    """What every view may ask of a run. ``Trainer``, ``TrainerProcess`` and ``SavedRun`` implement it."""
+
+    config: GANConfig
+
+    def snapshot(self) -> Snapshot: ...
+
+    def history(self) -> np.ndarray: ...
+
+    def epoch_log(self) -> tuple[dict[str, float], ...]: ...
+
+    def metrics(self) -> tuple[dict[str, Any], ...]: ...
+
+    def warnings(self) -> list[str]: ...
+
+    def sample(self, z: torch.Tensor) -> np.ndarray | None: ...
+
+
+class SavedRun:
+    """A run as its checkpoint left it: read once, never trained, safe to share between threads."""
+
+    def __init__(self, name: str, record: dict[str, Any], generator: Generator) -> None:
+        self.config: GANConfig = record["config"]
+        self._history = record["history"].numpy().astype(np.float32)
+        self._history.flags.writeable = False
+        self._epoch_log = tuple(record["epoch_log"])
+        self._metrics = tuple(record.get("metrics_log", ()))
+        self._generator = generator
+        epoch, step = int(record["epoch"]), int(record["step"])
+        last = self._history[-1] if len(self._history) else (None,) * 4
+        self._snapshot = Snapshot(
+            run=name, status=FINISHED if epoch >= self.config.epochs else IDLE, epoch=epoch,
+            epochs_total=self.config.epochs, step=step, d_loss=_float(last[0]), g_loss=_float(last[1]),
+            d_real=_float(last[2]), d_fake=_float(last[3]), weights_version=step)
+
+    @classmethod
+    def open(cls, path: str | Path) -> SavedRun:
+        """Read ``checkpoints/<run>/checkpoint.pt``; raises ``CheckpointError`` when it is damaged."""
+        generator, record = load_generator(path)
+        return cls(Path(path).parent.name, record, generator)
+
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def history(self) -> np.ndarray:
+        return self._history
+
+    def epoch_log(self) -> tuple[dict[str, float], ...]:
+        return self._epoch_log
+
+    def metrics(self) -> tuple[dict[str, Any], ...]:
+        return self._metrics
+
+    def warnings(self) -> list[str]:
+        return run_warnings(self._metrics, self._epoch_log)
+
+    def sample(self, z: torch.Tensor) -> np.ndarray:
+        return generate(self._generator, z).numpy()
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,130 @@
+"""The Train page's live panel: progress, loss and D-output curves, the fixed-noise grid, then quality.
+
+While training, the panel reruns every ``CURVES_EVERY`` periods and the progress inside it (a nested
+fragment) every period: the curves and the grid move slowly and cost the browser most.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from gan_core import CheckpointError
+from gan_core.engine import preview_noise
+from gan_core.images import make_grid
+from gan_core.reader import RunReader
+from gan_core.trainer import ERROR, FINISHED, RUNNING
+from ganlab.charts import LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
+from ganlab.quality import quality_ui
+from ganlab.refresh import follow_status, live_period, region
+from ganlab.resources import fast_png, one_thread, timed
+from ganlab.source import run_reader
+
+CURVES_EVERY = 2  # curves, grid and quality refresh every 2nd tick
+
+
+def live_ui(name: str | None, status: str | None) -> None:
+    """The panel of run ``name``; ``status`` is the trainer's status this page was drawn for."""
+    period = live_period(status)
+    every = period * CURVES_EVERY if period is not None else None
+    st.fragment(timed(live_panel), run_every=every)(name, status, period)
+
+
+def live_panel(name: str | None, page_status: str | None, period: float | None) -> None:
+    follow_status(page_status, period)
+    progress, curves, quality = region(), region(), region()
+    if name is None:
+        progress.info("Fix the highlighted setting in the sidebar.")
+        return
+    try:
+        reader = run_reader(name)
+    except CheckpointError as exc:
+        progress.error(f"Run **{name}** is damaged: {exc}")
+        return
+    if reader is None:
+        progress.info(f"Run **{name}** has not been trained yet: press **Train** to start it.")
+        return
+    with progress:
+        if period is not None and reader.snapshot().status == RUNNING:
+            st.fragment(live_progress, run_every=period)(name, page_status, period)
+        else:
+            progress_block(reader)
+    with curves:
+        curves_and_grid(reader)
+    with quality:
+        quality_ui(reader)
+
+
+def live_progress(name: str, page_status: str | None, period: float) -> None:
+    """The part of the panel that changes every tick."""
+    follow_status(page_status, period)
+    reader = run_reader(name)
+    if reader is not None:
+        progress_block(reader)
+
+
+def fmt_seconds(seconds: float | None) -> str:
+    return "–" if seconds is None else str(dt.timedelta(seconds=int(round(seconds))))
+
+
+def progress_label(snap) -> str:  # noqa: ANN001 - a gan_core Snapshot
+    """What the run is doing, in words: preparing (data, model) or where it stands."""
+    spe = snap.steps_per_epoch
+    if snap.status == RUNNING and spe == 0:
+        return "starting: loading the data and building the model…"
+    in_epoch = f" · batch {snap.step - snap.epoch * spe} of {spe}" if spe and snap.epoch < snap.epochs_total else ""
+    return f"epoch {snap.epoch} of {snap.epochs_total} · step {snap.step:,}{in_epoch}"
+
+
+def progress_block(reader: RunReader) -> None:
+    """Progress bar, status, step, images/s, ETA, last D outputs, data source, error."""
+    snap = reader.snapshot()
+    running = snap.status == RUNNING
+    spe = snap.steps_per_epoch
+    if spe and snap.epochs_total:
+        done = snap.step / (snap.epochs_total * spe)
+    else:
+        done = 1.0 if snap.status == FINISHED else snap.epoch / max(snap.epochs_total, 1)
+    st.progress(min(max(done, 0.0), 1.0), text=progress_label(snap))
+    m = st.columns(5)
+    m[0].metric("Status", str(snap.status))
+    m[1].metric("Step", f"{snap.step:,}")
+    m[2].metric("Images/s", f"{snap.images_per_sec:,.0f}" if running and spe else "–")
+    m[3].metric("ETA", fmt_seconds(snap.eta_seconds) if running and spe else "–")
+    both = snap.d_real is not None and snap.d_fake is not None
+    m[4].metric("D(x) / D(G(z))", f"{snap.d_real:.2f} / {snap.d_fake:.2f}" if both else "–")
+    if snap.message:
+        st.caption(f"Data: {snap.message}")
+    if snap.status == ERROR:
+        st.error(f"Training stopped with an error: {snap.error}")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _grid_png(run: str, weights_version: int, seed: int, z_dim: int, _reader: RunReader) -> bytes | None:
+    """The fixed-noise 10x10 grid of one weights version, computed once per version."""
+    del run, weights_version  # cache key
+    with one_thread():
+        images = _reader.sample(preview_noise(seed, z_dim))
+    return None if images is None else fast_png(make_grid(images, ncols=10, scale=2))
+
+
+def curves_and_grid(reader: RunReader) -> None:
+    history = reader.history()
+    config, snap = reader.config, reader.snapshot()
+    left, right = st.columns([3, 2])
+    with left:
+        if len(history):
+            st.vega_lite_chart(curve_table(history, LOSS_SERIES),
+                               curve_spec(tuple(LOSS_SERIES.values()), "loss", False), width="stretch")
+            st.vega_lite_chart(curve_table(history, PROB_SERIES),
+                               curve_spec(tuple(PROB_SERIES.values()), "mean D output", True), width="stretch")
+        else:
+            st.caption("The curves appear after the first logged steps.")
+    with right:
+        grid = _grid_png(f"{snap.run}:{id(reader)}", snap.weights_version, config.seed, config.z_dim, reader)
+        if grid is not None:
+            st.image(grid, caption=f"fixed noise · epoch {snap.epoch}, step {snap.step:,}", width="content",
+                     output_format="PNG")
+        else:
+            st.caption("The sample grid appears with the first published weights.")

@@ -1,0 +1,29 @@
+"""The app's pages (Streamlit runs each file as a page script) and what they share: the sidebar's choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from gan_core import GANConfig
+
+SELECTION = "_selection"  # (run name, config) from this run of the sidebar
+FOLDER = Path(__file__).resolve().parent
+
+
+def remember(name: str | None, config: GANConfig | None) -> None:
+    st.session_state[SELECTION] = (name, config)
+
+
+def selection() -> tuple[str | None, GANConfig | None]:
+    """The run name and config the sidebar holds now (both None while a value is invalid)."""
+    return st.session_state.get(SELECTION, (None, None))
+
+
+def navigation() -> st.navigation:  # type: ignore[valid-type]
+    return st.navigation([
+        st.Page(str(FOLDER / "train.py"), title="Train", icon=":material/model_training:", default=True),
+        st.Page(str(FOLDER / "explore.py"), title="Explore", icon=":material/explore:"),
+        st.Page(str(FOLDER / "runs.py"), title="Runs", icon=":material/folder_open:"),
+    ])

@@ -1,0 +1,142 @@
+"""Shared pieces of the browser tests: a Streamlit server on a free port, Debian's Chromium through
+Playwright, and readers of what the page shows (metrics, the progress bar, images)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+EXCEPTION = '[data-testid="stException"]'
+WAIT_MS = 45_000
+
+
+
+def require_chromium() -> None:
+    """Skip the calling test module without Chromium, except under CI (env ``CI``), where it fails."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: CI must install the Debian package 'chromium'", pytrace=False)
+        pytest.skip(f"{CHROMIUM} not installed", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(checkpoints: Path, data: Path, log: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "GANLAB_CHECKPOINTS": str(checkpoints), "GANLAB_DATA_DIR": str(data),
+           "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    with open(log, "ab") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"streamlit did not come up:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()  # SIGTERM: Streamlit shuts down; the daemon trainer thread dies with it
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def progress_step(page) -> int:
+    text = page.locator('[data-testid="stProgress"]').first.inner_text()
+    found = re.search(r"step ([\d,]+)", text)
+    return int(found.group(1).replace(",", "")) if found else -1
+
+
+def progress_epoch(page) -> int:
+    found = re.search(r"epoch (\d+) of", page.locator('[data-testid="stProgress"]').first.inner_text())
+    return int(found.group(1)) if found else -1
+
+
+def wait_until(page, predicate, what: str, timeout: float = WAIT_MS / 1000) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            shot = Path(os.environ.get("PYTEST_DEBUG_TEMPROOT", "/tmp")) / "ganlab_browser_timeout.png"
+            page.screenshot(path=str(shot), full_page=True)
+            panel = page.locator('[data-testid="stProgress"]')
+            state = panel.first.inner_text() if panel.count() else "no progress bar"
+            raise AssertionError(f"timed out waiting for {what} (progress: {state!r}; screenshot {shot})")
+        assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+        page.wait_for_timeout(250)
+
+
+def expect():  # noqa: ANN201 - playwright's assertion helper, imported only when a browser test runs
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect
+
+
+def click(page, key: str) -> None:
+    # A button with a help tooltip is rendered twice, one copy hidden: click the visible one.
+    button = page.locator(f".st-key-{key} button:visible").first
+    expect()(button).to_be_enabled(timeout=WAIT_MS)
+    button.click()
+
+
+def digit_src(page) -> str:
+    image = page.locator('[data-testid="stImage"]').filter(has_text="current sliders").locator("img")
+    return image.first.get_attribute("src") or ""
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.set_default_timeout(WAIT_MS)
+    page.goto(url)
+    page.get_by_role("heading", name="Train").wait_for()
+    return page
+
+
+def set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+
+
+
+
+def goto(page, title: str) -> None:
+    """Open one of the app's pages (Train, Explore, Runs) through the sidebar's navigation."""
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+    page.get_by_role("heading", name=title).wait_for()
+
+
+def launch(playwright):  # noqa: ANN001, ANN201 - Playwright objects
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

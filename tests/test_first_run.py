@@ -1,0 +1,170 @@
+"""A first run as a new user makes it, in headless Chromium: empty checkpoints and data folders, the
+defaults, Train. Then, for at least a minute of training, every few seconds on the Train and Explore
+pages: each block is drawn once, the step counter never goes back, the timeline shows the newest epoch,
+and the latent lab opens by itself once weights exist and answers a slider. Then Pause, Resume, Stop, a
+server restart and Continue. Screenshots of the walk go to ``GANLAB_WALK_DIR`` (default: the test's
+temporary folder); ``docs/app-midrun.png`` and ``docs/app-end.png`` are two of them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+from browser import (EXCEPTION, click, digit_src, goto, launch, metric, open_page, progress_epoch, progress_step,
+                     require_chromium, streamlit_server, wait_until)
+
+require_chromium()
+
+TRAIN_SECONDS = 60  # of training watched, counted from the first step
+LAB_OPENS_WITHIN = 30  # seconds after the first published weights
+TIMELINE_LAG = 10 + 5  # the timeline's refresh period while training, plus slack for a loaded machine
+STATUS, STEP, CLASSES = "Status", "Step", "Classes present"
+
+
+def count_metric(page, label: str) -> int:
+    return page.locator('[data-testid="stMetricLabel"]').filter(has_text=re.compile(f"^{re.escape(label)}")).count()
+
+
+def disk_epochs(folder: Path) -> list[int]:
+    return sorted(int(p.stem.split("_")[1]) for p in (folder / "samples").glob("epoch_*.png"))
+
+
+def timeline_epoch(page) -> int | None:
+    caption = page.locator('[data-testid="stImage"]').filter(has_text=re.compile(r": epoch \d+$"))
+    if not caption.count():
+        return None
+    return int(re.search(r"epoch (\d+)$", caption.first.inner_text().strip()).group(1))
+
+
+class Walk:
+    """Screenshots and the checks made at every look at the page."""
+
+    def __init__(self, page, shots: Path, run: Path) -> None:
+        self.page, self.shots, self.run = page, shots, run
+        self.n, self.last_step = 0, -1
+        self.epochs_seen: list[tuple[float, int]] = []  # (time, newest epoch on disk)
+
+    def shot(self, name: str) -> Path:
+        self.n += 1
+        path = self.shots / f"{self.n:03d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def check_train_page(self) -> int:
+        page = self.page
+        assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+        for label in (STATUS, STEP):
+            assert count_metric(page, label) == 1, f"{label} is shown {count_metric(page, label)} times"
+        assert count_metric(page, CLASSES) <= 1, "the quality block is shown more than once"
+        assert page.locator('[data-testid="stProgress"]').count() == 1
+        assert page.get_by_text("Quality", exact=True).count() <= 1
+        assert page.locator('[data-testid="stVegaLiteChart"]').count() <= 4  # losses, D output, FID, histogram
+        assert page.locator('[data-testid="stImage"]').count() <= 1  # the fixed-noise grid
+        step = progress_step(page)
+        assert step >= self.last_step, f"the step counter went back from {self.last_step} to {step}"
+        self.last_step = step
+        return step
+
+    def note_epochs(self) -> None:
+        epochs = disk_epochs(self.run)
+        if epochs:
+            self.epochs_seen.append((time.monotonic(), epochs[-1]))
+
+    def newest_epoch_before(self, seconds: float) -> int:
+        old = [epoch for t, epoch in self.epochs_seen if t <= time.monotonic() - seconds]
+        return old[-1] if old else 0
+
+
+def test_first_run_live(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    checkpoints, data = tmp_path / "checkpoints", tmp_path / "data"  # both empty: a fresh install
+    shots = Path(os.environ.get("GANLAB_WALK_DIR", tmp_path / "walk"))
+    shots.mkdir(parents=True, exist_ok=True)
+    log = tmp_path / "streamlit.log"
+    run = checkpoints / "mnist-1"
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            with streamlit_server(checkpoints, data, log) as url:
+                page = open_page(browser, url)
+                page.set_viewport_size({"width": 1400, "height": 1600})
+                walk = Walk(page, shots, run)
+                click(page, "btn_train")
+                walk.shot("clicked-train")
+                # Until the first step the page says what it is doing (data, model, judge).
+                wait_until(page, lambda: walk.check_train_page() > 0, "the first step", timeout=180)
+                started = time.monotonic()
+                walk.shot("first-step")
+
+                # The lab opens by itself: weights are published with the first steps.
+                goto(page, "Explore")
+                wait_until(page, lambda: digit_src(page) != "", "the lab's digit",
+                           timeout=LAB_OPENS_WITHIN)
+                before = digit_src(page)
+                thumb = page.locator('.st-key-lab_z_0 input[type="range"]')
+                thumb.focus()
+                key = "ArrowRight" if float(thumb.input_value()) < 0.5 else "ArrowLeft"
+                for _ in range(25):
+                    thumb.press(key)
+                wait_until(page, lambda: digit_src(page) not in ("", before), "the digit to follow the slider")
+                walk.shot("lab-slider")
+
+                # A minute of training, looking at both pages every few seconds.
+                mid_shot = None
+                while time.monotonic() - started < TRAIN_SECONDS:
+                    goto(page, "Train")
+                    page.wait_for_timeout(3000)
+                    walk.check_train_page()
+                    walk.note_epochs()
+                    path = walk.shot("train")
+                    if mid_shot is None and time.monotonic() - started > TRAIN_SECONDS / 2:
+                        mid_shot = path
+                    goto(page, "Explore")
+                    page.wait_for_timeout(3000)
+                    walk.note_epochs()
+                    assert digit_src(page), "the lab closed during training"
+                    shown = timeline_epoch(page)
+                    newest = disk_epochs(run)
+                    if newest:  # a page just opened shows the newest epoch on disk
+                        assert shown is not None and shown >= walk.newest_epoch_before(1), (shown, newest)
+                    walk.shot("explore")
+                # Left open, the Explore page's timeline follows new epochs by itself.
+                page.wait_for_timeout(TIMELINE_LAG * 1000)
+                walk.note_epochs()
+                assert timeline_epoch(page) >= walk.newest_epoch_before(TIMELINE_LAG), "the timeline is stale"
+                assert len({epoch for _, epoch in walk.epochs_seen}) >= 2, "no epoch finished in a minute"
+
+                goto(page, "Train")
+                click(page, "btn_pause")
+                wait_until(page, lambda: metric(page, STATUS) == "paused", "paused")
+                paused_step = walk.check_train_page()
+                click(page, "btn_resume")
+                wait_until(page, lambda: walk.check_train_page() > paused_step, "steps after resuming")
+                end_shot = walk.shot("end")
+                click(page, "btn_stop")
+                wait_until(page, lambda: metric(page, STATUS) == "idle", "stopped")
+                saved_step, saved_epoch = progress_step(page), progress_epoch(page)
+                page.close()
+
+            # A new server process: nothing in memory; the run continues from its checkpoint.
+            with streamlit_server(checkpoints, data, log) as url:
+                page = open_page(browser, url)
+                wait_until(page, lambda: progress_step(page) == saved_step, "the saved step after a restart")
+                click(page, "btn_resume")
+                wait_until(page, lambda: progress_epoch(page) > saved_epoch, "an epoch beyond the saved one",
+                           timeout=120)
+                click(page, "btn_stop")
+                wait_until(page, lambda: metric(page, STATUS) == "idle", "stopped again")
+                assert page.locator(EXCEPTION).count() == 0
+                page.close()
+        finally:
+            browser.close()
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+    if os.environ.get("GANLAB_WALK_DOCS"):  # retake the README's screenshots from this walk
+        docs = Path(__file__).resolve().parents[1] / "docs"
+        (docs / "app-midrun.png").write_bytes((mid_shot or end_shot).read_bytes())
+        (docs / "app-end.png").write_bytes(end_shot.read_bytes())
