@@ -58,6 +58,7 @@ def lab_latency(work: Path, data: Path, changes: int) -> list[float]:
     timing = work / "timing.txt"
     os.environ.update(GANLAB_CHECKPOINTS=str(root), GANLAB_DATA_DIR=str(data), GANLAB_TIMING_FILE=str(timing))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("ganlab/pages/explore.py").run()  # the lab's page
     assert not at.exception, at.exception
     assert len(at.slider) == 8, "expected K = 8 sliders"
     for i in range(changes):
@@ -160,7 +161,7 @@ def interleaved_rates(root: Path, data: Path, epochs: int, rounds: int, work: Pa
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.set_default_timeout(120_000)
         page.goto(url)
-        page.get_by_role("heading", name="GAN lab").wait_for()
+        page.get_by_role("heading", name="Train").wait_for()
         status = page.locator('[data-testid="stMetric"]').filter(has_text="Status").first
         for r in range(rounds):
             cli.append(cli_rate(root, data, f"cli-{r}", epochs, images))

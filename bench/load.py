@@ -4,7 +4,7 @@
 
 Starts ``streamlit run app.py`` on a free localhost port, starts a run from the first page, opens the
 other pages on the same server (every session sees the one trainer), and lets all of them watch the
-live panel for ``--seconds``. The sessions share one refresh budget (``gan_core.control.Watchers``):
+live panel for ``--seconds``. The sessions share one refresh budget (``ganlab.control.Watchers``):
 each of ten pages refreshes 20 times less often than a page alone. It prints: exception elements seen
 (target 0), the server's RSS growth over the watch (target < 100 MB), and the run's training images/s
 against the headless CLI's on the same data, run for about 30 s before and after (target >= 80%).
@@ -70,7 +70,7 @@ def main() -> None:
             first = browser.new_page(viewport={"width": 1400, "height": 1000})
             first.set_default_timeout(120_000)
             first.goto(url)
-            first.get_by_role("heading", name="GAN lab").wait_for()
+            first.get_by_role("heading", name="Train").wait_for()
             start_run(first, "load", 100_000)
             status = first.locator('[data-testid="stMetric"]').filter(has_text="Status").first
             expect(status).to_contain_text("running")
