@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_core train|sample|evaluate``.
+"""Command line: ``python -m gan_core train|sample|evaluate|sweep``.
 
 Errors a user can fix (bad config, missing or damaged run, no data) print one line and exit 2;
 Ctrl-C checkpoints the run and exits 130.
@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from . import sweep_cli
 from .checkpoint import CheckpointError, load_checkpoint, load_generator
 from .config import ConfigError, GANConfig, validate_run_name
 from .data import DataError
@@ -23,6 +24,7 @@ from .metrics import format_row
 from .model import Generator, generate, seeded_z
 from .presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from .runs import RunError, RunPaths
+from .sweep import SweepError
 from .trainer import ERROR, FINISHED, Trainer
 
 EXIT_USAGE = 2
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--n", type=int, default=10000, help="generated samples (default 10000)")
     evaluate.add_argument("--data-dir", default="data", help="where the run's dataset is found (default data/)")
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    sweep_cli.add_parser(commands)
     return parser
 
 
@@ -82,8 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "sweep":
+            return sweep_cli.main(args)
         return _sample(args)
-    except (CLIError, ConfigError, CheckpointError, DataError, RunError) as exc:
+    except (CLIError, ConfigError, CheckpointError, DataError, RunError, SweepError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
