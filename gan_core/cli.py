@@ -11,13 +11,14 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from . import sweep_cli
 from .checkpoint import CheckpointError, load_checkpoint, load_generator
-from .config import ConfigError, GANConfig, validate_run_name
+from .config import GROUPS, ConfigError, GANConfig, field_spec, fields, validate_run_name
 from .data import DataError
 from .images import make_grid, save_png
 from .metrics import format_row
@@ -30,6 +31,9 @@ from .trainer import ERROR, FINISHED, Trainer
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 POLL_SECONDS = 0.2
+# The fields a continued run may change (``GANState.from_record`` takes exactly these); the rest are stored.
+RESUME_FIELDS = ("epochs", "device")
+RESUME_FLAGS = tuple("--" + name.replace("_", "-") for name in RESUME_FIELDS)
 
 
 class CLIError(Exception):
@@ -42,21 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a run (or continue it with --resume)")
     train.add_argument("--run", required=True, help="run name: folder under the checkpoints root")
-    train.add_argument("--epochs", type=int, help="total epochs (default 30; with --resume: the stored total)")
-    train.add_argument("--resume", action="store_true", help="continue the run from its checkpoint")
-    train.add_argument("--dataset", choices=["mnist", "fashion-mnist"], help="default mnist")
+    train.add_argument("--resume", action="store_true",
+                       help=f"continue the run from its checkpoint; only {', '.join(RESUME_FLAGS)} may change")
     train.add_argument("--data-dir", default="data", help="where datasets are found or downloaded (default data/)")
     train.add_argument("--checkpoints", default="checkpoints", help="checkpoints root (default checkpoints/)")
-    train.add_argument("--device", help="auto (default), cpu or cuda")
-    train.add_argument("--seed", type=int, help="random seed (default 0)")
-    train.add_argument("--batch-size", type=int, help="default 100, as in the seed")
     train.add_argument("--preset", choices=list(PRESETS),
-                       help=f"training recipe (default {DEFAULT_PRESET}; 'seed' is the tutorial's exact recipe)")
-    train.add_argument("--eval-every", type=int, help="epochs between quality evaluations (default 1; 0 = off)")
-    train.add_argument("--bf16", action="store_true", default=None, help="bfloat16 autocast (default: exact fp32)")
-    train.add_argument("--compile", action="store_true", default=None,
-                       help="torch.compile the training passes; CUDA graphs on a GPU (default: eager)")
+                       help=f"training recipe (default {DEFAULT_PRESET}; 'seed' is the tutorial's exact recipe); "
+                            "the flags below override it")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_config_flags(train)
 
     sample = commands.add_parser("sample", help="write generated digits of a run to a PNG grid or .npy")
     sample.add_argument("--run", required=True)
@@ -77,6 +75,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per GANConfig field, from its metadata; unset flags keep the preset's value."""
+    defaults = preset_config(DEFAULT_PRESET)
+    groups = {group: parser.add_argument_group(f"{group} settings") for group in GROUPS}
+    for spec in fields():
+        default = getattr(defaults, spec.name)
+        if spec.kind is bool:
+            default = "on" if default else "off"
+        elif spec.kind is float:
+            default = f"{default:g}"
+        text = f"{spec.label}: {spec.help}; {spec.range_text()}; default {default}".replace("%", "%%")
+        group = groups[spec.group]
+        if spec.kind is bool:
+            group.add_argument(spec.flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+        elif spec.choices:
+            group.add_argument(spec.flag, choices=spec.choices, help=text)
+        else:
+            group.add_argument(spec.flag, type=spec.kind, metavar=spec.kind.__name__.upper(), help=text)
+
+
+def config_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The config fields given on the command line of ``train``, by field name."""
+    return {spec.name: getattr(args, spec.name) for spec in fields() if getattr(args, spec.name) is not None}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -95,24 +118,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     paths = RunPaths.of(args.checkpoints, args.run)
-    overrides = {key: value for key, value in (("dataset", args.dataset), ("seed", args.seed),
-                                               ("batch_size", args.batch_size), ("preset", args.preset),
-                                               ("eval_every", args.eval_every), ("bf16", args.bf16),
-                                               ("compile", args.compile))
-                 if value is not None}
+    given = config_flags(args)
     if args.resume:
-        if overrides:
-            raise CLIError(f"--resume continues the stored config; drop {', '.join(overrides)}")
+        fixed = [field_spec(name).flag for name in given if name not in RESUME_FIELDS]
+        if args.preset is not None:
+            fixed.insert(0, "--preset")
+        if fixed:
+            raise CLIError(f"--resume continues the stored config; drop {', '.join(fixed)}")
         stored = load_checkpoint(paths.checkpoint).get("config") if paths.checkpoint.is_file() else None
         if stored is None:
             raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}; train it without --resume")
-        config = stored.replace(**{k: v for k, v in (("epochs", args.epochs), ("device", args.device)) if v})
+        config = stored.replace(**given)
     else:
         if paths.checkpoint.exists():
             raise CLIError(f"run '{args.run}' already exists at {paths.folder}; add --resume or pick another --run")
-        preset = overrides.pop("preset", DEFAULT_PRESET)
-        config = preset_config(preset, **overrides, **{k: v for k, v in (("epochs", args.epochs),
-                                                                         ("device", args.device)) if v is not None})
+        config = preset_config(args.preset or DEFAULT_PRESET, **given)
 
     trainer = Trainer(config, args.run, checkpoints=args.checkpoints, data_dir=args.data_dir, resume=args.resume)
     trainer.start()

@@ -1,5 +1,9 @@
 """The one training configuration: the seed tutorial's hyperparameters, validated.
 
+Every field carries its own metadata (type, allowed range or choices, label, help, group, whether it is a
+run field, a form step and format). ``validate``, the CLI flags of ``train``, ``presets.RUN_FIELDS`` and the
+app's sidebar are all generated from it, so adding a hyperparameter is one ``_field(...)`` line here.
+
 The config is stored in every checkpoint as a plain dict and rebuilds the model on load,
 so every field must be a plain str/int/float/bool.
 """
@@ -9,12 +13,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 DATASETS = ("mnist", "fashion-mnist")
 DEVICES = ("auto", "cpu", "cuda")
+GROUPS = ("data", "model", "optimisation", "execution", "metrics")
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_KINDS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
 
 
 class ConfigError(ValueError):
@@ -26,36 +33,115 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class FieldSpec:
+    """What forms, flags and validation need to know about one config field."""
+
+    name: str
+    kind: type  # int, float, str or bool
+    default: Any
+    label: str  # short human name, e.g. for a form control
+    help: str  # one line: what it does and what the seed uses
+    group: str  # one of GROUPS
+    low: float | None = None  # the range of an int or float field (both ends required); None otherwise
+    high: float | None = None
+    low_open: bool = False  # True: ``low`` itself is not allowed
+    high_open: bool = False
+    choices: tuple[str, ...] = ()  # allowed values of a str field
+    run_field: bool = False  # how or how long a run executes, not the recipe (presets ignore it)
+    advanced: bool = False  # forms may fold it away with the rarely changed settings
+    step: float | None = None  # a form's increment of a number box
+    format: str | None = None  # printf format of a float box, e.g. "%.5f"; None for ints
+
+    @property
+    def flag(self) -> str:
+        """The CLI option: ``batch_size`` -> ``--batch-size``."""
+        return "--" + self.name.replace("_", "-")
+
+    def range_text(self) -> str:
+        """``[2, 4096]``, ``(0, 1]``, ``one of mnist, fashion-mnist`` or ``on/off``."""
+        if self.choices:
+            return f"one of {', '.join(self.choices)}"
+        if self.kind is bool:
+            return "on/off"
+        left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+        return f"{left}{self.low:g}, {self.high:g}{right}"
+
+    def check(self, value: Any) -> None:
+        """Raise ConfigError naming this field when ``value`` has the wrong type or lies outside the range."""
+        _check_type(self.name, value, self.kind)
+        if self.choices and value not in self.choices:
+            raise ConfigError(self.name, f"must be {self.range_text()}, got {value!r}")
+        if self.kind in (int, float):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(self.name, f"must be a finite number, got {value!r}")
+            too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
+            too_high = self.high is not None and (value >= self.high if self.high_open else value > self.high)
+            if too_low or too_high:
+                raise ConfigError(self.name, f"must be in {self.range_text()}, got {value!r}")
+
+
+def _field(default: Any, label: str, help: str, group: str, **spec: Any) -> Any:
+    """A dataclass field whose metadata is the rest of its FieldSpec (name, kind and default come from it)."""
+    return dataclasses.field(default=default, metadata={"label": label, "help": help, "group": group, **spec})
+
+
+_UNIT = {"low": 0.0, "high": 1.0}  # most rates and probabilities live in [0, 1] with one end open
+
+
+@dataclass(frozen=True)
 class GANConfig:
     # --- data ---
-    dataset: str = "mnist"  # "mnist" or "fashion-mnist" (28x28 grey images either way)
+    dataset: str = _field("mnist", "Dataset", "28x28 grey images either way", "data",
+                          choices=DATASETS, run_field=True)
     # --- model (the seed's MLP) ---
-    z_dim: int = 100  # latent size; z ~ Uniform[-1, 1]^z_dim as in the seed
-    leaky_slope: float = 0.2  # LeakyReLU negative slope on every hidden layer
-    dropout_keep: float = 0.5  # keep-probability of G's dropout before its output layer (training only)
-    init_std: float = 0.02  # std of the truncated-normal init of weights and biases
+    z_dim: int = _field(100, "Latent size z_dim", "length of the noise vector z ~ Uniform[-1, 1]^z_dim",
+                        "model", low=1, high=4096, advanced=True, step=1)
+    leaky_slope: float = _field(0.2, "LeakyReLU slope", "negative slope of every hidden activation", "model",
+                                **_UNIT, high_open=True, advanced=True, step=0.05, format="%.2f")
+    dropout_keep: float = _field(0.5, "G dropout keep", "keep-probability of G's dropout before its output "
+                                 "layer, while training", "model", **_UNIT, low_open=True, step=0.05, format="%.2f")
+    init_std: float = _field(0.02, "Init std", "std of the truncated-normal init of weights and biases", "model",
+                             **_UNIT, low_open=True, advanced=True, step=0.005, format="%.3f")
+    pack: int = _field(1, "PacGAN pack", "images D judges at once (PacGAN); 1 = the seed; must divide the "
+                       "batch size", "model", low=1, high=16, advanced=True, step=1)
+    spectral_norm: bool = _field(False, "Spectral normalisation of D", "normalise D's weights by their largest "
+                                 "singular value; off = the seed", "model", advanced=True)
     # --- optimisation ---
-    batch_size: int = 100  # images per D step and fakes per G step
-    lr_d: float = 2e-4  # Adam learning rate of the discriminator
-    lr_g: float = 2e-4  # Adam learning rate of the generator
-    beta1_d: float = 0.1  # the seed's unusual, low D momentum
-    beta1_g: float = 0.5  # the DCGAN-style G momentum
-    beta2: float = 0.999  # Adam second-moment decay for both nets
-    d_steps: int = 1  # D updates (each on a fresh real batch) per G update
-    pack: int = 1  # samples per D input (PacGAN: D judges `pack` images at once); 1 = the seed
-    spectral_norm: bool = False  # spectral normalisation of D's weights; False = the seed
-    epochs: int = 30  # passes over the training set
-    seed: int = 0  # seeds torch, numpy and random: same seed, same run on CPU
+    batch_size: int = _field(100, "Batch size", "real images per D step, fakes per G step (BatchNorm needs 2)",
+                             "optimisation", low=2, high=4096, step=10)
+    lr_d: float = _field(2e-4, "D learning rate", "Adam step size of the discriminator", "optimisation",
+                         **_UNIT, low_open=True, step=1e-5, format="%.5f")
+    lr_g: float = _field(2e-4, "G learning rate", "Adam step size of the generator", "optimisation",
+                         **_UNIT, low_open=True, step=1e-5, format="%.5f")
+    beta1_d: float = _field(0.1, "D Adam β1", "the seed's unusually low D momentum is 0.1", "optimisation",
+                            **_UNIT, high_open=True, step=0.05, format="%.2f")
+    beta1_g: float = _field(0.5, "G Adam β1", "DCGAN-style 0.5", "optimisation",
+                            **_UNIT, high_open=True, step=0.05, format="%.2f")
+    beta2: float = _field(0.999, "Adam β2 (both)", "second-moment decay of both optimizers", "optimisation",
+                          **_UNIT, high_open=True, step=1e-3, format="%.4f")
+    d_steps: int = _field(1, "D steps per G step", "discriminator updates (each on a fresh real batch) per "
+                          "generator update", "optimisation", low=1, high=100, step=1)
+    epochs: int = _field(30, "Epochs", "total passes over the training set (on resume: the new total)",
+                         "optimisation", low=1, high=100_000, run_field=True, step=1)
+    seed: int = _field(0, "Seed", "seeds torch, numpy and random: same seed, same run (on CPU)", "optimisation",
+                       low=0, high=2**63 - 1, run_field=True, step=1)
     # --- execution ---
-    device: str = "auto"  # "auto" = CUDA when available, else CPU
-    bf16: bool = False  # bfloat16 autocast of the forward passes (CPU and CUDA); False = exact fp32
-    # torch.compile the training passes; on CUDA with mode "reduce-overhead", which replays each pass
-    # as a CUDA graph. Off by default: it costs a compile at start and was slower on a 2-core CPU.
-    compile: bool = False
-    log_every: int = 10  # steps between host reads of the losses (each read syncs a GPU)
+    device: str = _field("auto", "Device", "auto = CUDA when available, else CPU", "execution",
+                         choices=DEVICES, run_field=True)
+    bf16: bool = _field(False, "bfloat16 autocast", "matmuls in bfloat16 (faster on GPUs and CPUs with bf16 "
+                        "units); off = exact fp32", "execution", advanced=True)
+    # Off by default: it costs a compile at start and was slower on a 2-core CPU.
+    compile: bool = _field(False, "torch.compile (CUDA graphs on a GPU)", "compile the training passes; pays off "
+                           "on a GPU, where each pass replays as one CUDA graph; off = eager", "execution",
+                           run_field=True, advanced=True)
+    log_every: int = _field(10, "Log every (steps)", "steps between host reads of the losses (each read syncs "
+                            "a GPU)", "execution", low=1, high=10_000, run_field=True, advanced=True, step=1)
     # --- quality metrics (judge network; they never change the training itself) ---
-    eval_every: int = 1  # epochs between FID/IS/class-histogram evaluations; 0 = off
-    eval_samples: int = 2000  # generated samples per evaluation, from one fixed noise set
+    eval_every: int = _field(1, "Evaluate every (epochs)", "epochs between quality metrics by the judge network "
+                             "(FID, IS, class histogram); 0 = off", "metrics", low=0, high=100_000,
+                             run_field=True, advanced=True, step=1)
+    eval_samples: int = _field(2000, "Eval samples", "generated images per evaluation, from one fixed noise set",
+                               "metrics", low=2, high=100_000, run_field=True, advanced=True, step=100)
 
     def __post_init__(self) -> None:
         validate(self)
@@ -64,7 +150,7 @@ class GANConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "GANConfig":
+    def from_dict(cls, values: Mapping[str, Any]) -> GANConfig:
         """Build from a stored or user-given mapping; unknown keys are an error, missing ones default."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
@@ -72,8 +158,17 @@ class GANConfig:
             raise ConfigError(unknown[0], f"unknown config field (known: {', '.join(sorted(known))})")
         return cls(**dict(values))
 
-    def replace(self, **changes: Any) -> "GANConfig":
+    def replace(self, **changes: Any) -> GANConfig:
         return dataclasses.replace(self, **changes)
+
+
+def fields() -> tuple[FieldSpec, ...]:
+    """Every GANConfig field's spec, in declaration order: what forms and flags are built from."""
+    return _SPECS
+
+
+def field_spec(name: str) -> FieldSpec:
+    return _BY_NAME[name]
 
 
 def _check_type(name: str, value: Any, kind: type) -> None:
@@ -88,47 +183,13 @@ def _check_type(name: str, value: Any, kind: type) -> None:
         raise ConfigError(name, f"must be {kind.__name__}, got {type(value).__name__} {value!r}")
 
 
-def _check_range(name: str, value: float, low: float, high: float, *, low_open: bool = False,
-                 high_open: bool = False) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(name, f"must be a finite number, got {value!r}")
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        raise ConfigError(name, f"must be in {left}{low:g}, {high:g}{right}, got {value!r}")
-
-
 def validate(config: GANConfig) -> None:
     """Raise ConfigError naming the first bad field and its allowed range."""
-    kinds = {f.name: f.type for f in dataclasses.fields(config)}
-    for name, kind_name in kinds.items():
-        _check_type(name, getattr(config, name), {"str": str, "int": int, "float": float, "bool": bool}[kind_name])
-    c = config
-    if c.dataset not in DATASETS:
-        raise ConfigError("dataset", f"must be one of {', '.join(DATASETS)}, got {c.dataset!r}")
-    if c.device not in DEVICES:
-        raise ConfigError("device", f"must be one of {', '.join(DEVICES)}, got {c.device!r}")
-    _check_range("z_dim", c.z_dim, 1, 4096)
-    _check_range("leaky_slope", c.leaky_slope, 0.0, 1.0, high_open=True)
-    _check_range("dropout_keep", c.dropout_keep, 0.0, 1.0, low_open=True)
-    _check_range("init_std", c.init_std, 0.0, 1.0, low_open=True)
-    _check_range("batch_size", c.batch_size, 2, 4096)  # BatchNorm needs two samples
-    _check_range("lr_d", c.lr_d, 0.0, 1.0, low_open=True)
-    _check_range("lr_g", c.lr_g, 0.0, 1.0, low_open=True)
-    _check_range("beta1_d", c.beta1_d, 0.0, 1.0, high_open=True)
-    _check_range("beta1_g", c.beta1_g, 0.0, 1.0, high_open=True)
-    _check_range("beta2", c.beta2, 0.0, 1.0, high_open=True)
-    _check_range("d_steps", c.d_steps, 1, 100)
-    _check_range("pack", c.pack, 1, 16)
-    if c.batch_size % c.pack:
-        raise ConfigError("pack", f"must divide batch_size {c.batch_size}, got {c.pack}")
-    _check_range("epochs", c.epochs, 1, 100_000)
-    _check_range("seed", c.seed, 0, 2**63 - 1)
-    _check_range("log_every", c.log_every, 1, 10_000)
-    _check_range("eval_every", c.eval_every, 0, 100_000)
-    _check_range("eval_samples", c.eval_samples, 2, 100_000)
+    for spec in _SPECS:
+        spec.check(getattr(config, spec.name))
+    # Rules that join two fields stay explicit.
+    if config.batch_size % config.pack:
+        raise ConfigError("pack", f"must divide batch_size {config.batch_size}, got {config.pack}")
 
 
 def validate_run_name(name: str) -> str:
@@ -139,3 +200,18 @@ def validate_run_name(name: str) -> str:
         )
     return name
 
+
+def _spec_of(field: dataclasses.Field) -> FieldSpec:
+    spec = FieldSpec(name=field.name, kind=_KINDS[str(field.type)], default=field.default, **field.metadata)
+    if spec.group not in GROUPS:
+        raise TypeError(f"GANConfig.{spec.name}: group must be one of {GROUPS}, got {spec.group!r}")
+    if spec.kind in (int, float) and (spec.low is None or spec.high is None):
+        raise TypeError(f"GANConfig.{spec.name}: a number field needs low and high")
+    if spec.kind is str and not spec.choices:
+        raise TypeError(f"GANConfig.{spec.name}: a str field needs choices")
+    spec.check(spec.default)
+    return spec
+
+
+_SPECS: tuple[FieldSpec, ...] = tuple(_spec_of(f) for f in dataclasses.fields(GANConfig))
+_BY_NAME: dict[str, FieldSpec] = {spec.name: spec for spec in _SPECS}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .config import ConfigError, GANConfig
+from .config import ConfigError, GANConfig, fields
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The seed tutorial's recipe, exactly. Collapses towards a few digits on the 5,000 offline digits.
@@ -19,8 +19,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 DEFAULT_PRESET = "stable"
 # Fields that describe how a run is executed or how long, not the recipe: ignored by ``preset_of`` and
-# kept when the app's preset box applies a recipe.
-RUN_FIELDS = ("dataset", "epochs", "seed", "device", "compile", "log_every", "eval_every", "eval_samples")
+# kept when the app's preset box applies a recipe. Each field's metadata says whether it is one.
+RUN_FIELDS = tuple(spec.name for spec in fields() if spec.run_field)
 
 
 def preset_config(name: str = DEFAULT_PRESET, **changes: Any) -> GANConfig:
