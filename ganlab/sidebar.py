@@ -10,7 +10,7 @@ import streamlit as st
 import torch
 
 from gan_core import ConfigError, GANConfig
-from gan_core.config import DATASETS, DEVICES, validate_run_name
+from gan_core.config import FieldSpec, fields, validate_run_name
 from gan_core.presets import DEFAULT_PRESET, PRESETS, RUN_FIELDS, preset_config, preset_of
 from ganlab import keys
 from ganlab.resources import device_in_use, holder
@@ -18,38 +18,8 @@ from ganlab.runs_list import all_runs
 from ganlab.source import saved_run_or_none
 
 CUSTOM = "custom"  # the preset box's value when the boxes follow no named recipe
-
-# Sidebar hyperparameters: (field, label, number format or None for int, step, help).
-HYPERPARAMETERS: list[tuple[str, str, str | None, float, str]] = [
-    ("lr_d", "D learning rate", "%.5f", 1e-5, "Adam step size of the discriminator"),
-    ("lr_g", "G learning rate", "%.5f", 1e-5, "Adam step size of the generator"),
-    ("beta1_d", "D Adam β1", "%.2f", 0.05, "the seed's unusually low D momentum is 0.1"),
-    ("beta1_g", "G Adam β1", "%.2f", 0.05, "DCGAN-style 0.5"),
-    ("beta2", "Adam β2 (both)", "%.4f", 1e-3, "second-moment decay of both optimizers"),
-    ("dropout_keep", "G dropout keep", "%.2f", 0.05, "keep-probability of G's dropout while training"),
-    ("batch_size", "Batch size", None, 10, "real images per D step, fakes per G step"),
-    ("epochs", "Epochs", None, 1, "total passes over the data (on continuing: the new total)"),
-    ("d_steps", "D steps per G step", None, 1, "discriminator updates per generator update"),
-    ("seed", "Seed", None, 1, "same seed, same run (on CPU)"),
-]
-ADVANCED: list[tuple[str, str, str | None, float, str]] = [
-    ("z_dim", "Latent size z_dim", None, 1, "length of the noise vector z"),
-    ("leaky_slope", "LeakyReLU slope", "%.2f", 0.05, "negative slope of every hidden activation"),
-    ("init_std", "Init std", "%.3f", 0.005, "std of the truncated-normal weight init"),
-    ("log_every", "Log every (steps)", None, 1, "steps between loss read-backs"),
-    ("pack", "PacGAN pack", None, 1, "images D judges at once; 1 = the seed; must divide the batch size"),
-    ("eval_every", "Evaluate every (epochs)", None, 1, "quality metrics by the judge network; 0 = off"),
-    ("eval_samples", "Eval samples", None, 100, "generated images per evaluation"),
-]
-SWITCHES: list[tuple[str, str, str]] = [
-    ("spectral_norm", "Spectral normalisation of D", "normalise D's weights by their largest singular value; "
-                                                     "off = the seed"),
-    ("bf16", "bfloat16 autocast", "matmuls in bfloat16 (faster on GPUs and CPUs with bf16 units); off = exact fp32"),
-    ("compile", "torch.compile (CUDA graphs on a GPU)", "compile the training passes; pays off on a GPU, "
-                                                        "where each pass replays as one CUDA graph; off = eager"),
-]
-CONFIG_FIELDS = ([spec[0] for spec in HYPERPARAMETERS + ADVANCED] + [spec[0] for spec in SWITCHES]
-                 + ["dataset", "device"])
+SPECS = fields()
+CONFIG_FIELDS = tuple(spec.name for spec in SPECS)
 
 
 def init_session() -> None:
@@ -118,49 +88,63 @@ def current_preset() -> str:
         return CUSTOM
 
 
-def _number_box(field: str, label: str, fmt: str | None, step: float, help_text: str, slots: dict[str, Any]) -> None:
-    # No min/max on purpose: out-of-range values reach GANConfig, whose message is shown right here.
-    if fmt is None:
-        st.number_input(label, step=int(step), key=keys.field(field), help=help_text)
+def control_help(spec: FieldSpec) -> str:
+    """A field's tooltip: what it does and the values it allows (the same range the CLI states)."""
+    return f"{spec.help}. Allowed: {spec.range_text()}."
+
+
+def field_control(spec: FieldSpec, slots: dict[str, Any]) -> None:
+    """The widget of one config field, with a slot under it for its validation message. Number boxes
+    have no min/max on purpose: out-of-range values reach GANConfig, whose message is shown right here."""
+    key, text = keys.field(spec.name), control_help(spec)
+    if spec.choices:
+        st.selectbox(spec.label, spec.choices, key=key, help=text)
+    elif spec.kind is bool:
+        st.checkbox(spec.label, key=key, help=text)
+    elif spec.kind is int:
+        st.number_input(spec.label, step=int(spec.step or 1), key=key, help=text)
     else:
-        st.number_input(label, step=float(step), format=fmt, key=keys.field(field), help=help_text)
-    slots[field] = st.empty()
+        st.number_input(spec.label, step=float(spec.step or 0.01), format=spec.format or "%.4f", key=key, help=text)
+    slots[spec.name] = st.empty()
 
 
-def _switch_box(field: str, label: str, help_text: str, slots: dict[str, Any]) -> None:
-    st.checkbox(label, key=keys.field(field), help=help_text)
-    slots[field] = st.empty()
+def field_grid(specs: list[FieldSpec], slots: dict[str, Any]) -> None:
+    """Number boxes two to a row; switches and choices on their own rows after them."""
+    numbers = [spec for spec in specs if spec.kind in (int, float) and not spec.choices]
+    for pair in (numbers[i:i + 2] for i in range(0, len(numbers), 2)):
+        for column, spec in zip(st.columns(2), pair, strict=False):
+            with column:
+                field_control(spec, slots)
+    for spec in specs:
+        if spec not in numbers:
+            field_control(spec, slots)
 
 
 def sidebar_ui() -> tuple[str | None, GANConfig | None]:
-    """Draw the sidebar; returns (run name, config), both None while a value is invalid."""
+    """Draw the sidebar from the config's field metadata; returns (run name, config), both None while a
+    value is invalid."""
     slots: dict[str, Any] = {}
+    data = [spec for spec in SPECS if spec.group == "data"]
+    main = [spec for spec in SPECS if spec.group != "data" and not spec.advanced]
+    advanced = [spec for spec in SPECS if spec.group != "data" and spec.advanced]
     with st.sidebar:
         st.header("Run")
         st.text_input("Run name", key=keys.RUN, help="folder under the checkpoints root")
         slots["run"] = st.empty()
-        st.selectbox("Dataset", DATASETS, key=keys.field("dataset"))
-        slots["dataset"] = st.empty()
+        for spec in data:
+            field_control(spec, slots)
         st.header("Hyperparameters")
         st.session_state[keys.PRESET] = current_preset()  # follows the boxes: edits make it "custom"
         st.selectbox("Preset", [*PRESETS, CUSTOM], key=keys.PRESET, on_change=on_preset,
                      help="stable: the seed plus spectral normalisation of D (the default); "
                           "seed: the tutorial's exact recipe")
-        for pair in (HYPERPARAMETERS[i:i + 2] for i in range(0, len(HYPERPARAMETERS), 2)):
-            for column, spec in zip(st.columns(2), pair):
-                with column:
-                    _number_box(*spec, slots=slots)
+        field_grid(main, slots)
         # Widget values are in session state before the widgets render, so the check can run first
         # and open the expander when the bad value hides inside it.
         _, _, early = read_config(st.session_state)
-        advanced = {spec[0] for spec in ADVANCED} | {spec[0] for spec in SWITCHES}
-        with st.expander("Model and logging", expanded=early is not None and early.field in advanced):
-            for spec in ADVANCED:
-                _number_box(*spec, slots=slots)
-            for switch in SWITCHES:
-                _switch_box(*switch, slots=slots)
-        st.selectbox("Device", DEVICES, key=keys.field("device"), help="auto = CUDA when available, else CPU")
-        slots["device"] = st.empty()
+        folded = {spec.name for spec in advanced}
+        with st.expander("Model and logging", expanded=early is not None and early.field in folded):
+            field_grid(advanced, slots)
         st.caption(f"Device in use: **{device_in_use(st.session_state[keys.field('device')])}**")
     name, config, error = read_config(st.session_state)
     if error is not None:

@@ -426,3 +426,26 @@ def test_watchers_share_one_refresh_budget() -> None:
     watchers.seen("a", now=40.0)  # "a" keeps refreshing; the others closed their pages after t = 1
     assert watchers.count(now=110.0) == 10  # within 3 periods of 40 s they still count
     assert watchers.count(now=122.0) == 1 and watchers.period(now=122.0) == 2.0  # then only "a" is left
+
+
+def test_every_config_field_has_a_sidebar_control_with_its_range(env: Path) -> None:
+    """The sidebar is generated from the config's metadata: each field has its control, its tooltip states
+    the range the CLI states, and a value outside it shows that range under the control and blocks Train."""
+    from test_core_config import outside
+
+    from gan_core.config import fields
+
+    at = new_app()
+    widgets = {w.key: w for kind in ("number_input", "checkbox", "selectbox") for w in at.get(kind)}
+    for spec in fields():
+        widget = widgets[f"cfg_{spec.name}"]
+        assert widget.label == spec.label and spec.range_text() in widget.help, spec.name
+        if spec.kind in (int, float) and not spec.choices:
+            default = widget.value
+            at.number_input(key=f"cfg_{spec.name}").set_value(outside(spec)).run()
+            errors = [e.value for e in at.sidebar.error]
+            assert any(spec.range_text() in text for text in errors), (spec.name, errors)
+            assert buttons(at)["train"] is False
+            at.number_input(key=f"cfg_{spec.name}").set_value(default).run()
+            assert not at.sidebar.error, spec.name
+    assert_no_exception(at)
