@@ -184,6 +184,7 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from .data import load_training_data
     from .judge import JUDGE_DIR, eval_noise, load_or_train_judge
+    from .losses import loss_view
     from .metrics import CLASS_NAMES, quality_warnings
 
     paths, generator, record = _open_run(args, min_n=2)
@@ -208,7 +209,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"confidence     {row['confidence']:.3f}   (mean max-softmax)")
     print("histogram      " + "  ".join(f"{name}:{share:.1%}" for name, share in zip(names, row["histogram"])))
     last = record["epoch_log"][-1] if record["epoch_log"] else None
-    for warning in quality_warnings(row, None if last is None else last.get("d_loss")):
+    for warning in quality_warnings(row, None if last is None else last.get("d_loss"),
+                                    loss_view(config.loss).d_wins_below):
         print(f"warning: {warning}")
     return 0
 

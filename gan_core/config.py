@@ -19,6 +19,9 @@ from typing import Any
 
 DATASETS = ("mnist", "fashion-mnist")
 DEVICES = ("auto", "cpu", "cuda")
+# The loss menu (gan_core.losses): the tutorial's non-saturating loss, the original minimax game, least squares
+# (LSGAN) and hinge.
+LOSSES = ("non-saturating", "minimax", "lsgan", "hinge")
 GROUPS = ("data", "model", "optimisation", "execution", "metrics")
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _KINDS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
@@ -121,6 +124,9 @@ class GANConfig:
                           **_UNIT, high_open=True, step=1e-3, format="%.4f")
     d_steps: int = _field(1, "D steps per G step", "discriminator updates (each on a fresh real batch) per "
                           "generator update", "optimisation", low=1, high=100, step=1)
+    loss: str = _field("non-saturating", "Loss", "what D and G minimise: non-saturating (the tutorial's), the "
+                       "original minimax (G's gradient vanishes when D wins), least squares (LSGAN) or hinge",
+                       "optimisation", choices=LOSSES)
     epochs: int = _field(30, "Epochs", "total passes over the training set (on resume: the new total)",
                          "optimisation", low=1, high=100_000, run_field=True, step=1)
     seed: int = _field(0, "Seed", "seeds torch, numpy and random: same seed, same run (on CPU)", "optimisation",

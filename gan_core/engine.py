@@ -12,9 +12,9 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from . import checkpoint as ckpt
+from . import losses
 from .config import GANConfig
 from .model import Discriminator, Generator, build_models, sample_z, seeded_z
 
@@ -141,7 +141,8 @@ class GANState:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
 
     def d_step(self, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Minimise -log D(x) - log(1 - D(G(z))); returns (loss, mean D(x), mean D(G(z))), detached."""
+        """Minimise D's loss (for the default loss, -log D(x) - log(1 - D(G(z)))); returns (loss, mean D(x),
+        mean D(G(z))), detached, D's outputs read as ``losses.d_output`` does for the run's loss."""
         G, D, n = self.g_pass, self.d_pass, real.shape[0]
         with torch.no_grad():  # the fake is detached: this step trains D only
             fake = G(sample_z(n, self.config.z_dim, device=real.device))
@@ -150,22 +151,22 @@ class GANState:
         logits = D(torch.cat((real, fake)))
         half = logits.shape[0] // 2  # n, or n // pack packs when D packs samples (PacGAN)
         real_logits, fake_logits = logits[:half], logits[half:]
-        loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        loss = losses.discriminator_loss(self.config.loss, real_logits, fake_logits)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
         with torch.no_grad():
-            return (loss.detach().float(), torch.sigmoid(real_logits.float()).mean(),
-                    torch.sigmoid(fake_logits.float()).mean())
+            return (loss.detach().float(), losses.d_output(self.config.loss, real_logits),
+                    losses.d_output(self.config.loss, fake_logits))
 
     def g_step(self, n: int) -> torch.Tensor:
-        """Minimise the non-saturating -log D(G(z)) on fresh noise, with D frozen; returns the loss."""
+        """Minimise G's loss (for the default loss, the non-saturating -log D(G(z))) on fresh noise, with D
+        frozen; returns the loss."""
         G, D = self.g_pass, self.d_pass
         self.discriminator.requires_grad_(False)  # no gradients for D's weights: only G's path is differentiated
         try:
             logits = D(G(sample_z(n, self.config.z_dim, device=self.device)))
-            loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+            loss = losses.generator_loss(self.config.loss, logits)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_g.step()

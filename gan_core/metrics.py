@@ -128,8 +128,10 @@ def quality_row(gen_features: np.ndarray, gen_probs: np.ndarray, reference: np.n
     }
 
 
-def quality_warnings(row: Mapping[str, Any] | None, d_loss: float | None = None) -> list[str]:
-    """Human-readable warnings for a metrics row and the epoch-mean D loss; empty when all is well."""
+def quality_warnings(row: Mapping[str, Any] | None, d_loss: float | None = None,
+                     d_wins_below: float = D_WINS_LOSS) -> list[str]:
+    """Human-readable warnings for a metrics row and the epoch-mean D loss; empty when all is well.
+    ``d_wins_below`` is the D-wins threshold of the run's loss (``losses.loss_view``)."""
     warnings = []
     if row:
         hist = row.get("histogram") or []
@@ -141,8 +143,8 @@ def quality_warnings(row: Mapping[str, Any] | None, d_loss: float | None = None)
         if present is not None and present < COLLAPSE_MIN_CLASSES:
             warnings.append(f"mode collapse: only {present} of {len(hist) or NUM_CLASSES} classes present "
                             f"(fewer than {COLLAPSE_MIN_CLASSES})")
-    if d_loss is not None and d_loss < D_WINS_LOSS:
-        warnings.append(f"discriminator wins outright: epoch-mean D loss {d_loss:.3f} < {D_WINS_LOSS}")
+    if d_loss is not None and d_loss < d_wins_below:
+        warnings.append(f"discriminator wins outright: epoch-mean D loss {d_loss:.3g} < {d_wins_below:g}")
     return warnings
 
 
@@ -158,8 +160,9 @@ def format_row(row: Mapping[str, Any], names: Sequence[str] | None = None) -> st
             f"KL-uniform {row['kl_uniform']:.3f} | confidence {row['confidence']:.3f}")
 
 
-def run_warnings(metrics: Sequence[Mapping[str, Any]], epoch_log: Sequence[Mapping[str, float]]) -> list[str]:
+def run_warnings(metrics: Sequence[Mapping[str, Any]], epoch_log: Sequence[Mapping[str, float]],
+                 d_wins_below: float = D_WINS_LOSS) -> list[str]:
     """Collapse / D-wins warnings of a run: its latest evaluation and latest epoch-mean D loss."""
     row = metrics[-1] if metrics else None
     last = epoch_log[-1] if epoch_log else None
-    return quality_warnings(row, None if last is None else last.get("d_loss"))
+    return quality_warnings(row, None if last is None else last.get("d_loss"), d_wins_below)

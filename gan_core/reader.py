@@ -15,6 +15,7 @@ import torch
 
 from .checkpoint import load_generator
 from .config import GANConfig
+from .losses import loss_view
 from .metrics import run_warnings
 from .model import Generator, generate
 from .trainer import FINISHED, IDLE, Snapshot
@@ -74,7 +75,7 @@ class SavedRun:
         return self._metrics
 
     def warnings(self) -> list[str]:
-        return run_warnings(self._metrics, self._epoch_log)
+        return run_warnings(self._metrics, self._epoch_log, loss_view(self.config.loss).d_wins_below)
 
     def sample(self, z: torch.Tensor) -> np.ndarray:
         return generate(self._generator, z).numpy()

@@ -25,6 +25,7 @@ from .data import TrainingData, load_training_data
 from .engine import STATS, GANState
 from .images import make_grid, save_png
 from .judge import JUDGE_DIR, Judge, eval_noise, load_or_train_judge
+from .losses import loss_view
 from .metrics import run_warnings
 from .model import Generator, generate
 from .runs import RunError, RunLock, RunPaths, reconcile, write_losses_csv
@@ -75,6 +76,8 @@ class Observable:
     training process. Everything published is immutable (or read-only) once out.
     """
 
+    config: GANConfig  # the run's config, set by each subclass
+
     def __init__(self, run: str, epochs_total: int) -> None:
         self._lock = threading.Lock()  # guards the published fields below
         self._snapshot = Snapshot(run=run, epochs_total=epochs_total)
@@ -118,7 +121,7 @@ class Observable:
         """Collapse / D-wins warnings for the latest evaluated epoch and the latest epoch-mean D loss."""
         with self._lock:
             metrics, epoch_log = self._metrics, self._epoch_log
-        return run_warnings(metrics, epoch_log)
+        return run_warnings(metrics, epoch_log, loss_view(self.config.loss).d_wins_below)
 
     def sample(self, z: torch.Tensor) -> np.ndarray | None:
         """Images (n, 28, 28) in [0, 1] from the latest published generator (eval mode), or None before
