@@ -13,7 +13,6 @@ Ray is imported only when a sweep runs, so importing this module stays cheap.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write_bytes
-from .config import ConfigError, GANConfig, validate_run_name
+from .config import ConfigError, GANConfig, fields, validate_run_name
 from .presets import PRESETS, preset_config
 from .runs import RunError, RunLock, RunPaths
 
@@ -36,7 +35,7 @@ MANIFEST_FORMAT, MANIFEST_VERSION = "gan_core.sweep", 1
 LOCK_WAIT_SECONDS = 60.0  # how long a task waits for the worker of a killed attempt to end
 NAME_LIMIT = 32  # sweep names leave room in the 64-character run names for preset, seed and values
 COMPLETE, PARTIAL, NEW, FAILED = "complete", "partial", "new", "failed"
-_FIELD_TYPES = {f.name: f.type for f in dataclasses.fields(GANConfig)}
+_KINDS = {spec.name: spec.kind for spec in fields()}
 _SAFE = re.compile(r"[^A-Za-z0-9_.]")
 
 
@@ -67,7 +66,7 @@ def parse_set(text: str) -> tuple[str, list[Any]]:
     field = field.strip()
     if not sep or not values:
         raise SweepError(f"--set takes field=v1,v2, got {text!r}")
-    if field not in _FIELD_TYPES:
+    if field not in _KINDS:
         raise SweepError(f"--set: unknown config field {field!r}")
     if field in ("seed", "epochs"):
         raise SweepError(f"--set {field}: use --{field}{'s' if field == 'seed' else ''} instead")
@@ -75,15 +74,15 @@ def parse_set(text: str) -> tuple[str, list[Any]]:
 
 
 def _parse_value(field: str, text: str) -> Any:
-    kind = _FIELD_TYPES[field]
+    kind = _KINDS[field]
     try:
-        if kind == "bool":
+        if kind is bool:
             if text.lower() not in ("true", "false", "1", "0"):
                 raise ValueError(text)
             return text.lower() in ("true", "1")
-        return {"int": int, "float": float, "str": str}[kind](text)
+        return kind(text)
     except ValueError as exc:
-        raise SweepError(f"--set {field}: {text!r} is not a {kind}") from exc
+        raise SweepError(f"--set {field}: {text!r} is not a {kind.__name__}") from exc
 
 
 def expand_grid(sweep: str, presets: Sequence[str], seeds: Sequence[int],
