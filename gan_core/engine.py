@@ -99,6 +99,8 @@ class GANState:
     batch_in_epoch: int = 0
     epoch_seconds: float = 0.0
     last_g_loss: torch.Tensor | None = None
+    # What the run trains on (data.TrainingData.describe(): kind, split sizes, source line); plain data.
+    data_source: dict[str, Any] = field(default_factory=dict)
     # The passes the training step calls: the modules themselves, or their compiled forms (same weights).
     g_pass: Callable[[torch.Tensor], torch.Tensor] = field(init=False, repr=False)
     d_pass: Callable[[torch.Tensor], torch.Tensor] = field(init=False, repr=False)
@@ -197,6 +199,7 @@ class GANState:
             "history": torch.from_numpy(self.history_array().copy()),
             "epoch_log": [dict(row) for row in self.epoch_log],
             "metrics_log": [dict(row) for row in self.metrics_log],
+            "data_source": dict(self.data_source),
             "preview_z": self.preview_z.cpu(),
             "progress": {
                 "perm": None if self.perm is None else self.perm.cpu(),
@@ -235,7 +238,8 @@ class GANState:
                     epoch=int(record["epoch"]), step=int(record["step"]),
                     history=StepHistory(history.float().numpy()),
                     epoch_log=list(record["epoch_log"]),
-                    metrics_log=list(record.get("metrics_log", [])))  # older checkpoints have none
+                    metrics_log=list(record.get("metrics_log", [])),  # older checkpoints have none
+                    data_source=dict(record.get("data_source", {})))  # nor this
         state.perm = None if progress["perm"] is None else progress["perm"].to(dev)
         state.batch_in_epoch = int(progress["batch_in_epoch"])
         state.epoch_seconds = float(progress["epoch_seconds"])

@@ -1,18 +1,20 @@
-"""The judge: a small CNN classifier of the real training images, used to score generated ones.
+"""The judge: a small CNN classifier of real images, used to score generated ones.
 
-It is trained on the real images of the selected dataset only (never on generated ones), with every
-``HOLD_OUT_EVERY``-th image held out (a stride split: the offline digits are sorted by label, a slice
-would hold out only 9s). The held-out images serve twice: for the judge's accuracy, and as the real
-reference of the FID, split again by stride into two disjoint halves (reference, and the real sample
-of the real-vs-real floor).
+It is trained on the training split of the selected dataset only (never on generated images), and the
+held-out split (``TrainingData.held_out``: real images the GAN never trains on either) serves twice: for
+the judge's accuracy, and as the real reference of the FID, split by stride into two disjoint halves
+(reference, and the real sample of the real-vs-real floor).
 
-The trained judge is cached as ``<cache_dir>/judge-<dataset>-<hash>.pt``; the hash covers the data
-tensors and ``JUDGE_VERSION``, so a new dataset or a new recipe retrains it. The cache holds tensors
-and plain data only and is read with ``weights_only=True``.
+Where the judge comes from, first found wins:
+  1. the cache ``<cache_dir>/judge-<dataset>-<hash>.pt``; the hash covers the data tensors and
+     ``JUDGE_VERSION``, so a new dataset or a new recipe retrains it;
+  2. the weights shipped with the package for the bundled offline digits (``BUNDLED``, trained by
+     ``python -m tools.make_bundled_judge``), so a fresh offline install trains no judge;
+  3. training (``judge_net.train_judge``), resumable through a partial file beside the cache.
+Both files hold tensors and plain data only and are read with ``weights_only=True``.
 
-Nothing here draws from the global torch RNG as seen from outside: building and training run inside
-``torch.random.fork_rng`` with a fixed seed, so a training run resumed around a judge load continues
-bit for bit, and the judge itself is the same on every machine run (CPU).
+Nothing here draws from the global torch RNG, so the judge may be prepared on a thread beside a
+training run and the run still continues bit for bit.
 """
 
 from __future__ import annotations
@@ -21,120 +23,54 @@ import hashlib
 import logging
 import os
 import pickle
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from .atomic import atomic_write
-from .data import TrainingData, stride_split
+from .data import HOLD_OUT_EVERY, TrainingData, stride_split
+from .judge_net import FEATURES, TRAIN_STEPS, JudgeNet, new_net, predict, remove, train_judge, weights_id
 from .metrics import quality_row
+
+__all__ = ["BUNDLED", "FEATURES", "JUDGE_DIR", "Judge", "JudgeNet", "accuracy", "data_key", "eval_noise",
+           "judge_path", "load_or_train_judge", "predict", "train_judge"]
 
 log = logging.getLogger(__name__)
 
 JUDGE_DIR = "_judge"  # cache folder under the checkpoints root; never a valid run name
 JUDGE_FORMAT = "gan_core.judge"
-JUDGE_VERSION = 1  # bump when the architecture or the training recipe changes: the cache is rebuilt
-HOLD_OUT_EVERY = 5  # every 5th real image is held out from the judge's training
-JUDGE_SEED = 1234
-FEATURES = 128  # size of the penultimate layer, the space the FID is measured in
-BATCH = 64
-TRAIN_STEPS = 800  # optimiser steps, whatever the data size (epochs = steps / batches per epoch)
-MAX_EPOCHS = 20
-CHUNK = 1000  # images per forward pass when scoring
-
-
-class JudgeNet(nn.Module):
-    """28x28 -> conv16 -> pool -> conv32 -> pool -> 128 features -> 10 logits (small: it scores every epoch)."""
-
-    def __init__(self, num_classes: int = 10) -> None:
-        super().__init__()
-        self.conv = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        )
-        self.fc = nn.Linear(32 * 7 * 7, FEATURES)
-        self.dropout = nn.Dropout(0.3)
-        self.head = nn.Linear(FEATURES, num_classes)
-
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        x = (images.reshape(-1, 1, 28, 28) - 0.5) / 0.5
-        return F.relu(self.fc(self.conv(x).flatten(1)))
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.features(images)))
+# Bump when the architecture or the training recipe changes: caches are rebuilt, and the bundled
+# weights must be made again (tests check they match). 2: dropout masks from the judge's own generator,
+# trained on the training split only.
+JUDGE_VERSION = 2
+BUNDLED = Path(__file__).parent / "assets" / "judge-mnist-bundled-5k.pt"
 
 
 def data_key(data: TrainingData, steps: int = TRAIN_STEPS) -> str:
-    """sha256 of the images and labels (bytes and shapes), the judge version and its training length."""
+    """sha256 of both splits' images and labels (bytes and shapes), the judge version and its training
+    length."""
     digest = hashlib.sha256(f"{JUDGE_FORMAT}:{JUDGE_VERSION}:{HOLD_OUT_EVERY}:{steps}:".encode())
-    for tensor in (data.images, data.labels):
+    train_images, train_labels, held_images, held_labels = _splits(data)
+    for tensor in (train_images, train_labels, held_images, held_labels):
         t = tensor.detach().cpu().contiguous()
         digest.update(f"{t.dtype}{tuple(t.shape)}".encode())
         digest.update(t.numpy().tobytes())
     return digest.hexdigest()
 
 
-def _shift(images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Random translations by up to 2 pixels (cheap augmentation for small training sets)."""
-    x = images.reshape(-1, 1, 28, 28)
-    padded = F.pad(x, (2, 2, 2, 2))
-    dx, dy = (int(v) for v in torch.randint(0, 5, (2,), generator=gen))
-    return padded[:, :, dy:dy + 28, dx:dx + 28].reshape(len(images), -1)
-
-
-def train_judge(images: torch.Tensor, labels: torch.Tensor, *, steps: int = TRAIN_STEPS,
-                seed: int = JUDGE_SEED) -> JudgeNet:
-    """A JudgeNet trained on (images, labels) on the CPU; leaves the global RNG as it found it."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        gen = torch.Generator().manual_seed(seed)
-        net = JudgeNet()
-        optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
-        n = len(images)
-        batch = min(BATCH, n)
-        per_epoch = max(n // batch, 1)
-        epochs = max(1, min(MAX_EPOCHS, -(-steps // per_epoch)))
-        net.train()
-        for epoch in range(epochs):
-            perm = torch.randperm(n, generator=gen)
-            lr = 1e-3 if epoch < epochs * 2 // 3 else 3e-4
-            for group in optimiser.param_groups:
-                group["lr"] = lr
-            for b in range(per_epoch):
-                idx = perm[b * batch:(b + 1) * batch]
-                x = _shift(images[idx], gen)
-                loss = F.cross_entropy(net(x), labels[idx])
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-    return net.eval()
-
-
-@torch.no_grad()
-def predict(net: JudgeNet, images: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(features (n, 128), softmax probabilities (n, 10)) as float64 numpy, in chunks, eval mode."""
-    images = torch.as_tensor(np.asarray(images, dtype=np.float32)) if not isinstance(images, torch.Tensor) \
-        else images.detach().float().cpu()
-    images = images.reshape(len(images), -1)
-    feats, probs = [], []
-    was_training = net.training
-    net.eval()
-    try:
-        for start in range(0, len(images), CHUNK):
-            f = net.features(images[start:start + CHUNK])
-            feats.append(f.double().numpy())
-            probs.append(torch.softmax(net.head(f), dim=1).double().numpy())
-    finally:
-        net.train(was_training)
-    if not feats:
-        return np.zeros((0, FEATURES)), np.zeros((0, 10))
-    return np.concatenate(feats), np.concatenate(probs)
+def _splits(data: TrainingData) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(train images, labels, held-out images, labels); hand-built data without a held-out split (tests)
+    holds out a stride of its own images."""
+    images, labels = data.images.detach().float().cpu(), data.labels.detach().long().cpu()
+    if data.held_images is not None and data.held_labels is not None:
+        return images, labels, data.held_images.detach().float().cpu(), data.held_labels.detach().long().cpu()
+    train, held = stride_split(len(images), HOLD_OUT_EVERY)
+    return images[train], labels[train], images[held], labels[held]
 
 
 def accuracy(net: JudgeNet, images: torch.Tensor, labels: torch.Tensor) -> float:
@@ -157,28 +93,33 @@ class Judge:
     held_out_size: int
     reference: np.ndarray  # features of the even held-out images: the FID reference
     floor_real: np.ndarray  # features of the odd held-out images: the real side of the floor
-    cached: bool  # True when loaded from the cache file, False when trained just now
+    cached: bool  # True when loaded (cache or bundled weights), False when trained just now
     path: Path | None = None
+    origin: str = ""  # "cached", "bundled" or "trained now"
+    identity: str = ""  # hash of the weights (judge_net.weights_id), recorded with every metrics row
 
     def describe(self) -> str:
-        how = "cached" if self.cached else "trained now"
-        return (f"judge CNN: {self.held_out_accuracy:.2%} accuracy on {self.held_out_size:,} held-out real "
-                f"images (trained on {self.train_size:,}, {how})")
+        how = self.origin or ("cached" if self.cached else "trained now")
+        return (f"judge CNN {self.identity}: {self.held_out_accuracy:.2%} accuracy on {self.held_out_size:,} "
+                f"held-out real images (trained on {self.train_size:,}, {how})")
 
     def evaluate(self, images: torch.Tensor | np.ndarray) -> dict[str, Any]:
-        """The metrics row (see ``metrics.quality_row``) of generated images in [0, 1]."""
+        """The metrics row (see ``metrics.quality_row``) of generated images in [0, 1], tagged with the
+        judge's identity."""
         features, probs = predict(self.net, images)
-        return quality_row(features, probs, self.reference, self.floor_real)
+        row = quality_row(features, probs, self.reference, self.floor_real)
+        row["judge"] = self.identity
+        return row
 
 
-def _load_cached(path: Path, key: str) -> dict[str, Any] | None:
+def _load_record(path: Path, key: str) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
         record = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile,
             KeyError) as exc:
-        log.warning("ignoring unreadable judge cache %s (%s)", path, type(exc).__name__)
+        log.warning("ignoring unreadable judge weights %s (%s)", path, type(exc).__name__)
         return None
     if (not isinstance(record, dict) or record.get("format") != JUDGE_FORMAT
             or record.get("version") != JUDGE_VERSION or record.get("key") != key):
@@ -190,39 +131,54 @@ def judge_path(cache_dir: str | os.PathLike[str], dataset: str, key: str) -> Pat
     return Path(cache_dir) / f"judge-{dataset}-{key[:16]}.pt"
 
 
-def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | None, dataset: str = "mnist",
-                        *, steps: int = TRAIN_STEPS) -> Judge:
-    """The judge of ``data``: from the cache when it matches the data, else trained and cached.
+def _net_from(record: dict[str, Any], path: Path) -> JudgeNet | None:
+    net = new_net()
+    try:
+        net.load_state_dict(record["state"])
+    except (RuntimeError, KeyError, TypeError) as exc:
+        log.warning("judge weights %s do not fit the network (%s); retraining", path, exc)
+        return None
+    return net.eval()
 
-    ``cache_dir=None`` trains without caching (tests).
+
+def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | None, dataset: str = "mnist",
+                        *, steps: int = TRAIN_STEPS, progress: Callable[[int, int], None] | None = None,
+                        cancel: threading.Event | None = None) -> Judge:
+    """The judge of ``data``: cached, bundled, or trained (resumably) and cached; see the module docstring.
+
+    ``cache_dir=None`` trains without caching (tests). ``progress(done, total)`` follows the training
+    steps; a set ``cancel`` event stops a training with its progress saved (``judge_net.Cancelled``).
     """
-    train_idx, held_idx = stride_split(len(data), HOLD_OUT_EVERY)
-    images, labels = data.images.detach().float().cpu(), data.labels.detach().long().cpu()
+    train_images, train_labels, held_images, held_labels = _splits(data)
     key = data_key(data, steps)
     path = judge_path(cache_dir, dataset, key) if cache_dir is not None else None
-    record = _load_cached(path, key) if path is not None else None
-    cached = record is not None
-    if record is not None:
-        with torch.random.fork_rng(devices=[]):
-            net = JudgeNet()
-        try:
-            net.load_state_dict(record["state"])
-        except (RuntimeError, KeyError, TypeError) as exc:
-            log.warning("judge cache %s does not fit the network (%s); retraining", path, exc)
-            cached = False
-        net.eval()
-    if not cached:
-        net = train_judge(images[train_idx], labels[train_idx], steps=steps)
-    features, probs = predict(net, images[held_idx])  # once: for the accuracy and the FID references
-    acc = _accuracy(probs, labels[held_idx])
-    if not cached and path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"format": JUDGE_FORMAT, "version": JUDGE_VERSION, "key": key, "dataset": dataset,
-                  "state": net.state_dict(), "held_out_accuracy": acc, "train_size": int(len(train_idx)),
-                  "held_out_size": int(len(held_idx))}
-        atomic_write(path, lambda handle: torch.save(record, handle))
-    return Judge(net, acc, int(len(train_idx)), int(len(held_idx)), reference=features[0::2],
-                 floor_real=features[1::2], cached=cached, path=path)
+    net, origin = None, "trained now"
+    for where, name in ((path, "cached"), (BUNDLED, "bundled")):
+        record = _load_record(where, key) if where is not None else None
+        if record is not None:
+            net = _net_from(record, where)  # type: ignore[arg-type]
+            if net is not None:
+                origin = name
+                break
+    if net is None:
+        partial = None if path is None else path.with_suffix(".partial.pt")
+        if partial is not None:
+            partial.parent.mkdir(parents=True, exist_ok=True)
+        net = train_judge(train_images, train_labels, steps=steps, partial=partial, key=key, progress=progress,
+                          cancel=cancel)
+        if path is not None:
+            atomic_write(path, lambda handle: torch.save(judge_record(net, key, dataset), handle))
+            remove(partial)
+    features, probs = predict(net, held_images)  # once: for the accuracy and the FID references
+    return Judge(net, _accuracy(probs, held_labels), int(len(train_images)), int(len(held_images)),
+                 reference=features[0::2], floor_real=features[1::2], cached=origin != "trained now",
+                 path=path, origin=origin, identity=weights_id(net))
+
+
+def judge_record(net: JudgeNet, key: str, dataset: str) -> dict[str, Any]:
+    """What the cache and the bundled weights file hold: the weights and what they were trained for."""
+    return {"format": JUDGE_FORMAT, "version": JUDGE_VERSION, "key": key, "dataset": dataset,
+            "state": net.state_dict()}
 
 
 def eval_noise(n: int, z_dim: int, seed: int = 0) -> torch.Tensor:

@@ -24,11 +24,13 @@ from .config import GANConfig
 from .data import TrainingData, load_training_data
 from .engine import STATS, GANState
 from .images import make_grid, save_png
-from .judge import JUDGE_DIR, Judge, eval_noise, load_or_train_judge
+from .judge import JUDGE_DIR, Judge, eval_noise
+from .judge_loader import JudgeLoader
 from .losses import loss_view
 from .metrics import run_warnings
 from .model import Generator, generate
 from .runs import RunError, RunLock, RunPaths, reconcile, write_losses_csv
+from .schedule import EVAL_SHARE, EvalSchedule
 from .writer import BackgroundWriter, frozen_copy
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 IDLE, RUNNING, PAUSED, FINISHED, ERROR = "idle", "running", "paused", "finished", "error"
 PUBLISH_SECONDS = 1.0  # how often the UI-facing generator copy is refreshed while training
 RATE_WINDOW_SECONDS = 5.0  # images/s is measured over roughly this much recent time
+# Snapshot.phase: what the run is doing, for a page that says so while nothing seems to move.
+PHASE_STARTING, PHASE_DATA, PHASE_TRAINING, PHASE_JUDGE_WAIT, PHASE_DONE = (
+    "starting", "loading data", "training", "waiting for the judge", "done")
 
 
 class DivergedError(RuntimeError):
@@ -63,6 +68,10 @@ class Snapshot:
     error: str | None = None
     weights_version: int = 0  # changes whenever the published generator weights change
     judge: str = ""  # the quality judge's status line, e.g. its held-out accuracy; "" when metrics are off
+    judge_progress: float | None = None  # share of the judge's training done, while it trains
+    phase: str = ""  # one of the PHASE_* values while the thread lives
+    data_kind: str = ""  # data.KIND_*: what the run trains on (figures of different kinds do not compare)
+    next_eval_epoch: int | None = None  # the epoch after which the next quality evaluation is expected
 
 
 def physical_cores() -> int:
@@ -142,7 +151,8 @@ class Trainer(Observable):
 
     def __init__(self, config: GANConfig, run: str, *, checkpoints: str | Path = "checkpoints",
                  data_dir: str | Path = "data", resume: bool = False, data: TrainingData | None = None,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, judge: Judge | None = None,
+                 eval_share: float | None = EVAL_SHARE) -> None:
         super().__init__(run, config.epochs)
         self.config = config
         self.paths = RunPaths.of(checkpoints, run)
@@ -155,7 +165,12 @@ class Trainer(Observable):
         self._control = threading.Condition()  # guards the pause/stop requests
         self._pause_requested = False
         self._stop_requested = False
-        self._judge: Judge | None = None  # owned by the training thread
+        # A ready judge (tests, benches), or None: then a JudgeLoader prepares it beside the training.
+        self._judge: Judge | None = judge
+        self._judge_loader: JudgeLoader | None = None
+        self._eval_share = eval_share  # None: evaluate every eval_every epochs whatever it costs
+        self._schedule: EvalSchedule | None = None
+        self._loop_started = 0.0
         self._eval_z: torch.Tensor | None = None
         self._callbacks: list[Callable[[str, Snapshot], None]] = []
         self._steps_per_epoch = 0
@@ -168,7 +183,7 @@ class Trainer(Observable):
                 return  # one trainer, one thread, however often Train is clicked
             self._publisher = threading.Thread(target=self._main, name=f"gan-trainer-{self.paths.name}",
                                             daemon=True)
-            self._publish(status=RUNNING)
+            self._publish(status=RUNNING, phase=PHASE_STARTING)
             self._publisher.start()
 
     def pause(self) -> None:
@@ -219,6 +234,8 @@ class Trainer(Observable):
                     # A write in flight holds a good checkpoint (a diverged state is never submitted):
                     # let it land, and report its failure if nothing else failed first.
                     self._writer.wait()
+                    if self._judge_loader is not None:
+                        self._judge_loader.cancel()  # a judge in training saves its progress
             finally:
                 lock.release()
         except Exception as exc:  # noqa: BLE001 - surfaced to the UI instead of dying silently
@@ -226,6 +243,7 @@ class Trainer(Observable):
                 log.exception("training thread failed")
             text = str(exc) if isinstance(exc, (DivergedError, RunError)) else f"{type(exc).__name__}: {exc}"
             self._publish(status=ERROR, error=text, eta_seconds=None)
+        self._publish(phase=PHASE_DONE)
 
     def _prepare(self) -> tuple[GANState, torch.Tensor]:
         if self.resume_run:
@@ -242,8 +260,10 @@ class Trainer(Observable):
                 raise RunError(f"run '{self.paths.name}' already exists; resume it or pick another name")
             state = GANState.fresh(self.config)
         self.paths.make()
+        self._publish(phase=PHASE_DATA)
         data = self._data or load_training_data(self.config.dataset, self.data_dir)
         self._data = data
+        state.data_source = data.describe()
         if len(data) < self.config.batch_size:
             raise RunError(f"{len(data)} training images is fewer than one batch of {self.config.batch_size}")
         images = data.images.to(state.device)  # the whole set lives on the training device
@@ -261,10 +281,11 @@ class Trainer(Observable):
             self._history = state.history_array()
             self._epoch_log = tuple(state.epoch_log)
             self._metrics = tuple(state.metrics_log)
+        self._prepare_judge(state)
         self._publish(status=RUNNING, message=self._data.message if self._data else "", device=str(state.device),
                       epoch=state.epoch, epochs_total=config.epochs, step=state.step,
-                      steps_per_epoch=steps_per_epoch, **self._latest(state))
-        self._prepare_judge(state)
+                      steps_per_epoch=steps_per_epoch, phase=PHASE_TRAINING,
+                      data_kind=self._data.kind if self._data else "", **self._latest(state))
 
         pending: list[torch.Tensor] = []
         rate = _Rate()
@@ -298,7 +319,7 @@ class Trainer(Observable):
             self._end_epoch(state, steps_per_epoch)
             self._notify("epoch")
         self._writer.wait()
-        self._publish(status=FINISHED, eta_seconds=0.0)
+        self._publish(status=FINISHED, eta_seconds=0.0, next_eval_epoch=None)
 
     def _should_halt(self) -> bool:
         with self._control:
@@ -362,38 +383,49 @@ class Trainer(Observable):
         self._publish(epoch=state.epoch)
 
     def _prepare_judge(self, state: GANState) -> None:
-        """Load (or, the first time for this data, train) the judge; on failure train without metrics.
-        Runs on this thread before the loop, so the UI never waits for it; draws nothing from the global
-        RNG, so resumed runs stay bit-exact."""
+        """Start preparing the judge (cached, bundled or trained) on its own thread: the GAN's loop does
+        not wait for it, and metrics begin with the first epoch that ends after it is ready. The judge
+        draws nothing from the global RNG, so continued runs stay bit-exact."""
         config = state.config
+        self._loop_started = time.monotonic()
         if config.eval_every <= 0 or self._data is None:
             return
-        self._publish(judge="judge network: loading, or training it once for this dataset ...")
-        try:
-            self._judge = load_or_train_judge(self._data, self.paths.root / JUDGE_DIR, config.dataset)
-        except Exception as exc:  # noqa: BLE001 - metrics are optional; the GAN must still train
-            log.exception("judge network unavailable")
-            self._publish(judge=f"judge network unavailable ({type(exc).__name__}: {exc}); no quality metrics")
-            return
+        self._schedule = EvalSchedule(config.eval_every, config.epochs, self._eval_share)
         self._eval_z = eval_noise(config.eval_samples, config.z_dim)
-        self._publish(judge=self._judge.describe())
+        if self._judge is not None:
+            self._publish(judge=self._judge.describe())
+        else:
+            self._judge_loader = JudgeLoader(self._data, self.paths.root / JUDGE_DIR, config.dataset,
+                                             lambda line, share: self._publish(judge=line, judge_progress=share))
+            self._judge_loader.start()
+        self._publish(next_eval_epoch=self._schedule.next_epoch(state.epoch, 0.0, 0.0))
 
     def _evaluate(self, state: GANState, generator: Generator) -> None:
-        """Judge's metrics of the fixed eval noise through eval-mode G, every ``eval_every`` epochs and at
-        the last one; appended to ``state.metrics_log`` (saved with the checkpoint that follows)."""
-        config = state.config
-        if self._judge is None or self._eval_z is None:
+        """Judge's metrics of the fixed eval noise through eval-mode G when the schedule says so (the
+        last epoch always, waiting for the judge if need be); appended to ``state.metrics_log`` (saved
+        with the checkpoint that follows), tagged with the data's kind and the judge's identity."""
+        schedule, config = self._schedule, state.config
+        if schedule is None or self._eval_z is None:
             return
-        if state.epoch % config.eval_every and state.epoch != config.epochs:
-            return
-        started = time.monotonic()
-        row = self._judge.evaluate(generate(generator, self._eval_z))
-        last = state.epoch_log[-1]
-        row.update(epoch=state.epoch, step=state.step, d_loss=last["d_loss"], g_loss=last["g_loss"],
-                   eval_seconds=time.monotonic() - started)
-        state.metrics_log.append(row)
-        with self._lock:
-            self._metrics = tuple(state.metrics_log)
+        elapsed = time.monotonic() - self._loop_started
+        if self._judge is None and self._judge_loader is not None:
+            if state.epoch >= config.epochs and self._judge_loader.failure is None:
+                self._publish(phase=PHASE_JUDGE_WAIT)
+                self._judge_loader.wait()
+                self._publish(phase=PHASE_TRAINING)
+            self._judge = self._judge_loader.ready()
+        if self._judge is not None and schedule.due(state.epoch, elapsed):
+            started = time.monotonic()
+            row = self._judge.evaluate(generate(generator, self._eval_z))
+            last = state.epoch_log[-1]
+            row.update(epoch=state.epoch, step=state.step, d_loss=last["d_loss"], g_loss=last["g_loss"],
+                       eval_seconds=time.monotonic() - started, data=state.data_source.get("kind", ""))
+            schedule.record(row["eval_seconds"])
+            state.metrics_log.append(row)
+            with self._lock:
+                self._metrics = tuple(state.metrics_log)
+        elapsed = time.monotonic() - self._loop_started
+        self._publish(next_eval_epoch=schedule.next_epoch(state.epoch, elapsed, state.epoch_log[-1]["seconds"]))
 
     def _save(self, state: GANState) -> None:
         """Hand a frozen copy of the record to the writer thread: checkpoint first, then the CSV that

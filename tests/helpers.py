@@ -35,12 +35,16 @@ def write_idx(path: Path, array: np.ndarray, *, gz: bool = False) -> Path:
     return path
 
 
-def write_mnist_idx(root: Path, n: int = 60, seed: int = 0) -> Path:
-    """A tiny torchvision-layout MNIST under ``root/MNIST/raw``; returns ``root``."""
+def write_mnist_idx(root: Path, n: int = 60, seed: int = 0, test_n: int = 20) -> Path:
+    """A tiny torchvision-layout MNIST under ``root/MNIST/raw``: ``n`` training images and ``test_n`` test
+    images (the held-out split; 0 = no test files); returns ``root``."""
     rng = np.random.default_rng(seed)
     raw = root / "MNIST" / "raw"
     write_idx(raw / "train-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
     write_idx(raw / "train-labels-idx1-ubyte", rng.integers(0, 10, n))
+    if test_n:
+        write_idx(raw / "t10k-images-idx3-ubyte", rng.integers(0, 256, (test_n, 28, 28)))
+        write_idx(raw / "t10k-labels-idx1-ubyte", rng.integers(0, 10, test_n))
     return root
 
 

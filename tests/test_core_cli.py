@@ -23,7 +23,7 @@ def test_train_then_resume_then_sample(dirs, capsys, tmp_path):
     assert "finished: run 'demo' at epoch 2/2, step 6" in out.out
     rate = float(out.out.strip().splitlines()[-1].removeprefix("images/s: "))
     assert rate > 0
-    assert "60 images from" in out.err  # the data source line
+    assert "60 training images from" in out.err and "+20 test images held out" in out.err  # the source line
 
     resume = ["train", "--run", "demo", "--epochs", "3", "--resume", "--checkpoints", str(dirs["ckpt"]),
               "--data-dir", str(dirs["data"]), "--quiet"]

