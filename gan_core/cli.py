@@ -140,9 +140,10 @@ def _train(args: argparse.Namespace) -> int:
         config = preset_config(args.preset or DEFAULT_PRESET, **given)
 
     trainer = Trainer(config, args.run, checkpoints=args.checkpoints, data_dir=args.data_dir, resume=args.resume)
+    launched = time.monotonic() - _process_age()
     trainer.start()
     bar = None if args.quiet else _progress_bar()
-    started, first_step, message_shown = time.monotonic(), None, False
+    started, first_step, message_shown, first_shown = time.monotonic(), None, False, False
     try:
         while trainer.is_alive():
             trainer.join(POLL_SECONDS)
@@ -150,6 +151,10 @@ def _train(args: argparse.Namespace) -> int:
             if snap.message and not message_shown:
                 print(f"data: {snap.message} | device: {snap.device}", file=sys.stderr)
                 message_shown = True
+            if snap.first_step_seconds is not None and not first_shown:
+                since_launch = trainer.started_at + snap.first_step_seconds - launched
+                print(f"first step {since_launch:.1f} s after launch", file=sys.stderr)
+                first_shown = True
             if first_step is None and snap.steps_per_epoch:
                 first_step, started = snap.step, time.monotonic()
             if bar is not None and snap.steps_per_epoch:
@@ -255,6 +260,13 @@ def _progress_bar():  # noqa: ANN202 - tqdm is imported lazily
     from tqdm import tqdm
 
     return tqdm(total=0, unit="step", dynamic_ncols=True, desc="train", file=sys.stderr)
+
+
+def _process_age() -> float:
+    """Seconds since this process was created (imports included), from the OS's own record."""
+    import psutil
+
+    return max(time.time() - psutil.Process().create_time(), 0.0)
 
 
 def _fmt(value: float | None) -> str:

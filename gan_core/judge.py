@@ -25,9 +25,10 @@ import os
 import pickle
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -170,7 +171,7 @@ def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | 
             atomic_write(path, lambda handle: torch.save(judge_record(net, key, dataset), handle))
             remove(partial)
     features, probs = predict(net, held_images)  # once: for the accuracy and the FID references
-    return Judge(net, _accuracy(probs, held_labels), int(len(train_images)), int(len(held_images)),
+    return Judge(net, _accuracy(probs, held_labels), len(train_images), len(held_images),
                  reference=features[0::2], floor_real=features[1::2], cached=origin != "trained now",
                  path=path, origin=origin, identity=weights_id(net))
 

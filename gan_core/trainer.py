@@ -72,6 +72,7 @@ class Snapshot:
     phase: str = ""  # one of the PHASE_* values while the thread lives
     data_kind: str = ""  # data.KIND_*: what the run trains on (figures of different kinds do not compare)
     next_eval_epoch: int | None = None  # the epoch after which the next quality evaluation is expected
+    first_step_seconds: float | None = None  # from start() to the end of this session's first step
 
 
 def physical_cores() -> int:
@@ -171,6 +172,7 @@ class Trainer(Observable):
         self._eval_share = eval_share  # None: evaluate every eval_every epochs whatever it costs
         self._schedule: EvalSchedule | None = None
         self._loop_started = 0.0
+        self.started_at = 0.0  # time.monotonic() when start() was called
         self._eval_z: torch.Tensor | None = None
         self._callbacks: list[Callable[[str, Snapshot], None]] = []
         self._steps_per_epoch = 0
@@ -184,6 +186,7 @@ class Trainer(Observable):
             self._publisher = threading.Thread(target=self._main, name=f"gan-trainer-{self.paths.name}",
                                             daemon=True)
             self._publish(status=RUNNING, phase=PHASE_STARTING)
+            self.started_at = time.monotonic()
             self._publisher.start()
 
     def pause(self) -> None:
@@ -288,6 +291,7 @@ class Trainer(Observable):
                       data_kind=self._data.kind if self._data else "", **self._latest(state))
 
         pending: list[torch.Tensor] = []
+        first_step = True
         rate = _Rate()
         last_publish = time.monotonic()
         while state.epoch < config.epochs:
@@ -308,6 +312,9 @@ class Trainer(Observable):
                 pending.append(state.train_step(real, update_g=(state.step + 1) % config.d_steps == 0))
                 state.step += 1
                 state.batch_in_epoch += 1
+                if first_step:
+                    first_step = False
+                    self._publish(first_step_seconds=time.monotonic() - self.started_at, step=state.step)
                 if len(pending) >= config.log_every:
                     self._flush(state, pending, rate)
                     if time.monotonic() - last_publish >= PUBLISH_SECONDS:

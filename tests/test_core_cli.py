@@ -24,6 +24,7 @@ def test_train_then_resume_then_sample(dirs, capsys, tmp_path):
     rate = float(out.out.strip().splitlines()[-1].removeprefix("images/s: "))
     assert rate > 0
     assert "60 training images from" in out.err and "+20 test images held out" in out.err  # the source line
+    assert "first step " in out.err and " s after launch" in out.err
 
     resume = ["train", "--run", "demo", "--epochs", "3", "--resume", "--checkpoints", str(dirs["ckpt"]),
               "--data-dir", str(dirs["data"]), "--quiet"]

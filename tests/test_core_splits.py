@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from helpers import tiny_config, write_mnist_idx
 
 from gan_core import data as data_module
 from gan_core.checkpoint import load_checkpoint
@@ -9,7 +10,6 @@ from gan_core.data import OFFLINE_MARKER, ask_for_download, load_training_data, 
 from gan_core.judge import load_or_train_judge
 from gan_core.runs import RunPaths
 from gan_core.trainer import Trainer
-from helpers import tiny_config, write_mnist_idx
 
 
 def test_a_failed_download_is_remembered_until_asked_for_again(tmp_path, monkeypatch):
