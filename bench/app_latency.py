@@ -1,6 +1,6 @@
 """App speed: latent-lab rerun time, and training throughput with the app open vs the headless CLI.
 
-    python bench/app_latency.py [--changes 30] [--rounds 6] [--epochs 4]
+    python -m bench.app_latency [--changes 30] [--rounds 6] [--epochs 4]
 
 (1) Server time of the latent-lab fragment for an 8x9 sweep grid (plus the big digit and a 10-image
     interpolation strip): AppTest drives 30 slider changes; app.py, with GANLAB_TIMING_FILE set, times
@@ -34,10 +34,9 @@ from pathlib import Path
 
 import psutil
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from gan_core.data import write_bundled_mnist
 
-from gan_core.data import write_bundled_mnist  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -128,7 +127,7 @@ def children_seconds(process: psutil.Process) -> float:
     return times.children_user + times.children_system
 
 
-def start_run(page, run: str, epochs: int) -> None:  # noqa: ANN001 - a Playwright Page
+def start_run(page, run: str, epochs: int) -> None:  # page: a Playwright Page
     """Fill the sidebar (run name, epochs, metrics off) and click Train."""
     from playwright.sync_api import expect
 
@@ -210,7 +209,7 @@ def main() -> None:
         cli, app, where = interleaved_rates(root, small, args.epochs, args.rounds, work, n)
         headless, with_app = statistics.median(cli), statistics.median(app)
         # Each app run against the mean of the CLI runs just before and after it: drift cancels.
-        paired = [a / ((c0 + c1) / 2) for a, c0, c1 in zip(app, cli, cli[1:])]
+        paired = [a / ((c0 + c1) / 2) for a, c0, c1 in zip(app, cli, cli[1:], strict=False)]
         print(f"    headless CLI median {headless:,.0f} images/s ({len(cli)} runs); app + page median "
               f"{with_app:,.0f} images/s ({len(app)} runs)\n    {where}")
         print(f"    ratio app / headless = {with_app / headless:.1%} of medians, "

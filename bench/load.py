@@ -1,6 +1,6 @@
 """Load: ten browser sessions watch the live panel while the app trains.
 
-    python bench/load.py [--sessions 10] [--seconds 60]
+    python -m bench.load [--sessions 10] [--seconds 60]
 
 Starts ``streamlit run app.py`` on a free localhost port, starts a run from the first page, opens the
 other pages on the same server (every session sees the one trainer), and lets all of them watch the
@@ -16,18 +16,14 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.data import write_bundled_mnist  # noqa: E402
-from app_latency import CHROMIUM, CHROMIUM_ARGS, cli_rate, cpu_seconds, server, start_run  # noqa: E402
+from bench.app_latency import CHROMIUM, CHROMIUM_ARGS, cli_rate, cpu_seconds, server, start_run
+from gan_core.data import write_bundled_mnist
 
 EXCEPTION = '[data-testid="stException"]'
 
@@ -94,7 +90,8 @@ def main() -> None:
             rss_end = process.memory_info().rss
             wall = time.monotonic() - started
             cores = [(after - before) / wall for after, before in
-                     zip((cpu_seconds(trainer), cpu_seconds([process]), cpu_seconds(chromium)), cpu_before)]
+                     zip((cpu_seconds(trainer), cpu_seconds([process]), cpu_seconds(chromium)), cpu_before,
+                                                             strict=True)]
             exceptions = sum(page.locator(EXCEPTION).count() for page in pages)
             live = sum("running" in page.locator('[data-testid="stMetric"]').filter(has_text="Status").first
                        .inner_text() for page in pages)

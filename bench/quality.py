@@ -1,8 +1,8 @@
 """Quality benchmark: train presets from scratch for a fixed number of steps and print the judge's metrics.
 
-    python bench/quality.py                          # seed vs stable, seed 0, 5,000 steps, side by side
-    python bench/quality.py --variants seed,stable --seeds 0,1,2 --json bench/out/q.json
-    python bench/quality.py --summary bench/out/*.json   # mean ± sd over seeds, one row per variant
+    python -m bench.quality                          # seed vs stable, seed 0, 5,000 steps, side by side
+    python -m bench.quality --variants seed,stable --seeds 0,1,2 --json bench/out/q.json
+    python -m bench.quality --summary bench/out/*.json   # mean ± sd over seeds, one row per variant
 
 The loop is the Trainer's (same batches, same RNG draws, metrics on a dedicated noise generator), so a
 preset's numbers here match ``python -m gan_core train`` with that preset. Besides the presets, a few
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -23,17 +22,14 @@ import numpy as np
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.config import GANConfig  # noqa: E402
-from gan_core.data import load_training_data  # noqa: E402
-from gan_core.engine import GANState, _adam  # noqa: E402
-from gan_core.images import make_grid, save_png  # noqa: E402
-from gan_core.judge import eval_noise, load_or_train_judge  # noqa: E402
-from gan_core.model import generate  # noqa: E402
-from gan_core.metrics import format_row  # noqa: E402
-from gan_core.model import D_HIDDEN, IMAGE_PIXELS, init_weights  # noqa: E402
-from gan_core.presets import PRESETS  # noqa: E402
+from gan_core.config import GANConfig
+from gan_core.data import load_training_data
+from gan_core.engine import GANState, _adam
+from gan_core.images import make_grid, save_png
+from gan_core.judge import eval_noise, load_or_train_judge
+from gan_core.metrics import format_row
+from gan_core.model import D_HIDDEN, IMAGE_PIXELS, generate, init_weights
+from gan_core.presets import PRESETS
 
 
 class MinibatchStdD(nn.Module):
@@ -194,16 +190,19 @@ def summary(paths: list[str], at_step: int | None = None) -> str:
     lines = [f"{'variant@steps':18} {'seeds':>5} {'FID mean±sd':>14} {'floor':>6} {'IS':>11} {'classes':>8} "
              f"{'max share':>10} {'min share':>10} {'D loss':>7}"]
     for key, rows in by_variant.items():
-        def ms(k: str, fmt: str = ".2f") -> str:
-            v = np.array([r[k] for r in rows], dtype=float)
-            return f"{v.mean():{fmt}}±{v.std(ddof=1) if len(v) > 1 else 0:{fmt}}"
         cls = "/".join(str(r["classes_present"]) for r in rows)
         mx = "/".join(f"{r['max_class_share']:.0%}" for r in rows)
         mn = "/".join(f"{r['min_class_share']:.1%}" for r in rows)
-        lines.append(f"{key:18} {len(rows):5d} {ms('fid'):>14} {np.mean([r['fid_floor'] for r in rows]):6.2f} "
-                     f"{ms('inception_score'):>11} {cls:>8} {mx:>10} {mn:>10} "
+        fid, floor = _mean_sd([r["fid"] for r in rows]), np.mean([r["fid_floor"] for r in rows])
+        lines.append(f"{key:18} {len(rows):5d} {fid:>14} {floor:6.2f} "
+                     f"{_mean_sd([r['inception_score'] for r in rows]):>11} {cls:>8} {mx:>10} {mn:>10} "
                      f"{np.mean([r['d_loss'] for r in rows]):7.3f}")
     return "\n".join(lines)
+
+
+def _mean_sd(values: list[float], fmt: str = ".2f") -> str:
+    v = np.array(values, dtype=float)
+    return f"{v.mean():{fmt}}±{v.std(ddof=1) if len(v) > 1 else 0:{fmt}}"
 
 
 def main() -> int:

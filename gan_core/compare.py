@@ -154,7 +154,7 @@ def overlay_rows(curves_by_run: Mapping[str, Mapping[str, list]], series: str) -
     """Long-format rows ``{run, epoch, value}`` of one series across runs, for one overlaid chart."""
     x = "fid_epoch" if series == "fid" else "epoch"
     return [{"run": run, "epoch": epoch, "value": value}
-            for run, c in curves_by_run.items() for epoch, value in zip(c[x], c[series])]
+            for run, c in curves_by_run.items() for epoch, value in zip(c[x], c[series], strict=True)]
 
 
 def load_records(checkpoints: str | os.PathLike[str], names: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -222,7 +222,7 @@ def load_training_data(dataset: str = "mnist", data_dir: str | os.PathLike[str] 
     elif download:
         try:
             _download(root, dataset)
-        except Exception as exc:  # noqa: BLE001 - any network/mirror failure means "offline"
+        except Exception as exc:  # any network/mirror failure means "offline"
             download_error = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
         else:
             found = _from_files(root, dataset, label, "download")

@@ -7,8 +7,9 @@ A ``GANState`` holds everything a run needs to continue exactly where it stopped
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -111,7 +112,7 @@ class GANState:
             self.g_pass, self.d_pass = compiled(self.generator), compiled(self.discriminator)
 
     @classmethod
-    def fresh(cls, config: GANConfig) -> "GANState":
+    def fresh(cls, config: GANConfig) -> GANState:
         """Seed every RNG, then build models and optimizers: same seed, same run."""
         device = resolve_device(config.device)
         torch.manual_seed(config.seed)
@@ -211,7 +212,7 @@ class GANState:
 
     @classmethod
     def from_record(cls, record: dict[str, Any], path: str, *, epochs: int | None = None,
-                    device: str | None = None) -> "GANState":
+                    device: str | None = None) -> GANState:
         """Rebuild a run from a loaded record; ``epochs``/``device`` may change, nothing else."""
         config: GANConfig = record["config"]
         changes = {k: v for k, v in (("epochs", epochs), ("device", device)) if v is not None}

@@ -63,7 +63,7 @@ class JudgeLoader:
         except Cancelled as exc:
             self._on_status(f"judge network: {exc}", None)
             return
-        except Exception as exc:  # noqa: BLE001 - metrics are optional; the GAN must still train
+        except Exception as exc:  # metrics are optional; the GAN must still train
             log.exception("judge network unavailable")
             self.failure = f"{type(exc).__name__}: {exc}"
             self._on_status(f"judge network unavailable ({self.failure}); no quality metrics", None)

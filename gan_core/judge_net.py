@@ -11,6 +11,7 @@ uninterrupted training. A run stopped while its judge trains keeps the judge's p
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -189,7 +190,5 @@ def weights_id(net: nn.Module) -> str:
 
 def remove(path: Path | None) -> None:
     if path is not None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-        except FileNotFoundError:
-            pass

@@ -6,10 +6,9 @@ exploring latents never disturbs the trainer's RNG streams (which a bit-exact re
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
-
 
 Z_LOW, Z_HIGH = -1.0, 1.0  # the prior's support: z ~ Uniform[-1, 1]^z_dim
 

@@ -6,7 +6,8 @@ app's and the CLI's default (see README, "Presets", for the measurements behind 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .config import ConfigError, GANConfig, fields
 

@@ -16,6 +16,7 @@ stop) go the other way. If the parent dies, the child sees its pipe close, check
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -45,7 +46,9 @@ _COMMANDS = ("pause", "resume", "stop")
 # lacked: with ten pages open training went from 1,549 to 1,907 images/s (bench/load.py), while the
 # headless speed stayed the same (2,951 vs 2,987 images/s, CLI runs side by side).
 OPENMP_SPIN_COUNT = 10_000
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the folder holding gan_core, for the child's imports
+# The folder holding gan_core: the child starts there, so ``-m gan_core.process`` imports this very package
+# whether it is installed or a checkout, and whatever folder the parent runs in.
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
 class TrainerProcess(Observable):
@@ -61,7 +64,8 @@ class TrainerProcess(Observable):
         self.config = config
         self.paths = RunPaths.of(checkpoints, run)
         self.data_dir = Path(data_dir)
-        self._args = (config, run, str(checkpoints), str(data_dir), resume, threads)
+        # Absolute: the child runs in PACKAGE_ROOT, and relative folders mean the parent's working directory.
+        self._args = (config, run, str(Path(checkpoints).resolve()), str(Path(data_dir).resolve()), resume, threads)
         self._changed = threading.Condition(self._lock)  # notified on each received state
         self._conn: Connection | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -76,13 +80,11 @@ class TrainerProcess(Observable):
             # A fresh interpreter (not multiprocessing's spawn, which re-runs the parent's __main__: in a
             # Streamlit server that is app.py) joined to this one by a socket pair.
             ours, theirs = socket.socketpair()
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(PACKAGE_ROOT),
-                                                                             os.environ.get("PYTHONPATH"))))}
-            env.setdefault("GOMP_SPINCOUNT", str(OPENMP_SPIN_COUNT))
+            env = {"GOMP_SPINCOUNT": str(OPENMP_SPIN_COUNT), **os.environ}
             with self._lock:
                 self._snapshot = replace(self._snapshot, status=RUNNING)
             self._process = subprocess.Popen([sys.executable, "-m", "gan_core.process", str(theirs.fileno())],
-                                             pass_fds=(theirs.fileno(),), env=env)
+                                             pass_fds=(theirs.fileno(),), env=env, cwd=PACKAGE_ROOT)
             theirs.close()  # the child holds its end now: EOF here means the child is gone
             self._conn = Connection(ours.detach())
             self._conn.send(self._args)
@@ -115,10 +117,8 @@ class TrainerProcess(Observable):
         with self._send_lock:
             if self._conn is None or not self.is_alive():
                 return
-            try:
+            with contextlib.suppress(OSError):  # the child is gone; the receiver reports how it ended
                 self._conn.send(command)
-            except OSError:
-                pass  # the child is gone; the receiver reports how it ended
 
     def _receive(self) -> None:
         try:

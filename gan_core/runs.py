@@ -14,9 +14,9 @@ import fcntl
 import io
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from .atomic import atomic_write_bytes, remove_stale_temps
 from .config import validate_run_name
@@ -35,7 +35,7 @@ class RunPaths:
     name: str
 
     @classmethod
-    def of(cls, root: str | os.PathLike[str], name: str) -> "RunPaths":
+    def of(cls, root: str | os.PathLike[str], name: str) -> RunPaths:
         return cls(Path(root), validate_run_name(name))
 
     @property

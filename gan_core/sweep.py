@@ -99,7 +99,7 @@ def expand_grid(sweep: str, presets: Sequence[str], seeds: Sequence[int],
     fields = list(sets)
     for preset in presets:
         for values in itertools.product(*(sets[f] for f in fields)):
-            changes = dict(zip(fields, values))
+            changes = dict(zip(fields, values, strict=True))
             for seed in seeds:
                 run = SweepRun(_run_name(sweep, preset, seed, changes, len(runs)), preset, int(seed), changes)
                 try:
@@ -244,7 +244,7 @@ def train_one(config: dict[str, Any], run: str, checkpoints: str, data_dir: str,
         ok = snap.status == FINISHED
         outcome.update(status=COMPLETE if ok else FAILED, error=None if ok else (snap.error or snap.status),
                        epoch=snap.epoch, resumed=resume)
-    except Exception as exc:  # noqa: BLE001 - reported to the driver with the run's name
+    except Exception as exc:  # reported to the driver with the run's name
         outcome.update(status=FAILED, error=f"{type(exc).__name__}: {exc}")
     outcome["seconds"] = time.monotonic() - started
     return outcome

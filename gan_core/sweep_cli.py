@@ -59,7 +59,8 @@ def main(args: argparse.Namespace) -> int:
             print(f"{run}: the previous attempt failed ({attempt.get('error')}); trying again")
     start_ray(args.address)
     runs = len(manifest["runs"])
-    print(f"sweep '{name}': {runs} runs of {manifest['epochs']} epochs; manifest {manifest_path(args.checkpoints, name)}")
+    print(f"sweep '{name}': {runs} runs of {manifest['epochs']} epochs; "
+          f"manifest {manifest_path(args.checkpoints, name)}")
 
     def report(run: str, outcome: dict[str, Any]) -> None:
         if outcome.get("skipped"):
@@ -85,7 +86,8 @@ def _manifest(args: argparse.Namespace, name: str) -> dict[str, Any]:
         manifest = read_manifest(args.checkpoints, name)
         if grid_given:
             asked = _expand(args, name)
-            if [r.to_dict() for r in asked] != manifest["runs"] or (args.epochs or DEFAULT_EPOCHS) != manifest["epochs"]:
+            epochs = args.epochs or DEFAULT_EPOCHS
+            if [r.to_dict() for r in asked] != manifest["runs"] or epochs != manifest["epochs"]:
                 raise SweepError(f"sweep '{name}' exists with another grid; continue it without grid options "
                                  f"or pick another --name")
         return manifest

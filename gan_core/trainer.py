@@ -11,9 +11,10 @@ import copy
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import psutil
@@ -241,7 +242,7 @@ class Trainer(Observable):
                         self._judge_loader.cancel()  # a judge in training saves its progress
             finally:
                 lock.release()
-        except Exception as exc:  # noqa: BLE001 - surfaced to the UI instead of dying silently
+        except Exception as exc:  # surfaced to the UI instead of dying silently
             if not isinstance(exc, (DivergedError, RunError, ckpt.CheckpointError)):
                 log.exception("training thread failed")
             text = str(exc) if isinstance(exc, (DivergedError, RunError)) else f"{type(exc).__name__}: {exc}"
@@ -347,7 +348,7 @@ class Trainer(Observable):
         self._publish(status=IDLE if stopped else RUNNING, images_per_sec=0.0)
         return not stopped
 
-    def _flush(self, state: GANState, pending: list[torch.Tensor], rate: "_Rate") -> None:
+    def _flush(self, state: GANState, pending: list[torch.Tensor], rate: _Rate) -> None:
         """Read the pending step stats back to the host (one sync for many steps) and publish them."""
         if not pending:
             return
@@ -374,7 +375,7 @@ class Trainer(Observable):
         rows = state.history_array()[-steps_per_epoch:]
         state.epoch += 1
         means = rows.astype(np.float64).mean(axis=0)
-        state.epoch_log.append({"epoch": state.epoch, **{k: float(v) for k, v in zip(STATS, means)},
+        state.epoch_log.append({"epoch": state.epoch, **{k: float(v) for k, v in zip(STATS, means, strict=True)},
                                 "seconds": state.epoch_seconds})
         state.perm = None
         state.batch_in_epoch, state.epoch_seconds = 0, 0.0
@@ -468,7 +469,7 @@ class Trainer(Observable):
         history = state.history_array()
         if not len(history):
             return {}
-        return {name: float(value) for name, value in zip(STATS, history[-1])}
+        return {name: float(value) for name, value in zip(STATS, history[-1], strict=True)}
 
 
 class _Rate:

@@ -9,7 +9,8 @@ trainer's thread at its next ``submit`` or ``wait``.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -51,5 +52,5 @@ class BackgroundWriter:
     def _run(self, write: Callable[[], None]) -> None:
         try:
             write()
-        except BaseException as exc:  # noqa: BLE001 - handed to the trainer thread by wait()
+        except BaseException as exc:  # handed to the trainer thread by wait()
             self._error = exc

@@ -7,9 +7,9 @@ No Streamlit here, so all of it is testable with plain pytest; app.py keeps one 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from gan_core.process import TrainerProcess
 from gan_core.runs import RunPaths

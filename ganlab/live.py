@@ -14,7 +14,7 @@ from gan_core import CheckpointError
 from gan_core.engine import preview_noise
 from gan_core.images import make_grid
 from gan_core.reader import RunReader
-from gan_core.trainer import ERROR, FINISHED, RUNNING
+from gan_core.trainer import ERROR, FINISHED, RUNNING, Snapshot
 from ganlab.charts import LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
 from ganlab.quality import quality_ui
 from ganlab.refresh import follow_status, live_period, region
@@ -68,7 +68,7 @@ def fmt_seconds(seconds: float | None) -> str:
     return "–" if seconds is None else str(dt.timedelta(seconds=int(round(seconds))))
 
 
-def progress_label(snap) -> str:  # noqa: ANN001 - a gan_core Snapshot
+def progress_label(snap: Snapshot) -> str:
     """What the run is doing, in words: preparing (data, model) or where it stands."""
     spe = snap.steps_per_epoch
     if snap.status == RUNNING and spe == 0:

@@ -52,8 +52,7 @@ def streamlit_server(checkpoints: Path, data: Path, log: Path) -> Iterator[str]:
     try:
         deadline = time.monotonic() + 60
         while True:
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                     if response.status == 200:
                         break
             if process.poll() is not None or time.monotonic() > deadline:
@@ -98,7 +97,7 @@ def wait_until(page, predicate, what: str, timeout: float = WAIT_MS / 1000) -> N
         page.wait_for_timeout(250)
 
 
-def expect():  # noqa: ANN201 - playwright's assertion helper, imported only when a browser test runs
+def expect():  # playwright's assertion helper, imported only when a browser test runs
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect
@@ -138,5 +137,5 @@ def goto(page, title: str) -> None:
     page.get_by_role("heading", name=title).wait_for()
 
 
-def launch(playwright):  # noqa: ANN001, ANN201 - Playwright objects
+def launch(playwright):  # a Playwright instance; returns its Browser
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

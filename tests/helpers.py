@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,7 @@ def write_mnist_idx(root: Path, n: int = 60, seed: int = 0, test_n: int = 20) ->
     return root
 
 
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.01) -> bool:  # noqa: ANN001
+def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.01) -> bool:
     """Poll ``predicate`` until it is true (True) or ``timeout`` seconds pass (False)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -14,9 +14,24 @@ from pathlib import Path
 
 import pytest
 
-from browser import (EXCEPTION, click, digit_src, expect, goto, launch, metric, open_page, progress_epoch,
-                     progress_step, require_chromium, set_number, streamlit_server, wait_until)
 from gan_core.data import write_bundled_mnist
+
+from browser import (
+    EXCEPTION,
+    click,
+    digit_src,
+    expect,
+    goto,
+    launch,
+    metric,
+    open_page,
+    progress_epoch,
+    progress_step,
+    require_chromium,
+    set_number,
+    streamlit_server,
+    wait_until,
+)
 
 require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")

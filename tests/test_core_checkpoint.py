@@ -4,13 +4,13 @@ import random
 import zipfile
 
 import numpy as np
-
 import pytest
 import torch
 
 from gan_core import checkpoint as ckpt
 from gan_core.checkpoint import CheckpointError, load_checkpoint, load_generator, save_checkpoint
 from gan_core.engine import GANState
+
 from helpers import tiny_config
 
 

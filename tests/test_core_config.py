@@ -130,7 +130,7 @@ def test_field_metadata_is_complete_and_generates_validation_and_run_fields():
         if spec.kind in (int, float):
             assert spec.step is not None and spec.step > 0, spec.name
             assert (spec.format is None) == (spec.kind is int), spec.name
-    assert RUN_FIELDS == tuple(spec.name for spec in specs if spec.run_field)
+    assert tuple(spec.name for spec in specs if spec.run_field) == RUN_FIELDS
     assert {"epochs", "seed", "device"} <= set(RUN_FIELDS) and "lr_d" not in RUN_FIELDS
 
 

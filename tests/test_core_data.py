@@ -6,6 +6,7 @@ import torch
 
 from gan_core import data as data_module
 from gan_core.data import DataError, load_training_data, read_idx, stride_split
+
 from helpers import write_idx, write_mnist_idx
 
 
@@ -14,7 +15,7 @@ def test_idx_files_in_torchvision_layout_are_used_without_download(tmp_path, mon
     write_mnist_idx(tmp_path, n=30, test_n=0)
     data = load_training_data("mnist", tmp_path)
     assert data.images.shape == (24, 784) and data.images.dtype == torch.float32
-    assert 0 <= float(data.images.min()) and float(data.images.max()) <= 1
+    assert float(data.images.min()) >= 0 and float(data.images.max()) <= 1
     assert data.labels.shape == (24,) and data.source == "idx"  # 6 of 30 held out (no t10k files)
     assert "24 training images" in data.message and "+6 held out" in data.message
 

@@ -5,7 +5,6 @@ import threading
 
 import pytest
 import torch
-from helpers import tiny_config, tiny_data, wait_until
 
 from gan_core import judge as judge_module
 from gan_core import judge_loader
@@ -14,6 +13,8 @@ from gan_core.judge import BUNDLED, JUDGE_VERSION, data_key, load_or_train_judge
 from gan_core.judge_loader import JudgeLoader
 from gan_core.judge_net import Cancelled, train_judge
 from gan_core.trainer import Trainer
+
+from helpers import tiny_config, tiny_data, wait_until
 
 
 def test_gan_steps_while_the_judge_is_prepared_and_the_last_epoch_is_evaluated(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ import torch
 from gan_core.config import GANConfig
 from gan_core.engine import GANState
 from gan_core.model import build_models, sample_z
+
 from helpers import state_tensors
 
 
@@ -158,7 +159,7 @@ def test_compile_option_runs_the_same_step_through_torch_compile(monkeypatch):
     torch.manual_seed(9)
     stats = [compiled.train_step(real) for _ in range(2)]
     assert torch._dynamo.utils.counters["stats"]["unique_graphs"] >= 2  # G and D really were compiled
-    for got, want in zip(stats, reference):
+    for got, want in zip(stats, reference, strict=True):
         assert torch.allclose(got, want, rtol=1e-4, atol=1e-5)
     for name, value in state_tensors(compiled.generator).items():
         assert torch.allclose(value, state_tensors(eager.generator)[name], rtol=1e-4, atol=1e-6), name

@@ -15,12 +15,13 @@ import numpy as np
 import psutil
 import pytest
 import torch
-from helpers import tiny_config, wait_until, write_mnist_idx
 
 from gan_core.checkpoint import load_checkpoint, load_generator
 from gan_core.process import TrainerProcess
 from gan_core.runs import RunPaths
 from gan_core.trainer import ERROR, FINISHED, IDLE, PAUSED, RUNNING, Trainer
+
+from helpers import tiny_config, wait_until, write_mnist_idx
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,9 +31,12 @@ def data(tmp_path: Path) -> Path:
     return write_mnist_idx(tmp_path / "data", n=80)
 
 
-def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path) -> None:
+def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path, monkeypatch) -> None:
+    # Started outside the repository, with relative folders: the child still imports gan_core, and the
+    # run lands where the parent's relative path points.
+    monkeypatch.chdir(tmp_path)
     config = tiny_config(epochs=3)
-    trainer = TrainerProcess(config, "proc", checkpoints=tmp_path / "ck", data_dir=data)
+    trainer = TrainerProcess(config, "proc", checkpoints="ck", data_dir=data.relative_to(tmp_path))
     trainer.start()
     trainer.start()  # a double click: still one child
     trainer.join(120)

@@ -8,6 +8,7 @@ import torch
 from gan_core.checkpoint import load_checkpoint
 from gan_core.runs import RunPaths
 from gan_core.trainer import FINISHED, IDLE, Trainer
+
 from helpers import tiny_config, tiny_data
 
 

@@ -26,7 +26,7 @@ def test_costly_evaluations_are_spaced_to_the_budget_and_the_last_epoch_is_kept(
     assert done[0] == 1 and done[-1] == 60 and 5 < len(done) < 15
     assert share <= 0.05 + 0.5 / 60  # within budget but for the last, unconditional, evaluation
     # the announced next evaluation is the one that comes (for every epoch that evaluated next)
-    for epoch, announced in zip(range(1, 60), predicted):
+    for epoch, announced in zip(range(1, 60), predicted, strict=False):
         following = [e for e in done if e > epoch]
         assert announced == following[0], (epoch, announced, following)
 

@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-from helpers import tiny_config, write_mnist_idx
 
 from gan_core import data as data_module
 from gan_core.checkpoint import load_checkpoint
@@ -10,6 +9,8 @@ from gan_core.data import OFFLINE_MARKER, ask_for_download, load_training_data, 
 from gan_core.judge import load_or_train_judge
 from gan_core.runs import RunPaths
 from gan_core.trainer import Trainer
+
+from helpers import tiny_config, write_mnist_idx
 
 
 def test_a_failed_download_is_remembered_until_asked_for_again(tmp_path, monkeypatch):
@@ -47,8 +48,12 @@ def test_the_gan_never_sees_held_out_images_and_the_run_records_its_data(tmp_pat
     from gan_core import engine
 
     original = engine.GANState.train_step
-    monkeypatch.setattr(engine.GANState, "train_step",
-                        lambda self, real, update_g=True: (seen.append(real.clone()), original(self, real, update_g))[1])
+
+    def recording_step(self, real, update_g=True):
+        seen.append(real.clone())
+        return original(self, real, update_g)
+
+    monkeypatch.setattr(engine.GANState, "train_step", recording_step)
     judge = load_or_train_judge(data, None, steps=5)
     trainer = Trainer(tiny_config(epochs=2, eval_samples=30), "r", checkpoints=tmp_path / "ck", data=data,
                       threads=0, judge=judge, eval_share=None)

@@ -13,8 +13,20 @@ import re
 import time
 from pathlib import Path
 
-from browser import (EXCEPTION, click, digit_src, goto, launch, metric, open_page, progress_epoch, progress_step,
-                     require_chromium, streamlit_server, wait_until)
+from browser import (
+    EXCEPTION,
+    click,
+    digit_src,
+    goto,
+    launch,
+    metric,
+    open_page,
+    progress_epoch,
+    progress_step,
+    require_chromium,
+    streamlit_server,
+    wait_until,
+)
 
 require_chromium()
 

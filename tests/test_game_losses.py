@@ -6,7 +6,6 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import tiny_config, tiny_data
 
 from gan_core.config import LOSSES, ConfigError, GANConfig
 from gan_core.engine import GANState
@@ -20,6 +19,8 @@ from gan_core.losses import (
     loss_view,
 )
 from gan_core.metrics import run_warnings
+
+from helpers import tiny_config, tiny_data
 
 REAL = torch.tensor([[2.0], [-0.5], [0.3]])
 FAKE = torch.tensor([[-1.5], [0.7], [-3.0]])
@@ -70,7 +71,7 @@ def test_every_loss_trains_and_reports_d_outputs_as_its_view_says(loss):
     before = [p.detach().clone() for p in state.generator.parameters()]
     values = state.train_step(real).tolist()
     assert all(math.isfinite(v) for v in values)
-    assert any(not torch.equal(a, b) for a, b in zip(before, state.generator.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, state.generator.parameters(), strict=True))
     if probability:
         assert 0 <= values[2] <= 1 and 0 <= values[3] <= 1
 

