@@ -14,7 +14,7 @@ from gan_core import CheckpointError
 from gan_core.engine import preview_noise
 from gan_core.images import make_grid
 from gan_core.reader import RunReader
-from gan_core.trainer import ERROR, FINISHED, RUNNING, Snapshot
+from gan_core.trainer import ERROR, FINISHED, PHASE_JUDGE_WAIT, PHASE_STARTING, RUNNING, Snapshot
 from ganlab.charts import LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
 from ganlab.quality import quality_ui
 from ganlab.refresh import follow_status, live_period, region
@@ -72,7 +72,9 @@ def progress_label(snap: Snapshot) -> str:
     """What the run is doing, in words: preparing (data, model) or where it stands."""
     spe = snap.steps_per_epoch
     if snap.status == RUNNING and spe == 0:
-        return "starting: loading the data and building the model…"
+        return f"starting: {snap.phase or PHASE_STARTING}…"
+    if snap.status == RUNNING and snap.phase == PHASE_JUDGE_WAIT:
+        return f"epoch {snap.epoch} of {snap.epochs_total} · {PHASE_JUDGE_WAIT} to evaluate it…"
     in_epoch = f" · batch {snap.step - snap.epoch * spe} of {spe}" if spe and snap.epoch < snap.epochs_total else ""
     return f"epoch {snap.epoch} of {snap.epochs_total} · step {snap.step:,}{in_epoch}"
 

@@ -10,6 +10,7 @@ import streamlit as st
 from gan_core import GANConfig
 from gan_core.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE
 from gan_core.reader import RunReader
+from gan_core.trainer import RUNNING
 from ganlab.charts import fid_spec, fid_table, histogram_spec, histogram_table
 from ganlab.resources import fmt_number
 
@@ -47,8 +48,13 @@ def quality_ui(reader: RunReader) -> None:
     st.markdown("**Quality**")
     for text in reader.warnings():
         st.warning(text, icon="⚠️")
+    snap = reader.snapshot()
     if judge:
         st.caption(f"Quality judge: {judge}")
+    if snap.judge_progress is not None and snap.judge_progress < 1:
+        st.caption(f"Preparing the quality judge: {snap.judge_progress:.0%} (training goes on meanwhile).")
+    if snap.next_eval_epoch is not None and snap.status == RUNNING:
+        st.caption(f"Next evaluation after epoch {snap.next_eval_epoch}.")
     if not rows:
         st.caption(no_quality_note(config))
         return
