@@ -164,7 +164,7 @@ def test_first_run_live(tmp_path: Path) -> None:
                     newest = disk_epochs(run)
                     goto(page, "Explore")
                     if newest:  # a page just opened shows the newest epoch on disk
-                        wait_until(page, lambda: (timeline_epoch(page) or 0) >= newest[-1],
+                        wait_until(page, lambda expected=newest[-1]: (timeline_epoch(page) or 0) >= expected,
                                    f"the timeline to show epoch {newest[-1]}", timeout=20)
                     page.wait_for_timeout(2000)
                     walk.note_epochs()
