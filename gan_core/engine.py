@@ -16,10 +16,12 @@ import torch
 
 from . import checkpoint as ckpt
 from . import losses
-from .config import GANConfig
+from .config import ConfigError, GANConfig
 from .model import Discriminator, Generator, build_models, sample_z, seeded_z
 
 PREVIEW_SAMPLES = 100  # the fixed-noise 10x10 grid saved every epoch
+# Hyperparameters that may change while a run trains (``GANState.apply_edit``), taking effect at the next step.
+EDITABLE = ("lr_d", "lr_g", "beta1_d", "beta1_g", "d_steps")
 STATS = ("d_loss", "g_loss", "d_real", "d_fake")  # columns of the per-step history
 
 
@@ -43,6 +45,26 @@ def compiled(module: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
     graph on a GPU (one launch instead of dozens) and is plain inductor code on a CPU. Shapes are static:
     the trainer only feeds full batches."""
     return torch.compile(module, mode="reduce-overhead", dynamic=False)
+
+
+def layer_grad_norms(module: torch.nn.Module) -> dict[str, float]:
+    """The L2 norm of each layer's gradient (weight and bias together), keyed ``net.0 Linear 784→1024``."""
+    modules = dict(module.named_modules())
+    squares: dict[str, float] = {}
+    for name, param in module.named_parameters():
+        if param.grad is None:
+            continue
+        path = name.split(".parametrizations.")[0].rsplit(".", 1)[0]  # spectral norm hides the weight deeper
+        squares[path] = squares.get(path, 0.0) + float(param.grad.detach().float().pow(2).sum())
+    return {f"{path} {_describe(modules[path])}": total ** 0.5 for path, total in squares.items()}
+
+
+def _describe(layer: torch.nn.Module) -> str:
+    if isinstance(layer, torch.nn.Linear):
+        return f"Linear {layer.in_features}→{layer.out_features}"
+    if isinstance(layer, torch.nn.BatchNorm1d):
+        return f"BatchNorm {layer.num_features}"
+    return type(layer).__name__
 
 
 def preview_noise(seed: int, z_dim: int) -> torch.Tensor:
@@ -90,7 +112,12 @@ class GANState:
     opt_d: torch.optim.Adam
     preview_z: torch.Tensor  # (100, z_dim) on device: the same noise every epoch, so grids compare
     epoch: int = 0  # completed epochs
-    step: int = 0  # D updates (one per real batch) so far
+    # The counters. ``step`` counts D updates, each on the next real batch: the history holds one row per
+    # step, an epoch is ``steps_per_epoch`` of them, and epoch means, resume and charts rely on that.
+    # ``g_updates`` counts G updates; a G step taken alone (step-by-step mode) adds one here and to nothing
+    # else: no batch is consumed and no history row is written, and the next row's g_loss shows its loss.
+    step: int = 0
+    g_updates: int = 0
     history: StepHistory = field(default_factory=StepHistory)  # (d_loss, g_loss, d_real, d_fake) per step
     epoch_log: list[dict[str, float]] = field(default_factory=list)  # one row per finished epoch
     # One row per evaluated epoch: the judge's metrics (see gan_core.metrics.quality_row), plain data.
@@ -102,6 +129,13 @@ class GANState:
     last_g_loss: torch.Tensor | None = None
     # What the run trains on (data.TrainingData.describe(): kind, split sizes, source line); plain data.
     data_source: dict[str, Any] = field(default_factory=dict)
+    # Live hyperparameter edits, oldest first: {"step", "field", "old", "new"}; the config holds the values
+    # in force now.
+    edits: list[dict[str, Any]] = field(default_factory=list)
+    # Per-layer gradient norms of the nets that moved in the last step, {"D"|"G": {layer: norm}}, filled
+    # only while ``capture_grad_norms`` is set (step-by-step mode): each norm is a host read.
+    capture_grad_norms: bool = False
+    grad_norms: dict[str, dict[str, float]] = field(default_factory=dict)
     # The passes the training step calls: the modules themselves, or their compiled forms (same weights).
     g_pass: Callable[[torch.Tensor], torch.Tensor] = field(init=False, repr=False)
     d_pass: Callable[[torch.Tensor], torch.Tensor] = field(init=False, repr=False)
@@ -139,6 +173,29 @@ class GANState:
                 self.last_g_loss = self.g_step(real.shape[0])
         return torch.stack((d_loss, self.last_g_loss, d_real, d_fake)).float()
 
+    def g_only_step(self) -> torch.Tensor:
+        """One G update on fresh noise and nothing else (step-by-step mode): no real batch, no history row."""
+        with self.autocast():
+            self.last_g_loss = self.g_step(self.config.batch_size)
+        return self.last_g_loss
+
+    def apply_edit(self, name: str, value: Any) -> dict[str, Any]:
+        """Change one of EDITABLE from the next step on: the config (validated), and the optimizer it
+        drives; returns the recorded edit. Raises ConfigError for a field or value that is not allowed."""
+        if name not in EDITABLE:
+            raise ConfigError(name, f"cannot change while training; editable: {', '.join(EDITABLE)}")
+        old = getattr(self.config, name)
+        self.config = self.config.replace(**{name: value})
+        optimizer = self.opt_d if name.endswith("_d") else self.opt_g
+        for group in optimizer.param_groups:
+            if name.startswith("lr_"):
+                group["lr"] = value
+            elif name.startswith("beta1_"):
+                group["betas"] = (value, group["betas"][1])
+        edit = {"step": self.step, "field": name, "old": old, "new": value}
+        self.edits.append(edit)
+        return edit
+
     def autocast(self) -> torch.autocast:
         """bfloat16 autocast when ``config.bf16``: matmuls in bf16, losses and weights stay fp32."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
@@ -157,6 +214,8 @@ class GANState:
         loss = losses.discriminator_loss(self.config.loss, real_logits, fake_logits)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
+        if self.capture_grad_norms:
+            self.grad_norms["D"] = layer_grad_norms(self.discriminator)
         self.opt_d.step()
         with torch.no_grad():
             return (loss.detach().float(), losses.d_output(self.config.loss, real_logits),
@@ -172,7 +231,10 @@ class GANState:
             loss = losses.generator_loss(self.config.loss, logits)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
+            if self.capture_grad_norms:
+                self.grad_norms["G"] = layer_grad_norms(self.generator)
             self.opt_g.step()
+            self.g_updates += 1
         finally:
             self.discriminator.requires_grad_(True)
         return loss.detach().float()
@@ -196,6 +258,8 @@ class GANState:
             "opt_d": self.opt_d.state_dict(),
             "epoch": self.epoch,
             "step": self.step,
+            "g_updates": self.g_updates,
+            "edits": [dict(edit) for edit in self.edits],
             "rng": ckpt.capture_rng(),
             "history": torch.from_numpy(self.history_array().copy()),
             "epoch_log": [dict(row) for row in self.epoch_log],
@@ -240,7 +304,10 @@ class GANState:
                     history=StepHistory(history.float().numpy()),
                     epoch_log=list(record["epoch_log"]),
                     metrics_log=list(record.get("metrics_log", [])),  # older checkpoints have none
-                    data_source=dict(record.get("data_source", {})))  # nor this
+                    data_source=dict(record.get("data_source", {})),  # nor this
+                    # Records from before step-by-step mode did not count G updates: about one per d_steps
+                    g_updates=int(record.get("g_updates", int(record["step"]) // config.d_steps)),
+                    edits=[dict(edit) for edit in record.get("edits", [])])
         state.perm = None if progress["perm"] is None else progress["perm"].to(dev)
         state.batch_in_epoch = int(progress["batch_in_epoch"])
         state.epoch_seconds = float(progress["epoch_seconds"])

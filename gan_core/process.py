@@ -32,15 +32,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import GANConfig
+from .config import ConfigError, GANConfig
+from .engine import EDITABLE
 from .model import Generator
 from .runs import RunPaths
+from .stepping import STEP_KINDS
 from .trainer import ERROR, PAUSED, RUNNING, Observable, Snapshot, Trainer
 
 PUSH_SECONDS = 0.5  # how often the child sends its state; the app refreshes every 2 s at most
 URGENT_PUSH_SECONDS, URGENT_SECONDS = 0.05, 3.0  # after a command: push this often, for this long
 WEIGHTS_SECONDS = 2.0  # the generator (6 MB) travels at most this often; the latent lab follows every 5 s
-_COMMANDS = ("pause", "resume", "stop")
+_COMMANDS = ("pause", "resume", "stop", "step_once", "edit")  # a command is (name, *arguments)
 # OpenMP threads that wait at a barrier spin this many times before sleeping (libgomp's default is
 # 300,000). Next to a browser on the same cores, the long spin burnt CPU that the lagging thread then
 # lacked: with ten pages open training went from 1,549 to 1,907 images/s (bench/load.py), while the
@@ -97,6 +99,26 @@ class TrainerProcess(Observable):
         self._send("pause")
         self._await(lambda snap: snap.status != RUNNING, timeout)
 
+    def step_once(self, kind: str, timeout: float = 30.0) -> bool:
+        """``Trainer.step_once`` in the child: one hand-made update while paused; waits up to ``timeout`` s
+        for its report. False when the run is not paused."""
+        if kind not in STEP_KINDS:
+            raise ValueError(f"step kind must be one of {', '.join(STEP_KINDS)}, got {kind!r}")
+        if self.snapshot().status != PAUSED:
+            return False
+        previous = self.step_report()
+        self._send("step_once", kind)
+        with self._changed:
+            self._changed.wait_for(lambda: self._step_report is not previous or not self.is_alive(), timeout)
+        return True
+
+    def edit(self, name: str, value: Any) -> None:
+        """``Trainer.edit`` in the child; validated here first, so a bad value raises ConfigError at once."""
+        if name not in EDITABLE:
+            raise ConfigError(name, f"cannot change while training; editable: {', '.join(EDITABLE)}")
+        self.config = self.config.replace(**{name: value})
+        self._send("edit", name, value)
+
     def resume(self, timeout: float = 10.0) -> None:
         self._send("resume")
         self._await(lambda snap: snap.status != PAUSED, timeout)
@@ -113,12 +135,12 @@ class TrainerProcess(Observable):
         with self._changed:
             self._changed.wait_for(lambda: done(self._snapshot) or not self.is_alive(), timeout)
 
-    def _send(self, command: str) -> None:
+    def _send(self, command: str, *arguments: Any) -> None:
         with self._send_lock:
             if self._conn is None or not self.is_alive():
                 return
             with contextlib.suppress(OSError):  # the child is gone; the receiver reports how it ended
-                self._conn.send(command)
+                self._conn.send((command, *arguments))
 
     def _receive(self) -> None:
         try:
@@ -151,6 +173,8 @@ class TrainerProcess(Observable):
             self._history.setflags(write=False)
             self._epoch_log = message.get("epoch_log", self._epoch_log)
             self._metrics = message.get("metrics", self._metrics)
+            self._edits = message.get("edits", self._edits)
+            self._step_report = message.get("step_report", self._step_report)
             if generator is not None:
                 self._published = generator
             self._snapshot = message["snapshot"]  # last: a reader that sees it sees the rest too
@@ -167,7 +191,7 @@ def _child_main(conn: Any, config: GANConfig, run: str, checkpoints: str, data_d
     threading.Thread(target=_obey, args=(conn, trainer, wake, urgent), name="gan-commands", daemon=True).start()
     trainer.start()
     threading.Thread(target=lambda: (trainer.join(), wake.set()), name="gan-end", daemon=True).start()
-    sent_rows, weights_version, metrics_sent, log_sent = 0, -1, None, None
+    sent_rows, weights_version, metrics_sent, log_sent, edits_sent, report_sent = 0, -1, None, None, (), None
     weights_sent_at = -WEIGHTS_SECONDS
     while True:
         done = not trainer.is_alive()  # read before the state: the last push then holds the final state
@@ -180,6 +204,10 @@ def _child_main(conn: Any, config: GANConfig, run: str, checkpoints: str, data_d
             message["weights"], weights_version, weights_sent_at = state, snap.weights_version, time.monotonic()
         if (metrics := trainer.metrics()) is not metrics_sent:
             message["metrics"] = metrics_sent = metrics
+        if (edits := trainer.edits()) is not edits_sent:
+            message["edits"] = edits_sent = edits
+        if (report := trainer.step_report()) is not report_sent:
+            message["step_report"] = report_sent = report
         if (epoch_log := trainer.epoch_log()) is not log_sent:
             message["epoch_log"] = log_sent = epoch_log
         try:
@@ -202,10 +230,11 @@ def _obey(conn: Any, trainer: Trainer, wake: threading.Event, urgent: list[float
         except (EOFError, OSError):
             trainer.stop(None)
             return
-        if command in _COMMANDS:
+        name, *arguments = command
+        if name in _COMMANDS:
             urgent[0] = time.monotonic() + URGENT_SECONDS
             wake.set()
-            getattr(trainer, command)()
+            getattr(trainer, name)(*arguments)
 
 
 def _child_entry(fd: int) -> None:

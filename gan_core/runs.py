@@ -17,11 +17,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .atomic import atomic_write_bytes, remove_stale_temps
 from .config import validate_run_name
 
 CSV_COLUMNS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
+EVENT_COLUMNS = ("step", "field", "old", "new")  # events.csv: live hyperparameter edits
 _SAMPLE_NAME = re.compile(r"^epoch_(\d{4,})\.png$")
 
 
@@ -49,6 +51,10 @@ class RunPaths:
     @property
     def losses_csv(self) -> Path:
         return self.folder / "losses.csv"
+
+    @property
+    def events_csv(self) -> Path:
+        return self.folder / "events.csv"
 
     @property
     def samples(self) -> Path:
@@ -83,6 +89,21 @@ def losses_csv_bytes(epoch_log: Sequence[dict[str, float]]) -> bytes:
 
 def write_losses_csv(paths: RunPaths, epoch_log: Sequence[dict[str, float]]) -> None:
     atomic_write_bytes(paths.losses_csv, losses_csv_bytes(epoch_log))
+
+
+def events_csv_bytes(edits: Sequence[dict[str, Any]]) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(EVENT_COLUMNS)
+    for edit in edits:
+        writer.writerow([edit[c] for c in EVENT_COLUMNS])
+    return text.getvalue().encode()
+
+
+def write_events_csv(paths: RunPaths, edits: Sequence[dict[str, Any]]) -> None:
+    """The run's live edits, rewritten whole from the checkpoint's list after each checkpoint (so, like
+    losses.csv, it never holds an edit the checkpoint lacks once the run is continued)."""
+    atomic_write_bytes(paths.events_csv, events_csv_bytes(edits))
 
 
 def reconcile(paths: RunPaths, epoch_log: Sequence[dict[str, float]]) -> None:

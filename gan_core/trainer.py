@@ -21,17 +21,25 @@ import psutil
 import torch
 
 from . import checkpoint as ckpt
-from .config import GANConfig
+from .config import ConfigError, GANConfig
 from .data import TrainingData, load_training_data
-from .engine import STATS, GANState
+from .engine import EDITABLE, STATS, GANState
 from .images import make_grid, save_png
 from .judge import JUDGE_DIR, Judge, eval_noise
 from .judge_loader import JudgeLoader
 from .losses import loss_view
 from .metrics import run_warnings
 from .model import Generator, generate
-from .runs import RunError, RunLock, RunPaths, reconcile, write_losses_csv
+from .runs import (
+    RunError,
+    RunLock,
+    RunPaths,
+    reconcile,
+    write_events_csv,
+    write_losses_csv,
+)
 from .schedule import EVAL_SHARE, EvalSchedule
+from .stepping import BOTH_STEP, G_STEP, STEP_KINDS, StepReport, explain, look
 from .writer import BackgroundWriter, frozen_copy
 
 log = logging.getLogger(__name__)
@@ -96,6 +104,8 @@ class Observable:
         self._published: Generator | None = None  # eval-mode copy, swapped whole, never trained
         self._epoch_log: tuple[dict[str, float], ...] = ()
         self._metrics: tuple[dict[str, Any], ...] = ()
+        self._edits: tuple[dict[str, Any], ...] = ()  # live hyperparameter edits, oldest first
+        self._step_report: StepReport | None = None  # what the last hand-made step did
         # The thread that publishes the state above: the training thread, or the receiver of a training
         # process's messages. The trainer is alive while it runs.
         self._publisher: threading.Thread | None = None
@@ -127,6 +137,16 @@ class Observable:
         plus epoch, step and the epoch-mean d_loss/g_loss. Stored in the checkpoint as well."""
         with self._lock:
             return self._metrics
+
+    def edits(self) -> tuple[dict[str, Any], ...]:
+        """The run's live hyperparameter edits, oldest first: {"step", "field", "old", "new"}."""
+        with self._lock:
+            return self._edits
+
+    def step_report(self) -> StepReport | None:
+        """What the latest hand-made step (``step_once``) did, or None before the first."""
+        with self._lock:
+            return self._step_report
 
     def warnings(self) -> list[str]:
         """Collapse / D-wins warnings for the latest evaluated epoch and the latest epoch-mean D loss."""
@@ -167,6 +187,8 @@ class Trainer(Observable):
         self._control = threading.Condition()  # guards the pause/stop requests
         self._pause_requested = False
         self._stop_requested = False
+        self._step_requested: str | None = None  # a STEP_KINDS update to apply while paused
+        self._edits_requested: list[tuple[str, Any]] = []  # (field, value), applied before the next step
         # A ready judge (tests, benches), or None: then a JudgeLoader prepares it beside the training.
         self._judge: Judge | None = judge
         self._judge_loader: JudgeLoader | None = None
@@ -207,6 +229,27 @@ class Trainer(Observable):
             thread = self._publisher
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+
+    def step_once(self, kind: str) -> bool:
+        """With the run paused, apply exactly one update: "D", "G" or "D+G" (``stepping.STEP_KINDS``) on the
+        next batch, through the training loop's own code, then stay paused. False when not paused."""
+        if kind not in STEP_KINDS:
+            raise ValueError(f"step kind must be one of {', '.join(STEP_KINDS)}, got {kind!r}")
+        with self._control:
+            if not self._pause_requested or self._stop_requested:
+                return False
+            self._step_requested = kind
+            self._control.notify_all()
+            return True
+
+    def edit(self, name: str, value: Any) -> None:
+        """Change a hyperparameter of ``engine.EDITABLE`` from the next step on; recorded in the checkpoint
+        and events.csv. Raises ConfigError at once for a field or value that is not allowed."""
+        if name not in EDITABLE:
+            raise ConfigError(name, f"cannot change while training; editable: {', '.join(EDITABLE)}")
+        self.config.replace(**{name: value})  # validates
+        with self._control:
+            self._edits_requested.append((name, value))
 
     def add_callback(self, fn: Callable[[str, Snapshot], None]) -> None:
         """``fn(event, snapshot)`` after "flush" (every log_every steps) and "epoch". It runs on the
@@ -259,6 +302,7 @@ class Trainer(Observable):
                                          device=self.config.device)
             self.config = state.config
             reconcile(self.paths, state.epoch_log)
+            write_events_csv(self.paths, state.edits)  # drops edits a crash left beyond the checkpoint
         else:
             if self.paths.checkpoint.exists():
                 raise RunError(f"run '{self.paths.name}' already exists; resume it or pick another name")
@@ -285,6 +329,7 @@ class Trainer(Observable):
             self._history = state.history_array()
             self._epoch_log = tuple(state.epoch_log)
             self._metrics = tuple(state.metrics_log)
+            self._edits = tuple(state.edits)
         self._prepare_judge(state)
         self._publish(status=RUNNING, message=self._data.message if self._data else "", device=str(state.device),
                       epoch=state.epoch, epochs_total=config.epochs, step=state.step,
@@ -301,16 +346,25 @@ class Trainer(Observable):
                 state.batch_in_epoch, state.epoch_seconds = 0, 0.0
             epoch_started = time.monotonic() - state.epoch_seconds
             while state.batch_in_epoch < steps_per_epoch:
+                self._apply_edits(state)  # before a pause's checkpoint, so a stop keeps them
+                manual = None
                 if self._should_halt():
                     self._flush(state, pending, rate)
                     state.epoch_seconds = time.monotonic() - epoch_started
-                    if not self._halt(state):
+                    manual = self._halt(state)
+                    if manual is False:
                         return
                     epoch_started = time.monotonic() - state.epoch_seconds
                     rate.reset()
+                    if manual == G_STEP:  # G alone: no batch is consumed, so the epoch does not move
+                        self._manual_step(state, G_STEP, None, pending, rate)
+                        continue
                 b = state.batch_in_epoch
                 real = images[state.perm[b * batch:(b + 1) * batch]]
-                pending.append(state.train_step(real, update_g=(state.step + 1) % config.d_steps == 0))
+                if isinstance(manual, str):  # a hand-made D or D+G step: the same update on the same batch
+                    self._manual_step(state, manual, real, pending, rate)
+                    continue
+                pending.append(state.train_step(real, update_g=(state.step + 1) % state.config.d_steps == 0))
                 state.step += 1
                 state.batch_in_epoch += 1
                 if first_step:
@@ -333,8 +387,9 @@ class Trainer(Observable):
         with self._control:
             return self._pause_requested or self._stop_requested
 
-    def _halt(self, state: GANState) -> bool:
-        """Checkpoint, then wait while paused; False when the loop must end (stop requested)."""
+    def _halt(self, state: GANState) -> bool | str:
+        """Checkpoint, then wait while paused; False when the loop must end (stop requested), True to go
+        on, or the kind of one hand-made step to take (the run stays paused after it)."""
         self._save(state)
         self._writer.wait()  # paused or stopped means "on disk"
         with self._control:
@@ -342,11 +397,49 @@ class Trainer(Observable):
                 self._publish(status=IDLE, eta_seconds=None, images_per_sec=0.0)
                 return False
             self._publish(status=PAUSED, eta_seconds=None, images_per_sec=0.0)
-            while self._pause_requested and not self._stop_requested:
+            while self._pause_requested and not self._stop_requested and self._step_requested is None:
                 self._control.wait()
-            stopped = self._stop_requested
+            stopped, step, self._step_requested = self._stop_requested, self._step_requested, None
+        if step is not None and not stopped:
+            return step
         self._publish(status=IDLE if stopped else RUNNING, images_per_sec=0.0)
         return not stopped
+
+    def _apply_edits(self, state: GANState) -> None:
+        with self._control:
+            if not self._edits_requested:
+                return
+            requested, self._edits_requested = self._edits_requested, []
+        for name, value in requested:
+            state.apply_edit(name, value)
+        self.config = state.config  # the values in force now
+        with self._lock:
+            self._edits = tuple(state.edits)
+
+    def _manual_step(self, state: GANState, kind: str, real: torch.Tensor | None, pending: list[torch.Tensor],
+                     rate: _Rate) -> None:
+        """One hand-made update (step-by-step mode), published with what it did; the loop's own step code."""
+        before = look(state)
+        state.capture_grad_norms, state.grad_norms = True, {}
+        try:
+            if real is None:
+                g_loss, row = float(state.g_only_step()), None
+            else:
+                pending.append(state.train_step(real, update_g=kind == BOTH_STEP))
+                state.step += 1
+                state.batch_in_epoch += 1
+                row = pending[-1].tolist()
+                g_loss = row[1] if kind == BOTH_STEP else None
+        finally:
+            state.capture_grad_norms = False
+        self._flush(state, pending, rate)
+        after = look(state)
+        d_loss, d_real, d_fake = (None, None, None) if row is None else (row[0], row[2], row[3])
+        report = StepReport(kind, state.step, state.g_updates, d_loss, g_loss, d_real, d_fake, before, after,
+                            dict(state.grad_norms), explain(kind, state.config.loss, before, after, d_real, d_fake))
+        self._publish_generator(state)
+        with self._lock:
+            self._step_report = report
 
     def _flush(self, state: GANState, pending: list[torch.Tensor], rate: _Rate) -> None:
         """Read the pending step stats back to the host (one sync for many steps) and publish them."""
@@ -444,6 +537,7 @@ class Trainer(Observable):
         def write() -> None:
             ckpt.save_checkpoint(record, paths.checkpoint)
             write_losses_csv(paths, record["epoch_log"])
+            write_events_csv(paths, record["edits"])
 
         self._writer.submit(write)
 
