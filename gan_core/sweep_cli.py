@@ -44,6 +44,8 @@ def add_parser(commands: Any) -> None:
     sweep.add_argument("--checkpoints", default="checkpoints", help="checkpoints root (default checkpoints/)")
     sweep.add_argument("--data-dir", default="data", help="where datasets are found (default data/)")
     sweep.add_argument("--status", action="store_true", help="print the sweep's progress and exit")
+    sweep.add_argument("--table", action="store_true",
+                       help="print the sweep's runs grouped by recipe (mean ± sd over seeds) and exit")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -52,6 +54,9 @@ def main(args: argparse.Namespace) -> int:
     name = args.name or dt.datetime.now().strftime("sweep-%m%d-%H%M%S")
     if args.status:
         _print_progress(args.checkpoints, name)
+        return 0
+    if args.table:
+        _print_table(args.checkpoints, name)
         return 0
     manifest = _manifest(args, name)
     for run, attempt in manifest["attempts"].items():
@@ -109,6 +114,23 @@ def _expand(args: argparse.Namespace, name: str) -> list:
         raise SweepError(f"--seeds takes comma-separated integers, got {args.seeds!r}") from exc
     sets = dict(parse_set(text) for text in args.set)
     return expand_grid(name, presets, seeds, sets, args.epochs or DEFAULT_EPOCHS)
+
+
+def _print_table(checkpoints: str, name: str) -> None:
+    """Markdown: one row per recipe, final figures as mean ± sd over the seeds that reached them."""
+    from .compare import format_mean_sd, group_by_recipe, load_records, summarize
+
+    names = [run["name"] for run in read_manifest(checkpoints, name)["runs"]]
+    records = load_records(checkpoints, names)
+    rows = group_by_recipe(summarize(run, record) for run, record in records.items())
+    print("| recipe | runs (seeds) | epochs | FID | IS | precision | recall | images/s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        epochs = sorted({int(records[run]["epoch"]) for run in row.runs})
+        figures = [format_mean_sd(row.mean[m], row.sd[m], digits) for m, digits in
+                   (("fid", 1), ("inception_score", 2), ("precision", 3), ("recall", 3), ("images_per_sec", 0))]
+        print(f"| {row.recipe} | {len(row.runs)} ({', '.join(map(str, row.seeds))}) | "
+              f"{', '.join(map(str, epochs))} | " + " | ".join(figures) + " |")
 
 
 def _print_progress(checkpoints: str, name: str) -> None:

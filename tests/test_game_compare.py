@@ -69,3 +69,22 @@ def test_curves_overlay_per_run_with_fid_and_edit_positions():
     rows = overlay_rows({"r": c, "q": curves(record(1, 50.0))}, "d_loss")
     assert {row["run"] for row in rows} == {"r", "q"} and len(rows) == 5
     assert overlay_rows({"r": c}, "fid") == [{"run": "r", "epoch": 3, "value": 40.0}]
+
+
+def test_sweep_table_groups_the_sweeps_runs_from_their_checkpoints(tmp_path, capsys):
+    from helpers import tiny_data
+
+    from gan_core.cli import main
+    from gan_core.sweep import expand_grid, new_manifest, write_manifest
+    from gan_core.trainer import Trainer
+
+    runs = expand_grid("t", ["seed"], [0, 1], {"batch_size": [20], "eval_every": [0]}, epochs=1)
+    write_manifest(tmp_path, new_manifest("t", runs, 1))
+    for run in runs:
+        trainer = Trainer(run.config(1, "cpu"), run.name, checkpoints=tmp_path, data=tiny_data())
+        trainer.start()
+        trainer.join(60)
+    assert main(["sweep", "--name", "t", "--table", "--checkpoints", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("| recipe |") and len(lines) == 3
+    assert lines[2].startswith("| seed + batch_size=20 | 2 (0, 1) | 1 | – |")
