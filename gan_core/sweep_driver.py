@@ -29,6 +29,7 @@ from .sweep import (
 )
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the folder holding gan_core, for local workers
+LOCAL_START_ATTEMPTS = 3
 OBJECT_STORE_BYTES = 100 * 2**20  # tasks exchange a few small dicts; Ray's default takes 30% of RAM
 
 
@@ -42,8 +43,15 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
         return
     # Workers are started by the local raylet with its environment: let them import this package.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH"))))
-    ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
-             object_store_memory=OBJECT_STORE_BYTES, log_to_driver=False)
+    for attempt in range(1, LOCAL_START_ATTEMPTS + 1):
+        try:
+            ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
+                     object_store_memory=OBJECT_STORE_BYTES, log_to_driver=False)
+            return
+        except Exception:  # Ray gives its raylet 30 s to register, too little on a saturated machine
+            ray.shutdown()
+            if attempt == LOCAL_START_ATTEMPTS:
+                raise
 
 
 class SweepLock:

@@ -94,12 +94,17 @@ def test_a_sweep_whose_driver_is_killed_continues_every_run_once(dirs, ray_local
 
     names = _new_sweep(dirs, "drv")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    driver = subprocess.Popen([sys.executable, "-m", "gan_core", "sweep", "--name", "drv", "--checkpoints",
-                               str(dirs["ckpt"]), "--data-dir", str(dirs["data"])], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = dirs["ckpt"].parent / "driver.log"
+    with open(log, "wb") as out:
+        driver = subprocess.Popen([sys.executable, "-m", "gan_core", "sweep", "--name", "drv", "--checkpoints",
+                                   str(dirs["ckpt"]), "--data-dir", str(dirs["data"])], env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
     try:
-        # Kill it once a run is under way and none is finished: runs must be mid-epoch-sequence.
-        assert wait_until(lambda: max(epochs_done(dirs["ckpt"], n) for n in names) >= 2, timeout=180)
+        # Kill it once a run is under way and none is finished: runs must be mid-epoch-sequence. (Starting
+        # Ray takes seconds on an idle machine, minutes on a saturated one.)
+        under_way = wait_until(lambda: max(epochs_done(dirs["ckpt"], n) for n in names) >= 2 or driver.poll() is not None,
+                               timeout=600)
+        assert under_way and driver.poll() is None, log.read_text()[-2000:]
         started_by_driver = psutil.Process(driver.pid).children(recursive=True)
         driver.send_signal(signal.SIGKILL)
         driver.wait(10)
