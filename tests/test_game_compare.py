@@ -72,11 +72,11 @@ def test_curves_overlay_per_run_with_fid_and_edit_positions():
 
 
 def test_sweep_table_groups_the_sweeps_runs_from_their_checkpoints(tmp_path, capsys):
-    from helpers import tiny_data
-
     from gan_core.cli import main
     from gan_core.sweep import expand_grid, new_manifest, write_manifest
     from gan_core.trainer import Trainer
+
+    from helpers import tiny_data
 
     runs = expand_grid("t", ["seed"], [0, 1], {"batch_size": [20], "eval_every": [0]}, epochs=1)
     write_manifest(tmp_path, new_manifest("t", runs, 1))

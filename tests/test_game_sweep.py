@@ -102,8 +102,10 @@ def test_a_sweep_whose_driver_is_killed_continues_every_run_once(dirs, ray_local
     try:
         # Kill it once a run is under way and none is finished: runs must be mid-epoch-sequence. (Starting
         # Ray takes seconds on an idle machine, minutes on a saturated one.)
-        under_way = wait_until(lambda: max(epochs_done(dirs["ckpt"], n) for n in names) >= 2 or driver.poll() is not None,
-                               timeout=600)
+        def under_way_or_ended() -> bool:
+            return max(epochs_done(dirs["ckpt"], n) for n in names) >= 2 or driver.poll() is not None
+
+        under_way = wait_until(under_way_or_ended, timeout=600)
         assert under_way and driver.poll() is None, log.read_text()[-2000:]
         started_by_driver = psutil.Process(driver.pid).children(recursive=True)
         driver.send_signal(signal.SIGKILL)
