@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_core train|sample|evaluate|sweep``.
+"""Command line: ``python -m gan_core train|sample|evaluate|sweep|invert``.
 
 Errors a user can fix (bad config, missing or damaged run, no data) print one line and exit 2;
 Ctrl-C checkpoints the run and exits 130.
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import sweep_cli
+from .cli_latent import LatentCLIError, add_invert_command, add_sample_z_option, run_invert, run_sample_z
 from .checkpoint import CheckpointError, load_checkpoint, load_generator
 from .config import GROUPS, ConfigError, GANConfig, field_spec, fields, validate_run_name
 from .data import DataError, ask_for_download
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=int, default=100, help="how many images (default 100)")
     sample.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npy (float32 (N, 28, 28))")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    add_sample_z_option(sample)
 
     evaluate = commands.add_parser("evaluate", help="judge a run's samples: FID (with its real-vs-real floor), "
                                                     "IS, class histogram")
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     evaluate.add_argument("--download", action="store_true", help="try the MNIST download again (see train)")
     sweep_cli.add_parser(commands)
+    add_invert_command(commands)
     return parser
 
 
@@ -113,8 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate(args)
         if args.command == "sweep":
             return sweep_cli.main(args)
+        if args.command == "invert":
+            return run_invert(args)
         return _sample(args)
-    except (CLIError, ConfigError, CheckpointError, DataError, RunError, SweepError) as exc:
+    except (CLIError, LatentCLIError, ConfigError, CheckpointError, DataError, RunError, SweepError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -234,6 +239,8 @@ def _sample(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix not in (".png", ".npy"):
         raise CLIError(f"--out must end in .png or .npy, got {out.name!r}")
+    if args.z:
+        return run_sample_z(args)
     _, generator, record = _open_run(args, min_n=1)
     z = seeded_z(args.seed, record["config"].z_dim, args.n)
     images = generate(generator, z).numpy()

@@ -51,3 +51,15 @@ def png_bytes(picture: np.ndarray, compress_level: int = 6) -> bytes:
 
 def save_png(picture: np.ndarray, path: str | os.PathLike[str]) -> None:
     atomic_write_bytes(path, png_bytes(picture))
+
+
+def gif_bytes(images: np.ndarray, *, scale: int = 4, frame_ms: int = 120, last_frame_ms: int = 800) -> bytes:
+    """A looping animated GIF with one frame per image (e.g. a latent path or interpolation strip)."""
+    tiles = to_uint8(images)
+    if not len(tiles):
+        raise ValueError("gif_bytes needs at least one image")
+    frames = [Image.fromarray(upscale(tile, scale)) for tile in tiles]
+    durations = [frame_ms] * (len(frames) - 1) + [last_frame_ms]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    return buffer.getvalue()

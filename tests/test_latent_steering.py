@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from gan_core.steering import class_directions, toward_digit
+from latent_helpers import LinearJudge, random_generator
+
+
+def test_toward_digit_raises_the_class_probability_within_the_caps():
+    generator, judge = random_generator(), LinearJudge()
+    z = torch.rand(6, 100) * 2 - 1
+    cap = 0.08
+    edit = toward_digit(generator, judge, z, 7, steps=12, max_pixel_change=cap, target_p=0.999)
+    assert edit.path.shape == (13, 6, 100) and edit.judge_p.shape == (13, 6)
+    assert not edit.cancelled
+    np.testing.assert_allclose(edit.path[0], z.numpy())
+    assert np.all(edit.judge_p[-1] > 100 * edit.judge_p[0])  # every row gained a lot
+    assert edit.final.min() >= -1.0 and edit.final.max() <= 1.0
+    with torch.no_grad():
+        change = (generator(torch.from_numpy(edit.final)) - generator(z)).abs().mean(1)
+    assert torch.all(change <= cap + 1e-6)
+    with torch.no_grad():
+        probs = torch.softmax(judge(generator(torch.from_numpy(edit.final))), 1)[:, 7].numpy()
+    np.testing.assert_allclose(probs, edit.judge_p[-1], rtol=1e-4)
+    assert all(p.requires_grad for p in generator.parameters())  # the models are left as found
+
+
+def test_each_row_gets_its_own_digit_and_pull_one_keeps_the_start():
+    generator, judge = random_generator(), LinearJudge()
+    z = torch.rand(3, 100) * 2 - 1
+    edit = toward_digit(generator, judge, z, np.array([0, 4, 9]), steps=3, pull=1.0)
+    np.testing.assert_allclose(edit.final, z.numpy(), atol=1e-6)
+
+
+def test_should_stop_cancels_between_steps():
+    calls = []
+
+    def stop_after_two():
+        calls.append(1)
+        return len(calls) > 2
+
+    # target_p above 1: the judge is never "convinced", so only the stop can end it early
+    edit = toward_digit(random_generator(), LinearJudge(), torch.zeros(1, 100), 3, steps=10, target_p=1.1,
+                        max_pixel_change=1.0, should_stop=stop_after_two)
+    assert edit.cancelled and len(edit.path) == 3 and edit.steps_taken[0] == 2
+
+
+class Identity(nn.Module):
+    z_dim = 4
+
+    def forward(self, z):
+        return z
+
+
+class SignOfFirst(nn.Module):
+    """Class 1 when z[0] > 0, else class 0: the class direction of 1 is +E[z0 | z0 > 0] = +0.5 along z0."""
+
+    def forward(self, x):
+        logits = torch.full((len(x), 10), -10.0)
+        logits[:, 0] = -x[:, 0] * 100
+        logits[:, 1] = x[:, 0] * 100
+        return logits
+
+
+def test_class_directions_are_class_means_minus_the_overall_mean():
+    rows = class_directions(Identity(), SignOfFirst(), n=20_000)
+    assert rows.shape == (10, 4)
+    np.testing.assert_allclose(rows[1], [0.5, 0, 0, 0], atol=0.02)
+    np.testing.assert_allclose(rows[0], [-0.5, 0, 0, 0], atol=0.02)
+    assert np.all(rows[2:] == 0)  # never predicted: no direction
