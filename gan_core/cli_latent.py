@@ -17,8 +17,8 @@ from .config import validate_run_name
 from .digit_image import DigitImageError, digit_from_bytes
 from .images import make_grid, save_png
 from .inversion import STEPS, invert
-from .model import Generator, generate
 from .latent_store import LatentStoreError, npy_bytes, read_latent
+from .model import Generator, generate
 from .runs import RunPaths
 
 

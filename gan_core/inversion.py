@@ -10,8 +10,8 @@ batch-mates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -83,9 +83,9 @@ def invert(generator: nn.Module, target: np.ndarray | torch.Tensor, *, starts: i
                 best_mse, best_z = float(final[row]), z.detach()[row:row + 1].clone()
             image = generator(best_z).reshape(28, 28)
     finally:
-        for p, flag in zip(params, requires):
+        for p, flag in zip(params, requires, strict=True):
             p.requires_grad_(flag)
-        for m, mode in zip(modules, modes):
+        for m, mode in zip(modules, modes, strict=True):
             m.train(mode)
     return Inversion(best_z.numpy().astype(np.float32), image.numpy(), np.asarray(errors, np.float32),
                      best_mse, cancelled)

@@ -10,8 +10,8 @@ the class ``TARGET_P``. The judge steers; ``referee.py`` holds the classifier th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -100,7 +100,7 @@ def toward_digit(generator: nn.Module, judge_net: nn.Module, z: torch.Tensor | n
             probs.append(torch.where(accept, new_log_p.exp(), prev_p))
             path.append(current.clone())
     finally:
-        for p, flag in zip((*generator.parameters(), *judge_net.parameters()), requires):
+        for p, flag in zip((*generator.parameters(), *judge_net.parameters()), requires, strict=True):
             p.requires_grad_(flag)
         generator.train(g_mode)
         judge_net.train(j_mode)

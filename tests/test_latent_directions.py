@@ -1,11 +1,20 @@
 import numpy as np
 import pytest
 import torch
+from latent_helpers import random_generator
 from torch import nn
 
-from gan_core.directions import (Directions, DirectionCache, align, distinctness, move, principal_directions,
-                                 raw_directions, slider_effect, sweep_directions)
-from latent_helpers import random_generator
+from gan_core.directions import (
+    DirectionCache,
+    Directions,
+    align,
+    distinctness,
+    move,
+    principal_directions,
+    raw_directions,
+    slider_effect,
+    sweep_directions,
+)
 
 
 def linear_first_layer(seed=0):

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 import torch
+from latent_helpers import LinearJudge, random_generator
 
 from gan_core.inversion import best_of_random, invert
-from latent_helpers import LinearJudge, random_generator
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,9 @@
 import numpy as np
-import pytest
 import torch
+from latent_helpers import LinearJudge, random_generator
 from torch import nn
 
 from gan_core.steering import class_directions, toward_digit
-from latent_helpers import LinearJudge, random_generator
 
 
 def test_toward_digit_raises_the_class_probability_within_the_caps():

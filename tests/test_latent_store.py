@@ -7,8 +7,15 @@ from PIL import Image
 
 from gan_core.images import gif_bytes
 from gan_core.latent import truncate
-from gan_core.latent_store import (LatentStoreError, combine, list_latents, load_latent, npy_bytes, read_latent,
-                                   save_latent)
+from gan_core.latent_store import (
+    LatentStoreError,
+    combine,
+    list_latents,
+    load_latent,
+    npy_bytes,
+    read_latent,
+    save_latent,
+)
 from gan_core.runs import RunPaths
 
 
