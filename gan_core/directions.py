@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -185,8 +185,10 @@ class DirectionCache:
         self._lock = threading.Lock()
         self._entries: dict[tuple[Hashable, str], tuple[Directions, float]] = {}
 
-    def get(self, source: Hashable, version: Hashable, generator: nn.Module, layer: str = DEFAULT_LAYER, *,
-            now: float | None = None) -> Directions:
+    def get(self, source: Hashable, version: Hashable, generator: nn.Module | Callable[[], nn.Module],
+            layer: str = DEFAULT_LAYER, *, now: float | None = None) -> Directions:
+        """The directions of ``source`` (e.g. a run name) at weights ``version``. ``generator`` may be a
+        callable that returns one, so a cached answer costs no copy of the weights."""
         now = time.monotonic() if now is None else now
         with self._lock:
             entry = self._entries.get((source, layer))
@@ -194,7 +196,8 @@ class DirectionCache:
                 directions, computed_at = entry
                 if directions.version == version or now - computed_at < self.min_interval:
                     return directions
-            fresh = principal_directions(generator, layer, n=self.samples, k=self.components, version=version)
+            model = generator if isinstance(generator, nn.Module) else generator()
+            fresh = principal_directions(model, layer, n=self.samples, k=self.components, version=version)
             fresh = align(fresh, entry[0] if entry is not None else None)
             self._entries[(source, layer)] = (fresh, now)
             return fresh

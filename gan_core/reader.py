@@ -7,6 +7,7 @@ run's step, history, metrics, sample of z?" once, without caring where the answe
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,6 +38,8 @@ class RunReader(Protocol):
     def warnings(self) -> list[str]: ...
 
     def sample(self, z: torch.Tensor) -> np.ndarray | None: ...
+
+    def generator_copy(self) -> Generator | None: ...
 
 
 class SavedRun:
@@ -79,6 +82,10 @@ class SavedRun:
 
     def sample(self, z: torch.Tensor) -> np.ndarray:
         return generate(self._generator, z).numpy()
+
+    def generator_copy(self) -> Generator:
+        """A private eval-mode copy of the generator, for work that needs gradients (edits, inversion)."""
+        return copy.deepcopy(self._generator).eval()
 
 
 def _float(value: Any) -> float | None:

@@ -163,6 +163,13 @@ class Observable:
             return None
         return generate(generator, z).numpy()
 
+    def generator_copy(self) -> Generator | None:
+        """A private eval-mode copy of the latest published generator (None before the first), for work
+        that needs gradients or hooks (latent edits, inversion); the published one is shared, never touched."""
+        with self._lock:
+            generator = self._published
+        return None if generator is None else copy.deepcopy(generator).eval()
+
 
 class Trainer(Observable):
     """Trains one run in a background thread; start/pause/resume/stop are idempotent and thread-safe.

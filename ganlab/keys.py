@@ -37,3 +37,31 @@ def lab_slider(dim: int) -> str:
 TL_EPOCH = "tl_epoch"  # the timeline's epoch slider
 TL_PINNED = "tl_pinned"  # the user moved it off the newest epoch: stop following
 BROWSER_PICK = "browser_pick"
+
+
+# --- latent tools: principal directions, digit edits, inversion, saved latents (ganlab/latent_*.py) -------
+LT_BASE = "lt_base"  # the z the direction sliders start from (list of floats), set by edits/inversion/loads
+LT_PENDING = "lt_pending"  # (z, note) to adopt at the top of the next run, before the sliders are drawn
+LT_BASE_NOTE = "lt_base_note"  # where that z came from, for the caption
+LT_SHOWN = "lt_shown"  # the z of the big digit as last drawn (base + sliders + class slider, truncated)
+LT_MODE = "lt_mode"  # "Principal directions" or "Raw z[i]"
+LT_LAYER = "lt_layer"  # the layer of G whose PCA gives the directions
+LT_K = "lt_k"  # how many direction sliders
+LT_PSI = "lt_psi"  # truncation: 1 = untouched (+ _generation)
+LT_CLASS_DIGIT, LT_CLASS_AMOUNT = "lt_class_digit", "lt_class_amount"  # the linear class slider (+ _generation)
+LT_SLIDER_PREFIX = "lt_dir_"
+LT_EDIT = "lt_edit"  # the last "toward d" path: (digit, images, judge probabilities)
+LT_SOURCE = "lt_source"  # inversion source: held-out digit, drawing or upload
+LT_HELD_LABEL, LT_HELD_INDEX = "lt_held_label", "lt_held_index"
+LT_CANVAS, LT_UPLOAD = "lt_canvas", "lt_upload"
+LT_FEATURES = "lt_features"  # inversion adds the judge-feature distance
+LT_INVERSION = "lt_inversion"  # the last inversion: (target, Inversion)
+LT_SAVE_NAME = "lt_save_name"
+LT_COMBINE = ("lt_combine_a", "lt_combine_b", "lt_combine_c")
+
+
+LT_GENERATION = "lt_generation"  # bumped to draw the sliders afresh (at their defaults) under new keys
+
+
+def lt_slider(k: int, generation: int) -> str:
+    return f"{LT_SLIDER_PREFIX}{generation}_{k}"

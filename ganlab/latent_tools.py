@@ -1,0 +1,49 @@
+"""The latent tools under the latent lab on the Explore page: direction sliders, "toward a digit", finding
+the z of a digit, and saved latents. One fragment: a slider or button reruns this section only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gan_core import CheckpointError
+from ganlab import keys
+from ganlab.lab import has_weights
+from ganlab.latent_directions import directions_ui
+from ganlab.latent_edits import edits_ui
+from ganlab.latent_inversion import inversion_ui
+from ganlab.latent_saved import saved_ui
+from ganlab.latent_state import apply_pending
+from ganlab.refresh import live_period, slowdown
+from ganlab.resources import timed
+from ganlab.source import live_trainer, run_reader
+
+FOLLOW_SECONDS = 5.0  # the images' period while they follow the training weights
+
+
+def latent_tools_ui(name: str | None, status: str | None) -> None:
+    try:
+        reader = run_reader(name)
+    except CheckpointError:
+        return  # the lab above says why
+    if name is None or reader is None or not has_weights(reader):
+        return  # the lab above says when it opens
+    period = live_period(status) if live_trainer(name) is not None else None
+    follow = st.session_state.get(keys.LAB_FOLLOW, True)
+    images_every = FOLLOW_SECONDS * slowdown(period) if period is not None and follow else None
+    st.fragment(timed(latent_tools))(name, images_every)
+
+
+def latent_tools(name: str, images_every: float | None) -> None:
+    reader = run_reader(name)
+    if reader is None:
+        return
+    apply_pending()  # before any slider is drawn
+    st.subheader("Directions, digits and inversion")
+    directions_ui(name, reader, images_every)
+    edits, inversion, saved = st.tabs(["Toward a digit", "Find the z of a digit", "Saved latents"])
+    with edits:
+        edits_ui(name, reader)
+    with inversion:
+        inversion_ui(name, reader)
+    with saved:
+        saved_ui(name, reader)
