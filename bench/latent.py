@@ -1,7 +1,7 @@
 """Latent-lab benchmark: the numbers of docs/latent-lab.md, on a trained run.
 
     python -m gan_core train --run bench100 --epochs 100       # a 100-epoch `stable` run first
-    python bench/latent.py --run bench100 [--parts layers,edits,inversion,truncation,lab] [--json FILE]
+    python -m bench.latent --run bench100 [--parts layers,edits,inversion,truncation,lab] [--json FILE]
 
 Parts:
   layers      per layer of G: slider effect (mean |pixel change| per unit of z travelled, top 8 principal
@@ -29,11 +29,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.checkpoint import load_generator  # noqa: E402
-from gan_core.data import TrainingData, load_training_data, stride_split  # noqa: E402
-from gan_core.directions import (  # noqa: E402
+from gan_core.checkpoint import load_generator
+from gan_core.data import TrainingData, load_training_data
+from gan_core.directions import (
     LAYERS,
     SIGMA_RANGE,
     distinctness,
@@ -43,14 +41,14 @@ from gan_core.directions import (  # noqa: E402
     slider_effect,
     sweep_directions,
 )
-from gan_core.images import make_grid, png_bytes  # noqa: E402
-from gan_core.inversion import invert  # noqa: E402
-from gan_core.judge import HOLD_OUT_EVERY, JUDGE_DIR, Judge, eval_noise, load_or_train_judge  # noqa: E402
-from gan_core.latent import interpolate, truncate  # noqa: E402
-from gan_core.model import generate, seeded_z  # noqa: E402
-from gan_core.referee import Referee, load_or_train_referee  # noqa: E402
-from gan_core.runs import RunPaths  # noqa: E402
-from gan_core.steering import MAX_PIXEL_CHANGE, PULL, STEP_SIZE, STEPS, TARGET_P, toward_digit  # noqa: E402
+from gan_core.images import make_grid, png_bytes
+from gan_core.inversion import invert
+from gan_core.judge import JUDGE_DIR, Judge, eval_noise, load_or_train_judge
+from gan_core.latent import interpolate, truncate
+from gan_core.model import generate, seeded_z
+from gan_core.referee import Referee, load_or_train_referee, splits
+from gan_core.runs import RunPaths
+from gan_core.steering import MAX_PIXEL_CHANGE, PULL, STEP_SIZE, STEPS, TARGET_P, toward_digit
 
 TOP = 8
 BASES = 200
@@ -114,9 +112,9 @@ def best_of_random_batch(generator: torch.nn.Module, targets: torch.Tensor, n: i
 
 def part_inversion(generator: torch.nn.Module, judge_net: torch.nn.Module, data: TrainingData,
                    args: argparse.Namespace) -> dict:
-    _, held = stride_split(len(data), HOLD_OUT_EVERY)
-    pick = held[np.linspace(0, len(held) - 1, 100).round().astype(int)]
-    targets, labels = data.images[pick].reshape(-1, 28, 28), data.labels[pick].numpy()
+    _, _, held_images, held_labels = splits(data)
+    pick = np.linspace(0, len(held_images) - 1, 100).round().astype(int)
+    targets, labels = held_images[pick].reshape(-1, 28, 28), held_labels[pick].numpy()
     seconds, mses, recons = [], [], []
     for target in targets:
         started = time.perf_counter()

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from . import sweep_cli
-from .cli_latent import LatentCLIError, add_invert_command, add_sample_z_option, run_invert, run_sample_z
 from .checkpoint import CheckpointError, load_checkpoint, load_generator
+from .cli_latent import LatentCLIError, add_invert_command, add_sample_z_option, run_invert, run_sample_z
 from .config import GROUPS, ConfigError, GANConfig, field_spec, fields, validate_run_name
 from .data import DataError, ask_for_download
 from .images import make_grid, save_png

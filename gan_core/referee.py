@@ -24,12 +24,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from .atomic import atomic_write
-from .data import TrainingData, stride_split
+from .data import HOLD_OUT_EVERY, TrainingData, stride_split
 
 REFEREE_FORMAT = "gan_core.referee"
 REFEREE_VERSION = 1
 REFEREE_SEED = 98_765  # not the judge's seed
-HOLD_OUT_EVERY = 5  # the judge's split: the referee trains on the same images as the judge
 TRAIN_STEPS = 800
 BATCH = 64
 CHUNK = 1000
@@ -110,24 +109,33 @@ def referee_path(cache_dir: str | os.PathLike[str], dataset: str, key: str) -> P
 
 def load_or_train_referee(data: TrainingData, cache_dir: str | os.PathLike[str] | None, dataset: str = "mnist",
                           *, steps: int = TRAIN_STEPS) -> Referee:
-    """The referee of ``data`` (trained on the judge's training split), from the cache or trained now."""
-    train_idx, held_idx = stride_split(len(data), HOLD_OUT_EVERY)
-    images, labels = data.images.detach().float().cpu(), data.labels.detach().long().cpu()
+    """The referee of ``data`` (trained on its training split, like the judge), from the cache or trained now."""
+    images, labels, held_images, held_labels = splits(data)
     key = data_key(data, steps)
     path = referee_path(cache_dir, dataset, key) if cache_dir is not None else None
     net = _load_cached(path, key) if path is not None else None
     cached = net is not None
     if net is None:
-        net = train_referee(images[train_idx], labels[train_idx], steps=steps)
+        net = train_referee(images, labels, steps=steps)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             record = {"format": REFEREE_FORMAT, "version": REFEREE_VERSION, "key": key, "state": net.state_dict()}
             atomic_write(path, lambda handle: torch.save(record, handle))
     referee = Referee(net, float("nan"), cached, path)
-    if len(held_idx):
-        referee.held_out_accuracy = float((referee.probabilities(images[held_idx]).argmax(1)
-                                           == labels[held_idx].numpy()).mean())
+    if len(held_images):
+        referee.held_out_accuracy = float((referee.probabilities(held_images).argmax(1)
+                                           == held_labels.numpy()).mean())
     return referee
+
+
+def splits(data: TrainingData) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(train images, labels, held-out images, labels): the data's own held-out split, or for data built by
+    hand (tests) every ``HOLD_OUT_EVERY``-th image, as the judge does."""
+    images, labels = data.images.detach().float().cpu(), data.labels.detach().long().cpu()
+    if data.held_images is not None and data.held_labels is not None:
+        return images, labels, data.held_images.float().cpu(), data.held_labels.long().cpu()
+    train, held = stride_split(len(images), HOLD_OUT_EVERY)
+    return images[train], labels[train], images[held], labels[held]
 
 
 def _load_cached(path: Path, key: str) -> RefereeNet | None:

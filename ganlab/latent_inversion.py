@@ -54,8 +54,8 @@ def held_digit(dataset_name: str) -> np.ndarray:
     pool = np.arange(len(digits.labels)) if label == "any" else np.flatnonzero(digits.labels == label)
     index = c[1].number_input(f"Index (of {len(pool)})", 0, max(len(pool) - 1, 0), 0, key=keys.LT_HELD_INDEX)
     image = digits.images[pool[min(int(index), len(pool) - 1)]]
-    st.image(fast_png(upscale(make_grid(image[None], pad=0), 4)), caption="held-out real digit (never trained on "
-             "by the judge)", output_format="PNG")
+    st.image(fast_png(upscale(make_grid(image[None], pad=0), 4)), caption="held-out real digit (never trained on)",
+             output_format="PNG")
     return image
 
 

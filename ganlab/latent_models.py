@@ -14,12 +14,13 @@ import numpy as np
 import streamlit as st
 import torch
 
-from gan_core.data import TrainingData, load_training_data, stride_split
+from gan_core.data import TrainingData, load_training_data
 from gan_core.directions import DirectionCache
-from gan_core.judge import HOLD_OUT_EVERY, JUDGE_DIR, TRAIN_STEPS, Judge, load_or_train_judge
+from gan_core.judge import JUDGE_DIR, Judge, load_or_train_judge
+from gan_core.judge_net import TRAIN_STEPS
 from gan_core.model import Generator
 from gan_core.reader import RunReader
-from gan_core.referee import Referee, load_or_train_referee
+from gan_core.referee import Referee, load_or_train_referee, splits
 from gan_core.steering import class_directions
 from ganlab.resources import checkpoints_root, data_dir, one_thread
 
@@ -53,15 +54,14 @@ def referee(name: str) -> Referee:
 
 @dataclass(frozen=True)
 class HeldOut:
-    images: np.ndarray  # (n, 28, 28) real digits the judge never trained on
+    images: np.ndarray  # (n, 28, 28) real digits neither the GAN nor the judge trained on
     labels: np.ndarray
 
 
 @st.cache_resource(show_spinner=False)
 def held_out(name: str) -> HeldOut:
-    data = dataset(name)
-    _, held = stride_split(len(data), HOLD_OUT_EVERY)
-    return HeldOut(data.images[held].reshape(-1, 28, 28).numpy(), data.labels[held].numpy())
+    _, _, images, labels = splits(dataset(name))
+    return HeldOut(images.reshape(-1, 28, 28).numpy(), labels.numpy())
 
 
 @st.cache_resource

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import torch
-from helpers import tiny_config
 from torch import nn
 
 from gan_core.model import Generator, init_weights
+
+from helpers import tiny_config
 
 
 def random_generator(seed: int = 0, z_dim: int = 100) -> Generator:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import EXCEPTION, click, expect, goto, launch, open_page, require_chromium, streamlit_server, wait_until
 from PIL import Image, ImageDraw
 
 from gan_core.cli import main
 from gan_core.data import write_bundled_mnist
+
+from browser import EXCEPTION, click, expect, goto, launch, open_page, require_chromium, streamlit_server, wait_until
 
 require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")

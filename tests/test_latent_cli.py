@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
 import torch
-from helpers import write_mnist_idx
 from PIL import Image, ImageDraw
 
 from gan_core.checkpoint import load_generator
 from gan_core.cli import main
 from gan_core.runs import RunPaths
+
+from helpers import write_mnist_idx
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
 import numpy as np
-from helpers import tiny_data
 
 from gan_core.judge import JudgeNet, load_or_train_judge
 from gan_core.referee import RefereeNet, load_or_train_referee
+
+from helpers import tiny_data
 
 
 def test_referee_is_another_network_cached_next_to_the_judge(tmp_path):
