@@ -12,6 +12,7 @@ Parts:
               best of 20,000 random latents, seconds per inversion (and while a run trains: --while-training)
   truncation  FID and judge confidence of 2,000 samples at psi 1, 0.8, 0.6, 0.4
   lab         library time of one lab view after a slider change with principal directions on
+  app         the app's latent-tools fragment per slider change (AppTest, as bench.app_latency)
 Every torch call runs on one intra-op thread, as the app's lab does.
 """
 
@@ -200,12 +201,38 @@ def part_lab(generator: torch.nn.Module) -> dict:
     return row
 
 
+def part_lab_app(args: argparse.Namespace, changes: int = 30) -> dict:
+    """Server time of the latent-tools fragment per direction-slider change (principal directions on), as
+    bench.app_latency times the lab: AppTest drives the sliders, GANLAB_TIMING_FILE times the fragment."""
+    from streamlit.testing.v1 import AppTest
+
+    timing = Path(args.checkpoints) / f".latent-timing-{os.getpid()}.txt"
+    os.environ.update(GANLAB_CHECKPOINTS=str(args.checkpoints), GANLAB_DATA_DIR=str(args.data_dir),
+                      GANLAB_TIMING_FILE=str(timing))
+    at = AppTest.from_file("app.py", default_timeout=600).run()
+    at.text_input(key="cfg_run").input(args.run).run()
+    at.switch_page("ganlab/pages/explore.py").run()
+    at.toggle(key="lt_open").set_value(True).run()  # the first opening computes the directions once
+    assert not at.exception, at.exception
+    for i in range(changes):
+        at.slider(key=f"lt_dir_0_{i % 6}").set_value(round(-2.5 + 5.0 * ((i * 7) % 10) / 9, 1)).run()
+        assert not at.exception, at.exception
+    lines = [line.split() for line in timing.read_text().splitlines()]
+    timing.unlink()
+    times = [float(seconds) for name, seconds in lines if name == "latent_tools"][-changes:]
+    row = {"ms_median": 1000 * float(np.median(times)), "ms_p90": 1000 * float(np.percentile(times, 90)),
+           "ms_max": 1000 * float(np.max(times)), "n": len(times)}
+    print(f"latent-tools fragment per slider change: median {row['ms_median']:.1f} ms, p90 {row['ms_p90']:.1f}, "
+          f"max {row['ms_max']:.1f} (n={len(times)})")
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", default="bench100")
     parser.add_argument("--checkpoints", default="checkpoints")
     parser.add_argument("--data-dir", default="data")
-    parser.add_argument("--parts", default="layers,edits,inversion,truncation,lab")
+    parser.add_argument("--parts", default="layers,edits,inversion,truncation,lab,app")
     parser.add_argument("--while-training", action="store_true", help="also time inversions while a run trains")
     parser.add_argument("--json", help="write all numbers to this file")
     args = parser.parse_args()
@@ -231,6 +258,8 @@ def main() -> None:
         results["truncation"] = part_truncation(generator, judge)
     if "lab" in parts:
         results["lab"] = part_lab(generator)
+    if "app" in parts:
+        results["app"] = part_lab_app(args)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=1, default=float))

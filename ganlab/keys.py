@@ -40,6 +40,7 @@ BROWSER_PICK = "browser_pick"
 
 
 # --- latent tools: principal directions, digit edits, inversion, saved latents (ganlab/latent_*.py) -------
+LT_OPEN = "lt_open"  # the tools are drawn (and their networks prepared) only once opened
 LT_BASE = "lt_base"  # the z the direction sliders start from (list of floats), set by edits/inversion/loads
 LT_PENDING = "lt_pending"  # (z, note) to adopt at the top of the next run, before the sliders are drawn
 LT_BASE_NOTE = "lt_base_note"  # where that z came from, for the caption

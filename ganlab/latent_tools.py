@@ -27,6 +27,11 @@ def latent_tools_ui(name: str | None, status: str | None) -> None:
         return  # the lab above says why
     if name is None or reader is None or not has_weights(reader):
         return  # the lab above says when it opens
+    st.subheader("Directions, digits and inversion")
+    if not st.toggle("Open the latent tools", key=keys.LT_OPEN,
+                     help="principal directions, “toward a digit”, finding the z of a digit, saved latents; "
+                          "the first opening prepares the judge and referee networks"):
+        return
     period = live_period(status) if live_trainer(name) is not None else None
     follow = st.session_state.get(keys.LAB_FOLLOW, True)
     images_every = FOLLOW_SECONDS * slowdown(period) if period is not None and follow else None
@@ -38,7 +43,6 @@ def latent_tools(name: str, images_every: float | None) -> None:
     if reader is None:
         return
     apply_pending()  # before any slider is drawn
-    st.subheader("Directions, digits and inversion")
     directions_ui(name, reader, images_every)
     edits, inversion, saved = st.tabs(["Toward a digit", "Find the z of a digit", "Saved latents"])
     with edits:

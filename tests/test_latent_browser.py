@@ -48,6 +48,7 @@ def seven_png() -> bytes:
 def drive(page: Any, tmp_path: Path) -> None:
     goto(page, "Explore")
     page.get_by_role("heading", name="Directions, digits and inversion").wait_for()
+    page.locator(".st-key-lt_open").get_by_text("Open the latent tools").click()
 
     # Principal directions: pick them, then move PC 1 with the keyboard; the digit changes.
     page.locator(".st-key-lt_mode").get_by_text("Principal directions").click()
