@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils import parametrizations, parametrize
 
 from .config import GANConfig
+from .spectral import SNLinear
 
 IMAGE_SIDE = 28
 IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE
@@ -59,7 +59,7 @@ class Discriminator(nn.Module):
         if config.spectral_norm:
             # Each weight is divided by its largest singular value (one power iteration per training
             # forward), which bounds how sharply D can react and keeps it from overpowering G.
-            layers = [parametrizations.spectral_norm(m) if isinstance(m, nn.Linear) else m for m in layers]
+            layers = [SNLinear(m) if isinstance(m, nn.Linear) else m for m in layers]
         self.net = nn.Sequential(*layers)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -71,9 +71,9 @@ class Discriminator(nn.Module):
 def init_weights(module: nn.Module, std: float) -> None:
     """Seed init: weights and biases truncated-normal(std) cut at 2 std; BatchNorm scale 1, offset 0."""
     for m in module.modules():
-        if isinstance(m, nn.Linear):
+        if isinstance(m, (nn.Linear, SNLinear)):
             # A spectrally normalised weight is computed from the stored ``original``: initialise that.
-            weight = m.parametrizations.weight.original if parametrize.is_parametrized(m, "weight") else m.weight
+            weight = m.parametrizations.weight.original if isinstance(m, SNLinear) else m.weight
             nn.init.trunc_normal_(weight, std=std, a=-2 * std, b=2 * std)
             nn.init.trunc_normal_(m.bias, std=std, a=-2 * std, b=2 * std)
         elif isinstance(m, nn.BatchNorm1d):

@@ -4,6 +4,7 @@ import torch
 
 from gan_core.config import GANConfig
 from gan_core.engine import GANState
+from gan_core.spectral import SNLinear
 from gan_core.model import build_models, sample_z
 
 from helpers import state_tensors
@@ -102,7 +103,7 @@ def test_train_step_returns_finite_stats_with_bce_with_logits():
 def test_spectral_norm_bounds_every_d_weight_and_keeps_the_seed_init():
     torch.manual_seed(0)
     _, D = build_models(GANConfig(spectral_norm=True))
-    linears = [m for m in D.modules() if isinstance(m, torch.nn.Linear)]
+    linears = [m for m in D.modules() if isinstance(m, SNLinear)]
     assert len(linears) == 4
     for m in linears:
         original = m.parametrizations.weight.original
@@ -169,3 +170,31 @@ def test_compile_option_runs_the_same_step_through_torch_compile(monkeypatch):
     record["config"] = GANConfig.from_dict(record["config"])  # as gan_core.checkpoint.load_checkpoint does
     resumed = GANState.from_record(record, "mem.pt")
     assert resumed.config.compile and resumed.d_pass is not resumed.discriminator
+
+
+def test_sn_linear_is_torchs_spectral_norm_without_the_weight_sized_division():
+    """Same init draws, same state-dict keys, same outputs, gradients and power iterations (to rounding)."""
+    from torch.nn.utils import parametrizations
+
+    torch.manual_seed(3)
+    ours = SNLinear(torch.nn.Linear(50, 30))
+    torch.manual_seed(3)
+    theirs = parametrizations.spectral_norm(torch.nn.Linear(50, 30))
+    assert ours.state_dict().keys() == theirs.state_dict().keys()
+    for key, value in theirs.state_dict().items():
+        assert torch.equal(value, ours.state_dict()[key]), key
+    x = torch.randn(8, 50)
+    for _ in range(3):  # training forwards: one power iteration each, then backward
+        for module in (ours, theirs):
+            module.zero_grad()
+            module(x).square().sum().backward()
+        torch.testing.assert_close(ours(x), theirs(x))  # (each call iterates once more, both alike)
+        for (name, a), b in zip(ours.named_parameters(), theirs.parameters()):
+            torch.testing.assert_close(a.grad, b.grad, msg=name)
+    ours.eval()
+    theirs.eval()
+    torch.testing.assert_close(ours.weight, theirs.weight)
+    before = ours.state_dict()["parametrizations.weight.0._u"].clone()
+    torch.testing.assert_close(ours(x), theirs(x))
+    assert torch.equal(before, ours.state_dict()["parametrizations.weight.0._u"])  # eval: no iteration
+    theirs.load_state_dict(ours.state_dict())  # checkpoints of either kind load into the other
