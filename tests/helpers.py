@@ -13,8 +13,10 @@ import torch
 from gan_core.config import GANConfig
 from gan_core.data import TrainingData, idx_bytes
 
-# Four steps per epoch at batch 20: fast, yet every code path (epochs, flushes, checkpoints) runs.
-TINY = dict(batch_size=20, epochs=2, log_every=2, device="cpu")
+# Four steps per epoch at batch 20: fast, yet every code path (epochs, flushes, checkpoints) runs. Quality
+# metrics are off: a judge trained beside every tiny run would compete for the cores; the tests of metrics
+# turn them on (eval_every=1).
+TINY = dict(batch_size=20, epochs=2, log_every=2, device="cpu", eval_every=0)
 
 
 def tiny_config(**changes: object) -> GANConfig:

@@ -1,3 +1,4 @@
+import copy
 import os
 import pickle
 import random
@@ -14,9 +15,14 @@ from gan_core.engine import GANState
 from helpers import tiny_config
 
 
-@pytest.fixture()
-def record():
+@pytest.fixture(scope="module")
+def fresh_record():
     return GANState.fresh(tiny_config()).to_record()
+
+
+@pytest.fixture()
+def record(fresh_record):
+    return copy.deepcopy(fresh_record)  # a test may change its record; building one costs more than copying
 
 
 def test_round_trip_restores_everything(tmp_path, record):

@@ -28,8 +28,8 @@ def test_gan_steps_while_the_judge_is_prepared_and_the_last_epoch_is_evaluated(t
 
     monkeypatch.setattr(judge_loader, "load_or_train_judge", slow)
     monkeypatch.setattr(judge_loader, "PROGRESS_SECONDS", 0.0)
-    trainer = Trainer(tiny_config(epochs=4, eval_samples=30), "bg", checkpoints=tmp_path, data=tiny_data(),
-                      threads=0, eval_share=None)
+    config = tiny_config(epochs=4, eval_every=1, eval_samples=30)
+    trainer = Trainer(config, "bg", checkpoints=tmp_path, data=tiny_data(), threads=0, eval_share=None)
     paused = []
 
     def pause_once_at_epoch_2(event, snap):

@@ -35,7 +35,7 @@ def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path, mo
     # Started outside the repository, with relative folders: the child still imports gan_core, and the
     # run lands where the parent's relative path points.
     monkeypatch.chdir(tmp_path)
-    config = tiny_config(epochs=3)
+    config = tiny_config(epochs=3, eval_every=1, eval_samples=30)
     trainer = TrainerProcess(config, "proc", checkpoints="ck", data_dir=data.relative_to(tmp_path))
     trainer.start()
     trainer.start()  # a double click: still one child
@@ -47,6 +47,7 @@ def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path, mo
     history = trainer.history()
     assert history.shape == (12, 4) and np.isfinite(history).all()
     assert len(trainer.epoch_log()) == 3
+    assert trainer.metrics() and trainer.metrics()[-1]["epoch"] == 3  # the last epoch is always evaluated
     images = trainer.sample(torch.zeros(5, config.z_dim))
     assert images is not None and images.shape == (5, 28, 28) and 0.0 <= images.min() <= images.max() <= 1.0
 

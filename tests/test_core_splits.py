@@ -55,8 +55,8 @@ def test_the_gan_never_sees_held_out_images_and_the_run_records_its_data(tmp_pat
 
     monkeypatch.setattr(engine.GANState, "train_step", recording_step)
     judge = load_or_train_judge(data, None, steps=5)
-    trainer = Trainer(tiny_config(epochs=2, eval_samples=30), "r", checkpoints=tmp_path / "ck", data=data,
-                      threads=0, judge=judge, eval_share=None)
+    config = tiny_config(epochs=2, eval_every=1, eval_samples=30)
+    trainer = Trainer(config, "r", checkpoints=tmp_path / "ck", data=data, threads=0, judge=judge, eval_share=None)
     trainer.start()
     trainer.join(60)
     assert trainer.snapshot().status == "finished", trainer.snapshot().error

@@ -182,7 +182,7 @@ def test_packed_discriminator_scores_pairs_and_trains():
 # --- metrics in the trainer and the checkpoint -------------------------------------------------------
 
 def test_trainer_metrics_survive_a_checkpoint_round_trip(tmp_path):
-    config = tiny_config(epochs=2, eval_samples=40)
+    config = tiny_config(epochs=2, eval_every=1, eval_samples=40)
     data = tiny_data(100)
     judge = load_or_train_judge(data, tmp_path / JUDGE_DIR, "mnist", steps=10)
     trainer = Trainer(config, "m", checkpoints=tmp_path, data=data, threads=0, judge=judge, eval_share=None)
