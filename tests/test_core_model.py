@@ -4,8 +4,8 @@ import torch
 
 from gan_core.config import GANConfig
 from gan_core.engine import GANState
-from gan_core.spectral import SNLinear
 from gan_core.model import build_models, sample_z
+from gan_core.spectral import SNLinear
 
 from helpers import state_tensors
 
@@ -190,7 +190,7 @@ def test_sn_linear_is_torchs_spectral_norm_without_the_weight_sized_division():
             module.zero_grad()
             module(x).square().sum().backward()
         torch.testing.assert_close(ours(x), theirs(x))  # (each call iterates once more, both alike)
-        for (name, a), b in zip(ours.named_parameters(), theirs.parameters()):
+        for (name, a), b in zip(ours.named_parameters(), theirs.parameters(), strict=True):
             torch.testing.assert_close(a.grad, b.grad, msg=name)
     ours.eval()
     theirs.eval()
