@@ -17,6 +17,7 @@ import torch
 from . import checkpoint as ckpt
 from . import losses
 from .config import ConfigError, GANConfig
+from .spectral import SNLinear
 from .model import Discriminator, Generator, build_models, sample_z, seeded_z
 
 PREVIEW_SAMPLES = 100  # the fixed-noise 10x10 grid saved every epoch
@@ -54,13 +55,14 @@ def layer_grad_norms(module: torch.nn.Module) -> dict[str, float]:
     for name, param in module.named_parameters():
         if param.grad is None:
             continue
-        path = name.split(".parametrizations.")[0].rsplit(".", 1)[0]  # spectral norm hides the weight deeper
+        # spectral norm hides the weight deeper: net.0.parametrizations.weight.original belongs to net.0
+        path = name.split(".parametrizations.")[0] if ".parametrizations." in name else name.rsplit(".", 1)[0]
         squares[path] = squares.get(path, 0.0) + float(param.grad.detach().float().pow(2).sum())
     return {f"{path} {_describe(modules[path])}": total ** 0.5 for path, total in squares.items()}
 
 
 def _describe(layer: torch.nn.Module) -> str:
-    if isinstance(layer, torch.nn.Linear):
+    if isinstance(layer, (torch.nn.Linear, SNLinear)):
         return f"Linear {layer.in_features}→{layer.out_features}"
     if isinstance(layer, torch.nn.BatchNorm1d):
         return f"BatchNorm {layer.num_features}"
