@@ -173,9 +173,9 @@ def default_run(data: TrainingData, judge: Judge, epochs: int, device: str, metr
 
 # --- 3: the bare step ---------------------------------------------------------------------------------
 
-def step_rate(data: TrainingData, preset: str, steps: int, device: torch.device, bf16: bool = False) -> float:
+def step_rate(data: TrainingData, preset: str, steps: int, device: torch.device, precision: str = "fp32") -> float:
     """Images/s of GANState.train_step alone on real batches (what the trainer's inner loop calls)."""
-    state = GANState.fresh(preset_config(preset, device=str(device), bf16=bf16))
+    state = GANState.fresh(preset_config(preset, device=str(device), precision=precision))
     images = data.images.to(device)
     perm = torch.randperm(len(images), device=device)
     batches = [images[perm[i * BATCH:(i + 1) * BATCH]] for i in range(len(images) // BATCH)]
@@ -245,7 +245,7 @@ def main() -> None:
             rates["seed"].append(step_rate(data, "seed", args.steps, device))
             rates["gemm"].append(step_gemm_rate(device))
             if bf16_native:
-                rates["bf16"].append(step_rate(data, "stable", args.steps, device, bf16=True))
+                rates["bf16"].append(step_rate(data, "stable", args.steps, device, "bf16"))
             print(".", end="", flush=True)
     print()
     m = {k: statistics.median(v) for k, v in rates.items() if v}

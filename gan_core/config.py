@@ -19,6 +19,7 @@ from typing import Any
 
 DATASETS = ("mnist", "fashion-mnist")
 DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16")  # auto: see gan_core.precision.resolve_precision
 # The loss menu (gan_core.losses): the tutorial's non-saturating loss, the original minimax game, least squares
 # (LSGAN) and hinge.
 LOSSES = ("non-saturating", "minimax", "lsgan", "hinge")
@@ -134,8 +135,11 @@ class GANConfig:
     # --- execution ---
     device: str = _field("auto", "Device", "auto = CUDA when available, else CPU", "execution",
                          choices=DEVICES, run_field=True)
-    bf16: bool = _field(False, "bfloat16 autocast", "matmuls in bfloat16 (faster on GPUs and CPUs with bf16 "
-                        "units); off = exact fp32", "execution", advanced=True)
+    # A run stores the precision it chose (auto resolved at its start) and keeps it when continued.
+    precision: str = _field("auto", "Precision", "fp32 = exact; bf16 = bfloat16 autocast of the matmuls (weights "
+                            "stay fp32); auto = bf16 only where the hardware computes it natively and its "
+                            "quality was checked there, else fp32 (docs/performance.md)", "execution",
+                            choices=PRECISIONS, run_field=True, advanced=True)
     # Off by default: it costs a compile at start and was slower on a 2-core CPU.
     compile: bool = _field(False, "torch.compile (CUDA graphs on a GPU)", "compile the training passes; pays off "
                            "on a GPU, where each pass replays as one CUDA graph; off = eager", "execution",
@@ -158,6 +162,9 @@ class GANConfig:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> GANConfig:
         """Build from a stored or user-given mapping; unknown keys are an error, missing ones default."""
+        values = dict(values)
+        if "bf16" in values and "precision" not in values:  # configs stored before the precision field
+            values["precision"] = "bf16" if values.pop("bf16") else "fp32"
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:

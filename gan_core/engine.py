@@ -17,8 +17,9 @@ import torch
 from . import checkpoint as ckpt
 from . import losses
 from .config import ConfigError, GANConfig
-from .spectral import SNLinear
 from .model import Discriminator, Generator, build_models, sample_z, seeded_z
+from .precision import resolve_precision
+from .spectral import SNLinear
 
 PREVIEW_SAMPLES = 100  # the fixed-noise 10x10 grid saved every epoch
 # Hyperparameters that may change while a run trains (``GANState.apply_edit``), taking effect at the next step.
@@ -151,6 +152,7 @@ class GANState:
     def fresh(cls, config: GANConfig) -> GANState:
         """Seed every RNG, then build models and optimizers: same seed, same run."""
         device = resolve_device(config.device)
+        config = config.replace(precision=resolve_precision(config.precision, device)[0])  # stored, kept
         torch.manual_seed(config.seed)
         np.random.seed(config.seed % 2**32)
         random.seed(config.seed)
@@ -199,8 +201,8 @@ class GANState:
         return edit
 
     def autocast(self) -> torch.autocast:
-        """bfloat16 autocast when ``config.bf16``: matmuls in bf16, losses and weights stay fp32."""
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
+        """bfloat16 autocast when ``config.precision`` is bf16: matmuls in bf16, losses and weights fp32."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
 
     def d_step(self, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Minimise D's loss (for the default loss, -log D(x) - log(1 - D(G(z)))); returns (loss, mean D(x),

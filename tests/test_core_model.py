@@ -131,7 +131,7 @@ def test_step_history_views_stay_fixed_while_it_grows():
 
 def test_bf16_autocast_trains_in_bf16_and_keeps_fp32_weights():
     fp32 = GANState.fresh(GANConfig(batch_size=32, device="cpu", seed=3))
-    bf16 = GANState.fresh(GANConfig(batch_size=32, device="cpu", seed=3, bf16=True))
+    bf16 = GANState.fresh(GANConfig(batch_size=32, device="cpu", seed=3, precision="bf16"))
     real = torch.rand(32, 784)
     seen = []
     hook = bf16.discriminator.net[0].register_forward_hook(lambda m, i, o: seen.append(o.dtype))
@@ -199,3 +199,22 @@ def test_sn_linear_is_torchs_spectral_norm_without_the_weight_sized_division():
     torch.testing.assert_close(ours(x), theirs(x))
     assert torch.equal(before, ours.state_dict()["parametrizations.weight.0._u"])  # eval: no iteration
     theirs.load_state_dict(ours.state_dict())  # checkpoints of either kind load into the other
+
+
+def test_auto_precision_is_resolved_and_stored_and_old_bf16_configs_still_load(monkeypatch):
+    from gan_core import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2"})
+    assert precision.resolve_precision("auto", "cpu")[0] == "fp32"
+    state = GANState.fresh(GANConfig(device="cpu"))
+    assert state.config.precision == "fp32"  # the run stores what auto chose, and keeps it when continued
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "avx512_bf16"})
+    chosen, why = precision.resolve_precision("auto", "cpu")
+    assert chosen == "fp32" and "not checked" in why  # native, but no quality check recorded yet
+    monkeypatch.setattr(precision, "BF16_QUALITY_CHECKED", frozenset({"cpu"}))
+    assert precision.resolve_precision("auto", "cpu")[0] == "bf16"
+    assert precision.resolve_precision("fp32", "cpu")[0] == "fp32"
+    stored = {**GANConfig().to_dict(), "bf16": True}
+    del stored["precision"]
+    assert GANConfig.from_dict(stored).precision == "bf16"
+    assert GANConfig.from_dict({"bf16": False}).precision == "fp32"
