@@ -1,7 +1,8 @@
 """One self-describing checkpoint record per run, written atomically and loaded without running code.
 
 The record is a dict of tensors and plain Python data (no classes), so ``torch.load(weights_only=True)``
-can read it and refuses anything else, e.g. a pickled callable planted in a shared file.
+can read it and refuses anything else, e.g. a pickled callable planted in a shared file. Each record
+carries its format version; older versions are migrated on load (see ``gan_core.migrations``).
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import migrations
 from .atomic import atomic_write
 from .config import ConfigError, GANConfig
+from .migrations import RecordVersionError, migrate
 from .model import Generator
 
 FORMAT = "gan_core.checkpoint"
-VERSION = 1
-REQUIRED_KEYS = ("format", "version", "config", "generator", "discriminator", "opt_g", "opt_d",
-                 "epoch", "step", "rng", "history", "epoch_log", "preview_z", "progress")
+VERSION = migrations.VERSION  # what save_checkpoint's callers write; older ones are migrated on load
+REQUIRED_KEYS = ("format", "version", "config", "generator", "discriminator", "opt_g", "opt_d", "epoch", "step",
+                 "rng", "history", "epoch_log", "metrics_log", "data_source", "g_updates", "edits", "preview_z",
+                 "progress")
 
 
 class CheckpointError(RuntimeError):
@@ -36,7 +40,8 @@ def save_checkpoint(record: dict[str, Any], path: str | os.PathLike[str]) -> Non
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check a record; raises CheckpointError naming ``path`` for any problem."""
+    """Read, migrate to the current version and check a record; raises CheckpointError naming ``path``
+    for any problem."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint file")
@@ -52,8 +57,14 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"{path}: damaged or truncated checkpoint ({type(exc).__name__})") from exc
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a gan_core checkpoint")
-    if record.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint version {record.get('version')!r}, expected {VERSION}")
+    stored_version = record.get("version")
+    try:
+        record = migrate(record)
+    except RecordVersionError as exc:
+        raise CheckpointError(f"{path}: {exc}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: damaged version-{stored_version} checkpoint: migrating it "
+                              f"failed ({type(exc).__name__}: {exc})") from exc
     missing = [key for key in REQUIRED_KEYS if key not in record]
     if missing:
         raise CheckpointError(f"{path}: checkpoint lacks {', '.join(missing)}")

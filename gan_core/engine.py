@@ -307,11 +307,10 @@ class GANState:
                     epoch=int(record["epoch"]), step=int(record["step"]),
                     history=StepHistory(history.float().numpy()),
                     epoch_log=list(record["epoch_log"]),
-                    metrics_log=list(record.get("metrics_log", [])),  # older checkpoints have none
-                    data_source=dict(record.get("data_source", {})),  # nor this
-                    # Records from before step-by-step mode did not count G updates: about one per d_steps
-                    g_updates=int(record.get("g_updates", int(record["step"]) // config.d_steps)),
-                    edits=[dict(edit) for edit in record.get("edits", [])])
+                    metrics_log=list(record["metrics_log"]),
+                    data_source=dict(record["data_source"]),
+                    g_updates=int(record["g_updates"]),
+                    edits=[dict(edit) for edit in record["edits"]])
         state.perm = None if progress["perm"] is None else progress["perm"].to(dev)
         state.batch_in_epoch = int(progress["batch_in_epoch"])
         state.epoch_seconds = float(progress["epoch_seconds"])

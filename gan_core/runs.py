@@ -1,12 +1,14 @@
-"""A run's folder: checkpoint, losses.csv, per-epoch sample grids, and the one-writer lock.
+"""A run's folder: checkpoint, summary, losses.csv, per-epoch sample grids, and the one-writer lock.
 
     checkpoints/<run>/checkpoint.pt        the whole resumable state (the source of truth)
+    checkpoints/<run>/run.json             what the run browser shows (gan_core.summary)
     checkpoints/<run>/losses.csv           epoch,d_loss,g_loss,d_real,d_fake,seconds (epoch means)
     checkpoints/<run>/samples/epoch_NNNN.png   10x10 grid from the fixed preview noise
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import errno
@@ -14,13 +16,15 @@ import fcntl
 import io
 import os
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from .atomic import atomic_write_bytes, remove_stale_temps
 from .config import validate_run_name
+from .summary import SUMMARY_NAME, RunSummary, read_summary, summarise, write_summary
 
 CSV_COLUMNS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
 EVENT_COLUMNS = ("step", "field", "old", "new")  # events.csv: live hyperparameter edits
@@ -47,6 +51,10 @@ class RunPaths:
     @property
     def checkpoint(self) -> Path:
         return self.folder / "checkpoint.pt"
+
+    @property
+    def summary(self) -> Path:
+        return self.folder / SUMMARY_NAME
 
     @property
     def losses_csv(self) -> Path:
@@ -122,8 +130,9 @@ def reconcile(paths: RunPaths, epoch_log: Sequence[dict[str, float]]) -> None:
 class RunLock:
     """An exclusive flock on ``<run>/.lock``: one writer per run, across processes.
 
-    The kernel drops a flock when its holder dies, even by SIGKILL, so a dead writer's lock is
-    taken over without any stale-pid guessing.
+    ``with RunLock(paths):`` holds it for the block; RunError when another trainer holds it. The kernel
+    drops a flock when its holder dies, even by SIGKILL, so a dead writer's lock is taken over without
+    any stale-pid guessing.
     """
 
     def __init__(self, paths: RunPaths) -> None:
@@ -152,6 +161,13 @@ class RunLock:
             os.close(self._fd)
             self._fd = None
 
+    def __enter__(self) -> Self:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -162,31 +178,80 @@ class RunInfo:
     epochs_total: int | None
     d_loss: float | None
     g_loss: float | None
-    modified: dt.datetime | None
+    modified: dt.datetime | None  # the checkpoint's mtime
     dataset: str | None
     error: str | None  # set when the run is damaged; the other fields may then be empty
+    disk_bytes: int = 0  # everything in the run's folder
+    step: int | None = None
+    fid: float | None = None
+    data_source: str | None = None
+    data_kind: str | None = None
+    preset: str | None = None
+    checkpoint_version: int | None = None
 
 
 def list_runs(root: str | os.PathLike[str]) -> list[RunInfo]:
-    """Every run folder under ``root`` with a checkpoint, newest first; damaged ones carry ``error``."""
-    from .checkpoint import CheckpointError, load_checkpoint  # torch import kept off this module's path
+    """Every run folder under ``root`` with a checkpoint, newest first; damaged ones carry ``error``.
 
+    Reads each run's ``run.json``; a checkpoint is opened only when its summary is missing or does not
+    describe it (size or mtime differ), and a fresh summary is then written for the next listing.
+    """
     root = Path(root)
     if not root.is_dir():
         return []
     infos = []
     for folder in root.iterdir():
         paths = RunPaths(root, folder.name)
+        try:
+            stat = paths.checkpoint.stat()
+        except OSError:
+            continue
         if not paths.checkpoint.is_file():
             continue
-        modified = dt.datetime.fromtimestamp(paths.checkpoint.stat().st_mtime)
-        try:
-            record = load_checkpoint(paths.checkpoint)
-        except CheckpointError as exc:
-            infos.append(RunInfo(folder.name, 0, None, None, None, modified, None, str(exc)))
-            continue
-        log = record["epoch_log"]
-        last = log[-1] if log else {}
-        infos.append(RunInfo(folder.name, int(record["epoch"]), record["config"].epochs, last.get("d_loss"),
-                             last.get("g_loss"), modified, record["config"].dataset, None))
+        modified = dt.datetime.fromtimestamp(stat.st_mtime)
+        disk = disk_usage(paths.folder)
+        summary = read_summary(paths.summary)
+        if summary is None or not summary.describes(stat):
+            summary = _summary_from_checkpoint(paths, stat)
+            if isinstance(summary, str):  # the checkpoint is damaged: listed, with why
+                infos.append(RunInfo(folder.name, 0, None, None, None, modified, None, summary, disk))
+                continue
+        infos.append(RunInfo(folder.name, summary.epochs_done, summary.epochs_total, summary.d_loss,
+                             summary.g_loss, modified, summary.dataset, None, disk, summary.step, summary.fid,
+                             summary.data_source, summary.data_kind, summary.preset,
+                             summary.checkpoint_version))
     return sorted(infos, key=lambda info: info.modified or dt.datetime.min, reverse=True)
+
+
+def _summary_from_checkpoint(paths: RunPaths, stat: os.stat_result) -> RunSummary | str:
+    """Read the checkpoint and store its summary, or say why it cannot be read."""
+    from .checkpoint import CheckpointError, load_checkpoint  # torch import kept off this module's path
+
+    try:
+        record = load_checkpoint(paths.checkpoint)
+    except CheckpointError as exc:
+        return str(exc)
+    summary = summarise(record, stat)
+    with contextlib.suppress(OSError):  # a read-only folder still lists, from the checkpoint each time
+        write_summary(paths.summary, summary)
+    return summary
+
+
+def disk_usage(folder: str | os.PathLike[str]) -> int:
+    """Bytes of all files under ``folder`` (0 when it is gone)."""
+    total = 0
+    for parent, _, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):  # removed while walking
+                total += os.lstat(os.path.join(parent, name)).st_size
+    return total
+
+
+def delete_run(root: str | os.PathLike[str], name: str) -> None:
+    """Remove the run folder ``root/name``; RunError when it holds no checkpoint (not a run) or a live
+    trainer holds its lock."""
+    paths = RunPaths.of(root, name)
+    if not paths.checkpoint.is_file():
+        raise RunError(f"'{name}' is not a run under {paths.root} (no {paths.checkpoint.name})")
+    with RunLock(paths):  # a trainer that starts now waits for nothing: it finds no checkpoint
+        shutil.rmtree(paths.folder)

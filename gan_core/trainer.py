@@ -40,6 +40,7 @@ from .runs import (
 )
 from .schedule import EVAL_SHARE, EvalSchedule
 from .stepping import BOTH_STEP, G_STEP, STEP_KINDS, StepReport, explain, look
+from .summary import summarise, write_summary
 from .writer import BackgroundWriter, frozen_copy
 
 log = logging.getLogger(__name__)
@@ -536,13 +537,15 @@ class Trainer(Observable):
         self._publish(next_eval_epoch=schedule.next_epoch(state.epoch, elapsed, state.epoch_log[-1]["seconds"]))
 
     def _save(self, state: GANState) -> None:
-        """Hand a frozen copy of the record to the writer thread: checkpoint first, then the CSV that
-        mirrors its epoch log. Training goes on while ~35 MB are serialised and fsynced."""
+        """Hand a frozen copy of the record to the writer thread: checkpoint first, then the run summary
+        that describes it and the CSV that mirrors its epoch log. Training goes on while ~35 MB are
+        serialised and fsynced."""
         record = frozen_copy(state.to_record())
         paths = self.paths
 
         def write() -> None:
             ckpt.save_checkpoint(record, paths.checkpoint)
+            write_summary(paths.summary, summarise(record, paths.checkpoint.stat()))
             write_losses_csv(paths, record["epoch_log"])
             write_events_csv(paths, record["edits"])
 

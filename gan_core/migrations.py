@@ -1,0 +1,69 @@
+"""Checkpoint records of older versions, brought up to the current one step by step on load.
+
+A record read from disk is a plain dict (its ``config`` still a plain dict, not yet a ``GANConfig``).
+``migrate`` applies ``STEPS[v - 1]`` to a version-``v`` record, then the next step, until the record
+is at ``VERSION``; so a checkpoint written by any earlier release keeps loading and continuing.
+
+Adding a field to the record or the config, or renaming one, is one step:
+
+1. Write ``def _v2_to_v3(record: dict) -> dict`` that turns a version-2 record into a version-3 one:
+   give a new key the value that reproduces how the older code behaved (e.g. ``ema: None``), and
+   rename config keys inside ``record["config"]`` (``GANConfig.from_dict`` defaults missing config
+   keys but refuses unknown ones, so a renamed key always needs a step; a merely added config field
+   with a default that matches the old behaviour needs none, yet a step that says so does no harm).
+2. Append it to ``STEPS``; ``VERSION`` follows by itself.
+3. Write the new layout in ``engine.GANState.to_record`` and read it in ``from_record`` (which may now
+   rely on the new key being present).
+4. Leave ``tests/fixtures/`` alone: its frozen writers produce the old layouts, and the tests load and
+   continue them through this chain.
+
+A step must not touch the stored tensors' values (weights, optimizer moments, RNG states), or the
+continued run is no longer the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Record = dict[str, Any]
+
+
+class RecordVersionError(ValueError):
+    """The record's version is unknown: newer than this code, or not a version at all."""
+
+
+def _v1_to_v2(record: Record) -> Record:
+    # Version 1 grew keys without a version bump. Records from before the quality judge carry no metrics
+    # log; from before the data splits no data source (kind, split sizes, source line: unknown, not
+    # guessed); from before step-by-step mode no G-update count (then one G update per d_steps D
+    # updates) and no live edits.
+    record.setdefault("metrics_log", [])
+    record.setdefault("data_source", {})
+    d_steps = int(record.get("config", {}).get("d_steps", 1))
+    record.setdefault("g_updates", int(record["step"]) // d_steps)
+    record.setdefault("edits", [])
+    return record
+
+
+# STEPS[i] turns a version i + 1 record into a version i + 2 record.
+STEPS: tuple[Callable[[Record], Record], ...] = (
+    _v1_to_v2,
+)
+VERSION = len(STEPS) + 1  # the version every writer writes
+
+
+def migrate(record: Record) -> Record:
+    """``record`` at ``VERSION``, migrated one version at a time; raises RecordVersionError when its
+    version is not one this code knows (a newer release wrote it, or it is not an int)."""
+    version = record.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise RecordVersionError(f"checkpoint version {version!r} is not a version (1 to {VERSION})")
+    if version > VERSION:
+        raise RecordVersionError(f"checkpoint version {version} was written by a newer gan_core; this one "
+                                 f"reads versions 1 to {VERSION}: update gan_core to open it")
+    while version < VERSION:
+        record = STEPS[version - 1](record)
+        version += 1
+        record["version"] = version
+    return record
