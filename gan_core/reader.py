@@ -37,6 +37,8 @@ class RunReader(Protocol):
 
     def warnings(self) -> list[str]: ...
 
+    def edits(self) -> tuple[dict[str, Any], ...]: ...
+
     def sample(self, z: torch.Tensor) -> np.ndarray | None: ...
 
     def generator_copy(self) -> Generator | None: ...
@@ -51,6 +53,7 @@ class SavedRun:
         self._history.flags.writeable = False
         self._epoch_log = tuple(record["epoch_log"])
         self._metrics = tuple(record.get("metrics_log", ()))
+        self._edits = tuple(dict(edit) for edit in record.get("edits", ()))
         self._generator = generator
         epoch, step = int(record["epoch"]), int(record["step"])
         last = self._history[-1] if len(self._history) else (None,) * 4
@@ -76,6 +79,9 @@ class SavedRun:
 
     def metrics(self) -> tuple[dict[str, Any], ...]:
         return self._metrics
+
+    def edits(self) -> tuple[dict[str, Any], ...]:
+        return self._edits
 
     def warnings(self) -> list[str]:
         return run_warnings(self._metrics, self._epoch_log, loss_view(self.config.loss).d_wins_below)

@@ -28,7 +28,7 @@ LOSS_SERIES = {"d_loss": "D loss", "g_loss": "G loss"}
 PROB_SERIES = {"d_real": "D(x)", "d_fake": "D(G(z))"}
 COLORS = {"D loss": "#3b6ea8", "G loss": "#f58518", "D(x)": "#2e9e5b", "D(G(z))": "#e45756",
           "generated": "#3b6ea8", "real-vs-real floor": "#888"}
-EQUILIBRIUM = 0.5  # the seed's ideal D output: D can no longer tell real from fake
+EDIT_COLOR = "#9467bd"  # vertical rules where hyperparameters were edited live
 CURVE_HEIGHT = 240  # px
 QUALITY_HEIGHT = 220  # px
 
@@ -63,15 +63,22 @@ def _frozen(build: Any) -> Any:
 
 
 @_frozen
-def curve_spec(labels: tuple[str, ...], title: str, equilibrium: bool) -> dict[str, Any]:
-    """Raw (faint) and smoothed lines per series over ``step``; optionally the dashed 0.5 rule."""
+def curve_spec(labels: tuple[str, ...], title: str, reference: float | None = None,
+               reference_text: str = "") -> dict[str, Any]:
+    """Raw (faint) and smoothed lines per series over ``step``; a vertical rule at each live edit (rows of
+    the table with an ``edit`` label); optionally a dashed horizontal rule at ``reference`` (D's
+    equilibrium or decision boundary under the run's loss, ``losses.loss_view``)."""
     base = alt.Chart().encode(x=alt.X("step:Q", title="step"), color=_legend_color(labels))
     raw = base.mark_line(opacity=0.3, strokeWidth=1).encode(y=alt.Y("raw:Q", title=title))
     tooltip = ["step:Q", "series:N", alt.Tooltip("smoothed:Q", format=".3f")]
     chart: alt.LayerChart = raw + base.mark_line(strokeWidth=2.2).encode(y="smoothed:Q", tooltip=tooltip)
-    if equilibrium:
+    edits = alt.Chart().transform_filter("isValid(datum.edit)")
+    chart = chart + edits.mark_rule(color=EDIT_COLOR, strokeWidth=1.5).encode(x="step:Q", tooltip=["step:Q", "edit:N"])
+    chart = chart + edits.mark_text(align="left", dx=3, baseline="top", color=EDIT_COLOR, fontSize=10).encode(
+        x="step:Q", y=alt.value(2), text="edit:N")
+    if reference is not None:
         # Its own one-row data: a layer without data would draw one rule per row of the curves.
-        rule_data = alt.Data(values=[{"y": EQUILIBRIUM, "text": f"ideal equilibrium {EQUILIBRIUM:g}"}])
+        rule_data = alt.Data(values=[{"y": reference, "text": reference_text}])
         rule = alt.Chart(rule_data).mark_rule(strokeDash=[6, 4], color="#888").encode(y="y:Q")
         label = alt.Chart(rule_data).mark_text(align="left", dx=4, dy=-7, color="#888").encode(
             y="y:Q", x=alt.value(0), text="text:N")
@@ -79,17 +86,27 @@ def curve_spec(labels: tuple[str, ...], title: str, equilibrium: bool) -> dict[s
     return chart.properties(height=CURVE_HEIGHT).to_dict()
 
 
-def curve_table(history: np.ndarray, series: Mapping[str, str]) -> pd.DataFrame:
-    """Long table (step, series, raw, smoothed) of the chosen history columns, downsampled for the browser."""
+def curve_table(history: np.ndarray, series: Mapping[str, str],
+                edits: Sequence[Mapping[str, Any]] = ()) -> pd.DataFrame:
+    """Long table (step, series, raw, smoothed, edit) of the chosen history columns, downsampled for the
+    browser, plus one row per live edit (no series, its label in ``edit``) for the edit rules."""
     table = chart_table(history)
     n = len(table["step"])
-    return pd.DataFrame({
+    curves = pd.DataFrame({
         "step": np.tile(table["step"], len(series)),
         # Categorical: one small dictionary instead of a string per row for Arrow to encode each refresh.
         "series": pd.Categorical.from_codes(np.repeat(np.arange(len(series)), n), list(series.values())),
         "raw": np.concatenate([table[column] for column in series]),
         "smoothed": np.concatenate([table[f"{column}_smooth"] for column in series]),
+        "edit": None,
     })
+    if not edits:
+        return curves
+    marks = pd.DataFrame({"step": [int(e["step"]) for e in edits],
+                          "series": pd.Categorical([None] * len(edits), categories=list(series.values())),
+                          "raw": np.nan, "smoothed": np.nan,
+                          "edit": [f"{e['field']} {e['old']:g} → {e['new']:g}" for e in edits]})
+    return pd.concat([curves, marks], ignore_index=True)
 
 
 @_frozen

@@ -10,6 +10,7 @@ from ganlab.actions import on_open, on_pause, on_rename_and_train, on_resume, on
 from ganlab.control import ButtonStates, button_states, next_free_name
 from ganlab.resources import checkpoints_root, holder
 from ganlab.source import saved_run_or_none
+from ganlab.sweeps import any_sweep_running
 
 
 def can_continue(name: str | None) -> bool:
@@ -25,8 +26,9 @@ def controls_ui(name: str | None, config: GANConfig | None) -> str | None:
     trainer = box.trainer
     alive = box.alive() is not None
     status = trainer.snapshot().status if trainer is not None else None
-    states: ButtonStates = button_states(status, alive, config_ok=config is not None,
-                                         can_resume_run=can_continue(name))
+    sweep = any_sweep_running()  # a sweep here uses every core: the app does not train beside it
+    states: ButtonStates = button_states(status, alive, config_ok=config is not None and sweep is None,
+                                         can_resume_run=can_continue(name) and sweep is None)
     cols = st.columns([1, 1, 1, 1, 3])
     cols[0].button("Train", key="btn_train", type="primary", on_click=on_train, disabled=not states.train,
                    icon=":material/play_arrow:", width="stretch", help="start a new run with the sidebar settings")
@@ -42,6 +44,8 @@ def controls_ui(name: str | None, config: GANConfig | None) -> str | None:
             st.info(f"Training run **{trainer.paths.name}** in the background ({trainer.snapshot().status}).")
             st.button(f"Show '{trainer.paths.name}'", key="btn_show_trainer", on_click=on_open,
                       args=(trainer.paths.name,))
+        elif sweep is not None:
+            st.info(f"Sweep **{sweep}** is running on this machine (Runs page): Train is disabled until it ends.")
         elif name is not None and not alive and not states.resume and saved_run_or_none(name) is not None:
             st.caption("Raise **Epochs** in the sidebar to train this run further.")
 

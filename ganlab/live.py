@@ -13,6 +13,7 @@ import streamlit as st
 from gan_core import CheckpointError
 from gan_core.engine import preview_noise
 from gan_core.images import make_grid
+from gan_core.losses import loss_view
 from gan_core.reader import RunReader
 from gan_core.trainer import ERROR, FINISHED, PHASE_JUDGE_WAIT, PHASE_STARTING, RUNNING, Snapshot
 from ganlab.charts import LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
@@ -117,10 +118,13 @@ def curves_and_grid(reader: RunReader) -> None:
     left, right = st.columns([3, 2])
     with left:
         if len(history):
-            st.vega_lite_chart(curve_table(history, LOSS_SERIES),
-                               curve_spec(tuple(LOSS_SERIES.values()), "loss", False), width="stretch")
-            st.vega_lite_chart(curve_table(history, PROB_SERIES),
-                               curve_spec(tuple(PROB_SERIES.values()), "mean D output", True), width="stretch")
+            edits = reader.edits()
+            view = loss_view(config.loss)
+            st.vega_lite_chart(curve_table(history, LOSS_SERIES, edits),
+                               curve_spec(tuple(LOSS_SERIES.values()), f"loss ({config.loss})"), width="stretch")
+            st.vega_lite_chart(curve_table(history, PROB_SERIES, edits),
+                               curve_spec(tuple(PROB_SERIES.values()), f"mean D output ({view.output})",
+                                          view.reference, view.reference_label), width="stretch")
         else:
             st.caption("The curves appear after the first logged steps.")
     with right:

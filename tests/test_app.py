@@ -390,12 +390,12 @@ def test_chart_specs_are_built_once_and_carry_no_data() -> None:
     from ganlab.series import MAX_POINTS
 
     labels = tuple(PROB_SERIES.values())
-    first = curve_spec(labels, "mean D output", True)
+    first = curve_spec(labels, "mean D output", 0.5, "equilibrium 0.5")
     first["width"] = 123  # Streamlit adds keys to the dict it gets: the cache must not see that
-    again = curve_spec(labels, "mean D output", True)
+    again = curve_spec(labels, "mean D output", 0.5, "equilibrium 0.5")
     assert "width" not in again and json.dumps(again, sort_keys=True) == json.dumps(
-        curve_spec(labels, "mean D output", True), sort_keys=True)
-    for spec in (again, curve_spec(tuple(LOSS_SERIES.values()), "loss", False), fid_spec(), histogram_spec(0.4)):
+        curve_spec(labels, "mean D output", 0.5, "equilibrium 0.5"), sort_keys=True)
+    for spec in (again, curve_spec(tuple(LOSS_SERIES.values()), "loss"), fid_spec(), histogram_spec(0.4)):
         assert "datasets" not in spec and "data" not in spec  # rows come with each refresh, not in the spec
     assert '"y": 0.5' in json.dumps(again)  # the equilibrium rule keeps its own one-row data
 
@@ -403,6 +403,9 @@ def test_chart_specs_are_built_once_and_carry_no_data() -> None:
     table = curve_table(history, PROB_SERIES)
     assert len(table) == 2 * MAX_POINTS and set(table["series"]) == set(labels)
     assert table["step"].max() == len(history)  # the newest step is always drawn
+    edited = curve_table(history, PROB_SERIES, [{"step": 7, "field": "lr_g", "old": 2e-4, "new": 1e-3}])
+    assert len(edited) == len(table) + 1 and edited["edit"].iloc[-1] == "lr_g 0.0002 → 0.001"
+    assert "isValid(datum.edit)" in json.dumps(again)  # the edit rules' layer
     last = table[table["series"] == "D(x)"].iloc[-1]
     assert last["raw"] == history[-1, 2]  # raw values are the real ones at the kept steps
 

@@ -4,7 +4,12 @@ import streamlit as st
 
 from ganlab.pages import selection
 from ganlab.runs_browser import run_browser_ui
+from ganlab.sweeps import compare_ui, launcher_ui
 
 name, _ = selection()
 st.title("Runs")
 run_browser_ui(name)
+st.subheader("Sweeps")
+launcher_ui()
+st.subheader("Side by side")
+compare_ui()
