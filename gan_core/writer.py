@@ -8,11 +8,15 @@ trainer's thread at its next ``submit`` or ``wait``.
 
 from __future__ import annotations
 
-import threading
+import logging
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, Self
 
 import torch
+
+log = logging.getLogger(__name__)
 
 
 def frozen_copy(value: Any) -> Any:
@@ -29,28 +33,37 @@ def frozen_copy(value: Any) -> Any:
 
 
 class BackgroundWriter:
+    """One worker thread for writes. As a context manager: leaving the block waits for the last write
+    and ends the worker; when the block is left by an exception, that one is the failure reported and a
+    failed write is only logged."""
+
     def __init__(self, name: str = "gan-checkpoint-writer") -> None:
-        self._name = name
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._pending: Future[None] | None = None
 
     def submit(self, write: Callable[[], None]) -> None:
         """Run ``write`` on the writer thread once the previous write has finished."""
         self.wait()
-        self._thread = threading.Thread(target=self._run, args=(write,), name=self._name, daemon=True)
-        self._thread.start()
+        self._pending = self._pool.submit(write)
 
     def wait(self) -> None:
         """Block until no write is in flight; re-raise the failure of the last one, if any."""
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
-    def _run(self, write: Callable[[], None]) -> None:
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         try:
-            write()
-        except BaseException as exc:  # handed to the trainer thread by wait()
-            self._error = exc
+            if exc_type is None:
+                self.wait()
+            else:
+                try:
+                    self.wait()
+                except Exception:
+                    log.exception("checkpoint write failed while the trainer was failing too")
+        finally:
+            self._pool.shutdown(wait=True)

@@ -57,11 +57,11 @@ def on_resume(name: str | None = None) -> None:
     box = holder()
     alive = box.alive()
     if alive is not None:
-        alive.resume()
+        alive.unpause()
         return
     run = name or str(st.session_state[keys.RUN]).strip()
     act(lambda: box.start(lambda: TrainerProcess(continue_config(run), run, checkpoints=checkpoints_root(),
-                                                 data_dir=data_dir(), resume=True)))
+                                                 data_dir=data_dir(), continue_run=True)))
 
 
 def on_pause() -> None:

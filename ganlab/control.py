@@ -13,7 +13,8 @@ from pathlib import Path
 
 from gan_core.process import TrainerProcess
 from gan_core.runs import RunPaths
-from gan_core.trainer import PAUSED, RUNNING, Trainer
+from gan_core.trainer import Trainer
+from gan_core.view import Status
 
 AnyTrainer = Trainer | TrainerProcess  # the app trains in a process; tests may use a thread
 
@@ -53,12 +54,12 @@ class TrainerHolder:
             self._trainer = trainer
             return trainer
 
-    def data_message(self, dataset: str, data_dir: str | Path) -> str | None:
+    def data_source(self, dataset: str, data_dir: str | Path) -> str | None:
         """The data source line of the latest trainer, if it trained on this dataset from ``data_dir``."""
         trainer = self._trainer
         if trainer is None or trainer.config.dataset != dataset or trainer.data_dir != Path(data_dir):
             return None
-        return trainer.snapshot().message or None
+        return trainer.snapshot().data_source or None
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """Stop the current trainer (tests and server shutdown); it checkpoints before ending."""
@@ -114,16 +115,16 @@ class ButtonStates:
     stop: bool
 
 
-def button_states(status: str | None, alive: bool, *, config_ok: bool, can_resume_run: bool) -> ButtonStates:
+def button_states(status: str | None, alive: bool, *, config_ok: bool, can_continue_run: bool) -> ButtonStates:
     """Which of Train / Pause / Resume / Stop are enabled, from the trainer's status.
 
     ``status``/``alive`` describe the process's trainer (None/False when there is none);
-    ``can_resume_run``: the selected run has a checkpoint and the new epoch total goes beyond it.
+    ``can_continue_run``: the selected run has a checkpoint and the new epoch total goes beyond it.
     """
     return ButtonStates(
         train=not alive and config_ok,
-        pause=alive and status == RUNNING,
-        resume=(alive and status == PAUSED) or (not alive and can_resume_run),
+        pause=alive and status == Status.RUNNING,
+        resume=(alive and status == Status.PAUSED) or (not alive and can_continue_run),
         stop=alive,
     )
 

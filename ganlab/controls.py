@@ -28,7 +28,7 @@ def controls_ui(name: str | None, config: GANConfig | None) -> str | None:
     status = trainer.snapshot().status if trainer is not None else None
     sweep = any_sweep_running()  # a sweep here uses every core: the app does not train beside it
     states: ButtonStates = button_states(status, alive, config_ok=config is not None and sweep is None,
-                                         can_resume_run=can_continue(name) and sweep is None)
+                                         can_continue_run=can_continue(name) and sweep is None)
     cols = st.columns([1, 1, 1, 1, 3])
     cols[0].button("Train", key="btn_train", type="primary", on_click=on_train, disabled=not states.train,
                    icon=":material/play_arrow:", width="stretch", help="start a new run with the sidebar settings")

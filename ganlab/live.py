@@ -15,7 +15,8 @@ from gan_core.engine import preview_noise
 from gan_core.images import make_grid
 from gan_core.losses import loss_view
 from gan_core.reader import RunReader
-from gan_core.trainer import ERROR, FINISHED, PHASE_JUDGE_WAIT, PHASE_STARTING, RUNNING, Snapshot
+from gan_core.trainer import PHASE_JUDGE_WAIT, PHASE_STARTING
+from gan_core.view import Snapshot, Status
 from ganlab.charts import LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
 from ganlab.quality import quality_ui
 from ganlab.refresh import follow_status, live_period, region
@@ -47,7 +48,7 @@ def live_panel(name: str | None, page_status: str | None, period: float | None) 
         progress.info(f"Run **{name}** has not been trained yet: press **Train** to start it.")
         return
     with progress:
-        if period is not None and reader.snapshot().status == RUNNING:
+        if period is not None and reader.snapshot().status == Status.RUNNING:
             st.fragment(live_progress, run_every=period)(name, page_status, period)
         else:
             progress_block(reader)
@@ -72,9 +73,9 @@ def fmt_seconds(seconds: float | None) -> str:
 def progress_label(snap: Snapshot) -> str:
     """What the run is doing, in words: preparing (data, model) or where it stands."""
     spe = snap.steps_per_epoch
-    if snap.status == RUNNING and spe == 0:
+    if snap.status == Status.RUNNING and spe == 0:
         return f"starting: {snap.phase or PHASE_STARTING}…"
-    if snap.status == RUNNING and snap.phase == PHASE_JUDGE_WAIT:
+    if snap.status == Status.RUNNING and snap.phase == PHASE_JUDGE_WAIT:
         return f"epoch {snap.epoch} of {snap.epochs_total} · {PHASE_JUDGE_WAIT} to evaluate it…"
     in_epoch = f" · batch {snap.step - snap.epoch * spe} of {spe}" if spe and snap.epoch < snap.epochs_total else ""
     return f"epoch {snap.epoch} of {snap.epochs_total} · step {snap.step:,}{in_epoch}"
@@ -83,12 +84,12 @@ def progress_label(snap: Snapshot) -> str:
 def progress_block(reader: RunReader) -> None:
     """Progress bar, status, step, images/s, ETA, last D outputs, data source, error."""
     snap = reader.snapshot()
-    running = snap.status == RUNNING
+    running = snap.status == Status.RUNNING
     spe = snap.steps_per_epoch
     if spe and snap.epochs_total:
         done = snap.step / (snap.epochs_total * spe)
     else:
-        done = 1.0 if snap.status == FINISHED else snap.epoch / max(snap.epochs_total, 1)
+        done = 1.0 if snap.status == Status.FINISHED else snap.epoch / max(snap.epochs_total, 1)
     st.progress(min(max(done, 0.0), 1.0), text=progress_label(snap))
     m = st.columns(5)
     m[0].metric("Status", str(snap.status))
@@ -97,9 +98,9 @@ def progress_block(reader: RunReader) -> None:
     m[3].metric("ETA", fmt_seconds(snap.eta_seconds) if running and spe else "–")
     both = snap.d_real is not None and snap.d_fake is not None
     m[4].metric("D(x) / D(G(z))", f"{snap.d_real:.2f} / {snap.d_fake:.2f}" if both else "–")
-    if snap.message:
-        st.caption(f"Data: {snap.message}")
-    if snap.status == ERROR:
+    if snap.data_source:
+        st.caption(f"Data: {snap.data_source}")
+    if snap.status == Status.ERROR:
         st.error(f"Training stopped with an error: {snap.error}")
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from gan_core import GANConfig
 from gan_core.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE
 from gan_core.reader import RunReader
-from gan_core.trainer import RUNNING
+from gan_core.view import Status
 from ganlab.charts import fid_spec, fid_table, histogram_spec, histogram_table
 from ganlab.resources import fmt_number
 
@@ -53,7 +53,7 @@ def quality_ui(reader: RunReader) -> None:
         st.caption(f"Quality judge: {judge}")
     if snap.judge_progress is not None and snap.judge_progress < 1:
         st.caption(f"Preparing the quality judge: {snap.judge_progress:.0%} (training goes on meanwhile).")
-    if snap.next_eval_epoch is not None and snap.status == RUNNING:
+    if snap.next_eval_epoch is not None and snap.status == Status.RUNNING:
         st.caption(f"Next evaluation after epoch {snap.next_eval_epoch}.")
     if not rows:
         st.caption(no_quality_note(config))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from gan_core.trainer import RUNNING
+from gan_core.view import Status
 from ganlab.resources import LIVE_REFRESH_SECONDS, holder, watch
 
 
@@ -26,7 +26,7 @@ def trainer_status() -> str | None:
 
 def live_period(status: str | None) -> float | None:
     """This session's refresh period while the trainer runs (it counts as a watcher), else None."""
-    return watch() if status == RUNNING else None
+    return watch() if status == Status.RUNNING else None
 
 
 def slowdown(period: float | None) -> float:

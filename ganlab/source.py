@@ -8,7 +8,7 @@ import streamlit as st
 from gan_core import CheckpointError, ConfigError
 from gan_core.reader import RunReader, SavedRun
 from gan_core.runs import RunPaths
-from gan_core.trainer import RUNNING
+from gan_core.view import Status
 from ganlab.control import AnyTrainer
 from ganlab.resources import checkpoints_root, holder
 
@@ -62,4 +62,4 @@ def run_reader(name: str | None) -> RunReader | None:
 def is_live(name: str | None) -> bool:
     """True while the server's trainer trains run ``name``: the pages then refresh on a timer."""
     trainer = live_trainer(name)
-    return trainer is not None and trainer.is_alive() and trainer.snapshot().status == RUNNING
+    return trainer is not None and trainer.is_alive() and trainer.snapshot().status == Status.RUNNING

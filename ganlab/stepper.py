@@ -15,7 +15,7 @@ from gan_core.config import field_spec
 from gan_core.engine import EDITABLE
 from gan_core.images import make_grid
 from gan_core.stepping import STEP_KINDS, StepReport
-from gan_core.trainer import PAUSED, RUNNING
+from gan_core.view import Status
 from ganlab.actions import flash
 from ganlab.control import AnyTrainer
 from ganlab.resources import fast_png, holder
@@ -47,12 +47,12 @@ def stepper_ui(name: str | None) -> None:
     if trainer is None or name != trainer.paths.name:
         return
     status = trainer.snapshot().status
-    with st.expander("Step by step · live edits", expanded=status == PAUSED):
-        step_buttons(status == PAUSED)
+    with st.expander("Step by step · live edits", expanded=status == Status.PAUSED):
+        step_buttons(status == Status.PAUSED)
         report = trainer.step_report()
         if report is not None:
             report_ui(report)
-        if status in (RUNNING, PAUSED):
+        if status in (Status.RUNNING, Status.PAUSED):
             edits_ui(trainer)
 
 

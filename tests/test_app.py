@@ -373,9 +373,9 @@ def test_holder_starts_one_trainer(env: Path, tiny_data: Path) -> None:
         box.shutdown()
     assert box.alive() is None
     assert next_free_name(env, "one") == "one-2"
-    states = button_states("running", True, config_ok=True, can_resume_run=True)
+    states = button_states("running", True, config_ok=True, can_continue_run=True)
     assert (states.train, states.pause, states.resume, states.stop) == (False, True, False, True)
-    states = button_states(None, False, config_ok=False, can_resume_run=True)
+    states = button_states(None, False, config_ok=False, can_continue_run=True)
     assert (states.train, states.pause, states.resume, states.stop) == (False, False, True, False)
 
 

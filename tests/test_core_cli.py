@@ -18,7 +18,7 @@ def train(dirs, *extra):
                  "--batch-size", "20", "--eval-every", "0", "--quiet", *extra])
 
 
-def test_train_then_resume_then_sample(dirs, capsys, tmp_path):
+def test_train_then_continue_then_sample(dirs, capsys, tmp_path):
     assert train(dirs, "--run", "demo", "--epochs", "2", "--seed", "3") == 0
     out = capsys.readouterr()
     assert "finished: run 'demo' at epoch 2/2, step 6" in out.out
@@ -27,7 +27,7 @@ def test_train_then_resume_then_sample(dirs, capsys, tmp_path):
     assert "60 training images from" in out.err and "+20 test images held out" in out.err  # the source line
     assert "first step " in out.err and " s after launch" in out.err
 
-    resume = ["train", "--run", "demo", "--epochs", "3", "--resume", "--checkpoints", str(dirs["ckpt"]),
+    resume = ["train", "--run", "demo", "--epochs", "3", "--continue", "--checkpoints", str(dirs["ckpt"]),
               "--data-dir", str(dirs["data"]), "--quiet"]
     assert main(resume) == 0
     paths = RunPaths.of(dirs["ckpt"], "demo")
@@ -43,7 +43,7 @@ def test_train_then_resume_then_sample(dirs, capsys, tmp_path):
     assert Image.open(png).size == (4 * 30 + 2, 3 * 30 + 2)
 
 
-def test_existing_run_needs_resume(dirs, capsys):
+def test_existing_run_needs_continue(dirs, capsys):
     assert train(dirs, "--run", "demo", "--epochs", "1") == 0
     capsys.readouterr()
     assert train(dirs, "--run", "demo", "--epochs", "1") == 2
@@ -52,7 +52,7 @@ def test_existing_run_needs_resume(dirs, capsys):
 
 @pytest.mark.parametrize("command", ["train", "sample"])
 def test_missing_run_is_one_clear_line(dirs, capsys, command, tmp_path):
-    args = (["train", "--run", "ghost", "--resume", "--checkpoints", str(dirs["ckpt"])] if command == "train"
+    args = (["train", "--run", "ghost", "--resume", "--checkpoints", str(dirs["ckpt"])] if command == "train"  # alias
             else ["sample", "--run", "ghost", "--checkpoints", str(dirs["ckpt"]), "--out", str(tmp_path / "x.png")])
     assert main(args) == 2
     err = capsys.readouterr().err.strip()

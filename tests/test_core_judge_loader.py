@@ -44,7 +44,7 @@ def test_gan_steps_while_the_judge_is_prepared_and_the_last_epoch_is_evaluated(t
     assert snap.step >= 8 and trainer.metrics() == ()  # two epochs trained, no judge yet
     assert "step 1/4" in snap.judge and snap.judge_progress == 0.25 and snap.phase == "training"
     release.set()
-    trainer.resume()
+    trainer.unpause()
     trainer.join(60)
     snap = trainer.snapshot()
     assert snap.status == "finished", snap.error

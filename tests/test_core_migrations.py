@@ -11,7 +11,8 @@ from gan_core.checkpoint import VERSION, CheckpointError, load_checkpoint, save_
 from gan_core.config import GANConfig
 from gan_core.engine import GANState
 from gan_core.runs import RunPaths, list_runs
-from gan_core.trainer import FINISHED, Trainer
+from gan_core.trainer import Trainer
+from gan_core.view import Status
 
 from fixtures.checkpoint_v1 import CONFIG_V1, write_v1_checkpoint
 from helpers import tiny_data
@@ -57,11 +58,11 @@ def test_a_version_1_run_is_listed_and_continues_through_the_trainer(tmp_path: P
     assert info.preset is None and info.checkpoint_version == VERSION  # batch 20 is no preset's
 
     config = GANConfig.from_dict({**stored["config"], "epochs": 3})
-    trainer = Trainer(config, "old", checkpoints=tmp_path, data=tiny_data(80), resume=True)
+    trainer = Trainer(config, "old", checkpoints=tmp_path, data=tiny_data(80), continue_run=True)
     trainer.start()
     trainer.join(60)
     snap = trainer.snapshot()
-    assert (snap.status, snap.epoch, snap.step) == (FINISHED, 3, 12), snap.error
+    assert (snap.status, snap.epoch, snap.step) == (Status.FINISHED, 3, 12), snap.error
     record = load_checkpoint(paths.checkpoint)
     assert record["version"] == VERSION
     assert torch.equal(record["history"][:6], stored["history"])  # continued, history kept

@@ -19,7 +19,8 @@ import torch
 from gan_core.checkpoint import load_checkpoint, load_generator
 from gan_core.process import TrainerProcess
 from gan_core.runs import RunPaths
-from gan_core.trainer import ERROR, FINISHED, IDLE, PAUSED, RUNNING, Trainer
+from gan_core.trainer import Trainer
+from gan_core.view import Status
 
 from helpers import tiny_config, wait_until, write_mnist_idx
 
@@ -42,8 +43,8 @@ def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path, mo
     trainer.join(120)
     assert not trainer.is_alive()
     snap = trainer.snapshot()
-    assert (snap.status, snap.epoch, snap.step) == (FINISHED, 3, 12), snap.error
-    assert "80" in snap.message  # the data source line comes from the child's loader
+    assert (snap.status, snap.epoch, snap.step) == (Status.FINISHED, 3, 12), snap.error
+    assert "80" in snap.data_source  # the data source line comes from the child's loader
     history = trainer.history()
     assert history.shape == (12, 4) and np.isfinite(history).all()
     assert len(trainer.epoch_log()) == 3
@@ -60,23 +61,23 @@ def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path, mo
     np.testing.assert_allclose(trainer.sample(z), expected, atol=1e-6)
 
 
-def test_pause_resume_stop_reach_the_child(tmp_path: Path, data: Path) -> None:
+def test_pause_unpause_stop_reach_the_child(tmp_path: Path, data: Path) -> None:
     trainer = TrainerProcess(tiny_config(epochs=100_000), "ctl", checkpoints=tmp_path / "ck", data_dir=data)
     trainer.start()
     try:
         assert wait_until(lambda: trainer.snapshot().step > 0, timeout=120)
         trainer.pause()  # returns once the child reports the pause
-        assert trainer.snapshot().status == PAUSED
+        assert trainer.snapshot().status == Status.PAUSED
         assert RunPaths.of(tmp_path / "ck", "ctl").checkpoint.is_file()  # paused means on disk
         paused_at = trainer.snapshot().step
         time.sleep(1.0)
         assert trainer.snapshot().step == paused_at
-        trainer.resume()
-        assert trainer.snapshot().status == RUNNING
+        trainer.unpause()
+        assert trainer.snapshot().status == Status.RUNNING
         assert wait_until(lambda: trainer.snapshot().step > paused_at, timeout=60)
     finally:
         trainer.stop(60)
-    assert not trainer.is_alive() and trainer.snapshot().status == IDLE
+    assert not trainer.is_alive() and trainer.snapshot().status == Status.IDLE
     assert load_checkpoint(RunPaths.of(tmp_path / "ck", "ctl").checkpoint)["step"] == trainer.snapshot().step
 
 
@@ -88,7 +89,7 @@ def test_a_killed_child_is_reported(tmp_path: Path, data: Path) -> None:
     trainer.join(30)
     snap = trainer.snapshot()
     assert not trainer.is_alive()
-    assert snap.status == ERROR and "ended unexpectedly" in (snap.error or "") and "-9" in snap.error
+    assert snap.status == Status.ERROR and "ended unexpectedly" in (snap.error or "") and "-9" in snap.error
 
 
 def test_a_killed_parent_makes_the_child_checkpoint_and_end(tmp_path: Path, data: Path) -> None:
@@ -115,7 +116,7 @@ def test_a_killed_parent_makes_the_child_checkpoint_and_end(tmp_path: Path, data
     assert record["step"] > 0
     # ... and released the run: a new trainer resumes it.
     again = Trainer(tiny_config(epochs=record["epoch"] + 1), "orphan", checkpoints=tmp_path / "ck", data_dir=data,
-                    resume=True)
+                    continue_run=True)
     again.start()
     again.join(60)
-    assert again.snapshot().status == FINISHED, again.snapshot().error
+    assert again.snapshot().status == Status.FINISHED, again.snapshot().error

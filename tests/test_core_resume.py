@@ -7,14 +7,15 @@ import torch
 
 from gan_core.checkpoint import load_checkpoint
 from gan_core.runs import RunPaths
-from gan_core.trainer import FINISHED, IDLE, Trainer
+from gan_core.trainer import Trainer
+from gan_core.view import Status
 
 from helpers import tiny_config, tiny_data
 
 
-def train(tmp_path, run, epochs, resume=False, stop_at_step=None, **config):
+def train(tmp_path, run, epochs, continue_run=False, stop_at_step=None, **config):
     trainer = Trainer(tiny_config(epochs=epochs, **config), run, checkpoints=tmp_path, data=tiny_data(),
-                      resume=resume)
+                      continue_run=continue_run)
     if stop_at_step is not None:
         trainer.add_callback(lambda event, snap: trainer.stop() if snap.step >= stop_at_step else None)
     trainer.start()
@@ -47,9 +48,9 @@ def test_stop_and_resume_equals_uninterrupted_run(tmp_path, stop_at_step, recipe
     train(tmp_path, "straight", epochs=4, **recipe)
     first = train(tmp_path, "split", epochs=2 if stop_at_step is None else 4, stop_at_step=stop_at_step, **recipe)
     if stop_at_step is not None:
-        assert first.snapshot().status == IDLE and first.snapshot().step == stop_at_step
-    second = train(tmp_path, "split", epochs=4, resume=True, **recipe)
-    assert second.snapshot().status == FINISHED
+        assert first.snapshot().status == Status.IDLE and first.snapshot().step == stop_at_step
+    second = train(tmp_path, "split", epochs=4, continue_run=True, **recipe)
+    assert second.snapshot().status == Status.FINISHED
     straight = load_checkpoint(RunPaths.of(tmp_path, "straight").checkpoint)
     split = load_checkpoint(RunPaths.of(tmp_path, "split").checkpoint)
     assert_same_state(straight, split)
@@ -60,7 +61,7 @@ def test_stop_and_resume_equals_uninterrupted_run(tmp_path, stop_at_step, recipe
 
 def test_resume_appends_csv_rows_and_samples_without_duplicates(tmp_path):
     train(tmp_path, "r", epochs=2)
-    train(tmp_path, "r", epochs=3, resume=True)
+    train(tmp_path, "r", epochs=3, continue_run=True)
     paths = RunPaths.of(tmp_path, "r")
     with open(paths.losses_csv) as handle:
         rows = list(csv.DictReader(handle))
@@ -80,7 +81,7 @@ def test_resume_repairs_a_folder_left_by_a_crash_between_writes(tmp_path):
     with open(paths.losses_csv, "a") as handle:
         handle.write("3,9,9,9,9,9\n")
     (paths.folder / ".checkpoint.pt.12345.tmp").write_bytes(b"half a checkpoint")
-    train(tmp_path, "r", epochs=3, resume=True)
+    train(tmp_path, "r", epochs=3, continue_run=True)
     with open(paths.losses_csv) as handle:
         epochs = [int(r["epoch"]) for r in csv.DictReader(handle)]
     assert epochs == [1, 2, 3]

@@ -11,7 +11,8 @@ from gan_core.config import ConfigError
 from gan_core.engine import GANState
 from gan_core.runs import RunError, RunLock, RunPaths, delete_run, disk_usage, list_runs
 from gan_core.summary import read_summary, summarise, write_summary
-from gan_core.trainer import FINISHED, Trainer
+from gan_core.trainer import Trainer
+from gan_core.view import Status
 
 from helpers import tiny_config, tiny_data, wait_until
 
@@ -48,7 +49,7 @@ def test_the_trainer_writes_a_summary_describing_each_checkpoint(tmp_path: Path)
     trainer = Trainer(tiny_config(epochs=2, eval_every=0), "r", checkpoints=tmp_path, data=tiny_data())
     trainer.start()
     trainer.join(60)
-    assert trainer.snapshot().status == FINISHED, trainer.snapshot().error
+    assert trainer.snapshot().status == Status.FINISHED, trainer.snapshot().error
     paths = RunPaths.of(tmp_path, "r")
     summary = read_summary(paths.summary)
     assert summary is not None and summary.describes(paths.checkpoint.stat())

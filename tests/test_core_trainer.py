@@ -8,7 +8,8 @@ import torch
 from gan_core.checkpoint import load_checkpoint
 from gan_core.engine import GANState
 from gan_core.runs import RunPaths
-from gan_core.trainer import ERROR, FINISHED, IDLE, PAUSED, Trainer
+from gan_core.trainer import Trainer
+from gan_core.view import Status
 
 from helpers import tiny_config, tiny_data, wait_until
 
@@ -26,7 +27,7 @@ def test_finished_run_publishes_everything(tmp_path):
     trainer.start()
     trainer.join(60)
     snap = trainer.snapshot()
-    assert snap.status == FINISHED and snap.error is None
+    assert snap.status == Status.FINISHED and snap.error is None
     assert (snap.epoch, snap.step, snap.steps_per_epoch) == (2, 8, 4)
     assert snap.images_per_sec > 0 and snap.weights_version >= 3
     assert all(np.isfinite(v) for v in (snap.d_loss, snap.g_loss, snap.d_real, snap.d_fake))
@@ -48,7 +49,7 @@ def test_start_twice_makes_one_thread_and_stop_joins_quickly(tmp_path):
     assert time.monotonic() - started < 5
     assert not trainer.is_alive() and not trainer_threads()
     snap = trainer.snapshot()
-    assert snap.status == IDLE
+    assert snap.status == Status.IDLE
     assert load_checkpoint(RunPaths.of(tmp_path, "r").checkpoint)["step"] == snap.step
     trainer.stop()  # idempotent
 
@@ -76,15 +77,15 @@ def test_pause_checkpoints_and_resume_continues(tmp_path):
     assert wait_until(lambda: trainer.snapshot().step >= 3)
     trainer.pause()
     trainer.pause()
-    assert wait_until(lambda: trainer.snapshot().status == PAUSED)
+    assert wait_until(lambda: trainer.snapshot().status == Status.PAUSED)
     paused_at = trainer.snapshot().step
     assert load_checkpoint(RunPaths.of(tmp_path, "r").checkpoint)["step"] == paused_at
     time.sleep(0.3)
     assert trainer.snapshot().step == paused_at  # really paused
-    trainer.resume()
+    trainer.unpause()
     assert wait_until(lambda: trainer.snapshot().step > paused_at + 2)
     trainer.stop()
-    assert trainer.snapshot().status == IDLE
+    assert trainer.snapshot().status == Status.IDLE
 
 
 def test_exception_inside_a_step_shows_in_the_snapshot(tmp_path, monkeypatch):
@@ -100,7 +101,7 @@ def test_exception_inside_a_step_shows_in_the_snapshot(tmp_path, monkeypatch):
     trainer.start()
     trainer.join(30)
     snap = trainer.snapshot()
-    assert snap.status == ERROR
+    assert snap.status == Status.ERROR
     assert snap.error == "RuntimeError: injected failure in step 6"
     assert not trainer.is_alive()
 
@@ -121,16 +122,16 @@ def test_nan_stops_with_diverged_and_keeps_last_good_checkpoint(tmp_path, monkey
     trainer.start()
     trainer.join(30)
     snap = trainer.snapshot()
-    assert snap.status == ERROR
+    assert snap.status == Status.ERROR
     assert snap.error.startswith("diverged at step 5")
     good = load_checkpoint(paths.checkpoint)
     assert good["epoch"] == 1 and good["step"] == 4
     assert all(torch.isfinite(t).all() for t in good["generator"].values())
     monkeypatch.undo()
-    resumed = Trainer(tiny_config(epochs=2), "r", checkpoints=tmp_path, data=tiny_data(), resume=True)
+    resumed = Trainer(tiny_config(epochs=2), "r", checkpoints=tmp_path, data=tiny_data(), continue_run=True)
     resumed.start()
     resumed.join(30)
-    assert resumed.snapshot().status == FINISHED and resumed.snapshot().epoch == 2
+    assert resumed.snapshot().status == Status.FINISHED and resumed.snapshot().epoch == 2
 
 
 def test_new_run_never_overwrites_an_existing_one(tmp_path):
@@ -141,17 +142,17 @@ def test_new_run_never_overwrites_an_existing_one(tmp_path):
     again = make(tmp_path, epochs=1)
     again.start()
     again.join(30)
-    assert again.snapshot().status == ERROR
+    assert again.snapshot().status == Status.ERROR
     assert "already exists" in again.snapshot().error
     assert RunPaths.of(tmp_path, "r").checkpoint.read_bytes() == before
 
 
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
-    trainer = Trainer(tiny_config(), "ghost", checkpoints=tmp_path, data=tiny_data(), resume=True)
+    trainer = Trainer(tiny_config(), "ghost", checkpoints=tmp_path, data=tiny_data(), continue_run=True)
     trainer.start()
     trainer.join(30)
-    assert trainer.snapshot().status == ERROR
-    assert "has no checkpoint to resume" in trainer.snapshot().error
+    assert trainer.snapshot().status == Status.ERROR
+    assert "has no checkpoint to continue" in trainer.snapshot().error
 
 
 def test_second_trainer_on_the_same_run_is_refused(tmp_path):
@@ -160,15 +161,15 @@ def test_second_trainer_on_the_same_run_is_refused(tmp_path):
     assert wait_until(lambda: first.snapshot().step > 0)
     try:
         first.pause()
-        assert wait_until(lambda: first.snapshot().status == PAUSED)
-        second = Trainer(tiny_config(), "r", checkpoints=tmp_path, data=tiny_data(), resume=True)
+        assert wait_until(lambda: first.snapshot().status == Status.PAUSED)
+        second = Trainer(tiny_config(), "r", checkpoints=tmp_path, data=tiny_data(), continue_run=True)
         second.start()
         second.join(30)
-        assert second.snapshot().status == ERROR
+        assert second.snapshot().status == Status.ERROR
         assert "is being trained by another trainer" in second.snapshot().error
     finally:
         first.stop()
-    third = Trainer(tiny_config(epochs=10_000), "r", checkpoints=tmp_path, data=tiny_data(), resume=True)
+    third = Trainer(tiny_config(epochs=10_000), "r", checkpoints=tmp_path, data=tiny_data(), continue_run=True)
     third.start()
     assert wait_until(lambda: third.snapshot().step > first.snapshot().step)  # lock released on stop
     third.stop()

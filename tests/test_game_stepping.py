@@ -10,22 +10,23 @@ from gan_core.checkpoint import load_checkpoint
 from gan_core.config import ConfigError
 from gan_core.runs import RunPaths
 from gan_core.stepping import BOTH_STEP, D_STEP, G_STEP
-from gan_core.trainer import FINISHED, IDLE, PAUSED, Trainer
+from gan_core.trainer import Trainer
+from gan_core.view import Status
 
 from helpers import tiny_config, tiny_data, wait_until, write_mnist_idx
 
 EDIT_AT = 4  # steps; 4 steps per epoch, flushes every 2
 
 
-def make(tmp_path, run, *, epochs=3, resume=False):
+def make(tmp_path, run, *, epochs=3, continue_run=False):
     return Trainer(tiny_config(epochs=epochs, eval_every=0), run, checkpoints=tmp_path, data=tiny_data(),
-                   resume=resume)
+                   continue_run=continue_run)
 
 
 def finish(trainer):
     trainer.join(120)
     snap = trainer.snapshot()
-    assert snap.error is None and snap.status in (FINISHED, IDLE), snap
+    assert snap.error is None and snap.status in (Status.FINISHED, Status.IDLE), snap
     return trainer
 
 
@@ -65,10 +66,10 @@ def run_with_edit(tmp_path, run, *, stop_after_edit):
 def test_a_run_edited_live_then_stopped_and_continued_equals_the_uninterrupted_run(tmp_path):
     run_with_edit(tmp_path, "straight", stop_after_edit=False)
     first = run_with_edit(tmp_path, "split", stop_after_edit=True)
-    assert first.snapshot().status == IDLE and first.snapshot().step == EDIT_AT
+    assert first.snapshot().status == Status.IDLE and first.snapshot().step == EDIT_AT
     stopped = record_of(tmp_path, "split")
     assert [e["field"] for e in stopped["edits"]] == ["lr_g", "d_steps"]  # the stop's checkpoint kept them
-    finish_run = make(tmp_path, "split", resume=True)
+    finish_run = make(tmp_path, "split", continue_run=True)
     finish_run.start()
     finish(finish_run)
     straight, split = record_of(tmp_path, "straight"), record_of(tmp_path, "split")
@@ -101,14 +102,14 @@ def pause_at(trainer, step):
     armed = {"on": True}
     trainer.add_callback(lambda event, snap: trainer.pause() if armed["on"] and snap.step >= step else None)
     trainer.start()
-    assert wait_until(lambda: trainer.snapshot().status == PAUSED, timeout=120)
+    assert wait_until(lambda: trainer.snapshot().status == Status.PAUSED, timeout=120)
     return armed
 
 
 def hand_step(trainer, kind):
     previous = trainer.step_report()
     assert trainer.step_once(kind)
-    assert wait_until(lambda: trainer.step_report() is not previous and trainer.snapshot().status == PAUSED,
+    assert wait_until(lambda: trainer.step_report() is not previous and trainer.snapshot().status == Status.PAUSED,
                       timeout=60)
     return trainer.step_report()
 
@@ -132,7 +133,7 @@ def test_hand_made_steps_move_one_net_once_and_keep_the_run_valid(tmp_path):
     both = hand_step(trainer, BOTH_STEP)
     assert (both.step, both.g_updates) == (step + 2, g_updates + 2) and set(both.grad_norms) == {"D", "G"}
     armed["on"] = False
-    trainer.resume()
+    trainer.unpause()
     finish(trainer)
     record = record_of(tmp_path, "hand")
     assert record["epoch"] == 3 and record["step"] == 12 == len(record["history"])
@@ -150,10 +151,10 @@ def test_a_run_stepped_by_hand_continues_exactly_after_a_stop(tmp_path):
         if stop:
             trainer.stop()
             finish(trainer)
-            trainer = make(tmp_path, run, resume=True)
+            trainer = make(tmp_path, run, continue_run=True)
             trainer.start()
         else:
-            trainer.resume()
+            trainer.unpause()
         return finish(trainer)
 
     stepped("once", stop=False)
@@ -171,7 +172,7 @@ def test_steps_and_edits_reach_a_training_process(tmp_path):
     try:
         assert wait_until(lambda: trainer.snapshot().step >= 2, timeout=120)
         trainer.pause()
-        assert wait_until(lambda: trainer.snapshot().status == PAUSED, timeout=30)
+        assert wait_until(lambda: trainer.snapshot().status == Status.PAUSED, timeout=30)
         step = trainer.snapshot().step
         assert trainer.step_once(D_STEP)
         report = trainer.step_report()
@@ -179,7 +180,7 @@ def test_steps_and_edits_reach_a_training_process(tmp_path):
         assert wait_until(lambda: trainer.snapshot().step == step + 1, timeout=10)
         trainer.edit("lr_d", 1e-4)
         assert trainer.config.lr_d == 1e-4  # the values in force, at once in the parent
-        trainer.resume()
+        trainer.unpause()
         assert wait_until(lambda: trainer.edits() and trainer.edits()[0]["new"] == 1e-4, timeout=30)
     finally:
         trainer.stop()

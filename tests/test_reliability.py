@@ -18,7 +18,8 @@ import torch
 from gan_core import atomic
 from gan_core.checkpoint import load_checkpoint
 from gan_core.runs import RunPaths, list_runs
-from gan_core.trainer import ERROR, FINISHED, Trainer
+from gan_core.trainer import Trainer
+from gan_core.view import Status
 
 from helpers import tiny_config, tiny_data, wait_until, write_mnist_idx
 
@@ -126,16 +127,16 @@ def test_full_or_read_only_disk_reports_error_and_keeps_last_good_checkpoint(tmp
     trainer.start()
     trainer.join(30)
     snap = trainer.snapshot()
-    assert snap.status == ERROR
+    assert snap.status == Status.ERROR
     assert os.strerror(failure) in snap.error
     monkeypatch.undo()
     good = load_checkpoint(paths.checkpoint)
     assert good["epoch"] == 1
     assert not list(paths.folder.rglob(f"*{atomic.TEMP_SUFFIX}"))
-    resumed = Trainer(tiny_config(epochs=3), "disk", checkpoints=tmp_path, data=tiny_data(), resume=True)
+    resumed = Trainer(tiny_config(epochs=3), "disk", checkpoints=tmp_path, data=tiny_data(), continue_run=True)
     resumed.start()
     resumed.join(30)
-    assert resumed.snapshot().status == FINISHED
+    assert resumed.snapshot().status == Status.FINISHED
     assert read_csv_epochs(paths) == [1, 2, 3]
 
 
