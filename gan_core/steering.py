@@ -21,11 +21,11 @@ from .latent import Z_HIGH, Z_LOW
 from .model import sample_z
 
 # Fixed on purpose (docs/latent-lab.md measures them): the same edit for every digit and every latent.
-STEPS = 30  # gradient steps at most
-STEP_SIZE = 0.25  # z-distance (L2) of one step along the normalised gradient
-PULL = 0.05  # share of the way back to the starting latent after each step
+STEPS = 100  # gradient steps at most
+STEP_SIZE = 0.3  # z-distance (L2) of one step along the normalised gradient
+PULL = 0.02  # share of the way back to the starting latent after each step
 MAX_PIXEL_CHANGE = 0.20  # mean |image - start image| an edit may reach (pixels in [0, 1])
-TARGET_P = 0.99  # the judge's probability at which an edit stops
+TARGET_P = 0.9999  # the judge's probability at which an edit stops (well past 0.9: the referee must agree)
 CLASS_DIRECTION_SAMPLES = 20_000
 CLASS_DIRECTION_SEED = 11
 

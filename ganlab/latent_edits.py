@@ -22,7 +22,7 @@ STRIP_FRAMES = 10
 def edits_ui(name: str, reader: RunReader) -> None:
     st.caption(f"Each button climbs the judge's log-probability of the digit from the z shown above: at most "
                f"{STEPS} steps of {STEP_SIZE} in z, each pulled {PULL:.0%} back toward the start, stopping "
-               f"when the judge gives {TARGET_P:.0%} or before the image changes by more than "
+               f"when the judge gives {TARGET_P:.2%} or before the image changes by more than "
                f"{MAX_PIXEL_CHANGE:.0%} (mean |pixel change|). A second network, which never steers, scores "
                "the result.")
     cols = st.columns(10)
