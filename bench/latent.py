@@ -209,7 +209,7 @@ def part_lab_app(args: argparse.Namespace, changes: int = 30) -> dict:
     timing = Path(args.checkpoints) / f".latent-timing-{os.getpid()}.txt"
     os.environ.update(GANLAB_CHECKPOINTS=str(args.checkpoints), GANLAB_DATA_DIR=str(args.data_dir),
                       GANLAB_TIMING_FILE=str(timing))
-    at = AppTest.from_file("app.py", default_timeout=600).run()
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=600).run()
     at.text_input(key="cfg_run").input(args.run).run()
     at.switch_page("ganlab/pages/explore.py").run()
     at.toggle(key="lt_open").set_value(True).run()  # the first opening computes the directions once
