@@ -205,6 +205,12 @@ class Trainer(TrainerView):
         if len(data) < self.config.batch_size:
             raise RunError(f"{len(data)} training images is fewer than one batch of {self.config.batch_size}")
         images = data.images.to(state.device)  # the whole set lives on the training device
+        if state.perm is not None and len(state.perm) != len(images):
+            # The data changed since the checkpoint (another folder, the offline digits split into
+            # training and held-out): the stored order of the unfinished epoch indexes other images.
+            log.warning("run '%s': %d training images now, %d when it was saved; the unfinished epoch "
+                        "starts over", self.paths.name, len(images), len(state.perm))
+            state.perm, state.batch_in_epoch, state.epoch_seconds = None, 0, 0.0
         return state, images
 
     def _train(self) -> None:

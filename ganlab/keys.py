@@ -37,6 +37,7 @@ def lab_slider(dim: int) -> str:
 TL_EPOCH = "tl_epoch"  # the timeline's epoch slider
 TL_PINNED = "tl_pinned"  # the user moved it off the newest epoch: stop following
 BROWSER_PICK = "browser_pick"
+DELETE_ASK = "delete_ask"  # run name whose Delete was clicked: confirm or cancel
 
 
 # --- latent tools: principal directions, digit edits, inversion, saved latents (ganlab/latent_*.py) -------

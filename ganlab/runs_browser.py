@@ -5,13 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from gan_core.runs import RunError, delete_run
 from ganlab import keys
-from ganlab.actions import on_open
+from ganlab.actions import flash, on_open
 from ganlab.resources import checkpoints_root, holder
 from ganlab.runs_list import all_runs
 
 
 def run_browser_ui(name: str | None) -> None:
+    delete_ui()
     try:
         runs = all_runs()
     except OSError as exc:  # a broken folder must not take the page down
@@ -25,22 +27,55 @@ def run_browser_ui(name: str | None) -> None:
         "epochs": f"{info.epochs_done} / {info.epochs_total}" if info.error is None else "–",
         "D loss": info.d_loss, "G loss": info.g_loss,
         "dataset": info.dataset or "–",
+        "FID": info.fid,
         "saved": info.modified.strftime("%Y-%m-%d %H:%M") if info.modified else "–",
+        "disk": f"{info.disk_bytes / 2**20:,.1f} MiB",
         "state": "ok" if info.error is None else "damaged",
     } for info in runs]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                  column_config={"D loss": st.column_config.NumberColumn(format="%.3f"),
-                                "G loss": st.column_config.NumberColumn(format="%.3f")})
+                                "G loss": st.column_config.NumberColumn(format="%.3f"),
+                                "FID": st.column_config.NumberColumn(format="%.1f")})
+    st.caption(f"{len(runs)} runs, {sum(info.disk_bytes for info in runs) / 2**20:,.1f} MiB on disk.")
     for info in runs:
         if info.error is not None:
             st.warning(f"Run **{info.name}** is damaged and cannot be opened: {info.error}")
-    names = [info.name for info in runs if info.error is None]
-    if not names:
-        return
-    cols = st.columns([3, 1, 1])
+    names = [info.name for info in runs]  # a damaged run can be picked to delete it
+    cols = st.columns([3, 1, 1, 1])
     index = names.index(name) if name in names else 0
     picked = cols[0].selectbox("Pick a run", names, index=index, key=keys.BROWSER_PICK)
     cols[1].button("Open", key="btn_open", on_click=on_open, args=(picked,), width="stretch",
                    help="select it: the Train and Explore pages show this run; the sidebar shows its settings")
     cols[2].button("Continue it", key="btn_open_resume", on_click=on_open, args=(picked, True), width="stretch",
                    disabled=holder().alive() is not None)
+    cols[3].button("Delete…", key="btn_delete", on_click=ask_delete, args=(picked,), width="stretch",
+                   help="remove the run's folder (asks first)")
+
+
+def ask_delete(name: str) -> None:
+    st.session_state[keys.DELETE_ASK] = name
+
+
+def on_delete(name: str) -> None:
+    st.session_state.pop(keys.DELETE_ASK, None)
+    try:
+        delete_run(checkpoints_root(), name)
+    except RunError as exc:
+        flash("error", str(exc))
+    else:
+        flash("success", f"Run **{name}** was deleted.")
+
+
+def delete_ui() -> None:
+    """The confirmation a delete needs, and what came of it."""
+    asked = st.session_state.get(keys.DELETE_ASK)
+    if asked is not None:
+        st.warning(f"Delete run **{asked}** and everything in its folder (checkpoint, grids, CSVs, saved latents)? "
+                   "This cannot be undone.")
+        a, b = st.columns(2)
+        a.button(f"Delete '{asked}' for good", key="btn_delete_confirm", type="primary", on_click=on_delete,
+                 args=(asked,))
+        b.button("Cancel", key="btn_delete_cancel", on_click=lambda: st.session_state.pop(keys.DELETE_ASK, None))
+    if keys.FLASH in st.session_state:
+        kind, text = st.session_state.pop(keys.FLASH)
+        getattr(st, kind)(text)

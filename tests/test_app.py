@@ -452,3 +452,39 @@ def test_every_config_field_has_a_sidebar_control_with_its_range(env: Path) -> N
             at.number_input(key=f"cfg_{spec.name}").set_value(default).run()
             assert not at.sidebar.error, spec.name
     assert_no_exception(at)
+
+
+def test_runs_page_shows_disk_use_and_deletes_after_asking(env: Path, tiny_data: Path) -> None:
+    folder = saved_run(env, tiny_data, "gone")
+    at = show(new_app(), "runs")
+    table = at.dataframe[0].value
+    assert list(table["run"]) == ["gone"] and table["disk"][0].endswith("MiB") and table["disk"][0] != "0.0 MiB"
+    at.button(key="btn_delete").click().run()
+    assert any("cannot be undone" in w.value for w in at.warning)
+    assert folder.exists()  # only asked so far
+    at.button(key="btn_delete_confirm").click().run()
+    assert not folder.exists()
+    assert any("was deleted" in s.value for s in at.success)
+    assert_no_exception(at)
+
+
+def test_a_version_1_checkpoint_opens_in_the_app_and_continues(env: Path, tiny_data: Path) -> None:
+    """A checkpoint in the first format (written by a frozen copy of that writer) is listed, explored and
+    continued like any run."""
+    from fixtures.checkpoint_v1 import write_v1_checkpoint
+
+    write_v1_checkpoint(env / "old" / "checkpoint.pt")
+    at = show(new_app(), "runs")
+    assert at.text_input(key="cfg_run").value == "old"
+    row = at.dataframe[0].value.iloc[0]
+    assert (row["run"], row["epochs"], row["state"]) == ("old", "1 / 2", "ok")  # saved mid-run
+    at = show(at, "explore")
+    assert digit_url(at)  # the lab samples its generator
+    at = show(at, "train")
+    at.button(key="btn_resume").click().run()
+    try:
+        wait_for(at, lambda a: status(a) == "finished", timeout=120)
+        assert "epoch 2 of 2" in at.get("progress")[0].proto.text
+    finally:
+        stop_if_running(at)
+    assert_no_exception(at)

@@ -112,3 +112,18 @@ def test_the_writer_writes_the_current_version() -> None:
     assert VERSION == migrations.VERSION == len(migrations.STEPS) + 1
     record = GANState.fresh(GANConfig.from_dict(CONFIG_V1)).to_record()
     assert record["version"] == VERSION and "metrics_log" in record
+
+
+def test_a_run_saved_mid_epoch_continues_on_data_of_another_size(tmp_path: Path, v1_file: Path) -> None:
+    """The stored order of the unfinished epoch indexes the old images; with more (or fewer) images now,
+    that epoch starts over instead of training on empty or out-of-range batches."""
+    paths = RunPaths.of(tmp_path, "old")
+    stored = torch.load(copy_of(v1_file, paths.checkpoint), weights_only=True)
+    assert len(stored["progress"]["perm"]) == 80
+    config = GANConfig.from_dict({**stored["config"], "epochs": 2})
+    trainer = Trainer(config, "old", checkpoints=tmp_path, data=tiny_data(160), resume=True)
+    trainer.start()
+    trainer.join(60)
+    snap = trainer.snapshot()
+    assert (snap.status, snap.epoch, snap.step) == (FINISHED, 2, 6 + 8), snap.error  # a whole new epoch of 8
+    assert torch.isfinite(load_checkpoint(paths.checkpoint)["history"]).all()
