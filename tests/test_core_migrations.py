@@ -121,9 +121,9 @@ def test_a_run_saved_mid_epoch_continues_on_data_of_another_size(tmp_path: Path,
     stored = torch.load(copy_of(v1_file, paths.checkpoint), weights_only=True)
     assert len(stored["progress"]["perm"]) == 80
     config = GANConfig.from_dict({**stored["config"], "epochs": 2})
-    trainer = Trainer(config, "old", checkpoints=tmp_path, data=tiny_data(160), resume=True)
+    trainer = Trainer(config, "old", checkpoints=tmp_path, data=tiny_data(160), continue_run=True)
     trainer.start()
     trainer.join(60)
     snap = trainer.snapshot()
-    assert (snap.status, snap.epoch, snap.step) == (FINISHED, 2, 6 + 8), snap.error  # a whole new epoch of 8
+    assert (snap.status, snap.epoch, snap.step) == (Status.FINISHED, 2, 6 + 8), snap.error  # a whole new epoch of 8
     assert torch.isfinite(load_checkpoint(paths.checkpoint)["history"]).all()
