@@ -75,11 +75,20 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     return record
 
 
-def load_generator(path: str | os.PathLike[str], device: torch.device | str = "cpu") -> tuple[Generator, dict]:
-    """The generator of a checkpoint, in eval mode, plus the record (for its config and preview noise)."""
+def load_generator(path: str | os.PathLike[str], device: torch.device | str = "cpu",
+                   which: str = "ema") -> tuple[Generator, dict]:
+    """A generator of a checkpoint, in eval mode, plus the record (for its config and preview noise):
+    ``which`` "ema" is the one people see (the EMA generator; the trained G when the run has none),
+    "raw" the trained G."""
+    if which not in ("ema", "raw"):
+        raise ValueError(f"which must be 'ema' or 'raw', got {which!r}")
     record = load_checkpoint(path)
     generator = Generator(record["config"])
-    load_state(generator, record["generator"], path, "generator")
+    averaged = record.get("ema") if which == "ema" else None
+    if averaged is not None:
+        load_state(generator, averaged["generator"], path, "EMA generator")
+    else:
+        load_state(generator, record["generator"], path, "generator")
     return generator.to(device).eval(), record
 
 

@@ -21,6 +21,7 @@ from .checkpoint import CheckpointError, load_checkpoint, load_generator
 from .cli_latent import LatentCLIError, add_invert_command, add_sample_z_option, run_invert, run_sample_z
 from .config import GROUPS, ConfigError, GANConfig, field_spec, fields, validate_run_name
 from .data import DataError, ask_for_download
+from .demo import CONTINUE_REFUSED, is_demo
 from .images import make_grid, save_png
 from .metrics import format_row
 from .model import Generator, generate, seeded_z
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npy (float32 (N, 28, 28))")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     add_sample_z_option(sample)
+    sample.add_argument("--which", choices=["ema", "raw"], default="ema",
+                        help="ema: the averaged generator people see (default); raw: the trained G")
 
     evaluate = commands.add_parser("evaluate", help="judge a run's samples: FID (with its real-vs-real floor), "
                                                     "IS, class histogram")
@@ -78,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data-dir", default="data", help="where the run's dataset is found (default data/)")
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     evaluate.add_argument("--download", action="store_true", help="try the MNIST download again (see train)")
+    evaluate.add_argument("--which", choices=["ema", "raw"], default="ema",
+                          help="ema: the averaged generator people see (default); raw: the trained G")
     sweep_cli.add_parser(commands)
     add_invert_command(commands)
     return parser
@@ -137,6 +142,8 @@ def _train(args: argparse.Namespace) -> int:
             fixed.insert(0, "--preset")
         if fixed:
             raise CLIError(f"--continue continues the stored config; drop {', '.join(fixed)}")
+        if is_demo(paths.folder):
+            raise CLIError(CONTINUE_REFUSED)
         stored = load_checkpoint(paths.checkpoint).get("config") if paths.checkpoint.is_file() else None
         if stored is None:
             raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}; train it without --continue")
@@ -216,13 +223,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     names = CLASS_NAMES[config.dataset]
     preset = preset_of(config) or "custom"
     print(f"run '{args.run}': epoch {record['epoch']}, step {record['step']}, preset {preset}, "
-          f"{args.n:,} samples")
+          f"{args.n:,} samples from the {_generator_name(args.which, record)}")
     print(f"data: {data.message}")
     print(judge.describe())
     fid = "-" if row["fid"] is None else f"{row['fid']:.3f}"
     floor = "-" if row["fid_floor"] is None else f"{row['fid_floor']:.3f}"
     print(f"FID            {fid}   (real-vs-real floor {floor}; both n={row['fid_n']:,} against "
           f"{row['fid_ref_n']:,} held-out real images)")
+    if row.get("precision") is not None:
+        print(f"precision      {row['precision']:.3f}   recall {row['recall']:.3f}   (k={row['pr_k']}, "
+              f"n={row['pr_n']:,}; real-vs-real: precision {row['precision_real']:.3f}, "
+              f"recall {row['recall_real']:.3f})")
     print(f"IS             {row['inception_score']:.3f}   (1 = one class .. {len(names)} = all, confidently)")
     print(f"classes        {row['classes_present']}/{len(names)} present (>= 1% of samples); "
           f"max share {row['max_class_share']:.1%}, min share {row['min_class_share']:.1%}")
@@ -251,7 +262,8 @@ def _sample(args: argparse.Namespace) -> int:
         np.save(out, images)
     else:
         save_png(make_grid(images), out)
-    print(f"wrote {args.n} samples of run '{args.run}' (epoch {record['epoch']}) to {out}")
+    print(f"wrote {args.n} samples of run '{args.run}' (epoch {record['epoch']}, "
+          f"{_generator_name(args.which, record)}) to {out}")
     return 0
 
 
@@ -262,8 +274,14 @@ def _open_run(args: argparse.Namespace, min_n: int) -> tuple[RunPaths, Generator
         raise CLIError(f"--n must be at least {min_n}")
     if not paths.checkpoint.is_file():
         raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}")
-    generator, record = load_generator(paths.checkpoint)
+    generator, record = load_generator(paths.checkpoint, which=args.which)
     return paths, generator, record
+
+
+def _generator_name(which: str, record: dict) -> str:
+    if which == "raw":
+        return "trained G (raw)"
+    return "EMA generator" if record.get("ema") is not None else "trained G (the run keeps no EMA)"
 
 
 def _progress_bar():  # a tqdm bar; tqdm is imported only when a bar is shown

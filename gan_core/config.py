@@ -128,6 +128,10 @@ class GANConfig:
     loss: str = _field("non-saturating", "Loss", "what D and G minimise: non-saturating (the tutorial's), the "
                        "original minimax (G's gradient vanishes when D wins), least squares (LSGAN) or hinge",
                        "optimisation", choices=LOSSES)
+    ema_decay: float = _field(0.999, "EMA decay", "decay of the moving average of G's weights that every shown "
+                              "image comes from; 0 = off (images from G itself); it never changes the training",
+                              "model", **_UNIT, high_open=True, run_field=True, advanced=True, step=1e-3,
+                              format="%.4f")
     epochs: int = _field(30, "Epochs", "total passes over the training set (on resume: the new total)",
                          "optimisation", low=1, high=100_000, run_field=True, step=1)
     seed: int = _field(0, "Seed", "seeds torch, numpy and random: same seed, same run (on CPU)", "optimisation",

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from . import checkpoint as ckpt
+from . import ema as ema_
 from . import losses
 from .config import ConfigError, GANConfig
 from .model import Discriminator, Generator, build_models, sample_z, seeded_z
@@ -139,12 +140,19 @@ class GANState:
     # only while ``capture_grad_norms`` is set (step-by-step mode): each norm is a host read.
     capture_grad_norms: bool = False
     grad_norms: dict[str, dict[str, float]] = field(default_factory=dict)
+    # The EMA generator (None when ``config.ema_decay`` is 0), its update count (for the warm-up), and
+    # whether its BatchNorm statistics still await re-estimation for the latest averaged weights.
+    ema: Generator | None = None
+    ema_updates: int = 0
+    ema_stale: bool = True
     # The passes the training step calls: the modules themselves, or their compiled forms (same weights).
     g_pass: Callable[[torch.Tensor], torch.Tensor] = field(init=False, repr=False)
     d_pass: Callable[[torch.Tensor], torch.Tensor] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.g_pass, self.d_pass = self.generator, self.discriminator
+        if self.ema is None and self.config.ema_decay > 0:
+            self.ema = ema_.averaged_copy(self.generator)
         if self.config.compile:
             self.g_pass, self.d_pass = compiled(self.generator), compiled(self.discriminator)
 
@@ -168,7 +176,8 @@ class GANState:
     def train_step(self, real: torch.Tensor, update_g: bool = True) -> torch.Tensor:
         """One GAN step on a real batch; returns (d_loss, g_loss, d_real, d_fake) as a device tensor.
 
-        (1) update D on real + detached fake, (2) update G (every ``d_steps``-th step).
+        (1) update D on real + detached fake, (2) update G (every ``d_steps``-th step) and fold it into
+        the EMA generator.
         Nothing here reads a value back to the host, so a GPU never waits on Python.
         """
         with self.autocast():
@@ -227,7 +236,7 @@ class GANState:
 
     def g_step(self, n: int) -> torch.Tensor:
         """Minimise G's loss (for the default loss, the non-saturating -log D(G(z))) on fresh noise, with D
-        frozen; returns the loss."""
+        frozen, and fold the new G into the EMA generator; returns the loss."""
         G, D = self.g_pass, self.d_pass
         self.discriminator.requires_grad_(False)  # no gradients for D's weights: only G's path is differentiated
         try:
@@ -239,9 +248,27 @@ class GANState:
                 self.grad_norms["G"] = layer_grad_norms(self.generator)
             self.opt_g.step()
             self.g_updates += 1
+            self.update_ema()
         finally:
             self.discriminator.requires_grad_(True)
         return loss.detach().float()
+
+    def update_ema(self) -> None:
+        """Fold G's new weights into the EMA generator (after each G update)."""
+        if self.ema is not None:
+            ema_.update(self.ema, self.generator, self.config.ema_decay, self.ema_updates)
+            self.ema_updates += 1
+            self.ema_stale = True
+
+    def shown_generator(self) -> Generator:
+        """The generator whose images a person sees: the EMA generator with BatchNorm statistics of its
+        own (re-estimated here when its weights moved), or G itself when EMA is off. Eval mode."""
+        if self.ema is None:
+            return self.generator
+        if self.ema_stale:
+            ema_.recalibrate_batchnorm(self.ema)
+            self.ema_stale = False
+        return self.ema
 
     # --- history ----------------------------------------------------------------------------------
 
@@ -270,6 +297,9 @@ class GANState:
             "metrics_log": [dict(row) for row in self.metrics_log],
             "data_source": dict(self.data_source),
             "preview_z": self.preview_z.cpu(),
+            # The averaged weights with their re-estimated BatchNorm statistics; None when EMA is off.
+            "ema": None if self.ema is None else {"generator": self.shown_generator().state_dict(),
+                                                  "updates": self.ema_updates},
             "progress": {
                 "perm": None if self.perm is None else self.perm.cpu(),
                 "batch_in_epoch": self.batch_in_epoch,
@@ -311,6 +341,10 @@ class GANState:
                     data_source=dict(record["data_source"]),
                     g_updates=int(record["g_updates"]),
                     edits=[dict(edit) for edit in record["edits"]])
+        ema_record = record["ema"]  # migrations: records from before the EMA start it from G
+        if state.ema is not None and ema_record is not None:
+            ckpt.load_state(state.ema, ema_record["generator"], path, "EMA generator")
+            state.ema_updates, state.ema_stale = int(ema_record["updates"]), False
         state.perm = None if progress["perm"] is None else progress["perm"].to(dev)
         state.batch_in_epoch = int(progress["batch_in_epoch"])
         state.epoch_seconds = float(progress["epoch_seconds"])

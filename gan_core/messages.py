@@ -55,6 +55,8 @@ class StateUpdate:
     history_rows: np.ndarray
     epoch_log: tuple[dict[str, float], ...] | None = None  # None: unchanged
     metrics: tuple[dict[str, Any], ...] | None = None  # None: unchanged
-    weights: dict[str, np.ndarray] | None = None  # the generator's state dict; None: unchanged
+    weights: dict[str, np.ndarray] | None = None  # the raw G's state dict; None: unchanged
+    ema_weights: dict[str, np.ndarray] | None = None  # the EMA generator's (sent with weights when EMA is on)
+    verdicts: dict[str, Any] | None = None  # D's live verdicts (verdict.live_verdicts); None: unchanged
     edits: tuple[dict[str, Any], ...] | None = None  # None: unchanged
     step_report: StepReport | None = None  # None: unchanged (a report is never withdrawn)

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .manifold import manifold_row
+
 NUM_CLASSES = 10
 PRESENT_SHARE = 0.01  # a class counts as present when at least 1% of the samples are judged to be it
 COLLAPSE_MAX_SHARE = 0.40  # warn when one class holds more than this share of the samples
@@ -97,7 +99,8 @@ def mean_confidence(probs: np.ndarray) -> float:
 
 def quality_row(gen_features: np.ndarray, gen_probs: np.ndarray, reference: np.ndarray,
                 floor_real: np.ndarray) -> dict[str, Any]:
-    """All metrics of one generated sample as plain Python data (checkpoint- and JSON-safe).
+    """All metrics of one generated sample as plain Python data (checkpoint- and JSON-safe): FID, IS, the
+    class histogram, and precision, recall and realism (``manifold.manifold_row``).
 
     ``reference`` and ``floor_real`` are disjoint sets of held-out real features; the generated FID
     and the real-vs-real floor both use ``n = min(len(gen), len(floor_real))`` samples against
@@ -113,7 +116,7 @@ def quality_row(gen_features: np.ndarray, gen_probs: np.ndarray, reference: np.n
         # Evenly spaced, not a slice: held-out sets come in label order (the offline digits are sorted).
         spread = (np.arange(n) * len(floor_real)) // n
         floor = frechet_distance(*gaussian_stats(floor_real[spread]), *ref_stats)
-    return {
+    row = {
         "fid": fid,
         "fid_floor": floor,
         "fid_n": int(n),
@@ -127,6 +130,9 @@ def quality_row(gen_features: np.ndarray, gen_probs: np.ndarray, reference: np.n
         "confidence": mean_confidence(gen_probs),
         "samples": int(len(gen_probs)),
     }
+    # Precision/recall (and their real-vs-real reference) at the FID's sizes; realism of every sample.
+    row.update(manifold_row(np.asarray(gen_features), np.asarray(reference), np.asarray(floor_real), n))
+    return row
 
 
 def quality_warnings(row: Mapping[str, Any] | None, d_loss: float | None = None,

@@ -46,9 +46,19 @@ def _v1_to_v2(record: Record) -> Record:
     return record
 
 
+def _v2_to_v3(record: Record) -> Record:
+    # Version 3 keeps the EMA generator. An older run starts its average from G as it stands (no updates
+    # yet, so the warm-up begins at once); its config gets the EMA decay's default when it names none.
+    if "ema" not in record:
+        generator = record["generator"]
+        record["ema"] = {"generator": {key: value.clone() for key, value in generator.items()}, "updates": 0}
+    return record
+
+
 # STEPS[i] turns a version i + 1 record into a version i + 2 record.
 STEPS: tuple[Callable[[Record], Record], ...] = (
     _v1_to_v2,
+    _v2_to_v3,
 )
 VERSION = len(STEPS) + 1  # the version every writer writes
 

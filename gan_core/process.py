@@ -165,11 +165,14 @@ class TrainerProcess(TrainerView):
                 self._changed.notify_all()
 
     def _apply(self, update: StateUpdate) -> None:
-        generator = None
-        if update.weights is not None:  # build outside the lock: readers keep the old copy meanwhile
-            generator = Generator(self.config)
-            generator.load_state_dict({name: torch.from_numpy(array) for name, array in update.weights.items()})
-            generator.eval().requires_grad_(False)
+        generators: dict[str, Generator] = {}
+        # Build outside the lock: readers keep the old copies meanwhile. No EMA weights when EMA is off:
+        # then the raw G is what a person sees.
+        for which, weights in (("raw", update.weights), ("ema", update.ema_weights)):
+            if weights is not None:
+                generators[which] = Generator(self.config)
+                generators[which].load_state_dict({name: torch.from_numpy(array) for name, array in weights.items()})
+                generators[which].eval().requires_grad_(False)
         with self._lock:
             start, rows = update.history_start, update.history_rows
             self._history = rows if start == 0 else np.concatenate((self._history[:start], rows))
@@ -182,8 +185,11 @@ class TrainerProcess(TrainerView):
                 self._edits = update.edits
             if update.step_report is not None:
                 self._step_report = update.step_report
-            if generator is not None:
-                self._published = generator
+            if update.verdicts is not None:
+                self._verdicts = update.verdicts
+            if generators:
+                self._published_raw = generators["raw"]
+                self._published = generators.get("ema", generators["raw"])
             self._snapshot = update.snapshot  # last: a reader that sees it sees the rest too
             self._changed.notify_all()
 
@@ -199,6 +205,7 @@ def _child_main(conn: Connection, launch: Launch) -> None:
     trainer.start()
     threading.Thread(target=lambda: (trainer.join(), wake.set()), name="gan-end", daemon=True).start()
     sent_rows, weights_version, metrics_sent, log_sent, edits_sent, report_sent = 0, -1, None, None, (), None
+    verdicts_sent = None
     weights_sent_at = -WEIGHTS_SECONDS
     while True:
         done = not trainer.is_alive()  # read before the state: the last push then holds the final state
@@ -207,17 +214,23 @@ def _child_main(conn: Connection, launch: Launch) -> None:
         sent_rows = len(history)
         weights = None
         due = done or time.monotonic() - weights_sent_at >= WEIGHTS_SECONDS
-        if due and snap.weights_version != weights_version and (state := trainer.generator_state()) is not None:
+        ema_weights = None
+        if due and snap.weights_version != weights_version and (state := trainer.generator_state("raw")) is not None:
             weights, weights_version, weights_sent_at = state, snap.weights_version, time.monotonic()
+            if trainer.config.ema_decay > 0:  # the stored config's, on a continued run
+                ema_weights = trainer.generator_state("ema")
+        verdicts = trainer.verdicts()
         metrics, edits, report = trainer.metrics(), trainer.edits(), trainer.step_report()
         epoch_log = trainer.epoch_log()
         update = StateUpdate(snap, start, np.array(history[start:]),
                              epoch_log=epoch_log if epoch_log is not log_sent else None,
                              metrics=metrics if metrics is not metrics_sent else None,
-                             weights=weights,
+                             weights=weights, ema_weights=ema_weights,
+                             verdicts=verdicts if verdicts is not verdicts_sent else None,
                              edits=edits if edits is not edits_sent else None,
                              step_report=report if report is not report_sent else None)
         metrics_sent, edits_sent, report_sent, log_sent = metrics, edits, report, epoch_log
+        verdicts_sent = verdicts
         try:
             conn.send(update)
         except OSError:

@@ -19,6 +19,7 @@ from .config import GANConfig
 from .losses import loss_view
 from .metrics import run_warnings
 from .model import Generator, generate
+from .verdict import saved_verdicts
 from .view import Snapshot, Status
 
 
@@ -39,7 +40,9 @@ class RunReader(Protocol):
 
     def edits(self) -> tuple[dict[str, Any], ...]: ...
 
-    def sample(self, z: torch.Tensor) -> np.ndarray | None: ...
+    def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray | None: ...
+
+    def verdicts(self) -> dict[str, Any] | None: ...
 
     def generator_copy(self) -> Generator | None: ...
 
@@ -47,14 +50,17 @@ class RunReader(Protocol):
 class SavedRun:
     """A run as its checkpoint left it: read once, never trained, safe to share between threads."""
 
-    def __init__(self, name: str, record: dict[str, Any], generator: Generator) -> None:
+    def __init__(self, name: str, record: dict[str, Any], generator: Generator, raw: Generator | None = None) -> None:
         self.config: GANConfig = record["config"]
         self._history = record["history"].numpy().astype(np.float32)
         self._history.flags.writeable = False
         self._epoch_log = tuple(record["epoch_log"])
         self._metrics = tuple(record.get("metrics_log", ()))
         self._edits = tuple(dict(edit) for edit in record.get("edits", ()))
-        self._generator = generator
+        self._generator = generator  # the EMA generator (the trained G when the run keeps none)
+        self._raw = raw or generator
+        self._record = record
+        self._verdicts: dict[str, Any] | None = None
         epoch, step = int(record["epoch"]), int(record["step"])
         last = self._history[-1] if len(self._history) else (None,) * 4
         self._snapshot = Snapshot(
@@ -66,7 +72,9 @@ class SavedRun:
     def open(cls, path: str | Path) -> SavedRun:
         """Read ``checkpoints/<run>/checkpoint.pt``; raises ``CheckpointError`` when it is damaged."""
         generator, record = load_generator(path)
-        return cls(Path(path).parent.name, record, generator)
+        raw = Generator(record["config"])
+        raw.load_state_dict(record["generator"])  # load_generator checked these weights against the config
+        return cls(Path(path).parent.name, record, generator, raw.eval().requires_grad_(False))
 
     def snapshot(self) -> Snapshot:
         return self._snapshot
@@ -86,8 +94,17 @@ class SavedRun:
     def warnings(self) -> list[str]:
         return run_warnings(self._metrics, self._epoch_log, loss_view(self.config.loss).d_wins_below)
 
-    def sample(self, z: torch.Tensor) -> np.ndarray:
-        return generate(self._generator, z).numpy()
+    def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray:
+        """Images from the EMA generator (``which`` "ema") or the trained G ("raw")."""
+        if which not in ("ema", "raw"):
+            raise ValueError(f"which must be 'ema' or 'raw', got {which!r}")
+        return generate(self._generator if which == "ema" else self._raw, z).numpy()
+
+    def verdicts(self) -> dict[str, Any] | None:
+        """D's verdict on the preview grid (see ``verdict.saved_verdicts``), computed once."""
+        if self._verdicts is None:
+            self._verdicts = saved_verdicts(self._record, self._generator)
+        return self._verdicts
 
     def generator_copy(self) -> Generator:
         """A private eval-mode copy of the generator, for work that needs gradients (edits, inversion)."""

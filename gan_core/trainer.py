@@ -23,6 +23,7 @@ import torch
 from . import checkpoint as ckpt
 from .config import ConfigError, GANConfig
 from .data import TrainingData, load_training_data
+from .demo import CONTINUE_REFUSED, is_demo
 from .engine import EDITABLE, STATS, GANState
 from .images import make_grid, save_png
 from .judge import JUDGE_DIR, Judge, eval_noise
@@ -39,12 +40,14 @@ from .runs import (
 from .schedule import EVAL_SHARE, EvalSchedule
 from .stepping import BOTH_STEP, G_STEP, STEP_KINDS, StepReport, explain, look
 from .summary import summarise, write_summary
+from .verdict import live_verdicts
 from .view import Snapshot, Status, TrainerView
 from .writer import BackgroundWriter, frozen_copy
 
 log = logging.getLogger(__name__)
 
 PUBLISH_SECONDS = 1.0  # how often the UI-facing generator copy is refreshed while training
+VERDICT_SECONDS = 4.0  # how often D's verdicts are refreshed while training (the page redraws every 4 s)
 RATE_WINDOW_SECONDS = 5.0  # images/s is measured over roughly this much recent time
 # Snapshot.phase: what the run is doing, for a page that says so while nothing seems to move.
 PHASE_STARTING, PHASE_DATA, PHASE_TRAINING, PHASE_JUDGE_WAIT, PHASE_DONE = (
@@ -94,6 +97,8 @@ class Trainer(TrainerView):
         self._eval_z: torch.Tensor | None = None
         self._callbacks: list[Callable[[str, Snapshot], None]] = []
         self._steps_per_epoch = 0
+        self._verdict_real: torch.Tensor | None = None  # the real images D's live histogram is drawn from
+        self._verdicts_at = -VERDICT_SECONDS
 
     # --- control (any thread) -----------------------------------------------------------------------
 
@@ -154,11 +159,11 @@ class Trainer(TrainerView):
 
     # --- observation (any thread): snapshot, history, epoch_log, metrics, warnings, sample ------------
 
-    def generator_state(self) -> dict[str, np.ndarray] | None:
-        """The latest published generator's weights and BatchNorm statistics as numpy arrays (plain
-        pickle, e.g. for another process), or None before the first publication."""
+    def generator_state(self, which: str = "ema") -> dict[str, np.ndarray] | None:
+        """The latest published generator's (``which``: "ema" or "raw") weights and BatchNorm statistics
+        as numpy arrays (plain pickle, e.g. for another process), or None before the first publication."""
         with self._lock:
-            generator = self._published
+            generator = self._pick(which)
         if generator is None:
             return None
         return {name: tensor.numpy().copy() for name, tensor in generator.state_dict().items()}
@@ -184,6 +189,8 @@ class Trainer(TrainerView):
 
     def _prepare(self) -> tuple[GANState, torch.Tensor]:
         if self.continue_run:
+            if is_demo(self.paths.folder):
+                raise RunError(CONTINUE_REFUSED)
             if not self.paths.checkpoint.is_file():
                 raise RunError(f"run '{self.paths.name}' has no checkpoint to continue "
                                f"({self.paths.checkpoint})")
@@ -220,7 +227,8 @@ class Trainer(TrainerView):
         config = state.config
         batch = config.batch_size
         steps_per_epoch = self._steps_per_epoch = len(images) // batch
-        self._publish_generator(state)
+        self._verdict_real = images
+        self._publish_generator(state, verdicts=True)
         with self._lock:
             self._history = state.history_array()
             self._epoch_log = tuple(state.epoch_log)
@@ -369,7 +377,7 @@ class Trainer(TrainerView):
                                 "seconds": state.epoch_seconds})
         state.perm = None
         state.batch_in_epoch, state.epoch_seconds = 0, 0.0
-        self._publish_generator(state)
+        self._publish_generator(state, verdicts=True)
         with self._lock:
             generator = self._published
         grid = generate(generator, state.preview_z).numpy()  # type: ignore[arg-type]
@@ -440,12 +448,17 @@ class Trainer(TrainerView):
 
         self._writer.submit(write)
 
-    def _publish_generator(self, state: GANState) -> None:
-        """Swap in a fresh eval-mode CPU copy of G: readers keep whichever copy they already hold."""
-        copy_ = copy.deepcopy(state.generator).cpu().eval()
-        copy_.requires_grad_(False)
+    def _publish_generator(self, state: GANState, verdicts: bool = False) -> None:
+        """Swap in fresh eval-mode CPU copies of the EMA generator and G: readers keep whichever copies
+        they already hold. D's verdicts follow when ``verdicts`` or every VERDICT_SECONDS."""
+        raw = _frozen_copy(state.generator)
+        shown = raw if state.ema is None else _frozen_copy(state.shown_generator())
+        judged = None
+        if self._verdict_real is not None and (verdicts or time.monotonic() - self._verdicts_at >= VERDICT_SECONDS):
+            judged, self._verdicts_at = live_verdicts(state, self._verdict_real), time.monotonic()
         with self._lock:
-            self._published = copy_
+            self._published, self._published_raw = shown, raw
+            self._verdicts = judged or self._verdicts
             self._snapshot = replace(self._snapshot, weights_version=self._snapshot.weights_version + 1)
 
     def _publish(self, **changes: object) -> None:
@@ -484,3 +497,8 @@ class _Rate:
         (t0, n0), (t1, n1) = self._marks[0], self._marks[-1]
         return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
 
+
+def _frozen_copy(generator: Generator) -> Generator:
+    copy_ = copy.deepcopy(generator).cpu().eval()
+    copy_.requires_grad_(False)
+    return copy_

@@ -74,7 +74,11 @@ class TrainerView:
         self._lock = threading.Lock()  # guards the published fields below
         self._snapshot = Snapshot(run=run, epochs_total=epochs_total)
         self._history = np.zeros((0, len(STATS)), np.float32)
-        self._published: Generator | None = None  # eval-mode copy, swapped whole, never trained
+        # Eval-mode copies, swapped whole, never trained: the EMA generator (G itself when EMA is off),
+        # which every shown image comes from, and the raw G, for views of a single update.
+        self._published: Generator | None = None
+        self._published_raw: Generator | None = None
+        self._verdicts: dict[str, Any] | None = None  # see verdict.live_verdicts
         self._epoch_log: tuple[dict[str, float], ...] = ()
         self._metrics: tuple[dict[str, Any], ...] = ()
         self._edits: tuple[dict[str, Any], ...] = ()  # live hyperparameter edits, oldest first
@@ -127,14 +131,26 @@ class TrainerView:
             metrics, epoch_log = self._metrics, self._epoch_log
         return run_warnings(metrics, epoch_log, loss_view(self.config.loss).d_wins_below)
 
-    def sample(self, z: torch.Tensor) -> np.ndarray | None:
+    def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray | None:
         """Images (n, 28, 28) in [0, 1] from the latest published generator (eval mode), or None before
-        the first publication. Safe during training: the published copy is never trained."""
+        the first publication: ``which`` "ema" (the EMA generator; G itself when EMA is off) or "raw" (the
+        trained G). Safe during training: the published copies are never trained."""
         with self._lock:
-            generator = self._published
+            generator = self._pick(which)
         if generator is None:
             return None
         return generate(generator, z).numpy()
+
+    def verdicts(self) -> dict[str, Any] | None:
+        """D's latest verdicts as plain data (``verdict.live_verdicts``): "grid", one per preview image, and
+        "histogram", a fixed real sample against the trained G's samples; None before the first."""
+        with self._lock:
+            return self._verdicts
+
+    def _pick(self, which: str) -> Generator | None:
+        if which not in ("ema", "raw"):
+            raise ValueError(f"which must be 'ema' or 'raw', got {which!r}")
+        return self._published if which == "ema" else self._published_raw
 
     def generator_copy(self) -> Generator | None:
         """A private eval-mode copy of the latest published generator (None before the first), for work
