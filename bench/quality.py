@@ -146,14 +146,14 @@ class Run:
         means = torch.stack(losses).double().mean(0).tolist()
         self.seconds += time.monotonic() - started
         if self.epoch % self.eval_every == 0 or self.done:
-            row = self.judge.evaluate(generate(state.generator, self.z))
+            row = self.judge.evaluate(generate(state.shown_generator(), self.z))  # what the trainer evaluates
             row.update(epoch=self.epoch, step=state.step, d_loss=means[0], g_loss=means[1], seconds=self.seconds)
             self.rows.append(row)
             print(f"[{self.variant} seed {self.seed}] epoch {self.epoch:3d} step {state.step:5d} d {means[0]:.3f} "
                   f"g {means[1]:.3f} | {format_row(row)}", flush=True)
         if self.done and self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            grid = generate(state.generator, eval_noise(100, self.config.z_dim, seed=1))
+            grid = generate(state.shown_generator(), eval_noise(100, self.config.z_dim, seed=1))
             save_png(make_grid(grid.numpy(), ncols=10),
                      self.out_dir / f"{self.variant}-seed{self.seed}-step{self.steps}.png")
 
