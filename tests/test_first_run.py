@@ -24,6 +24,7 @@ from browser import (
     progress_epoch,
     progress_step,
     require_chromium,
+    set_number,
     streamlit_server,
     wait_until,
 )
@@ -151,7 +152,8 @@ def test_first_run_live(tmp_path: Path) -> None:
                 wait_until(page, lambda: digit_src(page) not in ("", before), "the digit to follow the slider")
                 walk.shot("lab-slider")
 
-                # A minute of training, looking at both pages every few seconds.
+                # A minute of training, looking at both pages every few seconds; Pause and Resume half-way
+                # (on a quiet machine the default run can end within the minute).
                 mid_shot = None
                 while time.monotonic() - started < TRAIN_SECONDS:
                     goto(page, "Train")
@@ -161,6 +163,14 @@ def test_first_run_live(tmp_path: Path) -> None:
                     path = walk.shot("train")
                     if mid_shot is None and time.monotonic() - started > TRAIN_SECONDS / 2:
                         mid_shot = path
+                        if metric(page, STATUS) == "running":
+                            click(page, "btn_pause")
+                            wait_until(page, lambda: metric(page, STATUS) == "paused", "paused")
+                            paused_step = walk.check_train_page()
+                            walk.shot("paused")
+                            click(page, "btn_resume")
+                            wait_until(page, lambda paused=paused_step: walk.check_train_page() > paused or
+                                       metric(page, STATUS) == "finished", "steps after resuming")
                     newest = disk_epochs(run)
                     goto(page, "Explore")
                     if newest:  # a page just opened shows the newest epoch on disk
@@ -177,21 +187,21 @@ def test_first_run_live(tmp_path: Path) -> None:
                 assert len({epoch for _, epoch in walk.epochs_seen}) >= 2, "no epoch finished in a minute"
 
                 goto(page, "Train")
-                click(page, "btn_pause")
-                wait_until(page, lambda: metric(page, STATUS) == "paused", "paused")
-                paused_step = walk.check_train_page()
-                click(page, "btn_resume")
-                wait_until(page, lambda: walk.check_train_page() > paused_step, "steps after resuming")
+                walk.check_train_page(settle=True)
                 end_shot = walk.shot("end")
-                click(page, "btn_stop")
-                wait_until(page, lambda: metric(page, STATUS) == "idle", "stopped")
+                if metric(page, STATUS) == "running":
+                    click(page, "btn_stop")
+                wait_until(page, lambda: metric(page, STATUS) in ("idle", "finished"), "stopped or finished")
                 saved_step, saved_epoch = progress_step(page), progress_epoch(page)
                 page.close()
 
-            # A new server process: nothing in memory; the run continues from its checkpoint.
+            # A new server process: nothing in memory; the run continues from its checkpoint (a finished
+            # run after raising its epoch total).
             with streamlit_server(checkpoints, data, log) as url:
                 page = open_page(browser, url)
                 wait_until(page, lambda: progress_step(page) == saved_step, "the saved step after a restart")
+                if metric(page, STATUS) == "finished":
+                    set_number(page, "Epochs", saved_epoch + 2)
                 click(page, "btn_resume")
                 wait_until(page, lambda: progress_epoch(page) > saved_epoch, "an epoch beyond the saved one",
                            timeout=120)
