@@ -42,8 +42,9 @@ def assert_same_state(a, b):
 
 # The last case also runs the quality metrics: the judge, prepared on its own thread, must not disturb the run.
 @pytest.mark.parametrize("stop_at_step,recipe", [
-    (None, {}), (6, {}), (6, {"spectral_norm": True, "pack": 2, "eval_every": 1, "eval_samples": 30})],
-    ids=["epoch-boundary", "mid-epoch", "mid-epoch-sn-pack2-metrics"])
+    (None, {}), (6, {}), (6, {"spectral_norm": True, "pack": 2, "eval_every": 1, "eval_samples": 30}),
+    (6, {"precision": "bf16", "spectral_norm": True})],
+    ids=["epoch-boundary", "mid-epoch", "mid-epoch-sn-pack2-metrics", "mid-epoch-bf16"])
 def test_stop_and_resume_equals_uninterrupted_run(tmp_path, stop_at_step, recipe):
     train(tmp_path, "straight", epochs=4, **recipe)
     first = train(tmp_path, "split", epochs=2 if stop_at_step is None else 4, stop_at_step=stop_at_step, **recipe)
@@ -91,7 +92,7 @@ def test_resume_repairs_a_folder_left_by_a_crash_between_writes(tmp_path):
 
 def test_a_bf16_state_continues_bit_for_bit_through_its_checkpoint_record(tmp_path):
     """bf16 autocast on the CPU: four steps, checkpoint, four more == eight straight (engine level; the
-    Trainer-level bf16 case does not match yet, see docs/performance.md)."""
+    Trainer level is the mid-epoch-bf16 case above)."""
     from gan_core.checkpoint import save_checkpoint
     from gan_core.engine import GANState
 
