@@ -2,6 +2,7 @@
 
     nice -n 10 python -m bench.ema_decay --seed 0 --epochs 100 --out bench/out/ema   # one process per seed
     python -m bench.ema_decay --report bench/out/ema                                  # judge every snapshot
+    python -m bench.ema_decay --runs RUN1,RUN2,RUN3 --checkpoints DIR   # or: finished CLI runs, EMA vs raw G
 
 The EMA never changes the training, so one run gives the raw G and an EMA generator per candidate decay,
 all from the same trajectory. The loop is the Trainer's (``GANState.fresh``, a fresh permutation per epoch,
@@ -81,6 +82,29 @@ def report(out: Path, data_dir: str, judge_cache: str, samples: int) -> None:
     print(summary(rows))
 
 
+def report_runs(names: list[str], checkpoints: Path, data_dir: str, samples: int) -> None:
+    """Judge the EMA generator and the raw G of finished runs (as ``python -m gan_core train`` made them)."""
+    from gan_core.checkpoint import load_generator
+    from gan_core.judge import JUDGE_DIR, eval_noise, load_or_train_judge
+    from gan_core.model import generate
+    from gan_core.runs import RunPaths
+
+    data = load_training_data("mnist", data_dir)
+    judge = load_or_train_judge(data, checkpoints / JUDGE_DIR, "mnist")
+    rows = []
+    for name in names:
+        for which in ("raw", "ema"):
+            g, record = load_generator(RunPaths.of(checkpoints, name).checkpoint, which=which)
+            config = record["config"]
+            row = judge.evaluate(generate(g, eval_noise(samples, config.z_dim)))
+            label = "raw" if which == "raw" else f"{config.ema_decay:g}"
+            rows.append({"seed": config.seed, "epoch": record["epoch"], "which": label,
+                         **{k: row.get(k) for k in ("fid", "fid_floor", "inception_score", "classes_present",
+                                                    "precision", "recall", "precision_real", "recall_real")}})
+            print(json.dumps(rows[-1]), flush=True)
+    print(summary(rows))
+
+
 def summary(rows: list[dict]) -> str:
     """Mean ± sd over seeds per (epoch, generator)."""
     lines = ["| epoch | generator | seeds | FID | IS | precision | recall | classes |",
@@ -111,11 +135,15 @@ def main() -> int:
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--report", metavar="FOLDER", help="judge the saved generators in FOLDER instead")
+    parser.add_argument("--runs", help="comma-separated finished runs to judge instead (EMA vs raw G)")
+    parser.add_argument("--checkpoints", default="checkpoints", help="their checkpoints root (with --runs)")
     parser.add_argument("--judge-cache", default="checkpoints/_judge")
     parser.add_argument("--samples", type=int, default=2000, help="generated samples per evaluation")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    if args.report:
+    if args.runs:
+        report_runs(args.runs.split(","), Path(args.checkpoints), args.data_dir, args.samples)
+    elif args.report:
         report(Path(args.report), args.data_dir, args.judge_cache, args.samples)
     else:
         train(args.seed, args.epochs, Path(args.out), args.data_dir)

@@ -1,9 +1,10 @@
 """A first run as a new user makes it, in headless Chromium: empty checkpoints and data folders, the
-defaults, Train. Then, for at least a minute of training, every few seconds on the Train and Explore
-pages: each block is drawn once, the step counter never goes back, the timeline shows the newest epoch,
-and the latent lab opens by itself once weights exist and answers a slider. Then Pause, Resume, Stop, a
-server restart and Continue. Screenshots of the walk go to ``GANLAB_WALK_DIR`` (default: the test's
-temporary folder); ``docs/app-midrun.png`` and ``docs/app-end.png`` are two of them.
+defaults, Train; the data line names the held-out split. Then, for at least a minute of training, every
+few seconds on the Train and Explore pages: each block is drawn once, the step counter never goes back,
+the timeline shows the newest epoch, and the latent lab opens by itself once weights exist and answers a
+slider. Then Pause, Resume, Stop, a server restart and Continue. Screenshots of the walk go to
+``GANLAB_WALK_DIR`` (default: the test's temporary folder); ``docs/app-midrun.png`` and
+``docs/app-end.png`` are two of them.
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ def test_first_run_live(tmp_path: Path) -> None:
                 wait_until(page, lambda: walk.check_train_page() > 0, "the first step", timeout=180)
                 started = time.monotonic()
                 walk.shot("first-step")
+                # The data line says what G trains on and what is held out from it.
+                held_out = re.compile(r"4,000 bundled MNIST digits for training \(\+1,000 held out\)")
+                page.get_by_text(held_out).first.wait_for(timeout=10_000)
 
                 # The lab opens by itself: weights are published with the first steps.
                 goto(page, "Explore")
