@@ -140,12 +140,13 @@ class DemoRun:
             raise ValueError(f"which must be 'ema' or 'raw', got {which!r}")
         return generate(self.generator, z).numpy() if which == "ema" else None
 
-    def verdicts(self) -> dict[str, Any]:
-        """D's verdict on the preview grid (the histogram needs real images: ``verdict.real_fake_histogram``)."""
-        if self._verdicts is None:
+    def verdicts(self, real_images: torch.Tensor | None = None) -> dict[str, Any]:
+        """D's verdict on the preview grid; given real images, the real-vs-fake histogram too (its fakes
+        come from the EMA generator: the demo ships no raw G)."""
+        if self._verdicts is None or (real_images is not None and self._verdicts["histogram"] is None):
             record = {"config": self.config, "discriminator": self.discriminator.state_dict(),
                       "preview_z": self.preview_z, "epoch": self._snapshot.epoch, "step": self._snapshot.step}
-            self._verdicts = saved_verdicts(record, self.generator)
+            self._verdicts = saved_verdicts(record, self.generator, real_images)
         return self._verdicts
 
 

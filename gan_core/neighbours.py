@@ -127,12 +127,18 @@ class NeighbourIndex:
         return Neighbours(indices.numpy(), values.clamp_min(0).double().sqrt().numpy(), space)
 
 
+def nearest_distances(index: NeighbourIndex, images: torch.Tensor | np.ndarray, space: str = "features") -> np.ndarray:
+    """Each image's distance to its nearest training image, float64 (n,)."""
+    return index.query(images, k=1, space=space).distances[:, 0]
+
+
 def memorisation(index: NeighbourIndex, generated: torch.Tensor | np.ndarray, held_out: torch.Tensor | np.ndarray,
-                 space: str = "features") -> dict[str, Any]:
+                 space: str = "features", held_distances: np.ndarray | None = None) -> dict[str, Any]:
     """Distances to the nearest training image of ``generated`` digits and of ``held_out`` real digits
-    (never trained on), their medians' ratio and a verdict in plain words; plain data."""
-    to_gen = index.query(generated, k=1, space=space).distances[:, 0]
-    to_held = index.query(held_out, k=1, space=space).distances[:, 0]
+    (never trained on; ``held_distances``: those distances computed before, as ``nearest_distances`` gives
+    them), their medians' ratio and a verdict in plain words; plain data."""
+    to_gen = nearest_distances(index, generated, space)
+    to_held = nearest_distances(index, held_out, space) if held_distances is None else held_distances
     gen_median, held_median = float(np.median(to_gen)), float(np.median(to_held))
     ratio = gen_median / held_median if held_median > 0 else float("inf")
     if ratio < COPYING:

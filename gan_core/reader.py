@@ -42,7 +42,7 @@ class RunReader(Protocol):
 
     def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray | None: ...
 
-    def verdicts(self) -> dict[str, Any] | None: ...
+    def verdicts(self, real_images: torch.Tensor | None = None) -> dict[str, Any] | None: ...
 
     def generator_copy(self) -> Generator | None: ...
 
@@ -60,7 +60,7 @@ class SavedRun:
         self._generator = generator  # the EMA generator (the trained G when the run keeps none)
         self._raw = raw or generator
         self._record = record
-        self._verdicts: dict[str, Any] | None = None
+        self._verdicts: dict[str, Any] | None = None  # only grown (a histogram added), so racing readers agree
         epoch, step = int(record["epoch"]), int(record["step"])
         last = self._history[-1] if len(self._history) else (None,) * 4
         self._snapshot = Snapshot(
@@ -100,10 +100,11 @@ class SavedRun:
             raise ValueError(f"which must be 'ema' or 'raw', got {which!r}")
         return generate(self._generator if which == "ema" else self._raw, z).numpy()
 
-    def verdicts(self) -> dict[str, Any] | None:
-        """D's verdict on the preview grid (see ``verdict.saved_verdicts``), computed once."""
-        if self._verdicts is None:
-            self._verdicts = saved_verdicts(self._record, self._generator)
+    def verdicts(self, real_images: torch.Tensor | None = None) -> dict[str, Any] | None:
+        """D's verdict on the preview grid (see ``verdict.saved_verdicts``), computed once; given real images
+        (the run's training digits), the real-vs-fake histogram as well."""
+        if self._verdicts is None or (real_images is not None and self._verdicts["histogram"] is None):
+            self._verdicts = saved_verdicts(self._record, self._generator, real_images)
         return self._verdicts
 
     def generator_copy(self) -> Generator:

@@ -136,32 +136,43 @@ def live_verdicts(state: GANState, real_images: torch.Tensor) -> dict[str, Any]:
 
     config = state.config
     grid = generate(state.shown_generator(), state.preview_z)  # eval mode, even when that is G itself
+    on_grid = verdict(state.discriminator, grid, config).as_dict()
+    # The raw G's grid too, for the view that shows the raw G instead of the average.
+    on_raw = on_grid if state.ema is None else \
+        verdict(state.discriminator, generate(state.generator, state.preview_z), config).as_dict()
     step = max(1, len(real_images) // VERDICT_REAL)
     real = real_images[::step][:VERDICT_REAL]
     fake = generate(state.generator, seeded_z(VERDICT_NOISE_SEED, config.z_dim, len(real)))
-    return {"epoch": state.epoch, "step": state.step,
-            "grid": verdict(state.discriminator, grid, config).as_dict(),
-            "histogram": real_fake_histogram(state.discriminator, real, fake, config)}
+    return {"epoch": state.epoch, "step": state.step, "grid": on_grid, "grid_raw": on_raw,
+            "histogram": real_fake_histogram(state.discriminator, real, fake, config), "histogram_fake": "raw"}
 
 
 def saved_verdicts(record: dict[str, Any], generator: nn.Module,
                    real_images: torch.Tensor | None = None) -> dict[str, Any]:
     """``live_verdicts`` for a checkpoint record (``generator``: the one people see): D's verdict on the
-    preview grid and, given real images, the real-vs-fake histogram against the trained G's samples."""
+    preview grid of the shown and of the trained G and, given real images, the real-vs-fake histogram
+    against the trained G's samples. A record without the trained G (the demo run ships only its EMA
+    generator) has no "grid_raw", and its histogram's fakes come from ``generator`` ("histogram_fake")."""
     from .checkpoint import load_state
     from .model import Discriminator, Generator, generate, seeded_z
 
     config = record["config"]
     discriminator = Discriminator(config)
     load_state(discriminator, record["discriminator"], "checkpoint", "discriminator")
+    trained = None
+    if record.get("generator") is not None:
+        trained = Generator(config)
+        load_state(trained, record["generator"], "checkpoint", "generator")
     grid = generate(generator, record["preview_z"])
+    on_raw = None if trained is None else verdict(discriminator, generate(trained, record["preview_z"]), config)
     histogram = None
     if real_images is not None:
         step = max(1, len(real_images) // VERDICT_REAL)
         real = real_images[::step][:VERDICT_REAL]
-        trained = Generator(config)
-        load_state(trained, record["generator"], "checkpoint", "generator")
-        fake = generate(trained, seeded_z(VERDICT_NOISE_SEED, config.z_dim, len(real)))
+        fake = generate(trained if trained is not None else generator,
+                        seeded_z(VERDICT_NOISE_SEED, config.z_dim, len(real)))
         histogram = real_fake_histogram(discriminator, real, fake, config)
     return {"epoch": int(record["epoch"]), "step": int(record["step"]),
-            "grid": verdict(discriminator, grid, config).as_dict(), "histogram": histogram}
+            "grid": verdict(discriminator, grid, config).as_dict(),
+            "grid_raw": None if on_raw is None else on_raw.as_dict(), "histogram": histogram,
+            "histogram_fake": "raw" if trained is not None else "ema"}

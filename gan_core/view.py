@@ -141,9 +141,11 @@ class TrainerView:
             return None
         return generate(generator, z).numpy()
 
-    def verdicts(self) -> dict[str, Any] | None:
-        """D's latest verdicts as plain data (``verdict.live_verdicts``): "grid", one per preview image, and
-        "histogram", a fixed real sample against the trained G's samples; None before the first."""
+    def verdicts(self, real_images: torch.Tensor | None = None) -> dict[str, Any] | None:
+        """D's latest verdicts as plain data (``verdict.live_verdicts``): "grid" and "grid_raw", one per
+        preview image of the shown and the trained G, and "histogram", a fixed real sample against the
+        trained G's samples; None before the first. ``real_images`` is ignored: the trainer uses its own."""
+        del real_images
         with self._lock:
             return self._verdicts
 

@@ -111,3 +111,22 @@ def test_a_saved_run_gives_its_grid_verdicts_and_both_generators(tmp_path):
     z = torch.rand(3, trainer.config.z_dim)
     assert np.allclose(saved.sample(z), trainer.sample(z), atol=1e-6)
     assert np.allclose(saved.sample(z, which="raw"), trainer.sample(z, which="raw"), atol=1e-6)
+
+
+def test_saved_and_live_verdicts_judge_the_raw_grid_too_and_a_saved_run_its_histogram(tmp_path):
+    from gan_core.reader import SavedRun
+    from gan_core.runs import RunPaths
+    from gan_core.trainer import Trainer
+
+    from helpers import tiny_data
+
+    data = tiny_data()
+    trainer = Trainer(tiny_config(eval_every=0), "r", checkpoints=tmp_path, data=data)
+    trainer.start()
+    trainer.join(60)
+    live, saved = trainer.verdicts(), SavedRun.open(RunPaths.of(tmp_path, "r").checkpoint)
+    assert live["grid_raw"]["values"] != live["grid"]["values"]  # the EMA generator is not G
+    assert saved.verdicts()["histogram"] is None  # no real digits given
+    judged = saved.verdicts(data.images)
+    assert judged["grid_raw"]["values"] == live["grid_raw"]["values"] and judged["histogram_fake"] == "raw"
+    assert sum(judged["histogram"]["real"]) == len(data.images) and judged["histogram"] == live["histogram"]
