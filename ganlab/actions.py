@@ -9,13 +9,15 @@ import streamlit as st
 
 from gan_core import CheckpointError, ConfigError, GANConfig
 from gan_core.data import DataError
+from gan_core.demo import CONTINUE_REFUSED
 from gan_core.process import TrainerProcess
 from gan_core.runs import RunError, RunPaths
 from ganlab import keys
 from ganlab.control import TrainerBusy
+from ganlab.demo_view import leave_demo, open_demo_run
 from ganlab.resources import checkpoints_root, data_dir, holder
 from ganlab.sidebar import open_run, read_config
-from ganlab.source import saved_run
+from ganlab.source import is_demo, saved_run
 
 
 def flash(kind: str, text: str) -> None:
@@ -35,6 +37,7 @@ def on_train() -> None:
     if error is not None or name is None or config is None:
         flash("error", f"Nothing started: {error}")
         return
+    leave_demo()  # the pages follow the new run (or the question about its name)
     if RunPaths.of(checkpoints_root(), name).checkpoint.exists():
         st.session_state[keys.ASK_EXISTING] = name  # never overwrite: ask to continue or rename
         return
@@ -58,6 +61,9 @@ def on_resume(name: str | None = None) -> None:
     alive = box.alive()
     if alive is not None:
         alive.unpause()
+        return
+    if is_demo(name) or (name is None and st.session_state.get(keys.SHOW_DEMO)):
+        flash("error", f"Nothing started: {CONTINUE_REFUSED}.")
         return
     run = name or str(st.session_state[keys.RUN]).strip()
     act(lambda: box.start(lambda: TrainerProcess(continue_config(run), run, checkpoints=checkpoints_root(),
@@ -83,6 +89,9 @@ def on_rename_and_train(new_name: str) -> None:
 
 
 def on_open(name: str, resume: bool = False) -> None:
-    open_run(name)
+    if is_demo(name):
+        open_demo_run()
+    else:
+        open_run(name)
     if resume:
         on_resume(name)

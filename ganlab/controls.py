@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from gan_core import GANConfig
+from gan_core.demo import CONTINUE_REFUSED
 from ganlab import keys
 from ganlab.actions import on_open, on_pause, on_rename_and_train, on_resume, on_stop, on_train
 from ganlab.control import ButtonStates, button_states, next_free_name
 from ganlab.resources import checkpoints_root, holder
-from ganlab.source import saved_run_or_none
+from ganlab.source import is_demo, saved_run_or_none
 from ganlab.sweeps import any_sweep_running
 
 
@@ -46,6 +47,8 @@ def controls_ui(name: str | None, config: GANConfig | None) -> str | None:
                       args=(trainer.paths.name,))
         elif sweep is not None:
             st.info(f"Sweep **{sweep}** is running on this machine (Runs page): Train is disabled until it ends.")
+        elif is_demo(name):
+            st.caption(f"Resume is off: {CONTINUE_REFUSED}.")
         elif name is not None and not alive and not states.resume and saved_run_or_none(name) is not None:
             st.caption("Raise **Epochs** in the sidebar to train this run further.")
 

@@ -8,6 +8,10 @@ WATCHER_ID = "_watcher_id"  # this session's id in the shared refresh budget
 FLASH = "flash"  # (kind, text): a message from a button callback, shown once
 ASK_EXISTING = "ask_existing"  # run name whose Train hit an existing checkpoint: ask continue or rename
 
+# --- what the pages show --------------------------------------------------------------------------------
+SHOW_DEMO = "show_demo"  # the pages show the read-only demo run instead of the sidebar's run
+RAW_G = "view_raw_g"  # images come from the raw G instead of the EMA generator
+
 # --- sidebar: the run name, the preset box and one key per config field ---------------------------------
 RUN = "cfg_run"
 PRESET = "cfg_preset"

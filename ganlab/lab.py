@@ -15,10 +15,12 @@ from gan_core.latent import with_values
 from gan_core.model import seeded_z
 from gan_core.reader import RunReader
 from ganlab import keys
+from ganlab.generator_view import shown_images
 from ganlab.lab_batch import lab_batch
+from ganlab.neighbours_view import nearest_ui
 from ganlab.refresh import follow_status, live_period, slowdown
 from ganlab.resources import fast_png, one_thread, timed
-from ganlab.source import live_trainer, run_reader
+from ganlab.source import is_demo, live_trainer, run_reader
 
 LAB_FOLLOW_SECONDS = 5.0  # the images' period while they follow the training weights
 SWEEP_STEPS = 9  # columns of the sweep grid: -1 ... 1
@@ -148,17 +150,18 @@ def lab_images(name: str, z: torch.Tensor, dims: tuple[int, ...], seed_a: int, s
     batch, layout = lab_batch(z, list(dims), SWEEP_STEPS, seeded_z(seed_a, z_dim)[0], seeded_z(seed_b, z_dim)[0],
                               STRIP_STEPS)
     with one_thread():
-        images = reader.sample(batch)
+        images, label = shown_images(reader, batch)
     if images is None:
         st.info("Waiting for the first published weights…")
         return
     snap = reader.snapshot()
-    source = "live weights" if live_trainer(name) is not None else "checkpoint"
+    source = "live weights" if live_trainer(name) is not None else "demo, read-only" if is_demo(name) else "checkpoint"
     digit, sweep_images, strip = layout.split(images)
     digit_col, sweep_col = st.columns([1, 2])
     digit_col.image(fast_png(upscale(make_grid(digit[None], pad=0), DIGIT_SCALE)),
                     caption="G(z) for the current sliders", output_format="PNG")
-    digit_col.caption(f"Generator of **{name}**: {source}, epoch {snap.epoch}, step {snap.step:,}.")
+    generator = label[0].upper() + label[1:]
+    digit_col.caption(f"{generator} of **{name}**: {source}, epoch {snap.epoch}, step {snap.step:,}.")
     if dims:
         rows = ", ".join(f"z[{d}]" for d in dims)
         sweep_col.image(fast_png(make_grid(sweep_images, ncols=SWEEP_STEPS, scale=2)),
@@ -166,3 +169,5 @@ def lab_images(name: str, z: torch.Tensor, dims: tuple[int, ...], seed_a: int, s
                                 "the other entries stay at the current values", output_format="PNG")
     st.image(fast_png(make_grid(strip, ncols=STRIP_STEPS, scale=2)),
              caption=f"interpolation: seed {seed_a} → seed {seed_b}", output_format="PNG")
+    st.markdown("**Nearest real digits** to G(z) above: is it a training digit copied?")
+    nearest_ui(reader.config.dataset, digit)

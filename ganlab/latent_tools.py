@@ -15,7 +15,7 @@ from ganlab.latent_saved import saved_ui
 from ganlab.latent_state import apply_pending
 from ganlab.refresh import live_period, slowdown
 from ganlab.resources import timed
-from ganlab.source import live_trainer, run_reader
+from ganlab.source import is_demo, live_trainer, run_reader
 
 FOLLOW_SECONDS = 5.0  # the images' period while they follow the training weights
 
@@ -50,4 +50,7 @@ def latent_tools(name: str, images_every: float | None) -> None:
     with inversion:
         inversion_ui(name, reader)
     with saved:
-        saved_ui(name, reader)
+        if is_demo(name):
+            st.caption("The demo run is read-only: latents cannot be saved into it. Train a run of your own.")
+        else:
+            saved_ui(name, reader)

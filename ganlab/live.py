@@ -7,7 +7,9 @@ fragment) every period: the curves and the grid move slowly and cost the browser
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from gan_core import CheckpointError
@@ -18,10 +20,20 @@ from gan_core.reader import RunReader
 from gan_core.trainer import PHASE_JUDGE_WAIT, PHASE_STARTING
 from gan_core.view import Snapshot, Status
 from ganlab.charts import LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
+from ganlab.generator_view import shown_images, shown_kind
 from ganlab.quality import quality_ui
 from ganlab.refresh import follow_status, live_period, region
 from ganlab.resources import fast_png, one_thread, timed
-from ganlab.source import run_reader
+from ganlab.source import live_trainer, run_reader
+from ganlab.verdict_view import (
+    bordered_grid,
+    grid_verdict,
+    histogram_ui,
+    legend_html,
+    run_verdicts,
+    verdict_caption,
+    verdict_colours,
+)
 
 CURVES_EVERY = 2  # curves, grid and quality refresh every 2nd tick
 
@@ -53,7 +65,7 @@ def live_panel(name: str | None, page_status: str | None, period: float | None) 
         else:
             progress_block(reader)
     with curves:
-        curves_and_grid(reader)
+        curves_and_grid(reader, live_trainer(name) is not None)
     with quality:
         quality_ui(reader)
 
@@ -105,15 +117,22 @@ def progress_block(reader: RunReader) -> None:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _grid_png(run: str, weights_version: int, seed: int, z_dim: int, _reader: RunReader) -> bytes | None:
-    """The fixed-noise 10x10 grid of one weights version, computed once per version."""
-    del run, weights_version  # cache key
+def _grid_png(run: str, weights_version: int, seed: int, z_dim: int, kind: str, verdict_step: int | None,
+              _reader: RunReader, _verdict: dict[str, Any] | None) -> tuple[bytes, str] | None:
+    """The fixed-noise 10x10 grid of one weights version from the generator the switch picks, each image
+    framed in D's verdict; computed once per (version, generator, verdict)."""
+    del run, weights_version, kind, verdict_step  # cache key
     with one_thread():
-        images = _reader.sample(preview_noise(seed, z_dim))
-    return None if images is None else fast_png(make_grid(images, ncols=10, scale=2))
+        images, label = shown_images(_reader, preview_noise(seed, z_dim))
+    if images is None:
+        return None
+    if _verdict is not None and len(_verdict["values"]) == len(images):
+        colours = verdict_colours(np.asarray(_verdict["values"]), _verdict["probability"], _verdict["reference"])
+        return fast_png(bordered_grid(images, colours)), label
+    return fast_png(make_grid(images, ncols=10, scale=2)), label
 
 
-def curves_and_grid(reader: RunReader) -> None:
+def curves_and_grid(reader: RunReader, live: bool) -> None:
     history = reader.history()
     config, snap = reader.config, reader.snapshot()
     left, right = st.columns([3, 2])
@@ -129,9 +148,18 @@ def curves_and_grid(reader: RunReader) -> None:
         else:
             st.caption("The curves appear after the first logged steps.")
     with right:
-        grid = _grid_png(f"{snap.run}:{id(reader)}", snap.weights_version, config.seed, config.z_dim, reader)
+        verdicts = run_verdicts(reader, live)
+        kind = shown_kind(reader)
+        on_grid = grid_verdict(verdicts, kind)
+        grid = _grid_png(f"{snap.run}:{id(reader)}", snap.weights_version, config.seed, config.z_dim, kind,
+                         None if verdicts is None else int(verdicts["step"]), reader, on_grid)
         if grid is not None:
-            st.image(grid, caption=f"fixed noise · epoch {snap.epoch}, step {snap.step:,}", width="content",
-                     output_format="PNG")
+            picture, label = grid
+            st.image(picture, caption=f"fixed noise · {label} · epoch {snap.epoch}, step {snap.step:,}",
+                     width="content", output_format="PNG")
+            if on_grid is not None:
+                st.markdown(legend_html(on_grid), unsafe_allow_html=True)
+                st.caption(verdict_caption(on_grid, int(verdicts["step"])))
         else:
             st.caption("The sample grid appears with the first published weights.")
+        histogram_ui(verdicts)

@@ -3,16 +3,21 @@ the collapse / D-wins warnings (computed by the library, the same for live and s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from gan_core import GANConfig
+from gan_core.images import make_grid
+from gan_core.judge import eval_noise
 from gan_core.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE
 from gan_core.reader import RunReader
 from gan_core.view import Status
 from ganlab.charts import fid_spec, fid_table, histogram_spec, histogram_table
-from ganlab.resources import fmt_number
+from ganlab.resources import fast_png, fmt_number, one_thread
+from ganlab.trust_charts import pr_spec, pr_table
 
 
 def no_quality_note(config: GANConfig) -> str:
@@ -60,8 +65,58 @@ def quality_ui(reader: RunReader) -> None:
         return
     row = rows[-1]
     quality_metrics(row, rows[-2] if len(rows) > 1 else None)
-    left, right = st.columns([3, 2])
+    left, right = st.columns(2)
     left.vega_lite_chart(fid_table(rows), fid_spec(), width="stretch")
+    with right:
+        precision_recall_ui(rows)
+    left, right = st.columns([2, 3])
     names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
-    right.vega_lite_chart(histogram_table(row.get("histogram") or [], names), histogram_spec(COLLAPSE_MAX_SHARE),
-                          width="stretch")
+    left.vega_lite_chart(histogram_table(row.get("histogram") or [], names), histogram_spec(COLLAPSE_MAX_SHARE),
+                         width="stretch")
+    with right:
+        realism_ui(reader, row)
+
+
+def precision_recall_ui(rows: Sequence[dict[str, Any]]) -> None:
+    """Precision and recall per evaluation beside the real-vs-real reference at the same sizes."""
+    table = pr_table(rows)
+    if table.empty:
+        st.caption("Precision and recall appear with the evaluations that measure them.")
+        return
+    st.vega_lite_chart(table, pr_spec(), width="stretch")
+    last = next(row for row in reversed(rows) if row.get("precision") is not None)
+    st.caption(f"Epoch {last['epoch']}: precision {last['precision']:.2f} (real vs real "
+               f"{fmt_number(last.get('precision_real'))}): the share of generated digits that look real; recall "
+               f"{last['recall']:.2f} (real vs real {fmt_number(last.get('recall_real'))}): the share of real "
+               f"variety G draws. k = {last.get('pr_k', 3)}, n = {last.get('pr_n', '–')} (Kynkäänniemi et al. "
+               f"2019); dashed: real against real digits at the same n, the best a generator can score.")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _extremes(run: str, version: int, epoch: int, _reader: RunReader, _row: dict[str, Any]) -> np.ndarray | None:
+    """The 10 most then the 10 least realistic samples of an evaluation, drawn again from the same noise."""
+    del run, version, epoch  # cache key
+    picks = list(_row["realism_best"]) + list(_row["realism_worst"])
+    noise = eval_noise(int(_row["samples"]), _reader.config.z_dim)[picks]
+    with one_thread():
+        return _reader.sample(noise, "ema")  # the evaluations judge the EMA generator
+
+
+def realism_ui(reader: RunReader, row: dict[str, Any]) -> None:
+    """The most and least realistic samples of the latest evaluation (the paper's realism score)."""
+    if not row.get("realism_best") or not row.get("samples"):
+        return
+    snap = reader.snapshot()
+    images = _extremes(f"{snap.run}:{id(reader)}", snap.weights_version, int(row["epoch"]), reader, row)
+    if images is None:
+        return
+    best, worst = images[:len(row["realism_best"])], images[len(row["realism_best"]):]
+    for label, pictures, scores in (("most", best, row["realism_best_scores"]),
+                                    ("least", worst, row["realism_worst_scores"])):
+        st.image(fast_png(make_grid(pictures, ncols=len(pictures), scale=2)),
+                 caption=f"the {len(pictures)} {label} realistic of {row['samples']:,} samples · realism "
+                         + " ".join(f"{v:.2f}" for v in scores), output_format="PNG")
+    redrawn = "" if int(row.get("step", snap.step)) == snap.step else \
+        f" Drawn again from the same noise by the weights of step {snap.step:,}; scored at step {row['step']:,}."
+    st.caption("Realism (Kynkäänniemi et al. 2019): above 1 a sample lies inside the ball of some real digit's "
+               f"3 nearest neighbours in judge features; the EMA generator, as evaluated.{redrawn}")

@@ -36,6 +36,11 @@ def data_dir() -> Path:
     return Path(os.environ.get("GANLAB_DATA_DIR", "data"))
 
 
+def demo_dir() -> Path:
+    """The shipped demo run (``demo/`` beside app.py); ``GANLAB_DEMO_DIR`` points elsewhere (tests)."""
+    return Path(os.environ.get("GANLAB_DEMO_DIR", Path(__file__).resolve().parents[1] / "demo"))
+
+
 @st.cache_resource
 def holder() -> TrainerHolder:
     """One trainer per server process, shared by every tab and session."""

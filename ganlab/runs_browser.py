@@ -5,11 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from gan_core.demo import MANIFEST, WEIGHTS, DemoError
 from gan_core.runs import RunError, delete_run
 from ganlab import keys
 from ganlab.actions import flash, on_open
-from ganlab.resources import checkpoints_root, holder
+from ganlab.resources import checkpoints_root, demo_dir, holder
 from ganlab.runs_list import all_runs
+from ganlab.source import DEMO_RUN, demo_exists, demo_problem, demo_run, is_demo
 
 
 def run_browser_ui(name: str | None) -> None:
@@ -19,10 +21,12 @@ def run_browser_ui(name: str | None) -> None:
     except OSError as exc:  # a broken folder must not take the page down
         st.error(f"Cannot list {checkpoints_root()}: {type(exc).__name__}: {exc}")
         return
-    if not runs:
+    demo = demo_row()
+    if not runs and demo is None:
         st.caption(f"No runs under `{checkpoints_root()}` yet.")
         return
-    rows = [{
+    rows = [] if demo is None else [demo]
+    rows += [{
         "run": info.name,
         "epochs": f"{info.epochs_done} / {info.epochs_total}" if info.error is None else "–",
         "D loss": info.d_loss, "G loss": info.g_loss,
@@ -36,11 +40,18 @@ def run_browser_ui(name: str | None) -> None:
                  column_config={"D loss": st.column_config.NumberColumn(format="%.3f"),
                                 "G loss": st.column_config.NumberColumn(format="%.3f"),
                                 "FID": st.column_config.NumberColumn(format="%.1f")})
-    st.caption(f"{len(runs)} runs, {sum(info.disk_bytes for info in runs) / 2**20:,.1f} MiB on disk.")
+    st.caption(f"{len(runs)} runs, {sum(info.disk_bytes for info in runs) / 2**20:,.1f} MiB on disk"
+               + (" (the demo run not counted)." if demo is not None else "."))
+    problem = demo_problem()
+    if problem is not None:
+        st.warning(f"The shipped demo run is refused and cannot be opened: {problem}")
     for info in runs:
         if info.error is not None:
             st.warning(f"Run **{info.name}** is damaged and cannot be opened: {info.error}")
-    names = [info.name for info in runs]  # a damaged run can be picked to delete it
+    # The demo first; a damaged run can be picked to delete it.
+    names = ([DEMO_RUN] if demo is not None and problem is None else []) + [info.name for info in runs]
+    if not names:
+        return
     cols = st.columns([3, 1, 1, 1])
     index = names.index(name) if name in names else 0
     picked = cols[0].selectbox("Pick a run", names, index=index, key=keys.BROWSER_PICK)
@@ -52,7 +63,30 @@ def run_browser_ui(name: str | None) -> None:
                    help="remove the run's folder (asks first)")
 
 
+def demo_row() -> dict[str, object] | None:
+    """The demo run's row of the table (first, marked read-only or refused); None when none is shipped."""
+    if not demo_exists():
+        return None
+    try:
+        run = demo_run()
+    except DemoError:
+        return {"run": DEMO_RUN, "epochs": "–", "D loss": None, "G loss": None, "dataset": "–", "FID": None,
+                "saved": "–", "disk": "–", "state": "refused"}
+    if run is None:
+        return None
+    snap, evaluation = run.snapshot(), run.manifest.get("evaluation") or {}
+    metrics = run.metrics()
+    fid = evaluation.get("fid", metrics[-1].get("fid") if metrics else None)
+    size = sum(path.stat().st_size for path in (demo_dir() / MANIFEST, demo_dir() / WEIGHTS))
+    return {"run": DEMO_RUN, "epochs": f"{snap.epoch} / {snap.epochs_total}", "D loss": snap.d_loss,
+            "G loss": snap.g_loss, "dataset": run.config.dataset, "FID": fid, "saved": "shipped",
+            "disk": f"{size / 2**20:,.1f} MiB", "state": "read-only"}
+
+
 def ask_delete(name: str) -> None:
+    if is_demo(name):
+        flash("error", "The demo run is read-only: it ships with the app and cannot be deleted here.")
+        return
     st.session_state[keys.DELETE_ASK] = name
 
 

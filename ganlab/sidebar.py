@@ -13,9 +13,10 @@ from gan_core import ConfigError, GANConfig
 from gan_core.config import FieldSpec, fields, validate_run_name
 from gan_core.presets import DEFAULT_PRESET, PRESETS, RUN_FIELDS, preset_config, preset_of
 from ganlab import keys
+from ganlab.generator_view import generator_switch_ui
 from ganlab.resources import device_in_use, holder
 from ganlab.runs_list import all_runs
-from ganlab.source import saved_run_or_none
+from ganlab.source import demo_problem, demo_run, saved_run_or_none
 
 CUSTOM = "custom"  # the preset box's value when the boxes follow no named recipe
 SPECS = fields()
@@ -38,12 +39,15 @@ def init_session() -> None:
         open_run(runs[0].name)
     else:
         st.session_state[keys.RUN] = "mnist-1"
+        # A fresh install: the shipped demo run, when it opens, is there to explore in the first seconds.
+        st.session_state[keys.SHOW_DEMO] = demo_problem() is None and demo_run() is not None
 
 
 def open_run(name: str, config: GANConfig | None = None) -> None:
     """Select a run and copy its stored hyperparameters into the sidebar (only from callbacks/init)."""
     st.session_state[keys.RUN] = name
     st.session_state.pop(keys.ASK_EXISTING, None)
+    st.session_state.pop(keys.SHOW_DEMO, None)
     if config is None:
         saved = saved_run_or_none(name)
         if saved is None:
@@ -146,6 +150,7 @@ def sidebar_ui() -> tuple[str | None, GANConfig | None]:
         with st.expander("Model and logging", expanded=early is not None and early.field in folded):
             field_grid(advanced, slots)
         st.caption(f"Device in use: **{device_in_use(st.session_state[keys.field('device')])}**")
+        generator_switch_ui()
     name, config, error = read_config(st.session_state)
     if error is not None:
         slots.get(error.field, slots["run"]).error(str(error).removeprefix(f"{error.field}: "), icon="⚠️")

@@ -1,16 +1,21 @@
 """Where the selected run's data comes from, decided in one place: the live trainer when it trains this
-run here, else the run's checkpoint. Views receive a ``gan_core.reader.RunReader`` and never ask which."""
+run here, else the run's checkpoint, or the shipped demo run (``DEMO_RUN``). Views receive a
+``gan_core.reader.RunReader`` and never ask which."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from gan_core import CheckpointError, ConfigError
+from gan_core.demo import MANIFEST, WEIGHTS, DemoError, DemoRun, open_demo
 from gan_core.reader import RunReader, SavedRun
 from gan_core.runs import RunPaths
 from gan_core.view import Status
 from ganlab.control import AnyTrainer
-from ganlab.resources import checkpoints_root, holder
+from ganlab.resources import checkpoints_root, demo_dir, holder
+
+# The demo's name on the pages: not a valid run name, so no run folder can ever be mistaken for it.
+DEMO_RUN = "demo (read-only)"
 
 
 def live_trainer(name: str | None) -> AnyTrainer | None:
@@ -48,11 +53,54 @@ def saved_run_or_none(name: str) -> SavedRun | None:
         return None
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _demo_run(folder: str, prints: tuple[tuple[int, int], ...]) -> DemoRun:
+    del prints  # cache key: a replaced file is read (and checked) again
+    return open_demo(folder, DEMO_RUN)
+
+
+def demo_exists() -> bool:
+    """Whether a demo is shipped here (complete or not: an incomplete one is refused, not ignored)."""
+    folder = demo_dir()
+    return (folder / MANIFEST).exists() or (folder / WEIGHTS).exists()
+
+
+def demo_run() -> DemoRun | None:
+    """The shipped demo run, None when there is none; raises DemoError when it is damaged or swapped."""
+    folder = demo_dir()
+    if not demo_exists():
+        return None
+    prints = []
+    for path in (folder / MANIFEST, folder / WEIGHTS):
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise DemoError(f"{path}: no demo file") from exc
+        prints.append((stat.st_mtime_ns, stat.st_size))
+    return _demo_run(str(folder), tuple(prints))
+
+
+def demo_problem() -> str | None:
+    """Why the shipped demo is refused; None when it opens or none is shipped."""
+    try:
+        demo_run()
+    except DemoError as exc:
+        return str(exc)
+    return None
+
+
+def is_demo(name: str | None) -> bool:
+    return name == DEMO_RUN
+
+
 def run_reader(name: str | None) -> RunReader | None:
     """The selected run: live while a trainer of it exists here (no checkpoint read on the refresh path),
-    else its checkpoint. None when it was never trained; raises CheckpointError when damaged."""
+    else its checkpoint, or the demo run. None when it was never trained; raises CheckpointError (the
+    demo: DemoError, one of them) when damaged."""
     if name is None:
         return None
+    if is_demo(name):
+        return demo_run()
     trainer = live_trainer(name)
     if trainer is not None:
         return trainer

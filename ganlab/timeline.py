@@ -14,8 +14,10 @@ from gan_core.images import upscale
 from gan_core.runs import RunPaths
 from ganlab import keys
 from ganlab.frames import frame_paths, timeline_gif
+from ganlab.generator_view import RAW, which
 from ganlab.refresh import follow_status, live_period, slowdown
 from ganlab.resources import checkpoints_root, timed
+from ganlab.source import is_demo
 
 TIMELINE_REFRESH_SECONDS = 10.0  # new epoch grids appear this often while training
 
@@ -47,6 +49,9 @@ def timeline(name: str | None, page_status: str | None, period: float | None) ->
     follow_status(page_status, period)
     if name is None:
         return
+    if is_demo(name):
+        st.caption("The demo run ships no per-epoch grids: its latest grid is on the Train page.")
+        return
     paths = RunPaths.of(checkpoints_root(), name)
     frames = frame_paths(paths)
     if not frames:
@@ -65,6 +70,9 @@ def timeline(name: str | None, page_status: str | None, period: float | None) ->
     picture = paths.sample(epoch).read_bytes()
     left, right = st.columns([2, 1])
     left.image(upscale(_png_to_array(picture), 2), caption=f"{name}: epoch {epoch}", output_format="PNG")
+    if which() == RAW:
+        left.caption("The epoch grids are drawn when each epoch ends, by the EMA generator: the raw G of past "
+                     "epochs is not kept.")
     with right:
         prints = tuple((e, p.stat().st_mtime_ns) for e, p in frames)
         st.download_button("Timeline GIF", data=lambda: _cached_gif(str(paths.folder), prints),

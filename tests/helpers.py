@@ -63,3 +63,19 @@ def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval:
 
 def state_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def tiny_demo(folder: Path, **changes: object) -> Path:
+    """A demo run as ``tools/export_demo`` ships one, from a tiny run (random images, 2 epochs, no judge):
+    ``folder/demo.safetensors`` and ``folder/demo.json``; returns ``folder``."""
+    from gan_core.demo import export_demo
+    from gan_core.runs import RunPaths
+    from gan_core.trainer import Trainer
+
+    trainer = Trainer(tiny_config(**changes), "demo-source", checkpoints=folder / "_source", data=tiny_data())
+    trainer.start()
+    trainer.join(120)
+    assert trainer.snapshot().status == "finished", trainer.snapshot().error
+    export_demo(RunPaths.of(folder / "_source", "demo-source").checkpoint, folder,
+                command="python -m gan_core train --run demo-source --epochs 2 (tiny test run)")
+    return folder

@@ -34,6 +34,7 @@ def env(tmp_path: Path, tiny_data: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     root.mkdir()
     monkeypatch.setenv("GANLAB_CHECKPOINTS", str(root))
     monkeypatch.setenv("GANLAB_DATA_DIR", str(tiny_data))
+    monkeypatch.setenv("GANLAB_DEMO_DIR", str(tmp_path / "no-demo"))  # no demo run shipped (tests/test_trust_app.py)
     st.cache_resource.clear()  # a fresh TrainerHolder: each test is a fresh server process
     st.cache_data.clear()
     yield root

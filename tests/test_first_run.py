@@ -14,6 +14,8 @@ import re
 import time
 from pathlib import Path
 
+import pytest
+
 from browser import (
     EXCEPTION,
     click,
@@ -29,6 +31,7 @@ from browser import (
     streamlit_server,
     wait_until,
 )
+from helpers import tiny_demo
 
 require_chromium()
 
@@ -91,7 +94,9 @@ class Walk:
 
     @staticmethod
     def too_many(found: dict[str, int]) -> dict[str, int]:
-        limits = {"charts": 4}  # losses, D output, FID, class histogram; every other block once
+        # Charts: losses, D output, D's real-vs-generated histogram, FID, precision/recall, class histogram;
+        # images: the grid and the most and least realistic samples; every other block once.
+        limits = {"charts": 6, "grid": 3}
         return {name: n for name, n in found.items() if n > limits.get(name, 1)}
 
     def check_train_page(self, settle: bool = False) -> int:
@@ -118,10 +123,11 @@ class Walk:
         return old[-1] if old else 0
 
 
-def test_first_run_live(tmp_path: Path) -> None:
+def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from playwright.sync_api import sync_playwright
 
     checkpoints, data = tmp_path / "checkpoints", tmp_path / "data"  # both empty: a fresh install
+    monkeypatch.setenv("GANLAB_DEMO_DIR", str(tiny_demo(tmp_path / "demo")))  # ...with a demo run shipped
     shots = Path(os.environ.get("GANLAB_WALK_DIR", tmp_path / "walk"))
     shots.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "streamlit.log"
@@ -133,7 +139,11 @@ def test_first_run_live(tmp_path: Path) -> None:
                 page = open_page(browser, url)
                 page.set_viewport_size({"width": 1400, "height": 1600})
                 walk = Walk(page, shots, run)
-                click(page, "btn_train")
+                demo_banner = page.get_by_text(re.compile(r"The demo run \(\d+ epochs"))
+                demo_banner.wait_for()  # no run yet: the demo opens by default
+                walk.shot("demo")
+                click(page, "btn_train")  # ...and one click trains a new run, which the pages then follow
+                wait_until(page, lambda: demo_banner.count() == 0, "the new run's page")
                 walk.shot("clicked-train")
                 # Until the first step the page says what it is doing (data, model, judge).
                 wait_until(page, lambda: walk.check_train_page() > 0, "the first step", timeout=180)

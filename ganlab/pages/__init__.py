@@ -7,6 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from gan_core import GANConfig
+from ganlab import keys
+from ganlab.source import DEMO_RUN
 
 SELECTION = "_selection"  # (run name, config) from this run of the sidebar
 FOLDER = Path(__file__).resolve().parent
@@ -19,6 +21,11 @@ def remember(name: str | None, config: GANConfig | None) -> None:
 def selection() -> tuple[str | None, GANConfig | None]:
     """The run name and config the sidebar holds now (both None while a value is invalid)."""
     return st.session_state.get(SELECTION, (None, None))
+
+
+def shown_run() -> str | None:
+    """The run the pages show: the read-only demo while it is open, else the sidebar's run."""
+    return DEMO_RUN if st.session_state.get(keys.SHOW_DEMO) else selection()[0]
 
 
 def navigation() -> st.navigation:  # type: ignore[valid-type]

@@ -2,16 +2,20 @@
 
 import streamlit as st
 
+from ganlab.demo_view import demo_banner_ui
 from ganlab.lab import lab_ui
 from ganlab.latent_tools import latent_tools_ui
-from ganlab.pages import selection
+from ganlab.neighbours_view import copying_region
+from ganlab.pages import shown_run
 from ganlab.refresh import trainer_status
 from ganlab.timeline import timeline_ui
 
-name, _ = selection()
+name = shown_run()
 st.title("Explore")
 st.caption(f"What the generator of **{name}** has learned." if name else "Pick a valid run name in the sidebar.")
+demo_banner_ui(name)
 status = trainer_status()
 lab_ui(name, status)
+copying_region(name)
 latent_tools_ui(name, status)
 timeline_ui(name, status)

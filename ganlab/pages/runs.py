@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from ganlab.pages import selection
+from ganlab.pages import shown_run
 from ganlab.runs_browser import run_browser_ui
 from ganlab.sweeps import compare_ui, launcher_ui
 
-name, _ = selection()
+name = shown_run()
 st.title("Runs")
 run_browser_ui(name)
 st.subheader("Sweeps")

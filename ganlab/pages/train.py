@@ -3,13 +3,16 @@
 import streamlit as st
 
 from ganlab.controls import controls_ui
+from ganlab.demo_view import demo_banner_ui
 from ganlab.live import live_ui
-from ganlab.pages import selection
+from ganlab.pages import selection, shown_run
 from ganlab.stepper import stepper_ui
 
-name, config = selection()
+_, config = selection()
+name = shown_run()
 st.title("Train")
 st.caption("The seed tutorial's MLP GAN on MNIST: train it and watch D and G compete.")
+demo_banner_ui(name)
 status = controls_ui(name, config)
 stepper_ui(name)
 live_ui(name, status)
