@@ -35,6 +35,7 @@ def env(tmp_path: Path, tiny_data: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("GANLAB_CHECKPOINTS", str(root))
     monkeypatch.setenv("GANLAB_DATA_DIR", str(tiny_data))
     monkeypatch.setenv("GANLAB_DEMO_DIR", str(tmp_path / "no-demo"))  # no demo run shipped (tests/test_trust_app.py)
+    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the lab's nearest digits need the judge: train it in a moment
     st.cache_resource.clear()  # a fresh TrainerHolder: each test is a fresh server process
     st.cache_data.clear()
     yield root
