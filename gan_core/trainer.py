@@ -3,16 +3,20 @@
 The thread owns the models. Readers (the Streamlit app, the CLI's progress bar) call ``snapshot()``,
 ``history()`` and ``sample()`` of its ``TrainerView`` side, which only read data published under
 ``_lock``; the trainer never calls back into a UI.
+
+``Trainer`` is this file's loop plus three parts, one job each, that share its fields (all set in
+``Trainer.__init__``): ``trainer_requests.Requests`` (pause, stop, one hand-made step, live edits: the
+calls of other threads and how the loop serves them), ``trainer_epochs.EpochEnd`` (epoch means, grid,
+evaluation, checkpoint writing) and ``trainer_publish.Publishing`` (step stats read back in batches,
+snapshots and weights for readers).
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,48 +25,30 @@ import psutil
 import torch
 
 from . import checkpoint as ckpt
-from .config import ConfigError, GANConfig
+from .config import GANConfig
 from .data import TrainingData, load_training_data
 from .demo import CONTINUE_REFUSED, is_demo
-from .engine import EDITABLE, STATS, GANState
-from .images import make_grid, save_png
-from .judge import JUDGE_DIR, Judge, eval_noise
+from .engine import GANState
+from .judge import Judge
 from .judge_loader import JudgeLoader
-from .model import Generator, generate
-from .runs import (
-    RunError,
-    RunLock,
-    RunPaths,
-    reconcile,
-    write_events_csv,
-    write_losses_csv,
-)
+from .runs import RunError, RunLock, RunPaths, reconcile, write_events_csv
 from .schedule import EVAL_SHARE, EvalSchedule
-from .stepping import BOTH_STEP, G_STEP, STEP_KINDS, StepReport, explain, look
-from .summary import summarise, write_summary
-from .verdict import live_verdicts
-from .view import Snapshot, Status, TrainerView
-from .writer import BackgroundWriter, frozen_copy
+from .stepping import G_STEP
+from .trainer_publish import VERDICT_SECONDS, DivergedError, Rate
+from .trainer_requests import Requests
+from .view import PHASE_DATA, PHASE_DONE, PHASE_STARTING, PHASE_TRAINING, Snapshot, Status
+from .writer import BackgroundWriter
 
 log = logging.getLogger(__name__)
 
 PUBLISH_SECONDS = 1.0  # how often the UI-facing generator copy is refreshed while training
-VERDICT_SECONDS = 4.0  # how often D's verdicts are refreshed while training (the page redraws every 4 s)
-RATE_WINDOW_SECONDS = 5.0  # images/s is measured over roughly this much recent time
-# Snapshot.phase: what the run is doing, for a page that says so while nothing seems to move.
-PHASE_STARTING, PHASE_DATA, PHASE_TRAINING, PHASE_JUDGE_WAIT, PHASE_DONE = (
-    "starting", "loading data", "training", "waiting for the judge", "done")
-
-
-class DivergedError(RuntimeError):
-    pass
 
 
 def physical_cores() -> int:
     return psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
 
 
-class Trainer(TrainerView):
+class Trainer(Requests):
     """Trains one run in a background thread; start/pause/unpause/stop are idempotent and thread-safe.
 
     ``continue_run=True`` continues ``checkpoints/<run>/checkpoint.pt`` (optionally to a new ``epochs``);
@@ -100,7 +86,7 @@ class Trainer(TrainerView):
         self._verdict_real: torch.Tensor | None = None  # the real images D's live histogram is drawn from
         self._verdicts_at = -VERDICT_SECONDS
 
-    # --- control (any thread) -----------------------------------------------------------------------
+    # --- control (any thread; pause, unpause, stop, step_once and edit are in Requests) ---------------
 
     def start(self) -> None:
         with self._control:
@@ -111,45 +97,6 @@ class Trainer(TrainerView):
             self._publish(status=Status.RUNNING, phase=PHASE_STARTING)
             self.started_at = time.monotonic()
             self._publisher.start()
-
-    def pause(self) -> None:
-        with self._control:
-            self._pause_requested = True
-
-    def unpause(self) -> None:
-        with self._control:
-            self._pause_requested = False
-            self._control.notify_all()
-
-    def stop(self, timeout: float | None = 30.0) -> None:
-        """Ask the loop to checkpoint and end, then wait up to ``timeout`` s for it."""
-        with self._control:
-            self._stop_requested = True
-            self._control.notify_all()
-            thread = self._publisher
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    def step_once(self, kind: str) -> bool:
-        """With the run paused, apply exactly one update: "D", "G" or "D+G" (``stepping.STEP_KINDS``) on the
-        next batch, through the training loop's own code, then stay paused. False when not paused."""
-        if kind not in STEP_KINDS:
-            raise ValueError(f"step kind must be one of {', '.join(STEP_KINDS)}, got {kind!r}")
-        with self._control:
-            if not self._pause_requested or self._stop_requested:
-                return False
-            self._step_requested = kind
-            self._control.notify_all()
-            return True
-
-    def edit(self, name: str, value: Any) -> None:
-        """Change a hyperparameter of ``engine.EDITABLE`` from the next step on; recorded in the checkpoint
-        and events.csv. Raises ConfigError at once for a field or value that is not allowed."""
-        if name not in EDITABLE:
-            raise ConfigError(name, f"cannot change while training; editable: {', '.join(EDITABLE)}")
-        self.config.replace(**{name: value})  # validates
-        with self._control:
-            self._edits_requested.append((name, value))
 
     def add_callback(self, fn: Callable[[str, Snapshot], None]) -> None:
         """``fn(event, snapshot)`` after "flush" (every log_every steps) and "epoch". It runs on the
@@ -243,7 +190,7 @@ class Trainer(TrainerView):
 
         pending: list[torch.Tensor] = []
         first_step = True
-        rate = _Rate()
+        rate = Rate()
         last_publish = time.monotonic()
         while state.epoch < config.epochs:
             if state.perm is None:
@@ -288,217 +235,3 @@ class Trainer(TrainerView):
         self._writer.wait()
         self._publish(status=Status.FINISHED, eta_seconds=0.0, next_eval_epoch=None)
 
-    def _should_halt(self) -> bool:
-        with self._control:
-            return self._pause_requested or self._stop_requested
-
-    def _halt(self, state: GANState) -> bool | str:
-        """Checkpoint, then wait while paused; False when the loop must end (stop requested), True to go
-        on, or the kind of one hand-made step to take (the run stays paused after it)."""
-        self._save(state)
-        self._writer.wait()  # paused or stopped means "on disk"
-        with self._control:
-            if self._stop_requested:
-                self._publish(status=Status.IDLE, eta_seconds=None, images_per_sec=0.0)
-                return False
-            self._publish(status=Status.PAUSED, eta_seconds=None, images_per_sec=0.0)
-            while self._pause_requested and not self._stop_requested and self._step_requested is None:
-                self._control.wait()
-            stopped, step, self._step_requested = self._stop_requested, self._step_requested, None
-        if step is not None and not stopped:
-            return step
-        self._publish(status=Status.IDLE if stopped else Status.RUNNING, images_per_sec=0.0)
-        return not stopped
-
-    def _apply_edits(self, state: GANState) -> None:
-        with self._control:
-            if not self._edits_requested:
-                return
-            requested, self._edits_requested = self._edits_requested, []
-        for name, value in requested:
-            state.apply_edit(name, value)
-        self.config = state.config  # the values in force now
-        with self._lock:
-            self._edits = tuple(state.edits)
-
-    def _manual_step(self, state: GANState, kind: str, real: torch.Tensor | None, pending: list[torch.Tensor],
-                     rate: _Rate) -> None:
-        """One hand-made update (step-by-step mode), published with what it did; the loop's own step code."""
-        before = look(state)
-        state.capture_grad_norms, state.grad_norms = True, {}
-        try:
-            if real is None:
-                g_loss, row = float(state.g_only_step()), None
-            else:
-                pending.append(state.train_step(real, update_g=kind == BOTH_STEP))
-                state.step += 1
-                state.batch_in_epoch += 1
-                row = pending[-1].tolist()
-                g_loss = row[1] if kind == BOTH_STEP else None
-        finally:
-            state.capture_grad_norms = False
-        self._flush(state, pending, rate)
-        after = look(state)
-        d_loss, d_real, d_fake = (None, None, None) if row is None else (row[0], row[2], row[3])
-        report = StepReport(kind, state.step, state.g_updates, d_loss, g_loss, d_real, d_fake, before, after,
-                            dict(state.grad_norms), explain(kind, state.config.loss, before, after, d_real, d_fake))
-        self._publish_generator(state)
-        with self._lock:
-            self._step_report = report
-
-    def _flush(self, state: GANState, pending: list[torch.Tensor], rate: _Rate) -> None:
-        """Read the pending step stats back to the host (one sync for many steps) and publish them."""
-        if not pending:
-            return
-        chunk = torch.stack(pending).float().cpu()
-        first_step = state.step - len(pending) + 1
-        pending.clear()
-        bad = ~torch.isfinite(chunk).all(dim=1)
-        if bad.any():
-            step = first_step + int(bad.nonzero()[0, 0])
-            raise DivergedError(f"diverged at step {step}: a loss became NaN or infinite; "
-                                f"the last good checkpoint is kept")
-        state.history.append(chunk.numpy())
-        history = state.history_array()
-        images_per_sec = rate.update(len(chunk) * state.config.batch_size)
-        steps_left = (state.config.epochs - state.epoch) * self._steps_per_epoch - state.batch_in_epoch
-        eta = steps_left * state.config.batch_size / images_per_sec if images_per_sec > 0 else None
-        with self._lock:
-            self._history = history
-        self._publish(step=state.step, images_per_sec=images_per_sec, eta_seconds=eta, **self._latest(state))
-
-    def _end_epoch(self, state: GANState, steps_per_epoch: int) -> None:
-        """Epoch means into the log, then sample grid, checkpoint and CSV: the checkpoint is the truth;
-        a crash between these writes is repaired by ``reconcile`` when the run continues."""
-        rows = state.history_array()[-steps_per_epoch:]
-        state.epoch += 1
-        means = rows.astype(np.float64).mean(axis=0)
-        state.epoch_log.append({"epoch": state.epoch, **{k: float(v) for k, v in zip(STATS, means, strict=True)},
-                                "seconds": state.epoch_seconds})
-        state.perm = None
-        state.batch_in_epoch, state.epoch_seconds = 0, 0.0
-        self._publish_generator(state, verdicts=True)
-        with self._lock:
-            generator = self._published
-        grid = generate(generator, state.preview_z).numpy()  # type: ignore[arg-type]
-        save_png(make_grid(grid, ncols=10), self.paths.sample(state.epoch))
-        self._evaluate(state, generator)  # type: ignore[arg-type]
-        self._save(state)
-        with self._lock:
-            self._epoch_log = tuple(state.epoch_log)
-        self._publish(epoch=state.epoch)
-
-    def _prepare_judge(self, state: GANState) -> None:
-        """Start preparing the judge (cached, bundled or trained) on its own thread: the GAN's loop does
-        not wait for it, and metrics begin with the first epoch that ends after it is ready. The judge
-        draws nothing from the global RNG, so continued runs stay bit-exact."""
-        config = state.config
-        self._loop_started = time.monotonic()
-        if config.eval_every <= 0 or self._data is None:
-            return
-        self._schedule = EvalSchedule(config.eval_every, config.epochs, self._eval_share)
-        self._eval_z = eval_noise(config.eval_samples, config.z_dim)
-        if self._judge is not None:
-            self._publish(judge=self._judge.describe())
-        else:
-            self._judge_loader = JudgeLoader(self._data, self.paths.root / JUDGE_DIR, config.dataset,
-                                             lambda line, share: self._publish(judge=line, judge_progress=share))
-            self._judge_loader.start()
-        self._publish(next_eval_epoch=self._schedule.next_epoch(state.epoch, 0.0, 0.0))
-
-    def _evaluate(self, state: GANState, generator: Generator) -> None:
-        """Judge's metrics of the fixed eval noise through eval-mode G when the schedule says so (the
-        last epoch always, waiting for the judge if need be); appended to ``state.metrics_log`` (saved
-        with the checkpoint that follows), tagged with the data's kind and the judge's identity."""
-        schedule, config = self._schedule, state.config
-        if schedule is None or self._eval_z is None:
-            return
-        elapsed = time.monotonic() - self._loop_started
-        if self._judge is None and self._judge_loader is not None:
-            if state.epoch >= config.epochs and self._judge_loader.failure is None:
-                self._publish(phase=PHASE_JUDGE_WAIT)
-                self._judge_loader.wait()
-                self._publish(phase=PHASE_TRAINING)
-            self._judge = self._judge_loader.ready()
-        if self._judge is not None and schedule.due(state.epoch, elapsed):
-            started = time.monotonic()
-            row = self._judge.evaluate(generate(generator, self._eval_z))
-            last = state.epoch_log[-1]
-            row.update(epoch=state.epoch, step=state.step, d_loss=last["d_loss"], g_loss=last["g_loss"],
-                       eval_seconds=time.monotonic() - started, data=state.data_source.get("kind", ""))
-            schedule.record(row["eval_seconds"])
-            state.metrics_log.append(row)
-            with self._lock:
-                self._metrics = tuple(state.metrics_log)
-        elapsed = time.monotonic() - self._loop_started
-        self._publish(next_eval_epoch=schedule.next_epoch(state.epoch, elapsed, state.epoch_log[-1]["seconds"]))
-
-    def _save(self, state: GANState) -> None:
-        """Hand a frozen copy of the record to the writer thread: checkpoint first, then the run summary
-        that describes it and the CSV that mirrors its epoch log. Training goes on while ~35 MB are
-        serialised and fsynced."""
-        record = frozen_copy(state.to_record())
-        paths = self.paths
-
-        def write() -> None:
-            ckpt.save_checkpoint(record, paths.checkpoint)
-            write_summary(paths.summary, summarise(record, paths.checkpoint.stat()))
-            write_losses_csv(paths, record["epoch_log"])
-            write_events_csv(paths, record["edits"])
-
-        self._writer.submit(write)
-
-    def _publish_generator(self, state: GANState, verdicts: bool = False) -> None:
-        """Swap in fresh eval-mode CPU copies of the EMA generator and G: readers keep whichever copies
-        they already hold. D's verdicts follow when ``verdicts`` or every VERDICT_SECONDS."""
-        raw = _frozen_copy(state.generator)
-        shown = raw if state.ema is None else _frozen_copy(state.shown_generator())
-        judged = None
-        if self._verdict_real is not None and (verdicts or time.monotonic() - self._verdicts_at >= VERDICT_SECONDS):
-            judged, self._verdicts_at = live_verdicts(state, self._verdict_real), time.monotonic()
-        with self._lock:
-            self._published, self._published_raw = shown, raw
-            self._verdicts = judged or self._verdicts
-            self._snapshot = replace(self._snapshot, weights_version=self._snapshot.weights_version + 1)
-
-    def _publish(self, **changes: object) -> None:
-        with self._lock:
-            self._snapshot = replace(self._snapshot, **changes)
-
-    def _notify(self, event: str) -> None:
-        snap = self.snapshot()
-        for fn in self._callbacks:
-            fn(event, snap)
-
-    @staticmethod
-    def _latest(state: GANState) -> dict[str, float | None]:
-        history = state.history_array()
-        if not len(history):
-            return {}
-        return {name: float(value) for name, value in zip(STATS, history[-1], strict=True)}
-
-
-class _Rate:
-    """Images per second over a short sliding window of (time, images) marks."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self._marks: list[tuple[float, int]] = [(time.monotonic(), 0)]
-        self._total = 0
-
-    def update(self, images: int) -> float:
-        now = time.monotonic()
-        self._total += images
-        self._marks.append((now, self._total))
-        while len(self._marks) > 2 and now - self._marks[1][0] >= RATE_WINDOW_SECONDS:
-            self._marks.pop(0)
-        (t0, n0), (t1, n1) = self._marks[0], self._marks[-1]
-        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
-
-
-def _frozen_copy(generator: Generator) -> Generator:
-    copy_ = copy.deepcopy(generator).cpu().eval()
-    copy_.requires_grad_(False)
-    return copy_

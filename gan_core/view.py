@@ -22,6 +22,10 @@ from .metrics import run_warnings
 from .model import Generator, generate
 from .stepping import StepReport
 
+# Snapshot.phase: what the run is doing, for a page that says so while nothing seems to move.
+PHASE_STARTING, PHASE_DATA, PHASE_TRAINING, PHASE_JUDGE_WAIT, PHASE_DONE = (
+    "starting", "loading data", "training", "waiting for the judge", "done")
+
 
 class Status(StrEnum):
     """A trainer's state; a ``str`` too, so ``status == "running"`` and f-strings keep working."""
@@ -55,7 +59,7 @@ class Snapshot:
     weights_version: int = 0  # changes whenever the published generator weights change
     judge: str = ""  # the quality judge's status line, e.g. its held-out accuracy; "" when metrics are off
     judge_progress: float | None = None  # share of the judge's training done, while it trains
-    phase: str = ""  # one of trainer.PHASE_* while the thread lives
+    phase: str = ""  # one of PHASE_* while the training thread lives
     data_kind: str = ""  # data.KIND_*: what the run trains on (figures of different kinds do not compare)
     next_eval_epoch: int | None = None  # the epoch after which the next quality evaluation is expected
     first_step_seconds: float | None = None  # from start() to the end of this session's first step

@@ -17,8 +17,7 @@ from gan_core.engine import preview_noise
 from gan_core.images import make_grid
 from gan_core.losses import loss_view
 from gan_core.reader import RunReader
-from gan_core.trainer import PHASE_JUDGE_WAIT, PHASE_STARTING
-from gan_core.view import Snapshot, Status
+from gan_core.view import PHASE_JUDGE_WAIT, PHASE_STARTING, Snapshot, Status
 from ganlab.charts import LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
 from ganlab.generator_view import shown_images, shown_kind
 from ganlab.quality import quality_ui
