@@ -4,7 +4,8 @@ Train the seed tutorial's MLP GAN on MNIST, watch it learn, then explore its lat
 the entry point only: page settings, the session's first fill, the sidebar and the navigation between
 the pages in ``ganlab/pages``. Training runs in a child process (``gan_core.process.TrainerProcess``).
 
-Environment: ``GANLAB_CHECKPOINTS`` (default ``checkpoints``) and ``GANLAB_DATA_DIR`` (default ``data``).
+Environment: ``GANLAB_CHECKPOINTS`` (default ``checkpoints``), ``GANLAB_DATA_DIR`` (default ``data``) and
+``GANLAB_DEMO_DIR`` (the read-only demo run; default ``demo/`` beside this file).
 """
 
 import streamlit as st
