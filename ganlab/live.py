@@ -147,7 +147,7 @@ def curves_and_grid(reader: RunReader, live: bool) -> None:
         else:
             st.caption("The curves appear after the first logged steps.")
     with right:
-        verdicts = run_verdicts(reader, live)
+        verdicts = reader.verdicts()  # the grid's verdicts need no real digits: draw it before loading them
         kind = shown_kind(reader)
         on_grid = grid_verdict(verdicts, kind)
         grid = _grid_png(f"{snap.run}:{id(reader)}", snap.weights_version, config.seed, config.z_dim, kind,
@@ -161,4 +161,4 @@ def curves_and_grid(reader: RunReader, live: bool) -> None:
                 st.caption(verdict_caption(on_grid, int(verdicts["step"])))
         else:
             st.caption("The sample grid appears with the first published weights.")
-        histogram_ui(verdicts)
+        histogram_ui(run_verdicts(reader, live))

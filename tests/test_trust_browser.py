@@ -12,6 +12,7 @@ import pytest
 
 from browser import (
     EXCEPTION,
+    WAIT_MS,
     click,
     digit_src,
     expect,
@@ -29,6 +30,11 @@ require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
+def visible(locator) -> None:
+    """Wait for ``locator`` to be visible: a loaded machine may take a while (Playwright's default is 5 s)."""
+    expect()(locator).to_be_visible(timeout=WAIT_MS)
+
+
 def charts(page) -> int:
     return page.locator('[data-testid="stVegaLiteChart"]').count()
 
@@ -44,20 +50,19 @@ def test_demo_verdicts_neighbours_then_precision_recall_after_training(tmp_path:
                 page = open_page(browser, url)
                 try:
                     # The demo opens by itself; its grid carries D's verdicts (legend, caption, histogram).
-                    expect()(page.get_by_text(re.compile(r"The demo run \(2 epochs"))).to_be_visible()
+                    visible(page.get_by_text(re.compile(r"The demo run \(2 epochs")))
                     grid = page.locator('[data-testid="stImage"]').filter(has_text="fixed noise · EMA generator")
-                    expect()(grid.locator("img")).to_be_visible()
-                    expect()(page.get_by_text("D says real (p = 1)")).to_be_visible()
-                    expect()(page.get_by_text(re.compile(r"Border: D's probability that each image is real"))) \
-                        .to_be_visible()
-                    expect()(page.get_by_text(re.compile(r"D's output on \d+ real training digits"))).to_be_visible()
+                    visible(grid.locator("img"))
+                    visible(page.get_by_text("D says real (p = 1)"))
+                    visible(page.get_by_text(re.compile(r"Border: D's probability that each image is real")))
+                    visible(page.get_by_text(re.compile(r"D's output on \d+ real training digits")))
 
                     # The lab: a digit and its 5 nearest training digits in both spaces.
                     goto(page, "Explore")
                     wait_until(page, lambda: digit_src(page) != "", "the lab's digit")
                     for space in ("judge features", "pixels"):
-                        expect()(page.get_by_text(f"5 nearest training digits in {space}")).to_be_visible()
-                    expect()(page.get_by_text(re.compile(r"Judge features: median distance"))).to_be_visible()
+                        visible(page.get_by_text(f"5 nearest training digits in {space}"))
+                    visible(page.get_by_text(re.compile(r"Judge features: median distance")))
 
                     # One click trains a run of one's own; its evaluations chart precision and recall.
                     goto(page, "Train")
