@@ -45,9 +45,9 @@ def _dataless(spec: dict[str, Any]) -> dict[str, Any]:
     spec.get("datasets", {}).pop("empty", None)
     if not spec.get("datasets"):
         spec.pop("datasets", None)
-    for layer in spec.get("layer", []):
-        if layer.get("data") == placeholder:
-            del layer["data"]
+    for part in (spec, *spec.get("layer", [])):  # a single chart carries it at the top
+        if part.get("data") == placeholder:
+            del part["data"]
     return spec
 
 
@@ -114,7 +114,7 @@ def fid_spec() -> dict[str, Any]:
     """FID per evaluated epoch next to the real-vs-real floor: the gap between the lines, not the FID
     alone, says how far G is from the data (the floor is what real images score at the same n)."""
     base = alt.Chart().encode(
-        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("FID:Q", title="FID (judge features)"),
         color=_legend_color(("generated", "real-vs-real floor")),
         tooltip=["epoch:Q", "series:N", alt.Tooltip("FID:Q", format=".2f")])

@@ -42,7 +42,7 @@ def verdict_table(histogram: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["series", "start", "end", "count"])
 
 
-PR_SERIES = ("precision", "recall", "precision, real vs real", "recall, real vs real")
+PR_SERIES = ("precision", "recall", "precision (real)", "recall (real)")
 
 
 @_frozen
@@ -50,12 +50,12 @@ def pr_spec() -> dict[str, Any]:
     """Precision and recall per evaluated epoch (solid) and the same for real against real digits at the
     same sample sizes (dashed): what a perfect generator would score at these sizes."""
     colour = alt.Color("series:N", scale=alt.Scale(domain=list(PR_SERIES), range=[BLUE, ORANGE, BLUE, ORANGE]),
-                       legend=alt.Legend(orient="top", title=None, columns=2))
+                       legend=alt.Legend(orient="top", title=None, columns=4))
     dash = alt.StrokeDash("reference:N", scale=alt.Scale(domain=["generated", "real vs real"],
                                                          range=[[1, 0], [5, 4]]), legend=None)
     base = alt.Chart().encode(
-        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
-        y=alt.Y("value:Q", title="share (k-NN manifolds, judge features)", scale=alt.Scale(domain=[0, 1])),
+        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("value:Q", title="share", scale=alt.Scale(domain=[0, 1])),
         color=colour, strokeDash=dash, tooltip=["epoch:Q", "series:N", alt.Tooltip("value:Q", format=".3f")])
     return (base.mark_line(strokeWidth=2) + base.mark_point(filled=True)).properties(
         height=QUALITY_HEIGHT, title="precision (fidelity) and recall (coverage)").to_dict()
@@ -70,17 +70,34 @@ def pr_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["epoch", "series", "reference", "value"])
 
 
+DISTANCE_BINS = 25
+
+
 @_frozen
 def distance_spec(space: str) -> dict[str, Any]:
-    """Distances to the nearest training digit: generated digits against held-out real ones."""
-    bars = alt.Chart().mark_bar(opacity=0.55, binSpacing=0).encode(
-        x=alt.X("distance:Q", bin=alt.Bin(maxbins=25), title=f"distance to the nearest training digit ({space})"),
-        y=alt.Y("count():Q", stack=None, title="digits"),
-        color=_two(("held-out real", GENERATED), (BLUE, ORANGE)))
-    return bars.properties(height=QUALITY_HEIGHT).to_dict()
+    """Distances to the nearest training digit, generated digits against held-out real ones: the share of
+    each set per bin (the sets differ in size), and each set's median as a dashed rule."""
+    colour = _two(("held-out real", GENERATED), (BLUE, ORANGE))
+    bars = alt.Chart().mark_bar(opacity=0.55, binSpacing=0).transform_filter("isValid(datum.share)").encode(
+        x=alt.X("start:Q", bin="binned", title=f"distance to the nearest training digit ({space})"), x2="end:Q",
+        y=alt.Y("share:Q", stack=None, title="share of the set", axis=alt.Axis(format="%")), color=colour,
+        tooltip=["series:N", alt.Tooltip("start:Q", format=".2f"), alt.Tooltip("share:Q", format=".1%")])
+    medians = alt.Chart().mark_rule(strokeDash=[6, 4], strokeWidth=2).transform_filter(
+        "isValid(datum.median)").encode(x="median:Q", color=colour,
+                                        tooltip=["series:N", alt.Tooltip("median:Q", format=".2f")])
+    return (bars + medians).properties(height=QUALITY_HEIGHT).to_dict()
 
 
 def distance_table(memorisation: Mapping[str, Any]) -> pd.DataFrame:
-    generated, held = memorisation["generated"], memorisation["held_out"]
-    return pd.DataFrame({"series": [GENERATED] * len(generated) + ["held-out real"] * len(held),
-                         "distance": list(generated) + list(held)})
+    """(series, start, end, share) per bin over both sets' range, then one (series, median) row per set."""
+    sets = {"held-out real": np.asarray(memorisation["held_out"], np.float64),
+            GENERATED: np.asarray(memorisation["generated"], np.float64)}
+    both = np.concatenate(list(sets.values()))
+    edges = np.linspace(both.min(), both.max() + 1e-9, DISTANCE_BINS + 1) if len(both) else np.linspace(0, 1, 2)
+    records: list[dict[str, object]] = []
+    for label, values in sets.items():
+        counts = np.histogram(values, edges)[0] / max(len(values), 1)
+        records += [{"series": label, "start": edges[i], "end": edges[i + 1], "share": float(c)}
+                    for i, c in enumerate(counts)]
+        records.append({"series": label, "median": float(np.median(values)) if len(values) else None})
+    return pd.DataFrame(records, columns=["series", "start", "end", "share", "median"])

@@ -93,7 +93,10 @@ def texts(at: AppTest) -> str:
 
 
 def charts(at: AppTest) -> str:
-    return "\n".join(chart.proto.spec for chart in at.get("vega_lite_chart"))
+    """The page's Vega-Lite specs; none may point at Altair's placeholder dataset (it would draw nothing)."""
+    specs = "\n".join(chart.proto.spec for chart in at.get("vega_lite_chart"))
+    assert '"empty"' not in specs
+    return specs
 
 
 # --- the demo run ------------------------------------------------------------------------------------------
@@ -273,3 +276,14 @@ def test_the_lab_digit_shows_its_5_nearest_training_digits_in_both_spaces(env: P
     assert "Is G copying its training digits?" in [s.value for s in at.subheader]
     assert "median distance" in words and ("copying" in words or "closer" in words)
     assert "distance to the nearest training digit (judge features)" in charts(at)
+
+
+def test_the_distance_histogram_compares_shares_of_sets_of_different_sizes() -> None:
+    from ganlab.trust_charts import distance_table
+
+    table = distance_table({"held_out": [1.0, 2.0, 3.0, 4.0], "generated": [2.5, 9.0]})
+    bins = table[table["share"].notna()]
+    assert bins.groupby("series")["share"].sum().round(9).to_dict() == {"generated": 1.0, "held-out real": 1.0}
+    assert bins["start"].min() == 1.0 and bins["end"].max() >= 9.0
+    medians = table[table["median"].notna()].set_index("series")["median"].to_dict()
+    assert medians == {"held-out real": 2.5, "generated": 5.75}

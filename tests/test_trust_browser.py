@@ -5,6 +5,7 @@ digits; a short training then charts precision and recall. Needs Debian's ``chro
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -33,6 +34,19 @@ sync_api = pytest.importorskip("playwright.sync_api")
 def visible(locator) -> None:
     """Wait for ``locator`` to be visible: a loaded machine may take a while (Playwright's default is 5 s)."""
     expect()(locator).to_be_visible(timeout=WAIT_MS)
+
+
+def shots(page, folder: Path) -> None:
+    """The Train page's grid and quality block, and the Explore page's lab, in a viewport tall enough for each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 2600})
+    page.wait_for_timeout(6000)  # the live panel's next refresh draws at the new size
+    page.screenshot(path=str(folder / "trust-train.png"))
+    goto(page, "Explore")
+    wait_until(page, lambda: digit_src(page) != "", "the lab's digit")
+    visible(page.get_by_text(re.compile(r"Judge features: median distance")))
+    page.wait_for_timeout(3000)
+    page.screenshot(path=str(folder / "trust-explore.png"))
 
 
 def charts(page) -> int:
@@ -73,6 +87,8 @@ def test_demo_verdicts_neighbours_then_precision_recall_after_training(tmp_path:
                     assert page.get_by_text(re.compile(r"The demo run \(")).count() == 0
                     assert charts(page) >= 5  # losses, D output, D's histogram, FID, precision/recall, ...
                     assert page.locator(EXCEPTION).count() == 0
+                    if os.environ.get("GANLAB_TRUST_SHOTS"):  # docs/trust-*.png: the views as a person sees them
+                        shots(page, Path(os.environ["GANLAB_TRUST_SHOTS"]))
                 except Exception:
                     page.screenshot(path=str(tmp_path / "trust_failure.png"), full_page=True)
                     raise
