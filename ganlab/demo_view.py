@@ -30,8 +30,8 @@ def demo_banner_ui(name: str | None) -> None:
             return
         sidebar_run = st.session_state.get(keys.RUN, "")
         command = run.manifest.get("command") or "the project's CLI"
-        st.info(f"**The demo run** ({run.snapshot().epoch} epochs, trained by `{command}`) is read-only: "
-                f"explore it here; {CONTINUE_REFUSED.split(': ', 1)[1]}. **Train** starts a new run, "
+        st.info(f"**The demo run** ({run.snapshot().epoch} epochs, trained by `{command}`): explore it here. "
+                f"{CONTINUE_REFUSED[0].upper()}{CONTINUE_REFUSED[1:]}. **Train** starts a new run, "
                 f"**{sidebar_run}**, with the sidebar's settings.", icon=":material/lock:")
         st.button("Show the sidebar's run instead", key="btn_leave_demo", on_click=leave_demo)
         return
