@@ -133,7 +133,8 @@ def test_the_demo_is_listed_first_read_only_and_continue_and_delete_are_refused(
     assert holder().trainer is None  # nothing was started
     at.button(key="btn_delete").click().run()
     assert "cannot be deleted" in texts(at)
-    assert (env.parent / "checkpoints").is_dir() and Path(shared / "demo" / demo.WEIGHTS).is_file()
+    assert "btn_delete_confirm" not in [b.key for b in at.button]  # not even asked
+    assert at.dataframe[0].value["run"].iloc[0] == DEMO_RUN
 
 
 def test_train_from_the_demo_starts_a_new_run_in_one_click(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
