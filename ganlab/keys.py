@@ -31,6 +31,7 @@ LAB_Z_DIM = "lab_z_dim"
 LAB_FOLLOW = "lab_follow"  # follow the training weights
 LAB_SEED_A, LAB_SEED_B = "lab_seed_a", "lab_seed_b"  # ends of the interpolation strip
 LAB_SLIDER_PREFIX = "lab_z_"
+NN_CELL = "nn_cell"  # the fixed grid's cell whose nearest training digits are shown
 
 
 def lab_slider(dim: int) -> str:

@@ -18,6 +18,7 @@ from gan_core.images import make_grid
 from gan_core.judge import JUDGE_DIR
 from gan_core.neighbours import COPYING, SPACES, NeighbourIndex, memorisation, nearest_distances
 from gan_core.reader import RunReader
+from ganlab import keys
 from ganlab.generator_view import shown_images, which
 from ganlab.latent_models import dataset, held_out, judge
 from ganlab.resources import checkpoints_root, fast_png, one_thread
@@ -59,7 +60,8 @@ def nearest_ui(dataset_name: str, digit: np.ndarray) -> None:
 
 @st.cache_resource(max_entries=4, show_spinner="Measuring the grid's distances to the training digits…")
 def _grid_distances(run: str, version: int, kind: str, dataset_name: str,
-                    _reader: RunReader) -> tuple[dict[str, dict[str, Any]], str] | None:
+                    _reader: RunReader) -> tuple[dict[str, dict[str, Any]], np.ndarray, str] | None:
+    """Per space, the grid's memorisation check; the grid's images; which generator drew them."""
     del run, version, kind  # cache key
     images, label = shown_images(_reader, preview_noise(_reader.config.seed, _reader.config.z_dim))
     if images is None:
@@ -68,7 +70,7 @@ def _grid_distances(run: str, version: int, kind: str, dataset_name: str,
     held_distances = _held_out_distances(dataset_name)
     with one_thread():
         return {space: memorisation(index, torch.from_numpy(images), held, space, held_distances[space])
-                for space in SPACES}, label
+                for space in SPACES}, images, label
 
 
 @st.cache_resource(show_spinner=False)
@@ -88,7 +90,7 @@ def copying_ui(reader: RunReader) -> None:
     found = _grid_distances(f"{snap.run}:{id(reader)}", snap.weights_version, which(), reader.config.dataset, reader)
     if found is None:
         return
-    by_space, label = found
+    by_space, images, label = found
     left, right = st.columns([3, 2])
     left.vega_lite_chart(distance_table(by_space["features"]), distance_spec(SPACE_WORDS["features"]),
                          width="stretch")
@@ -101,10 +103,27 @@ def copying_ui(reader: RunReader) -> None:
             (st.warning if result["ratio"] < COPYING else st.caption)(f"{sentence}.")
     st.caption(f"The fixed grid's {len(by_space['features']['generated'])} digits ({label}) against real digits "
                "G never trained on: each one's distance to its nearest training digit.")
+    cell_ui(reader.config.dataset, images)
+
+
+def cell_ui(dataset_name: str, images: np.ndarray) -> None:
+    """One cell of the fixed grid (row by row, as on the Train page) and its nearest training digits."""
+    digit_col, nearest_col = st.columns([1, 4])
+    cell = int(digit_col.number_input("Grid cell", min_value=0, max_value=len(images) - 1, step=1, key=keys.NN_CELL,
+                                      help="0 is the top-left digit of the Train page's grid, 99 the bottom-right"))
+    digit_col.image(fast_png(make_grid(images[cell][None], pad=0, scale=4)), output_format="PNG",
+                    caption=f"grid cell {cell}")
+    with nearest_col:
+        nearest_ui(dataset_name, images[cell])
 
 
 def copying_region(name: str | None) -> None:
-    """The copying check of run ``name``'s fixed grid, once it has weights (the lab above says when)."""
+    """The copying check of run ``name``'s fixed grid, once it has weights (the lab above says when). A
+    fragment: picking a grid cell reruns this section only."""
+    st.fragment(_copying)(name)
+
+
+def _copying(name: str | None) -> None:
     try:
         reader = run_reader(name)
     except CheckpointError:

@@ -266,13 +266,23 @@ def test_without_precision_in_the_rows_the_chart_says_when_it_comes(env: Path, s
 
 # --- nearest real digits -----------------------------------------------------------------------------------
 
-def test_the_lab_digit_shows_its_5_nearest_training_digits_in_both_spaces(env: Path) -> None:
+def nearest_captions(at: AppTest) -> list[str]:
+    return [c for img in at.image for c in img.captions if "nearest training digits" in c]
+
+
+def test_the_lab_digit_and_a_grid_cell_show_their_5_nearest_training_digits_in_both_spaces(env: Path) -> None:
     at = show(new_app(), "explore")
     no_exception(at)
     for space in ("judge features", "pixels"):
-        caption = next(c for img in at.image for c in img.captions if f"nearest training digits in {space}" in c)
-        distances = [float(d) for d in caption.split("distances ")[1].split(", ")]
-        assert len(distances) == 5 and distances == sorted(distances) and distances[0] > 0
+        captions = [c for img in at.image for c in img.captions if f"nearest training digits in {space}" in c]
+        assert len(captions) == 2  # the lab's digit, and the grid cell picked below the copying check
+        for caption in captions:
+            distances = [float(d) for d in caption.split("distances ")[1].split(", ")]
+            assert len(distances) == 5 and distances == sorted(distances) and distances[0] > 0
+    before = nearest_captions(at)
+    at.number_input(key="nn_cell").set_value(7).run()
+    no_exception(at)
+    assert image(at, "grid cell 7") and nearest_captions(at)[:2] == before[:2] and nearest_captions(at) != before
     words = texts(at)
     assert "Is G copying its training digits?" in [s.value for s in at.subheader]
     assert "median distance" in words and ("copying" in words or "closer" in words)

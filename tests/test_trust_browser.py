@@ -75,7 +75,7 @@ def test_demo_verdicts_neighbours_then_precision_recall_after_training(tmp_path:
                     goto(page, "Explore")
                     wait_until(page, lambda: digit_src(page) != "", "the lab's digit")
                     for space in ("judge features", "pixels"):
-                        visible(page.get_by_text(f"5 nearest training digits in {space}"))
+                        visible(page.get_by_text(f"5 nearest training digits in {space}").first)  # lab digit
                     visible(page.get_by_text(re.compile(r"Judge features: median distance")))
 
                     # One click trains a run of one's own; its evaluations chart precision and recall.
