@@ -21,6 +21,7 @@ from .presets import PRESETS, RUN_FIELDS, preset_config
 
 METRICS = ("fid", "inception_score", "precision", "recall", "images_per_sec")  # summarised per recipe
 CURVES = ("d_loss", "g_loss", "d_real", "d_fake")  # epoch means from the epoch log
+GRAD_CURVES = ("d_grad_norm", "g_grad_norm")  # epoch means from the per-step history, where recorded
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,9 @@ def format_mean_sd(mean: float | None, sd: float | None, digits: int = 1) -> str
 
 
 def curves(record: Mapping[str, Any]) -> dict[str, list]:
-    """Per-epoch curves of one run: ``epoch`` and each of CURVES (epoch means), ``fid_epoch``/``fid``
-    (evaluated epochs only), and ``edit_steps`` / ``edit_epochs`` where its hyperparameters changed."""
+    """Per-epoch curves of one run: ``epoch`` and each of CURVES (epoch means), each of GRAD_CURVES (epoch
+    means; None for an epoch without recorded norms), ``fid_epoch``/``fid`` (evaluated epochs only), and
+    ``edit_steps`` / ``edit_epochs`` where its hyperparameters changed."""
     log = record["epoch_log"]
     out: dict[str, list] = {"epoch": [int(row["epoch"]) for row in log]}
     for name in CURVES:
@@ -141,6 +143,25 @@ def curves(record: Mapping[str, Any]) -> dict[str, list]:
     steps_per_epoch = _steps_per_epoch(record)
     out["edit_steps"] = [int(e["step"]) for e in edits]
     out["edit_epochs"] = [e["step"] / steps_per_epoch for e in edits] if steps_per_epoch else []
+    out.update(_epoch_grad_norms(record.get("history"), steps_per_epoch, len(log)))
+    return out
+
+
+def _epoch_grad_norms(history: Any, steps_per_epoch: float | None, epochs: int) -> dict[str, list]:
+    """Epoch means of the per-step gradient norms (history rows: one per step, ``steps_per_epoch`` an
+    epoch), leaving out steps where they were not recorded (NaN)."""
+    out: dict[str, list] = {name: [None] * epochs for name in GRAD_CURVES}
+    width = len(CURVES) + len(GRAD_CURVES)
+    if history is None or not steps_per_epoch or history.ndim != 2 or history.shape[1] != width:
+        return out
+    per_epoch = round(steps_per_epoch)
+    if len(history) < epochs * per_epoch:
+        return out
+    rows = history[:epochs * per_epoch, len(CURVES):].double().reshape(epochs, per_epoch, len(GRAD_CURVES))
+    recorded = rows.isfinite()
+    means = rows.where(recorded, 0.0).sum(dim=1) / recorded.sum(dim=1)  # 0/0: NaN
+    for column, name in enumerate(GRAD_CURVES):
+        out[name] = [None if math.isnan(value) else value for value in means[:, column].tolist()]
     return out
 
 
@@ -154,7 +175,8 @@ def overlay_rows(curves_by_run: Mapping[str, Mapping[str, list]], series: str) -
     """Long-format rows ``{run, epoch, value}`` of one series across runs, for one overlaid chart."""
     x = "fid_epoch" if series == "fid" else "epoch"
     return [{"run": run, "epoch": epoch, "value": value}
-            for run, c in curves_by_run.items() for epoch, value in zip(c[x], c[series], strict=True)]
+            for run, c in curves_by_run.items() for epoch, value in zip(c[x], c[series], strict=True)
+            if value is not None]
 
 
 def load_records(checkpoints: str | os.PathLike[str], names: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -27,6 +27,7 @@ import torch
 from .atomic import atomic_write_bytes
 from .checkpoint import CheckpointError, load_checkpoint, load_state
 from .config import ConfigError, GANConfig
+from .history import history_columns, latest_row
 from .metrics import run_warnings
 from .model import Discriminator, Generator, generate
 from .verdict import saved_verdicts
@@ -79,7 +80,7 @@ def export_demo(checkpoint: str | os.PathLike[str], folder: str | os.PathLike[st
         "config": config.to_dict(), "epoch": int(record["epoch"]), "step": int(record["step"]),
         "generator": "ema" if averaged is not None else "raw", "precision": "float16", "command": command,
         "evaluation": evaluation, "epoch_log": list(record["epoch_log"]), "metrics_log": list(record["metrics_log"]),
-        "history": record["history"].float().numpy().round(5).tolist(),
+        "history": _json_rows(record["history"].float().numpy().round(5)),
         "preview_z": record["preview_z"].float().numpy().tolist(),
     }
     atomic_write_bytes(folder / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
@@ -98,19 +99,17 @@ class DemoRun:
         self.config: GANConfig = GANConfig.from_dict(manifest["config"])
         self.generator, self.discriminator = generator, discriminator
         self.preview_z = torch.tensor(manifest["preview_z"], dtype=torch.float32)
-        self._history = np.asarray(manifest["history"], dtype=np.float32).reshape(-1, 4)
+        self._history = history_columns(np.asarray(manifest["history"], dtype=np.float32))
         self._history.flags.writeable = False
         self._epoch_log = tuple(manifest["epoch_log"])
         self._metrics = tuple(manifest["metrics_log"])
         self._verdicts: dict[str, Any] | None = None
         from .view import Snapshot, Status  # here: the trainer imports this module
 
-        last = self._history[-1] if len(self._history) else (None,) * 4
         self._snapshot = Snapshot(run=name, status=Status.FINISHED, epoch=int(manifest["epoch"]),
                                   epochs_total=int(manifest["epoch"]), step=int(manifest["step"]),
-                                  d_loss=_float(last[0]), g_loss=_float(last[1]), d_real=_float(last[2]),
-                                  d_fake=_float(last[3]), weights_version=int(manifest["step"]),
-                                  data_source="demo run (read-only)")
+                                  weights_version=int(manifest["step"]), data_source="demo run (read-only)",
+                                  **latest_row(self._history))
 
     def snapshot(self) -> Snapshot:
         return self._snapshot
@@ -206,5 +205,6 @@ def _metadata(blob: bytes) -> dict[str, str]:
     return header.get("__metadata__") or {} if isinstance(header, dict) else {}
 
 
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _json_rows(history: np.ndarray) -> list[list[float | None]]:
+    """History rows as JSON lists, with null for a NaN (a gradient norm that was not recorded)."""
+    return [[None if np.isnan(value) else float(value) for value in row] for row in history]

@@ -18,14 +18,14 @@ from . import checkpoint as ckpt
 from . import ema as ema_
 from . import losses
 from .config import ConfigError, GANConfig
+from .grad_norms import grad_norm, layer_grad_norms
+from .history import HISTORY, StepHistory
 from .model import Discriminator, Generator, build_models, sample_z, seeded_z
 from .precision import resolve_precision
-from .spectral import SNLinear
 
 PREVIEW_SAMPLES = 100  # the fixed-noise 10x10 grid saved every epoch
 # Hyperparameters that may change while a run trains (``GANState.apply_edit``), taking effect at the next step.
 EDITABLE = ("lr_d", "lr_g", "beta1_d", "beta1_g", "d_steps")
-STATS = ("d_loss", "g_loss", "d_real", "d_fake")  # columns of the per-step history
 
 
 def resolve_device(name: str) -> torch.device:
@@ -50,60 +50,9 @@ def compiled(module: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
     return torch.compile(module, mode="reduce-overhead", dynamic=False)
 
 
-def layer_grad_norms(module: torch.nn.Module) -> dict[str, float]:
-    """The L2 norm of each layer's gradient (weight and bias together), keyed ``net.0 Linear 784→1024``."""
-    modules = dict(module.named_modules())
-    squares: dict[str, float] = {}
-    for name, param in module.named_parameters():
-        if param.grad is None:
-            continue
-        # spectral norm hides the weight deeper: net.0.parametrizations.weight.original belongs to net.0
-        path = name.split(".parametrizations.")[0] if ".parametrizations." in name else name.rsplit(".", 1)[0]
-        squares[path] = squares.get(path, 0.0) + float(param.grad.detach().float().pow(2).sum())
-    return {f"{path} {_describe(modules[path])}": total ** 0.5 for path, total in squares.items()}
-
-
-def _describe(layer: torch.nn.Module) -> str:
-    if isinstance(layer, (torch.nn.Linear, SNLinear)):
-        return f"Linear {layer.in_features}→{layer.out_features}"
-    if isinstance(layer, torch.nn.BatchNorm1d):
-        return f"BatchNorm {layer.num_features}"
-    return type(layer).__name__
-
-
 def preview_noise(seed: int, z_dim: int) -> torch.Tensor:
     """A run's fixed preview noise (100 vectors): a private generator, so the global RNG is untouched."""
     return seeded_z(seed + 1, z_dim, PREVIEW_SAMPLES)
-
-
-class StepHistory:
-    """Per-step STATS rows, float32 (steps, 4), in a buffer that grows by doubling.
-
-    Appending is amortised O(1) however long the run, and ``array()`` hands out a read-only view of
-    rows that are never written again, so the trainer can publish it without copying.
-    """
-
-    def __init__(self, rows: np.ndarray | None = None) -> None:
-        rows = np.zeros((0, len(STATS)), np.float32) if rows is None else rows
-        self._buffer = np.array(rows, dtype=np.float32).reshape(-1, len(STATS))
-        self._n = len(self._buffer)
-
-    def __len__(self) -> int:
-        return self._n
-
-    def append(self, rows: np.ndarray) -> None:
-        end = self._n + len(rows)
-        if end > len(self._buffer):
-            grown = np.empty((max(end, 2 * len(self._buffer), 1024), len(STATS)), np.float32)
-            grown[:self._n] = self._buffer[:self._n]
-            self._buffer = grown  # views handed out earlier keep the old buffer, unchanged
-        self._buffer[self._n:end] = rows
-        self._n = end
-
-    def array(self) -> np.ndarray:
-        view = self._buffer[:self._n]
-        view.flags.writeable = False
-        return view
 
 
 @dataclass
@@ -122,7 +71,7 @@ class GANState:
     # else: no batch is consumed and no history row is written, and the next row's g_loss shows its loss.
     step: int = 0
     g_updates: int = 0
-    history: StepHistory = field(default_factory=StepHistory)  # (d_loss, g_loss, d_real, d_fake) per step
+    history: StepHistory = field(default_factory=StepHistory)  # HISTORY per step
     epoch_log: list[dict[str, float]] = field(default_factory=list)  # one row per finished epoch
     # One row per evaluated epoch: the judge's metrics (see gan_core.metrics.quality_row), plain data.
     metrics_log: list[dict[str, Any]] = field(default_factory=list)
@@ -131,6 +80,10 @@ class GANState:
     batch_in_epoch: int = 0
     epoch_seconds: float = 0.0
     last_g_loss: torch.Tensor | None = None
+    # The gradient norms of the latest D and G updates (device scalars), for the history rows; G's is
+    # checkpointed like last_g_loss, since a step without a G update repeats it.
+    last_d_grad_norm: torch.Tensor | None = None
+    last_g_grad_norm: torch.Tensor | None = None
     # What the run trains on (data.TrainingData.describe(): kind, split sizes, source line); plain data.
     data_source: dict[str, Any] = field(default_factory=dict)
     # Live hyperparameter edits, oldest first: {"step", "field", "old", "new"}; the config holds the values
@@ -174,7 +127,8 @@ class GANState:
     # --- the algorithm --------------------------------------------------------------------------
 
     def train_step(self, real: torch.Tensor, update_g: bool = True) -> torch.Tensor:
-        """One GAN step on a real batch; returns (d_loss, g_loss, d_real, d_fake) as a device tensor.
+        """One GAN step on a real batch; returns its HISTORY row (d_loss, g_loss, d_real, d_fake, d_grad_norm,
+        g_grad_norm) as a device tensor.
 
         (1) update D on real + detached fake, (2) update G (every ``d_steps``-th step) and fold it into
         the EMA generator.
@@ -184,7 +138,10 @@ class GANState:
             d_loss, d_real, d_fake = self.d_step(real)
             if update_g or self.last_g_loss is None:
                 self.last_g_loss = self.g_step(real.shape[0])
-        return torch.stack((d_loss, self.last_g_loss, d_real, d_fake)).float()
+        g_norm = self.last_g_grad_norm
+        if g_norm is None:  # a run saved before norms were recorded, not yet through a G update
+            g_norm = torch.full((), float("nan"), device=self.device)
+        return torch.stack((d_loss, self.last_g_loss, d_real, d_fake, self.last_d_grad_norm, g_norm)).float()
 
     def g_only_step(self) -> torch.Tensor:
         """One G update on fresh noise and nothing else (step-by-step mode): no real batch, no history row."""
@@ -227,6 +184,7 @@ class GANState:
         loss = losses.discriminator_loss(self.config.loss, real_logits, fake_logits)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
+        self.last_d_grad_norm = grad_norm(self.discriminator)
         if self.capture_grad_norms:
             self.grad_norms["D"] = layer_grad_norms(self.discriminator)
         self.opt_d.step()
@@ -244,6 +202,7 @@ class GANState:
             loss = losses.generator_loss(self.config.loss, logits)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
+            self.last_g_grad_norm = grad_norm(self.generator)
             if self.capture_grad_norms:
                 self.grad_norms["G"] = layer_grad_norms(self.generator)
             self.opt_g.step()
@@ -273,7 +232,7 @@ class GANState:
     # --- history ----------------------------------------------------------------------------------
 
     def history_array(self) -> np.ndarray:
-        """Per-step STATS as a read-only float32 (steps, 4) array."""
+        """Per-step HISTORY as a read-only float32 (steps, 6) array."""
         return self.history.array()
 
     # --- checkpoint record --------------------------------------------------------------------------
@@ -305,6 +264,7 @@ class GANState:
                 "batch_in_epoch": self.batch_in_epoch,
                 "epoch_seconds": self.epoch_seconds,
                 "last_g_loss": None if self.last_g_loss is None else self.last_g_loss.cpu(),
+                "last_g_grad_norm": None if self.last_g_grad_norm is None else self.last_g_grad_norm.cpu(),
             },
         }
 
@@ -328,8 +288,8 @@ class GANState:
         ckpt.load_state(opt_d, record["opt_d"], path, "discriminator optimizer")
         progress = record["progress"]
         history = record["history"]
-        if not isinstance(history, torch.Tensor) or history.ndim != 2 or history.shape[1] != len(STATS):
-            raise ckpt.CheckpointError(f"{path}: history is not a (steps, {len(STATS)}) tensor")
+        if not isinstance(history, torch.Tensor) or history.ndim != 2 or history.shape[1] != len(HISTORY):
+            raise ckpt.CheckpointError(f"{path}: history is not a (steps, {len(HISTORY)}) tensor")
         preview = record["preview_z"]
         if not isinstance(preview, torch.Tensor) or tuple(preview.shape) != (PREVIEW_SAMPLES, config.z_dim):
             raise ckpt.CheckpointError(f"{path}: preview noise does not match z_dim {config.z_dim}")
@@ -349,6 +309,8 @@ class GANState:
         state.batch_in_epoch = int(progress["batch_in_epoch"])
         state.epoch_seconds = float(progress["epoch_seconds"])
         state.last_g_loss = None if progress["last_g_loss"] is None else progress["last_g_loss"].to(dev)
+        g_norm = progress["last_g_grad_norm"]
+        state.last_g_grad_norm = None if g_norm is None else g_norm.to(dev)
         # Last, so nothing above draws from the restored streams: the run continues bit for bit.
         ckpt.restore_rng(record["rng"])
         return state

@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import torch
+
 Record = dict[str, Any]
 
 
@@ -55,10 +57,21 @@ def _v2_to_v3(record: Record) -> Record:
     return record
 
 
+def _v3_to_v4(record: Record) -> Record:
+    # Version 4 records the total gradient norm of D and of G in every history row (two more columns)
+    # and G's latest one in the progress. Older steps get NaN there: not recorded, not guessed.
+    history = record["history"]
+    missing = torch.full((history.shape[0], 2), float("nan"), dtype=history.dtype)
+    record["history"] = torch.cat((history, missing), dim=1)
+    record["progress"].setdefault("last_g_grad_norm", None)
+    return record
+
+
 # STEPS[i] turns a version i + 1 record into a version i + 2 record.
 STEPS: tuple[Callable[[Record], Record], ...] = (
     _v1_to_v2,
     _v2_to_v3,
+    _v3_to_v4,
 )
 VERSION = len(STEPS) + 1  # the version every writer writes
 

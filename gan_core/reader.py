@@ -16,6 +16,7 @@ import torch
 
 from .checkpoint import load_generator
 from .config import GANConfig
+from .history import latest_row
 from .losses import loss_view
 from .metrics import run_warnings
 from .model import Generator, generate
@@ -62,11 +63,9 @@ class SavedRun:
         self._record = record
         self._verdicts: dict[str, Any] | None = None  # only grown (a histogram added), so racing readers agree
         epoch, step = int(record["epoch"]), int(record["step"])
-        last = self._history[-1] if len(self._history) else (None,) * 4
         self._snapshot = Snapshot(
             run=name, status=Status.FINISHED if epoch >= self.config.epochs else Status.IDLE, epoch=epoch,
-            epochs_total=self.config.epochs, step=step, d_loss=_float(last[0]), g_loss=_float(last[1]),
-            d_real=_float(last[2]), d_fake=_float(last[3]), weights_version=step)
+            epochs_total=self.config.epochs, step=step, weights_version=step, **latest_row(self._history))
 
     @classmethod
     def open(cls, path: str | Path) -> SavedRun:
@@ -110,7 +109,3 @@ class SavedRun:
     def generator_copy(self) -> Generator:
         """A private eval-mode copy of the generator, for work that needs gradients (edits, inversion)."""
         return copy.deepcopy(self._generator).eval()
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)

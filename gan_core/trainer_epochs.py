@@ -15,7 +15,8 @@ import torch
 
 from . import checkpoint as ckpt
 from .data import TrainingData
-from .engine import STATS, GANState
+from .engine import GANState
+from .history import STATS
 from .images import make_grid, save_png
 from .judge import JUDGE_DIR, Judge, eval_noise
 from .judge_loader import JudgeLoader
@@ -44,7 +45,7 @@ class EpochEnd(Publishing):
     def _end_epoch(self, state: GANState, steps_per_epoch: int) -> None:
         """Epoch means into the log, then sample grid, checkpoint and CSV: the checkpoint is the truth;
         a crash between these writes is repaired by ``reconcile`` when the run continues."""
-        rows = state.history_array()[-steps_per_epoch:]
+        rows = state.history_array()[-steps_per_epoch:, :len(STATS)]  # epoch means of the losses
         state.epoch += 1
         means = rows.astype(np.float64).mean(axis=0)
         state.epoch_log.append({"epoch": state.epoch, **{k: float(v) for k, v in zip(STATS, means, strict=True)},

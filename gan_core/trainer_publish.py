@@ -15,7 +15,8 @@ from dataclasses import replace
 
 import torch
 
-from .engine import STATS, GANState
+from .engine import GANState
+from .history import STATS, latest_row
 from .model import Generator
 from .verdict import live_verdicts
 from .view import Snapshot, TrainerView
@@ -43,7 +44,7 @@ class Publishing(TrainerView):
         chunk = torch.stack(pending).float().cpu()
         first_step = state.step - len(pending) + 1
         pending.clear()
-        bad = ~torch.isfinite(chunk).all(dim=1)
+        bad = ~torch.isfinite(chunk[:, :len(STATS)]).all(dim=1)  # the losses: a NaN weight shows there next
         if bad.any():
             step = first_step + int(bad.nonzero()[0, 0])
             raise DivergedError(f"diverged at step {step}: a loss became NaN or infinite; "
@@ -81,10 +82,7 @@ class Publishing(TrainerView):
 
     @staticmethod
     def _latest(state: GANState) -> dict[str, float | None]:
-        history = state.history_array()
-        if not len(history):
-            return {}
-        return {name: float(value) for name, value in zip(STATS, history[-1], strict=True)}
+        return latest_row(state.history_array())
 
 
 class Rate:

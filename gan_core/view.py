@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .config import GANConfig
-from .engine import STATS
+from .history import HISTORY
 from .losses import loss_view
 from .metrics import run_warnings
 from .model import Generator, generate
@@ -55,6 +55,8 @@ class Snapshot:
     g_loss: float | None = None
     d_real: float | None = None  # mean D(x) on the last real batch
     d_fake: float | None = None  # mean D(G(z)) on the last fake batch
+    d_grad_norm: float | None = None  # L2 norm of D's gradients in the last step; None: not recorded
+    g_grad_norm: float | None = None  # the same for G's latest update
     error: str | None = None
     weights_version: int = 0  # changes whenever the published generator weights change
     judge: str = ""  # the quality judge's status line, e.g. its held-out accuracy; "" when metrics are off
@@ -77,7 +79,7 @@ class TrainerView:
     def __init__(self, run: str, epochs_total: int) -> None:
         self._lock = threading.Lock()  # guards the published fields below
         self._snapshot = Snapshot(run=run, epochs_total=epochs_total)
-        self._history = np.zeros((0, len(STATS)), np.float32)
+        self._history = np.zeros((0, len(HISTORY)), np.float32)
         # Eval-mode copies, swapped whole, never trained: the EMA generator (G itself when EMA is off),
         # which every shown image comes from, and the raw G, for views of a single update.
         self._published: Generator | None = None
@@ -104,7 +106,8 @@ class TrainerView:
             return self._snapshot
 
     def history(self) -> np.ndarray:
-        """Per-step (d_loss, g_loss, d_real, d_fake), float32 (steps, 4); a read-only view."""
+        """Per-step ``history.HISTORY`` (d_loss, g_loss, d_real, d_fake, d_grad_norm, g_grad_norm), float32
+        (steps, 6), NaN norms where they were not recorded; a read-only view."""
         with self._lock:
             return self._history
 

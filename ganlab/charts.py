@@ -26,7 +26,9 @@ from ganlab.series import chart_table
 # Column -> legend label, and label -> colour, of the two curve charts.
 LOSS_SERIES = {"d_loss": "D loss", "g_loss": "G loss"}
 PROB_SERIES = {"d_real": "D(x)", "d_fake": "D(G(z))"}
+GRAD_SERIES = {"d_grad_norm": "‖∇D‖", "g_grad_norm": "‖∇G‖"}
 COLORS = {"D loss": "#3b6ea8", "G loss": "#f58518", "D(x)": "#2e9e5b", "D(G(z))": "#e45756",
+          "‖∇D‖": "#3b6ea8", "‖∇G‖": "#f58518",
           "generated": "#3b6ea8", "real-vs-real floor": "#888"}
 EDIT_COLOR = "#9467bd"  # vertical rules where hyperparameters were edited live
 CURVE_HEIGHT = 240  # px
@@ -89,8 +91,9 @@ def curve_spec(labels: tuple[str, ...], title: str, reference: float | None = No
 def curve_table(history: np.ndarray, series: Mapping[str, str],
                 edits: Sequence[Mapping[str, Any]] = ()) -> pd.DataFrame:
     """Long table (step, series, raw, smoothed, edit) of the chosen history columns, downsampled for the
-    browser, plus one row per live edit (no series, its label in ``edit``) for the edit rules."""
-    table = chart_table(history)
+    browser, plus one row per live edit (no series, its label in ``edit``) for the edit rules. Steps where
+    a series was not recorded (NaN: gradient norms of a run saved before they were) are left out."""
+    table = chart_table(history, columns=tuple(series))
     n = len(table["step"])
     curves = pd.DataFrame({
         "step": np.tile(table["step"], len(series)),
@@ -100,6 +103,8 @@ def curve_table(history: np.ndarray, series: Mapping[str, str],
         "smoothed": np.concatenate([table[f"{column}_smooth"] for column in series]),
         "edit": None,
     })
+    if curves["raw"].isna().any():
+        curves = curves[curves["raw"].notna()].reset_index(drop=True)
     if not edits:
         return curves
     marks = pd.DataFrame({"step": [int(e["step"]) for e in edits],

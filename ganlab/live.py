@@ -1,4 +1,4 @@
-"""The Train page's live panel: progress, loss and D-output curves, the fixed-noise grid, then quality.
+"""The Train page's live panel: progress, loss, gradient-norm and D-output curves, the fixed-noise grid, quality.
 
 While training, the panel reruns every ``CURVES_EVERY`` periods and the progress inside it (a nested
 fragment) every period: the curves and the grid move slowly and cost the browser most.
@@ -7,6 +7,7 @@ fragment) every period: the curves and the grid move slowly and cost the browser
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,11 +15,12 @@ import streamlit as st
 
 from gan_core import CheckpointError
 from gan_core.engine import preview_noise
+from gan_core.history import STATS
 from gan_core.images import make_grid
 from gan_core.losses import loss_view
 from gan_core.reader import RunReader
 from gan_core.view import PHASE_JUDGE_WAIT, PHASE_STARTING, Snapshot, Status
-from ganlab.charts import LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
+from ganlab.charts import GRAD_SERIES, LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
 from ganlab.generator_view import shown_images, shown_kind
 from ganlab.quality import quality_ui
 from ganlab.refresh import follow_status, live_period, region
@@ -131,6 +133,17 @@ def _grid_png(run: str, weights_version: int, seed: int, z_dim: int, kind: str, 
     return fast_png(make_grid(images, ncols=10, scale=2)), label
 
 
+def grad_norms_chart(history: np.ndarray, edits: Sequence[Mapping[str, Any]]) -> None:
+    """The total gradient norm of D and of G per step, beside the losses: a norm that collapses or
+    explodes shows a net that stopped learning or is about to diverge before the losses say so."""
+    if np.isfinite(history[-1, len(STATS):]).any():  # the newest step recorded them
+        st.vega_lite_chart(curve_table(history, GRAD_SERIES, edits),
+                           curve_spec(tuple(GRAD_SERIES.values()), "gradient norm (L2)"), width="stretch")
+    else:
+        st.caption("Gradient norms: not recorded for this run (saved before they were); a continued run "
+                   "records them from its next step.")
+
+
 def curves_and_grid(reader: RunReader, live: bool) -> None:
     history = reader.history()
     config, snap = reader.config, reader.snapshot()
@@ -141,6 +154,7 @@ def curves_and_grid(reader: RunReader, live: bool) -> None:
             view = loss_view(config.loss)
             st.vega_lite_chart(curve_table(history, LOSS_SERIES, edits),
                                curve_spec(tuple(LOSS_SERIES.values()), f"loss ({config.loss})"), width="stretch")
+            grad_norms_chart(history, edits)
             st.vega_lite_chart(curve_table(history, PROB_SERIES, edits),
                                curve_spec(tuple(PROB_SERIES.values()), f"mean D output ({view.output})",
                                           view.reference, view.reference_label), width="stretch")

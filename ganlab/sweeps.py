@@ -155,9 +155,10 @@ def compare_ui() -> None:
     st.markdown("**By recipe** (mean ± sd over seeds)")
     st.table(pd.DataFrame(table).set_index("recipe"))  # a few rows: plain HTML, readable and copyable
     by_run = {name: curves(record) for name, record in records.items()}
-    cols = st.columns(3)
-    for col, (series, title) in zip(cols, (("d_loss", "D loss"), ("d_fake", "mean D(G(z))"), ("fid", "FID")),
-                                    strict=True):
+    charts = (("d_loss", "D loss"), ("d_fake", "mean D(G(z))"), ("fid", "FID"),
+              ("d_grad_norm", "‖∇D‖ (epoch mean)"), ("g_grad_norm", "‖∇G‖ (epoch mean)"))
+    cols = [*st.columns(3), *st.columns(3)]
+    for col, (series, title) in zip(cols, charts, strict=False):
         rows = overlay_rows(by_run, series)
         if rows:
             chart = alt.Chart(pd.DataFrame(rows)).mark_line(point=series == "fid").encode(

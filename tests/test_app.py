@@ -287,6 +287,7 @@ def test_stored_run_shows_quality_and_collapse(env: Path, tiny_data: Path) -> No
     specs = charts(at)
     assert any("class histogram" in spec for spec in specs)
     assert any("real-vs-real floor" in spec for spec in specs)  # the FID trend with its floor
+    assert any("gradient norm (L2)" in spec for spec in specs)  # beside the losses
     warnings = [w.value for w in at.warning]
     assert any("mode collapse: class 1 is 55%" in text for text in warnings), warnings
     assert not any("only" in text and "classes present" in text for text in warnings)  # 8 present: no warning
@@ -483,6 +484,7 @@ def test_a_version_1_checkpoint_opens_in_the_app_and_continues(env: Path, tiny_d
     at = show(at, "explore")
     assert digit_url(at)  # the lab samples its generator
     at = show(at, "train")
+    assert any("gradient norms: not recorded" in c.value.lower() for c in at.caption)  # saved before them
     at.button(key="btn_resume").click().run()
     try:
         wait_for(at, lambda a: status(a) == "finished", timeout=120)
@@ -490,3 +492,4 @@ def test_a_version_1_checkpoint_opens_in_the_app_and_continues(env: Path, tiny_d
     finally:
         stop_if_running(at)
     assert_no_exception(at)
+    assert any("gradient norm (L2)" in spec for spec in charts(at))  # recorded by the continued steps

@@ -3,6 +3,7 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -10,6 +11,7 @@ from gan_core import migrations
 from gan_core.checkpoint import VERSION, CheckpointError, load_checkpoint, save_checkpoint
 from gan_core.config import GANConfig
 from gan_core.engine import GANState
+from gan_core.history import HISTORY, STATS
 from gan_core.runs import RunPaths, list_runs
 from gan_core.trainer import Trainer
 from gan_core.view import Status
@@ -36,7 +38,8 @@ def test_the_version_1_fixture_loads_as_the_current_version(v1_file: Path) -> No
     assert (record["epoch"], record["step"], record["metrics_log"]) == (1, 6, [])
     assert (record["data_source"], record["g_updates"], record["edits"]) == ({}, 6, [])  # keys v1 lacked
     state = GANState.from_record(record, "old.pt")
-    assert state.batch_in_epoch == 2 and state.history_array().shape == (6, 4)
+    assert state.batch_in_epoch == 2 and state.history_array().shape == (6, len(HISTORY))
+    assert np.isnan(state.history_array()[:, len(STATS):]).all()  # gradient norms: not recorded then
 
 
 def test_a_version_1_record_from_before_the_judge_gets_an_empty_metrics_log(tmp_path: Path, v1_file: Path) -> None:
@@ -65,7 +68,9 @@ def test_a_version_1_run_is_listed_and_continues_through_the_trainer(tmp_path: P
     assert (snap.status, snap.epoch, snap.step) == (Status.FINISHED, 3, 12), snap.error
     record = load_checkpoint(paths.checkpoint)
     assert record["version"] == VERSION
-    assert torch.equal(record["history"][:6], stored["history"])  # continued, history kept
+    assert torch.equal(record["history"][:6, :len(STATS)], stored["history"])  # continued, history kept
+    norms = record["history"][:, len(STATS):]
+    assert norms[:6].isnan().all() and torch.isfinite(norms[6:]).all()  # recorded from the continuation on
     assert [row["epoch"] for row in record["epoch_log"]] == [1, 2, 3]
     (info,) = list_runs(tmp_path)
     assert (info.error, info.epochs_done, info.epochs_total, info.step) == (None, 3, 3, 12)
@@ -126,4 +131,4 @@ def test_a_run_saved_mid_epoch_continues_on_data_of_another_size(tmp_path: Path,
     trainer.join(60)
     snap = trainer.snapshot()
     assert (snap.status, snap.epoch, snap.step) == (Status.FINISHED, 2, 6 + 8), snap.error  # a whole new epoch of 8
-    assert torch.isfinite(load_checkpoint(paths.checkpoint)["history"]).all()
+    assert torch.isfinite(load_checkpoint(paths.checkpoint)["history"][:, :len(STATS)]).all()

@@ -46,7 +46,7 @@ def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path, mo
     assert (snap.status, snap.epoch, snap.step) == (Status.FINISHED, 3, 12), snap.error
     assert "80" in snap.data_source  # the data source line comes from the child's loader
     history = trainer.history()
-    assert history.shape == (12, 4) and np.isfinite(history).all()
+    assert history.shape == (12, 6) and np.isfinite(history).all()  # losses, D outputs, gradient norms
     assert len(trainer.epoch_log()) == 3
     assert trainer.metrics() and trainer.metrics()[-1]["epoch"] == 3  # the last epoch is always evaluated
     images = trainer.sample(torch.zeros(5, config.z_dim))

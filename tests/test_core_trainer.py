@@ -30,9 +30,10 @@ def test_finished_run_publishes_everything(tmp_path):
     assert snap.status == Status.FINISHED and snap.error is None
     assert (snap.epoch, snap.step, snap.steps_per_epoch) == (2, 8, 4)
     assert snap.images_per_sec > 0 and snap.weights_version >= 3
-    assert all(np.isfinite(v) for v in (snap.d_loss, snap.g_loss, snap.d_real, snap.d_fake))
+    assert all(np.isfinite(v) for v in (snap.d_loss, snap.g_loss, snap.d_real, snap.d_fake, snap.d_grad_norm,
+                                        snap.g_grad_norm))
     history = trainer.history()
-    assert history.shape == (8, 4) and np.isfinite(history).all()
+    assert history.shape == (8, 6) and np.isfinite(history).all()  # losses, D outputs, gradient norms
     assert [row["epoch"] for row in trainer.epoch_log()] == [1, 2]
     images = trainer.sample(torch.zeros(3, 100))
     assert images.shape == (3, 28, 28) and images.min() >= 0 and images.max() <= 1

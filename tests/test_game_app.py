@@ -8,6 +8,7 @@ from pathlib import Path
 from test_app import (
     TINY,
     assert_no_exception,
+    charts,
     env,
     new_app,
     saved_run,
@@ -64,4 +65,5 @@ def test_runs_page_compares_a_sweeps_runs_by_recipe(env: Path, tiny_data: Path) 
     assert_no_exception(at)
     table = at.table[0].value
     assert len(table) == 1 and table["runs"].iloc[0] == 2  # one recipe (saved_run trains seed 3 each time)
+    assert sum("(epoch mean)" in spec for spec in charts(at)) == 2  # D and G gradient norms overlaid too
     assert not at.button(key="btn_sweep").disabled  # nothing trains here: a sweep may be launched

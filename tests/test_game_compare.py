@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import torch
 
 from gan_core.compare import (
     curves,
@@ -69,6 +70,19 @@ def test_curves_overlay_per_run_with_fid_and_edit_positions():
     rows = overlay_rows({"r": c, "q": curves(record(1, 50.0))}, "d_loss")
     assert {row["run"] for row in rows} == {"r", "q"} and len(rows) == 5
     assert overlay_rows({"r": c}, "fid") == [{"run": "r", "epoch": 3, "value": 40.0}]
+    assert c["g_grad_norm"] == [None, None, None] and overlay_rows({"r": c}, "g_grad_norm") == []  # no history
+
+
+def test_gradient_norm_curves_are_epoch_means_of_the_recorded_steps():
+    rec = record(0, None, epochs=3)  # 4 steps an epoch, then one step into the 4th
+    history = torch.zeros(13, 6)
+    history[:, 4] = torch.arange(13, dtype=torch.float32)  # D's norm: the step's index
+    history[:, 5] = 1.0
+    history[:6, 4:] = float("nan")  # saved before norms were recorded, continued at step 7
+    c = curves({**rec, "history": history})
+    assert c["d_grad_norm"] == [None, pytest.approx(6.5), pytest.approx(9.5)]  # epoch 2: steps 7 and 8 only
+    assert c["g_grad_norm"] == [None, 1.0, 1.0]
+    assert [row["epoch"] for row in overlay_rows({"r": c}, "d_grad_norm")] == [2, 3]
 
 
 def test_sweep_table_groups_the_sweeps_runs_from_their_checkpoints(tmp_path, capsys):

@@ -53,6 +53,18 @@ def test_the_demo_draws_what_its_run_drew_in_half_precision_and_fits_in_8_mb(exp
     assert np.allclose(grid["values"], saved.verdicts()["grid"]["values"], atol=0.02)
 
 
+def test_a_demo_exported_before_gradient_norms_opens_with_them_not_recorded(exported, tmp_path):
+    folder = copy_demo(exported, tmp_path)
+    manifest = json.loads((folder / demo.MANIFEST).read_text())
+    new = np.array(manifest["history"], dtype=np.float32)
+    assert new.shape[1] == 6 and np.isfinite(new).all()  # recorded in the run it was exported from
+    manifest["history"] = new[:, :4].tolist()  # the older 4-column layout
+    (folder / demo.MANIFEST).write_text(json.dumps(manifest))
+    run = demo.open_demo(folder)
+    assert np.array_equal(run.history()[:, :4], new[:, :4]) and np.isnan(run.history()[:, 4:]).all()
+    assert run.snapshot().d_loss == pytest.approx(float(new[-1, 0])) and run.snapshot().g_grad_norm is None
+
+
 def test_a_damaged_weights_file_is_refused(exported, tmp_path):
     folder = copy_demo(exported, tmp_path)
     blob = bytearray((folder / demo.WEIGHTS).read_bytes())
