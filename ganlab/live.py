@@ -140,8 +140,8 @@ def grad_norms_chart(history: np.ndarray, edits: Sequence[Mapping[str, Any]]) ->
         st.vega_lite_chart(curve_table(history, GRAD_SERIES, edits),
                            curve_spec(tuple(GRAD_SERIES.values()), "gradient norm (L2)"), width="stretch")
     else:
-        st.caption("Gradient norms: not recorded for this run (saved before they were); a continued run "
-                   "records them from its next step.")
+        st.caption("Gradient norms: not recorded in this run's history (saved before they were recorded); "
+                   "continuing a run records them from its next step.")
 
 
 def curves_and_grid(reader: RunReader, live: bool) -> None:
