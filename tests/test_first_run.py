@@ -1,10 +1,12 @@
 """A first run as a new user makes it, in headless Chromium: empty checkpoints and data folders, the
-defaults, Train; the data line names the held-out split. Then, for at least a minute of training, every
+shipped demo run opens with D's verdicts on its grid and its lab digit's nearest real digits; the defaults,
+Train; the data line names the held-out split. Then, for at least a minute of training, every
 few seconds on the Train and Explore pages: each block is drawn once, the step counter never goes back,
 the timeline shows the newest epoch, and the latent lab opens by itself once weights exist and answers a
 slider. Then Pause, Resume, Stop, a server restart and Continue. Screenshots of the walk go to
-``GANLAB_WALK_DIR`` (default: the test's temporary folder); ``docs/app-midrun.png`` and
-``docs/app-end.png`` are two of them.
+``GANLAB_WALK_DIR`` (default: the test's temporary folder); with ``GANLAB_WALK_DOCS=1`` four of them
+replace ``docs/app-midrun.png``, ``docs/app-end.png`` and the demo's ``docs/trust-train.png`` and
+``docs/trust-explore.png``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import pytest
 
 from browser import (
     EXCEPTION,
+    WAIT_MS,
     click,
     digit_src,
+    expect,
     goto,
     launch,
     metric,
@@ -31,10 +35,10 @@ from browser import (
     streamlit_server,
     wait_until,
 )
-from helpers import tiny_demo
 
 require_chromium()
 
+DEMO = Path(__file__).resolve().parents[1] / "demo"
 TRAIN_SECONDS = 60  # of training watched, counted from the first step
 LAB_OPENS_WITHIN = 30  # seconds after the first published weights
 TIMELINE_LAG = 10 + 5  # the timeline's refresh period while training, plus slack for a loaded machine
@@ -113,6 +117,13 @@ class Walk:
         self.last_step = step
         return step
 
+    def check_blocks_present(self) -> None:
+        """Once an epoch has ended, the grid and the quality block are on the Train page (a rerun in flight
+        may hide them for a moment)."""
+        if disk_epochs(self.run):
+            wait_until(self.page, lambda: self.blocks()["grid"] >= 1 and self.blocks()["quality"] == 1,
+                       f"the grid and the quality block: {self.blocks()}", timeout=20)
+
     def note_epochs(self) -> None:
         epochs = disk_epochs(self.run)
         if epochs:
@@ -127,7 +138,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     from playwright.sync_api import sync_playwright
 
     checkpoints, data = tmp_path / "checkpoints", tmp_path / "data"  # both empty: a fresh install
-    monkeypatch.setenv("GANLAB_DEMO_DIR", str(tiny_demo(tmp_path / "demo")))  # ...with a demo run shipped
+    monkeypatch.setenv("GANLAB_DEMO_DIR", str(DEMO))  # ...with the demo run the repository ships
     shots = Path(os.environ.get("GANLAB_WALK_DIR", tmp_path / "walk"))
     shots.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "streamlit.log"
@@ -141,7 +152,21 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                 walk = Walk(page, shots, run)
                 demo_banner = page.get_by_text(re.compile(r"The demo run \(\d+ epochs"))
                 demo_banner.wait_for()  # no run yet: the demo opens by default
-                walk.shot("demo")
+                # Its grid carries D's verdicts: coloured borders with their legend, and D's histogram.
+                for text in ("D says real (p = 1)", re.compile(r"Border: D's probability that each image is real"),
+                             re.compile(r"D's output on \d+ real training digits")):
+                    expect()(page.get_by_text(text)).to_be_visible(timeout=WAIT_MS)
+                demo_shot = walk.shot("demo")
+                # Its lab: a digit and its 5 nearest training digits in both spaces, and the copying check.
+                goto(page, "Explore")
+                wait_until(page, lambda: digit_src(page) != "", "the demo's lab digit")
+                for space in ("judge features", "pixels"):
+                    expect()(page.get_by_text(f"5 nearest training digits in {space}").first).to_be_visible(
+                        timeout=WAIT_MS)
+                expect()(page.get_by_text(re.compile(r"Judge features: median distance"))).to_be_visible(
+                    timeout=WAIT_MS)
+                demo_explore_shot = walk.shot("demo-explore")
+                goto(page, "Train")
                 click(page, "btn_train")  # ...and one click trains a new run, which the pages then follow
                 wait_until(page, lambda: demo_banner.count() == 0, "the new run's page")
                 walk.shot("clicked-train")
@@ -173,6 +198,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                     goto(page, "Train")
                     page.wait_for_timeout(3000)
                     walk.check_train_page(settle=True)
+                    walk.check_blocks_present()
                     walk.note_epochs()
                     path = walk.shot("train")
                     if mid_shot is None and time.monotonic() - started > TRAIN_SECONDS / 2:
@@ -194,6 +220,11 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                     walk.note_epochs()
                     assert digit_src(page), "the lab closed during training"
                     walk.shot("explore")
+                # The run's evaluations chart precision and recall beside FID.
+                goto(page, "Train")
+                expect()(page.get_by_text(re.compile(r"Epoch \d+: precision \d\.\d\d \(real vs real"))).to_be_visible(
+                    timeout=WAIT_MS)
+                goto(page, "Explore")
                 # Left open, the Explore page's timeline follows new epochs by itself.
                 page.wait_for_timeout(TIMELINE_LAG * 1000)
                 walk.note_epochs()
@@ -202,6 +233,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
                 goto(page, "Train")
                 walk.check_train_page(settle=True)
+                walk.check_blocks_present()
                 end_shot = walk.shot("end")
                 if metric(page, STATUS) == "running":
                     click(page, "btn_stop")
@@ -230,3 +262,5 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         docs = Path(__file__).resolve().parents[1] / "docs"
         (docs / "app-midrun.png").write_bytes((mid_shot or end_shot).read_bytes())
         (docs / "app-end.png").write_bytes(end_shot.read_bytes())
+        (docs / "trust-train.png").write_bytes(demo_shot.read_bytes())
+        (docs / "trust-explore.png").write_bytes(demo_explore_shot.read_bytes())
