@@ -98,9 +98,9 @@ class Walk:
 
     @staticmethod
     def too_many(found: dict[str, int]) -> dict[str, int]:
-        # Charts: losses, D output, D's real-vs-generated histogram, FID, precision/recall, class histogram;
-        # images: the grid and the most and least realistic samples; every other block once.
-        limits = {"charts": 6, "grid": 3}
+        # Charts: losses, gradient norms, D output, D's real-vs-generated histogram, FID, precision/recall,
+        # class histogram; images: the grid and the most and least realistic samples; every other block once.
+        limits = {"charts": 7, "grid": 3}
         return {name: n for name, n in found.items() if n > limits.get(name, 1)}
 
     def check_train_page(self, settle: bool = False) -> int:
