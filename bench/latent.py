@@ -19,6 +19,7 @@ Every torch call runs on one intra-op thread, as the app's lab does.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import shutil
@@ -49,10 +50,34 @@ from gan_core.latent import interpolate, truncate
 from gan_core.model import generate, seeded_z
 from gan_core.referee import Referee, load_or_train_referee, splits
 from gan_core.runs import RunPaths
-from gan_core.steering import MAX_PIXEL_CHANGE, PULL, STEP_SIZE, STEPS, TARGET_P, toward_digit
+from gan_core.steering import (
+    JITTER,
+    MAX_PIXEL_CHANGE,
+    PULL,
+    RESTARTS,
+    SHIFTS,
+    STEP_SIZE,
+    STEPS,
+    TARGET_P,
+    toward_digit,
+)
 
 TOP = 8
 BASES = 200
+
+
+def jacobian_spectrum(generator: torch.nn.Module, z: torch.Tensor, eps: float = 1e-4) -> np.ndarray:
+    """Singular values of G's average Jacobian: sqrt of the eigenvalues of E_z[J(z)^T J(z)] (descending),
+    J by central differences in float64 at the latents z."""
+    g64 = copy.deepcopy(generator).double().eval()
+    basis = eps * torch.eye(generator.z_dim, dtype=torch.float64)
+    gram = torch.zeros(generator.z_dim, generator.z_dim, dtype=torch.float64)
+    with torch.no_grad():
+        for base in z.double():
+            jac = (g64(base + basis) - g64(base - basis)) / (2 * eps)  # (z_dim, 784): row i is dG/dz_i
+            gram += jac @ jac.T
+    eigenvalues = torch.linalg.eigvalsh(gram / len(z)).flip(0).clamp_min(0)
+    return eigenvalues.sqrt().numpy()
 
 
 def part_layers(generator: torch.nn.Module) -> dict:
@@ -73,18 +98,40 @@ def part_layers(generator: torch.nn.Module) -> dict:
                        "explained": directions.explained[:TOP].tolist()}
         print(f"{layer:6} {seconds:8.2f} {effect:8.4f} {effect / raw_effect:6.2f} {distinct:8.3f}  "
               + " ".join(f"{e:.3f}" for e in directions.explained[:3]))
+    # What any 8 linear directions could reach: for a near-linear G the best 8 (the top singular vectors of
+    # its Jacobian) change the image mean(sigma_1..8) per unit of z, a random raw z[i] about rms(sigma).
+    sigma = jacobian_spectrum(generator, z)
+    bound = float(sigma[:TOP].mean() / np.sqrt((sigma ** 2).mean()))
+    rows["jacobian"] = {"sigma": sigma.tolist(), "bound_ratio": bound,
+                        "top_share": float((sigma[:TOP] ** 2).sum() / (sigma ** 2).sum())}
+    print(f"Jacobian of G: top-8 mean(sigma) / rms(sigma) = {bound:.2f} (the ratio a near-linear G allows); "
+          f"top 8 hold {rows['jacobian']['top_share']:.0%} of sum(sigma^2); sigma 1-8: "
+          + " ".join(f"{v:.2f}" for v in sigma[:TOP]) + f"; rms {np.sqrt((sigma ** 2).mean()):.2f}")
     return rows
 
 
-def part_edits(generator: torch.nn.Module, judge_net: torch.nn.Module, referee: Referee) -> dict:
-    print(f"steering: {STEPS} steps of {STEP_SIZE} in z, pull-back {PULL}, pixel cap {MAX_PIXEL_CHANGE}, "
-          f"stop at judge p {TARGET_P}")
-    z = seeded_z(2024, generator.z_dim, 100)
+def referee_on_real(referee: Referee, data: TrainingData) -> dict:
+    """Per class, the share of held-out real digits the referee gives p >= 0.9: what the edits' criterion
+    makes of real digits."""
+    _, _, images, labels = splits(data)
+    probs, labels = referee.probabilities(images), labels.numpy()
+    shares = {c: float((probs[labels == c, c] >= 0.9).mean()) for c in range(10)}
+    print("real held-out digits with referee p >= 0.9: " + " ".join(f"{c}:{v:.0%}" for c, v in shares.items()))
+    return shares
+
+
+def part_edits(generator: torch.nn.Module, judge_net: torch.nn.Module, referee: Referee,
+               args: argparse.Namespace) -> dict:
+    print(f"steering: {STEPS} steps of {STEP_SIZE} in z on the judge's mean log-probability over {len(SHIFTS)} "
+          f"shifted views, pull-back {PULL}, pixel cap {MAX_PIXEL_CHANGE}, stop at judge p {TARGET_P}; "
+          f"{RESTARTS} restarts (jitter {JITTER}) for edits short of it")
+    z = seeded_z(2024, generator.z_dim, args.edit_seeds)
     start_images = generate(generator, z)
     start_probs = referee.probabilities(start_images)
     rows = {}
+    digits = [int(d) for d in args.digits.split(",")]
     print(f"{'digit':5} {'success':>8} {'start':>6} {'judge':>6} {'|dpx|':>6} {'steps':>6} {'seconds':>8}")
-    for digit in range(10):
+    for digit in digits:
         started = time.perf_counter()
         edit = toward_digit(generator, judge_net, z, digit)
         seconds = time.perf_counter() - started
@@ -116,11 +163,12 @@ def part_inversion(generator: torch.nn.Module, judge_net: torch.nn.Module, data:
     _, _, held_images, held_labels = splits(data)
     pick = np.linspace(0, len(held_images) - 1, 100).round().astype(int)
     targets, labels = held_images[pick].reshape(-1, 28, 28), held_labels[pick].numpy()
-    seconds, mses, recons = [], [], []
+    seconds, cpu_seconds, mses, recons = [], [], [], []
     for target in targets:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = invert(generator, target.numpy())
         seconds.append(time.perf_counter() - started)
+        cpu_seconds.append(time.process_time() - cpu_started)
         mses.append(result.mse)
         recons.append(result.image)
     with torch.no_grad():
@@ -131,13 +179,16 @@ def part_inversion(generator: torch.nn.Module, judge_net: torch.nn.Module, data:
            "judge_same_as_on_target": float((read == read_target).mean()),
            "mse": float(np.mean(mses)), "best_of_20000_mse": float(baseline.mean()),
            "beats_baseline_share": float((np.array(mses) < baseline).mean()),
-           "seconds_mean": float(np.mean(seconds)), "seconds_max": float(np.max(seconds))}
+           "seconds_mean": float(np.mean(seconds)), "seconds_max": float(np.max(seconds)),
+           "cpu_seconds_mean": float(np.mean(cpu_seconds[1:])), "cpu_seconds_first": cpu_seconds[0],
+           "load_average": os.getloadavg()[0]}
     print(f"judge reads the true digit in {row['judge_same_digit']:.0%} of reconstructions "
           f"(its reading of the target itself: {row['judge_same_as_on_target']:.0%} agree)")
     print(f"pixel MSE {row['mse']:.4f} vs best of 20,000 random {row['best_of_20000_mse']:.4f} "
           f"(inversion better on {row['beats_baseline_share']:.0%} of digits)")
     print(f"seconds per inversion: mean {row['seconds_mean']:.2f}, max {row['seconds_max']:.2f} "
-          f"(load average {os.getloadavg()[0]:.1f})")
+          f"(load average {row['load_average']:.1f}); CPU seconds (process_time) mean "
+          f"{row['cpu_seconds_mean']:.2f} after the first ({row['cpu_seconds_first']:.2f})")
     if args.while_training:
         row["while_training"] = time_while_training(generator, targets[:10], args)
     return row
@@ -234,6 +285,8 @@ def main() -> None:
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--parts", default="layers,edits,inversion,truncation,lab,app")
     parser.add_argument("--while-training", action="store_true", help="also time inversions while a run trains")
+    parser.add_argument("--digits", default="0,1,2,3,4,5,6,7,8,9", help="edits: the digits asked for")
+    parser.add_argument("--edit-seeds", type=int, default=100, help="edits: latents per digit")
     parser.add_argument("--json", help="write all numbers to this file")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -251,7 +304,8 @@ def main() -> None:
     if "edits" in parts:
         referee = load_or_train_referee(data, paths.root / JUDGE_DIR, config.dataset)
         print(f"referee: {referee.held_out_accuracy:.1%} on the held-out real digits; {judge.describe()}")
-        results["edits"] = part_edits(generator, judge.net, referee)
+        results["referee_on_real"] = referee_on_real(referee, data)
+        results["edits"] = part_edits(generator, judge.net, referee, args)
     if "inversion" in parts:
         results["inversion"] = part_inversion(generator, judge.net, data, args)
     if "truncation" in parts:

@@ -9,7 +9,7 @@ import torch
 
 from gan_core.images import gif_bytes, make_grid
 from gan_core.reader import RunReader
-from gan_core.steering import MAX_PIXEL_CHANGE, PULL, STEP_SIZE, STEPS, TARGET_P, toward_digit
+from gan_core.steering import MAX_PIXEL_CHANGE, PULL, RESTARTS, SHIFTS, STEP_SIZE, STEPS, TARGET_P, toward_digit
 from ganlab import keys
 from ganlab.latent_models import private_generator, private_judge, referee
 from ganlab.latent_state import adopt_after_rerun, shown_z
@@ -20,11 +20,12 @@ STRIP_FRAMES = 10
 
 
 def edits_ui(name: str, reader: RunReader) -> None:
-    st.caption(f"Each button climbs the judge's log-probability of the digit from the z shown above: at most "
-               f"{STEPS} steps of {STEP_SIZE} in z, each pulled {PULL:.0%} back toward the start, stopping "
-               f"when the judge gives {TARGET_P:.2%} or before the image changes by more than "
-               f"{MAX_PIXEL_CHANGE:.0%} (mean |pixel change|). A second network, which never steers, scores "
-               "the result.")
+    st.caption(f"Each button climbs the judge's log-probability of the digit (averaged over the image and its "
+               f"{len(SHIFTS) - 1} one-pixel shifts) from the z shown above: at most {STEPS} steps of "
+               f"{STEP_SIZE} in z, each pulled {PULL:.0%} back toward the start, stopping when the judge gives "
+               f"{TARGET_P:.2%} or before the image changes by more than {MAX_PIXEL_CHANGE:.0%} (mean |pixel "
+               f"change|); short of that, {RESTARTS} more tries from jittered starts, and the judge keeps the "
+               "best. A second network, which never steers, scores the result.")
     cols = st.columns(10)
     asked = [d for d in range(10) if cols[d].button(f"→ {d}", key=f"lt_toward_{d}", width="stretch",
                                                       help=f"move the digit toward a {d}")]
@@ -57,7 +58,7 @@ def run_edit(name: str, reader: RunReader, digit: int) -> None:
     def progress() -> bool:
         # A Streamlit call per step: a click elsewhere (e.g. another button) interrupts the edit here.
         steps_done[0] += 1
-        bar.progress(min(steps_done[0] / STEPS, 1.0), text=f"toward {digit}: step {steps_done[0]}")
+        bar.progress(min(steps_done[0] / (2 * STEPS), 1.0), text=f"toward {digit}: step {steps_done[0]}")
         return False
 
     judge_net, second = private_judge(reader.config.dataset), referee(reader.config.dataset)

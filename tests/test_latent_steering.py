@@ -10,7 +10,9 @@ def test_toward_digit_raises_the_class_probability_within_the_caps():
     generator, judge = random_generator(), LinearJudge()
     z = torch.rand(6, 100) * 2 - 1
     cap = 0.08
-    edit = toward_digit(generator, judge, z, 7, steps=12, max_pixel_change=cap, target_p=0.999)
+    # the plain judge, one attempt: the climb itself (shifted views and restarts are tested below)
+    edit = toward_digit(generator, judge, z, 7, steps=12, max_pixel_change=cap, target_p=0.999, shifts=((0, 0),),
+                        restarts=0)
     assert edit.path.shape == (13, 6, 100) and edit.judge_p.shape == (13, 6)
     assert not edit.cancelled
     np.testing.assert_allclose(edit.path[0], z.numpy())
@@ -23,6 +25,33 @@ def test_toward_digit_raises_the_class_probability_within_the_caps():
         probs = torch.softmax(judge(generator(torch.from_numpy(edit.final))), 1)[:, 7].numpy()
     np.testing.assert_allclose(probs, edit.judge_p[-1], rtol=1e-4)
     assert all(p.requires_grad for p in generator.parameters())  # the models are left as found
+
+
+def shifted_log_p(judge, images, digit):
+    """The mean log-probability of ``digit`` over the image and its eight one-pixel shifts, by np.roll."""
+    views = [torch.from_numpy(np.roll(np.pad(images.reshape(-1, 28, 28).numpy(), ((0, 0), (1, 1), (1, 1))),
+                                      (dy, dx), axis=(1, 2))[:, 1:29, 1:29].copy()).reshape(-1, 784)
+             for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    with torch.no_grad():
+        return torch.stack([torch.log_softmax(judge(v), 1)[:, digit] for v in views]).mean(0).numpy()
+
+
+def test_the_default_edit_climbs_the_shifted_judge_and_restarts_only_help():
+    generator, judge = random_generator(), LinearJudge()
+    z = torch.rand(4, 100) * 2 - 1
+    once = toward_digit(generator, judge, z, 2, steps=8, target_p=0.999, restarts=0)
+    edit = toward_digit(generator, judge, z, 2, steps=8, target_p=0.999)  # restarts: none reach 0.999
+    np.testing.assert_allclose(edit.path[0], z.numpy())
+    assert edit.path.shape == (9, 4, 100) and edit.final.min() >= -1.0 and edit.final.max() <= 1.0
+    with torch.no_grad():
+        start, final, final_once = (generator(torch.as_tensor(a)) for a in (z, edit.final, once.final))
+        probs = torch.softmax(judge(final), 1)[:, 2].numpy()
+    np.testing.assert_allclose(probs, edit.judge_p[-1], rtol=1e-4)
+    assert torch.all((final - start).abs().mean(1) <= 0.2 + 1e-6)  # the cap holds against the asked start
+    gained = shifted_log_p(judge, final_once, 2) - shifted_log_p(judge, start, 2)
+    assert np.all(gained > 1.0)
+    kept, single = shifted_log_p(judge, final, 2), shifted_log_p(judge, final_once, 2)
+    assert np.all(kept >= single - 1e-4) and np.any(kept > single + 1e-3)  # a restart won somewhere
 
 
 def test_each_row_gets_its_own_digit_and_pull_one_keeps_the_start():
