@@ -5,12 +5,14 @@ the entry point only: page settings, the session's first fill, the sidebar and t
 the pages in ``ganlab/pages``. Training runs in a child process (``gan_core.process.TrainerProcess``).
 
 Environment: ``GANLAB_CHECKPOINTS`` (default ``checkpoints``), ``GANLAB_DATA_DIR`` (default ``data``) and
-``GANLAB_DEMO_DIR`` (the read-only demo run; default ``demo/`` beside this file).
+``GANLAB_DEMO_DIR`` (the read-only demo run; default ``demo/`` beside this file); ``GANLAB_WARM_TRAINER=0``
+starts no training process ahead of a click.
 """
 
 import streamlit as st
 
 from ganlab.pages import navigation, remember
+from ganlab.resources import warm_trainer
 from ganlab.sidebar import init_session, sidebar_ui
 
 st.set_page_config(page_title="GAN lab · MNIST", page_icon="🧪", layout="wide")
@@ -18,3 +20,4 @@ page = navigation()
 init_session()
 remember(*sidebar_ui())
 page.run()
+warm_trainer()  # after the page: the first view is not delayed by it

@@ -82,16 +82,9 @@ class TrainerProcess(TrainerView):
         with self._send_lock:
             if self._process is not None:
                 return  # one trainer, one process, however often Train is clicked
-            # A fresh interpreter (not multiprocessing's spawn, which re-runs the parent's __main__: in a
-            # Streamlit server that is app.py) joined to this one by a socket pair.
-            ours, theirs = socket.socketpair()
-            env = {"GOMP_SPINCOUNT": str(OPENMP_SPIN_COUNT), **os.environ}
             with self._lock:
                 self._snapshot = replace(self._snapshot, status=Status.RUNNING)
-            self._process = subprocess.Popen([sys.executable, "-m", "gan_core.process", str(theirs.fileno())],
-                                             pass_fds=(theirs.fileno(),), env=env, cwd=PACKAGE_ROOT)
-            theirs.close()  # the child holds its end now: EOF here means the child is gone
-            self._conn = Connection(ours.detach())
+            self._process, self._conn = _take_spare() or _spawn()[:2]
             self._conn.send(self._launch)
             self._publisher = threading.Thread(target=self._receive, name=f"gan-observer-{self.paths.name}",
                                                daemon=True)
@@ -194,6 +187,53 @@ class TrainerProcess(TrainerView):
             self._changed.notify_all()
 
 
+# --- starting the child, now or ahead of time -------------------------------------------------------------
+
+# A child started ahead of a click (``prestart``) has imported torch and gan_core and warmed torch.optim
+# while nobody waited, and waits for its Launch: Train then costs only the run's own set-up. One at a time.
+_spare_lock = threading.Lock()
+_spare: tuple[subprocess.Popen[bytes], Connection, dict[str, str]] | None = None
+
+
+def _child_env() -> dict[str, str]:
+    return {"GOMP_SPINCOUNT": str(OPENMP_SPIN_COUNT), **os.environ}
+
+
+def _spawn() -> tuple[subprocess.Popen[bytes], Connection, dict[str, str]]:
+    # A fresh interpreter (not multiprocessing's spawn, which re-runs the parent's __main__: in a Streamlit
+    # server that is app.py) joined to this one by a socket pair.
+    ours, theirs = socket.socketpair()
+    env = _child_env()
+    process = subprocess.Popen([sys.executable, "-m", "gan_core.process", str(theirs.fileno())],
+                               pass_fds=(theirs.fileno(),), env=env, cwd=PACKAGE_ROOT)
+    theirs.close()  # the child holds its end now: EOF here means the child is gone
+    return process, Connection(ours.detach()), env
+
+
+def prestart() -> None:
+    """Start a training process now, unless one is already waiting, so that the next ``TrainerProcess``
+    starts without paying for the interpreter, the imports and torch's first-use costs. The waiting
+    process exits by itself when this one does (its socket closes)."""
+    global _spare
+    with _spare_lock:
+        if _spare is None or _spare[0].poll() is not None:
+            _spare = _spawn()
+
+
+def _take_spare() -> tuple[subprocess.Popen[bytes], Connection] | None:
+    """The waiting process, if it is alive and was started with today's environment; else None."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is None:
+        return None
+    process, conn, env = spare
+    if process.poll() is None and env == _child_env():
+        return process, conn
+    conn.close()  # a stale spare reads EOF and exits
+    return None
+
+
 # --- the child ------------------------------------------------------------------------------------------
 
 def _child_main(conn: Connection, launch: Launch) -> None:
@@ -261,7 +301,13 @@ def _obey(conn: Connection, trainer: Trainer, wake: threading.Event, urgent: lis
 
 def _child_entry(fd: int) -> None:
     conn = Connection(fd)
-    _child_main(conn, conn.recv())
+    # torch.optim's first use imports torch._dynamo (seconds): pay it before the Launch arrives.
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    try:
+        launch = conn.recv()
+    except (EOFError, OSError):
+        return  # a spare that was never used: its parent ended or discarded it
+    _child_main(conn, launch)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import streamlit as st
 import torch
 
 from gan_core.images import png_bytes
+from gan_core.process import prestart
 from gan_core.trainer import physical_cores
 from ganlab import keys
 from ganlab.control import TrainerHolder, Watchers
@@ -48,6 +49,14 @@ def holder() -> TrainerHolder:
     # Ctrl-C / SIGTERM of the server: checkpoint at the next batch instead of losing the epoch so far.
     atexit.register(box.shutdown, 10.0)
     return box
+
+
+def warm_trainer() -> None:
+    """While nothing trains here, keep a training process started and waiting for the next Train or
+    Continue (``gan_core.process.prestart``): a click then starts the run in about a second instead of
+    paying for an interpreter and torch's imports. ``GANLAB_WARM_TRAINER=0`` turns it off."""
+    if os.environ.get("GANLAB_WARM_TRAINER", "1") != "0" and holder().alive() is None:
+        prestart()
 
 
 @st.cache_resource

@@ -45,6 +45,7 @@ def streamlit_server(checkpoints: Path, data: Path, log: Path) -> Iterator[str]:
     env = {**os.environ, "GANLAB_CHECKPOINTS": str(checkpoints), "GANLAB_DATA_DIR": str(data),
            "PYTHONUNBUFFERED": "1"}
     env.setdefault("GANLAB_DEMO_DIR", str(log.parent / "no-demo"))  # a test that wants a demo sets its own
+    env["GANLAB_WARM_TRAINER"] = "1"  # as a user's server: a training process waits for the first Train
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with open(log, "ab") as out:

@@ -16,6 +16,7 @@ import psutil
 import pytest
 import torch
 
+from gan_core import process
 from gan_core.checkpoint import load_checkpoint, load_generator
 from gan_core.process import TrainerProcess
 from gan_core.runs import RunPaths
@@ -61,6 +62,29 @@ def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path, mo
     np.testing.assert_allclose(trainer.sample(z), expected, atol=1e-6)
 
 
+def test_a_prestarted_process_trains_the_next_run_and_a_discarded_one_exits(tmp_path: Path, data: Path,
+                                                                            monkeypatch) -> None:
+    process.prestart()
+    process.prestart()  # one spare at a time
+    spare = process._spare[0]
+    assert wait_until(lambda: psutil.Process(spare.pid).cpu_times().user > 0.5, 60)  # importing torch meanwhile
+    trainer = TrainerProcess(tiny_config(epochs=1), "warm", checkpoints=tmp_path / "ck", data_dir=data)
+    trainer.start()
+    assert trainer._process is spare and process._spare is None  # the waiting process trains this run
+    trainer.join(120)
+    assert trainer.snapshot().status == Status.FINISHED, trainer.snapshot().error
+
+    process.prestart()
+    stale = process._spare[0]
+    monkeypatch.setenv("GANLAB_TEST_MARKER", "changed")  # the environment moved on: the spare is stale
+    other = TrainerProcess(tiny_config(epochs=1), "cold", checkpoints=tmp_path / "ck", data_dir=data)
+    other.start()
+    assert other._process is not stale
+    assert stale.wait(60) == 0  # it read EOF and ended quietly
+    other.join(120)
+    assert other.snapshot().status == Status.FINISHED, other.snapshot().error
+
+
 def test_pause_unpause_stop_reach_the_child(tmp_path: Path, data: Path) -> None:
     trainer = TrainerProcess(tiny_config(epochs=100_000), "ctl", checkpoints=tmp_path / "ck", data_dir=data)
     trainer.start()
@@ -96,7 +120,8 @@ def test_a_killed_parent_makes_the_child_checkpoint_and_end(tmp_path: Path, data
     script = textwrap.dedent(f"""
         import sys, time
         from gan_core.config import GANConfig
-        from gan_core.process import TrainerProcess
+        from gan_core import process
+from gan_core.process import TrainerProcess
         t = TrainerProcess(GANConfig(batch_size=20, epochs=100000, log_every=2, device="cpu"), "orphan",
                            checkpoints={str(tmp_path / "ck")!r}, data_dir={str(data)!r})
         t.start()
