@@ -27,8 +27,8 @@ from .model import sample_z
 # Where each layer's activations are read in ``Generator.net`` (Linear, LeakyReLU, BatchNorm per hidden
 # block; dropout, Linear, Sigmoid at the end): after each block's BatchNorm, and the image itself.
 LAYERS = {"h1": 2, "h2": 5, "h3": 8, "image": 11}
-# The layer whose directions were the most distinct on the 100-epoch `stable` run, and the cheapest
-# (docs/latent-lab.md).
+# The cheapest layer to recompute while a run trains; on the 100-epoch `stable` runs no layer's slider
+# effect or distinctness stood out beyond the noise of those measures (docs/latent-lab.md).
 DEFAULT_LAYER = "h1"
 DEFAULT_SAMPLES = 20_000
 DEFAULT_COMPONENTS = 16
