@@ -120,8 +120,7 @@ def test_a_killed_parent_makes_the_child_checkpoint_and_end(tmp_path: Path, data
     script = textwrap.dedent(f"""
         import sys, time
         from gan_core.config import GANConfig
-        from gan_core import process
-from gan_core.process import TrainerProcess
+        from gan_core.process import TrainerProcess
         t = TrainerProcess(GANConfig(batch_size=20, epochs=100000, log_every=2, device="cpu"), "orphan",
                            checkpoints={str(tmp_path / "ck")!r}, data_dir={str(data)!r})
         t.start()
