@@ -76,6 +76,10 @@ def status(at: AppTest) -> str:
     return at.metric[0].value
 
 
+def step(at: AppTest) -> int:
+    return int(at.metric[1].value.replace(",", ""))
+
+
 def wait_for(at: AppTest, predicate, timeout: float = 60.0) -> AppTest:
     deadline = time.monotonic() + timeout
     while True:
@@ -172,6 +176,7 @@ def test_buttons_follow_trainer(env: Path) -> None:
         assert status(at) == "idle"
         assert buttons(at) == {"train": True, "pause": False, "resume": True, "stop": False}
         assert (env / "buttons" / "checkpoint.pt").is_file()
+        stopped_at = step(at)
         # A second session (another tab) sees the same, stopped trainer; Resume starts a new one from disk.
         other = new_app()
         assert other.text_input(key="cfg_run").value == "buttons"
@@ -179,7 +184,9 @@ def test_buttons_follow_trainer(env: Path) -> None:
         assert status(other) == "running"
         at.run()
         assert buttons(at)["stop"] is True  # the first tab shares the trainer the second one started
-        wait_for(at, lambda a: status(a) == "finished", timeout=120)
+        wait_for(at, lambda a: step(a) > stopped_at)  # ...which continues the run from its checkpoint
+        at.button(key="btn_stop").click().run()
+        assert status(at) == "idle" and step(at) > stopped_at
         assert_no_exception(at)
     finally:
         stop_if_running(at)
