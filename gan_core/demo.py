@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,9 +28,12 @@ from .atomic import atomic_write_bytes
 from .checkpoint import CheckpointError, load_checkpoint, load_state
 from .config import ConfigError, GANConfig
 from .history import history_columns, latest_row
+from .metrics import run_warnings
 from .model import Discriminator, Generator, generate
-from .reader import RecordedRun
 from .verdict import saved_verdicts
+
+if TYPE_CHECKING:
+    from .view import Snapshot
 
 DEMO_FORMAT = "gan_core.demo"
 DEMO_VERSION = 1
@@ -84,7 +87,7 @@ def export_demo(checkpoint: str | os.PathLike[str], folder: str | os.PathLike[st
     return folder / WEIGHTS
 
 
-class DemoRun(RecordedRun):
+class DemoRun:
     """The demo as a read-only run: the ``reader.RunReader`` methods, plus D for its verdicts."""
 
     read_only = True
@@ -107,6 +110,21 @@ class DemoRun(RecordedRun):
                                   epochs_total=int(manifest["epoch"]), step=int(manifest["step"]),
                                   weights_version=int(manifest["step"]), data_source="demo run (read-only)",
                                   **latest_row(self._history))
+
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def history(self) -> np.ndarray:
+        return self._history
+
+    def epoch_log(self) -> tuple[dict[str, float], ...]:
+        return self._epoch_log
+
+    def metrics(self) -> tuple[dict[str, Any], ...]:
+        return self._metrics
+
+    def warnings(self) -> list[str]:
+        return run_warnings(self._metrics, self._epoch_log)
 
     def edits(self) -> tuple[dict[str, Any], ...]:
         return tuple(dict(edit) for edit in self.manifest.get("edits", ()))

@@ -48,33 +48,7 @@ class RunReader(Protocol):
     def generator_copy(self) -> Generator | None: ...
 
 
-class RecordedRun:
-    """The ``RunReader`` accessors of a run that no longer changes (a checkpoint, the demo): its snapshot,
-    curves, logs and warnings, read from what a subclass stored."""
-
-    config: GANConfig
-    _snapshot: Snapshot
-    _history: np.ndarray
-    _epoch_log: tuple[dict[str, float], ...]
-    _metrics: tuple[dict[str, Any], ...]
-
-    def snapshot(self) -> Snapshot:
-        return self._snapshot
-
-    def history(self) -> np.ndarray:
-        return self._history
-
-    def epoch_log(self) -> tuple[dict[str, float], ...]:
-        return self._epoch_log
-
-    def metrics(self) -> tuple[dict[str, Any], ...]:
-        return self._metrics
-
-    def warnings(self) -> list[str]:
-        return run_warnings(self._metrics, self._epoch_log, loss_view(self.config.loss).d_wins_below)
-
-
-class SavedRun(RecordedRun):
+class SavedRun:
     """A run as its checkpoint left it: read once, never trained, safe to share between threads."""
 
     def __init__(self, name: str, record: dict[str, Any], generator: Generator, raw: Generator | None = None) -> None:
@@ -101,8 +75,23 @@ class SavedRun(RecordedRun):
         raw.load_state_dict(record["generator"])  # load_generator checked these weights against the config
         return cls(Path(path).parent.name, record, generator, raw.eval().requires_grad_(False))
 
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def history(self) -> np.ndarray:
+        return self._history
+
+    def epoch_log(self) -> tuple[dict[str, float], ...]:
+        return self._epoch_log
+
+    def metrics(self) -> tuple[dict[str, Any], ...]:
+        return self._metrics
+
     def edits(self) -> tuple[dict[str, Any], ...]:
         return self._edits
+
+    def warnings(self) -> list[str]:
+        return run_warnings(self._metrics, self._epoch_log, loss_view(self.config.loss).d_wins_below)
 
     def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray:
         """Images from the EMA generator (``which`` "ema") or the trained G ("raw")."""
