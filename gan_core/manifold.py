@@ -12,7 +12,12 @@ same metrics for real against real at the same sizes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from .real_side import RealSide
 
 K = 3  # the paper's choice for its main results
 
@@ -38,34 +43,36 @@ def coverage(manifold: np.ndarray, radii: np.ndarray, queries: np.ndarray) -> np
     return (pairwise_distances(queries, manifold) <= radii[None, :]).any(axis=1)
 
 
-def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = K) -> tuple[float, float]:
-    """(precision, recall) of ``fake`` features against ``real`` ones."""
-    precision = float(coverage(real, knn_radii(real, k), fake).mean())
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = K,
+                     real_radii: np.ndarray | None = None) -> tuple[float, float]:
+    """(precision, recall) of ``fake`` features against ``real`` ones; ``real_radii`` may be given when the
+    real set is fixed (``knn_radii(real, k)``, see ``real_side.RealSide``)."""
+    radii = knn_radii(real, k) if real_radii is None else real_radii
+    precision = float(coverage(real, radii, fake).mean())
     recall = float(coverage(fake, knn_radii(fake, k), real).mean())
     return precision, recall
 
 
-def realism(real: np.ndarray, fake: np.ndarray, k: int = K) -> np.ndarray:
+def realism(real: np.ndarray, fake: np.ndarray, k: int = K, real_radii: np.ndarray | None = None) -> np.ndarray:
     """The paper's realism score per fake, (len(fake),): max over real points of radius / distance. Above 1
     the sample lies inside some real ball. As in the paper, the half of the real balls with the largest radii
     are left out first, so that outliers with huge balls do not call everything realistic."""
-    radii = knn_radii(real, k)
+    radii = knn_radii(real, k) if real_radii is None else real_radii
     keep = radii <= np.median(radii)
     distances = pairwise_distances(fake, real[keep])
     return (radii[keep][None, :] / np.maximum(distances, 1e-12)).max(axis=1)
 
 
-def manifold_row(fake: np.ndarray, reference: np.ndarray, other_real: np.ndarray, n: int, k: int = K,
-                 extremes: int = 10) -> dict[str, object]:
-    """Precision and recall of the first ``n`` fakes against the ``reference`` real features, the same of
-    ``n`` evenly spaced ``other_real`` features (real against real at the same sizes), and the indices and
-    realism scores of the ``extremes`` most and least realistic of all ``fake`` samples; plain data."""
+def manifold_row(fake: np.ndarray, real: RealSide, n: int, extremes: int = 10) -> dict[str, object]:
+    """Precision and recall of the first ``n`` fakes against the reference real features, the same of ``n``
+    evenly spaced other real features (real against real at the same sizes), and the indices and realism
+    scores of the ``extremes`` most and least realistic of all ``fake`` samples; plain data."""
+    k, reference = real.k, real.reference
     if n <= k or len(reference) <= k:
         return {}
-    precision, recall = precision_recall(reference, fake[:n], k)
-    spread = (np.arange(n) * len(other_real)) // n  # held-out sets may come in label order
-    precision_real, recall_real = precision_recall(reference, other_real[spread], k)
-    scores = realism(reference, fake, k)
+    precision, recall = precision_recall(reference, fake[:n], k, real_radii=real.radii)
+    precision_real, recall_real = real.real_precision_recall(n)
+    scores = realism(reference, fake, k, real_radii=real.radii)
     order = np.argsort(-scores, kind="stable")
     best, worst = order[:extremes], order[::-1][:extremes]
     return {

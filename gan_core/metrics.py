@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .manifold import manifold_row
+
+if TYPE_CHECKING:
+    from .real_side import RealSide
 
 NUM_CLASSES = 10
 PRESENT_SHARE = 0.01  # a class counts as present when at least 1% of the samples are judged to be it
@@ -37,23 +40,25 @@ def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(axis=0), np.atleast_2d(np.cov(x, rowvar=False))
 
 
-def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
+def sqrt_psd(matrix: np.ndarray) -> np.ndarray:
     """Square root of a symmetric positive semi-definite matrix; tiny negative eigenvalues become 0."""
     sym = (matrix + matrix.T) / 2.0
     values, vectors = np.linalg.eigh(sym)
     return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
+                     root1: np.ndarray | None = None) -> float:
     """||mu1 - mu2||^2 + tr(S1) + tr(S2) - 2 tr((S1^1/2 S2 S1^1/2)^1/2), in float64.
 
     tr((S1 S2)^1/2) equals tr((S1^1/2 S2 S1^1/2)^1/2), and the latter is the root of a symmetric PSD
-    matrix, so both roots come from ``eigh``: no complex parts to drop, no NaN. Clamped at 0.
+    matrix, so both roots come from ``eigh``: no complex parts to drop, no NaN. Clamped at 0. ``root1``,
+    S1's square root, may be given when S1 is a fixed reference (``real_side.RealSide``).
     """
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     s1, s2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
-    root1 = _sqrt_psd(s1)
-    middle = _sqrt_psd(root1 @ s2 @ root1)
+    root1 = sqrt_psd(s1) if root1 is None else root1
+    middle = sqrt_psd(root1 @ s2 @ root1)
     diff = mu1 - mu2
     value = float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(middle))
     return max(value, 0.0)
@@ -97,30 +102,26 @@ def mean_confidence(probs: np.ndarray) -> float:
     return float(np.asarray(probs, dtype=np.float64).max(axis=1).mean())
 
 
-def quality_row(gen_features: np.ndarray, gen_probs: np.ndarray, reference: np.ndarray,
-                floor_real: np.ndarray) -> dict[str, Any]:
+def quality_row(gen_features: np.ndarray, gen_probs: np.ndarray, real: RealSide) -> dict[str, Any]:
     """All metrics of one generated sample as plain Python data (checkpoint- and JSON-safe): FID, IS, the
     class histogram, and precision, recall and realism (``manifold.manifold_row``).
 
-    ``reference`` and ``floor_real`` are disjoint sets of held-out real features; the generated FID
-    and the real-vs-real floor both use ``n = min(len(gen), len(floor_real))`` samples against
-    ``reference``, so they are comparable. Generated samples come in random order, so the first n are
-    a fair subsample; the real ones are taken evenly spaced.
+    ``real`` holds two disjoint sets of held-out real features and what is computed from them alone; the
+    generated FID and the real-vs-real floor both use ``n = min(len(gen), len(real.floor_real))`` samples
+    against ``real.reference``, so they are comparable. Generated samples come in random order, so the
+    first n are a fair subsample; the real ones are taken evenly spaced (``RealSide.spread``).
     """
     hist = class_histogram(gen_probs)
-    n = min(len(gen_features), len(floor_real))
+    n = min(len(gen_features), len(real.floor_real))
     fid = floor = None
-    if n >= 2 and len(reference) >= 2:
-        ref_stats = gaussian_stats(reference)
-        fid = frechet_distance(*gaussian_stats(gen_features[:n]), *ref_stats)
-        # Evenly spaced, not a slice: held-out sets come in label order (the offline digits are sorted).
-        spread = (np.arange(n) * len(floor_real)) // n
-        floor = frechet_distance(*gaussian_stats(floor_real[spread]), *ref_stats)
+    if n >= 2 and len(real.reference) >= 2:
+        fid = real.fid(np.asarray(gen_features)[:n])
+        floor = real.floor(n)
     row = {
         "fid": fid,
         "fid_floor": floor,
         "fid_n": int(n),
-        "fid_ref_n": int(len(reference)),
+        "fid_ref_n": int(len(real.reference)),
         "inception_score": inception_score(gen_probs),
         "histogram": [float(v) for v in hist],
         "kl_uniform": kl_to_uniform(hist),
@@ -131,7 +132,7 @@ def quality_row(gen_features: np.ndarray, gen_probs: np.ndarray, reference: np.n
         "samples": int(len(gen_probs)),
     }
     # Precision/recall (and their real-vs-real reference) at the FID's sizes; realism of every sample.
-    row.update(manifold_row(np.asarray(gen_features), np.asarray(reference), np.asarray(floor_real), n))
+    row.update(manifold_row(np.asarray(gen_features), real, n))
     return row
 
 

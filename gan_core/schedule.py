@@ -3,9 +3,10 @@
 An evaluation (2,000 samples through G and the judge, then the FID) costs about the same whatever the
 dataset, while an epoch's length grows with it: on the 4,000 offline digits an evaluation per epoch took
 a large share of a short run. With a ``share`` the schedule skips an epoch's evaluation when it would
-push the time spent evaluating above that share of the wall time so far; the first evaluation (once the
-judge is ready) and the last epoch's are always made. ``share=None`` evaluates every ``eval_every``
-epochs, whatever the cost.
+push the time spent evaluating, plus one more evaluation kept in reserve for the last epoch, above that
+share of the wall time so far. The first evaluation (once the judge is ready: it measures the cost) and
+the last epoch's are always made, so a run long enough for those two stays within its share at its end.
+``share=None`` evaluates every ``eval_every`` epochs, whatever the cost.
 """
 
 from __future__ import annotations
@@ -52,4 +53,5 @@ class EvalSchedule:
     def _affordable(self, elapsed: float) -> bool:
         if self.share is None or self.cost is None:
             return True
-        return self.spent + self.cost <= self.share * (elapsed + self.cost)
+        reserve = self.cost  # the last epoch's evaluation, which comes whatever the budget says then
+        return self.spent + self.cost + reserve <= self.share * (elapsed + self.cost)

@@ -154,8 +154,8 @@ def test_compile_option_runs_the_same_step_through_torch_compile(monkeypatch):
     # fallback the compiled step must compute what the eager one does, so this checks the maths too.
     monkeypatch.setattr(torch._inductor.config, "fallback_random", True)
     torch._dynamo.reset()
-    eager = GANState.fresh(GANConfig(batch_size=32, device="cpu", seed=4))
-    compiled = GANState.fresh(GANConfig(batch_size=32, device="cpu", seed=4, compile=True))
+    eager = GANState.fresh(GANConfig(batch_size=32, device="cpu", seed=4, precision="fp32"))
+    compiled = GANState.fresh(GANConfig(batch_size=32, device="cpu", seed=4, compile=True, precision="fp32"))
     assert compiled.g_pass is not compiled.generator and eager.g_pass is eager.generator
     real = torch.rand(32, 784)
     torch.manual_seed(9)
@@ -211,10 +211,11 @@ def test_auto_precision_is_resolved_and_stored_and_old_bf16_configs_still_load(m
     state = GANState.fresh(GANConfig(device="cpu"))
     assert state.config.precision == "fp32"  # the run stores what auto chose, and keeps it when continued
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "avx512_bf16"})
+    assert precision.resolve_precision("auto", "cpu")[0] == "bf16"  # native, and its quality was checked
+    assert GANState.fresh(GANConfig(device="cpu")).config.precision == "bf16"
+    monkeypatch.setattr(precision, "BF16_QUALITY_CHECKED", frozenset())
     chosen, why = precision.resolve_precision("auto", "cpu")
-    assert chosen == "fp32" and "not checked" in why  # native, but no quality check recorded yet
-    monkeypatch.setattr(precision, "BF16_QUALITY_CHECKED", frozenset({"cpu"}))
-    assert precision.resolve_precision("auto", "cpu")[0] == "bf16"
+    assert chosen == "fp32" and "not checked" in why  # native, but no quality check recorded
     assert precision.resolve_precision("fp32", "cpu")[0] == "fp32"
     stored = {**GANConfig().to_dict(), "bf16": True}
     del stored["precision"]

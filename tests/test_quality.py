@@ -15,6 +15,7 @@ from gan_core.engine import GANState
 from gan_core.judge import JUDGE_DIR, accuracy, eval_noise, load_or_train_judge, train_judge
 from gan_core.model import Discriminator, generate
 from gan_core.presets import PRESETS, preset_config, preset_of
+from gan_core.real_side import RealSide
 from gan_core.trainer import Trainer
 
 from helpers import tiny_config, tiny_data, write_mnist_idx
@@ -70,7 +71,7 @@ def test_floor_subsamples_label_sorted_real_features_evenly_not_by_slice():
     rng = np.random.default_rng(2)
     sorted_real = np.concatenate([rng.normal(0, 1, (200, 4)), rng.normal(6, 1, (200, 4))])  # two "classes"
     reference, floor_real = sorted_real[0::2], sorted_real[1::2]
-    row = M.quality_row(rng.permutation(sorted_real)[:50], np.eye(10)[np.arange(50) % 10], reference, floor_real)
+    row = M.quality_row(rng.permutation(sorted_real)[:50], np.eye(10)[np.arange(50) % 10], RealSide(reference, floor_real))
     assert row["fid_n"] == 50
     assert row["fid_floor"] < 2.0  # a slice [:50] would hold only the first class: floor near 9 * 4 / 2
     assert M.fid_from_features(floor_real[:50], reference) > 10
@@ -241,8 +242,10 @@ def test_quality_bench_loop_is_the_trainers_loop(tmp_path):
     run = quality.Run("stable", 0, 4, 1, 50, data, judge, None)
     while not run.done:
         run.run_epoch()
+    # The trainer's thread gets the loop's thread count: torch's thread setting is per thread, and with
+    # another count an AVX-512 CPU splits the matmuls' sums differently (last bits differ).
     trainer = Trainer(preset_config("stable", epochs=2, device="cpu", eval_samples=50), "b", checkpoints=tmp_path,
-                      data=data, threads=0, judge=judge, eval_share=None)
+                      data=data, threads=torch.get_num_threads(), judge=judge, eval_share=None)
     trainer.start()
     trainer.join(120)
     assert trainer.snapshot().status == "finished", trainer.snapshot().error

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from gan_core import manifold
-from gan_core.metrics import quality_row
+from gan_core.metrics import fid_from_features, quality_row
+from gan_core.real_side import RealSide
 
 
 def test_distances_by_matrix_product_match_the_direct_ones():
@@ -49,7 +50,7 @@ def test_quality_row_carries_precision_recall_their_reference_and_realism_extrem
     reference, floor = rng.normal(size=(60, 6)), rng.normal(size=(40, 6))
     fake = rng.normal(size=(100, 6))
     probs = rng.dirichlet(np.ones(10), size=100)
-    row = quality_row(fake, probs, reference, floor)
+    row = quality_row(fake, probs, RealSide(reference, floor))
     assert row["pr_n"] == 40 and row["pr_k"] == 3
     assert (row["precision"], row["recall"]) == pytest.approx(manifold.precision_recall(reference, fake[:40]))
     assert (row["precision_real"], row["recall_real"]) == pytest.approx(manifold.precision_recall(reference, floor))
@@ -57,3 +58,16 @@ def test_quality_row_carries_precision_recall_their_reference_and_realism_extrem
     assert row["realism_best"] == list(np.argsort(-scores, kind="stable")[:10])
     assert row["realism_worst_scores"][0] == pytest.approx(scores.min())
     assert len(row["realism_worst"]) == 10
+
+
+def test_the_real_side_is_computed_once_and_matches_the_direct_computation():
+    rng = np.random.default_rng(4)
+    reference, floor = rng.normal(size=(80, 6)), rng.normal(size=(50, 6))
+    real = RealSide(reference, floor)
+    fake = rng.normal(size=(50, 6)) + 0.3
+    assert real.fid(fake) == pytest.approx(fid_from_features(fake, reference), rel=1e-9)
+    assert real.floor(50) == pytest.approx(fid_from_features(floor, reference), rel=1e-9)
+    assert real.real_precision_recall(50) == pytest.approx(manifold.precision_recall(reference, floor))
+    radii = real.radii
+    row = quality_row(fake, rng.dirichlet(np.ones(10), size=50), real)
+    assert real.radii is radii and row["fid_floor"] == real.floor(50)  # kept, not recomputed
