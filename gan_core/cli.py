@@ -28,6 +28,7 @@ from .model import Generator, generate, seeded_z
 from .presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from .runs import RunError, RunPaths
 from .sweep import SweepError
+from .threads import one_thread_here
 from .trainer import Trainer
 from .view import Status
 
@@ -153,6 +154,7 @@ def _train(args: argparse.Namespace) -> int:
             raise CLIError(f"run '{args.run}' already exists at {paths.folder}; add --continue or pick another --run")
         config = preset_config(args.preset or DEFAULT_PRESET, **given)
 
+    one_thread_here()  # the trainer's thread gets the cores: one OpenMP team per training process
     trainer = Trainer(config, args.run, checkpoints=args.checkpoints, data_dir=args.data_dir,
                       continue_run=args.continue_run)
     launched = time.monotonic() - _process_age()

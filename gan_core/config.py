@@ -148,6 +148,13 @@ class GANConfig:
     compile: bool = _field(False, "torch.compile (CUDA graphs on a GPU)", "compile the training passes; pays off "
                            "on a GPU, where each pass replays as one CUDA graph; off = eager", "execution",
                            run_field=True, advanced=True)
+    # Autosave: a checkpoint serialises ~40 MB, which costs a short epoch (4,000 offline digits) a sixth of
+    # its speed when written every epoch (docs/performance.md).
+    checkpoint_seconds: float = _field(5.0, "Checkpoint at most every (s)", "an epoch's end writes the "
+                                       "checkpoint once this many seconds passed since the last (a crash loses "
+                                       "at most that much training); the first epoch, pause, stop and the last "
+                                       "epoch always write one; 0 = every epoch", "execution", low=0.0,
+                                       high=3600.0, run_field=True, advanced=True, step=1.0, format="%.0f")
     log_every: int = _field(10, "Log every (steps)", "steps between host reads of the losses (each read syncs "
                             "a GPU)", "execution", low=1, high=10_000, run_field=True, advanced=True, step=1)
     # --- quality metrics (judge network; they never change the training itself) ---

@@ -149,6 +149,15 @@ class DemoRun:
         return self._verdicts
 
 
+def _header_config(metadata: dict[str, str]) -> GANConfig | None:
+    """The config the weights' header names, read as the manifest's is (fields added since the export take
+    their defaults on both sides); None when it is missing or invalid."""
+    try:
+        return GANConfig.from_dict(json.loads(metadata.get("config", "")))
+    except (ConfigError, TypeError, ValueError):
+        return None
+
+
 def open_demo(folder: str | os.PathLike[str], name: str = "demo") -> DemoRun:
     """The demo run in ``folder``; raises DemoError naming the file for anything missing, damaged or swapped."""
     from safetensors import SafetensorError
@@ -180,7 +189,7 @@ def open_demo(folder: str | os.PathLike[str], name: str = "demo") -> DemoRun:
         tensors = load(blob)
     except (SafetensorError, ValueError, RuntimeError, UnicodeDecodeError) as exc:
         raise DemoError(f"{weights_path}: damaged demo weights ({type(exc).__name__})") from exc
-    if metadata.get("format") != DEMO_FORMAT or metadata.get("config") != json.dumps(config.to_dict(), sort_keys=True):
+    if metadata.get("format") != DEMO_FORMAT or _header_config(metadata) != config:
         raise DemoError(f"{weights_path}: its header does not describe the run in {MANIFEST}")
     generator, discriminator = Generator(config), Discriminator(config)
     for prefix, module in (("generator.", generator), ("discriminator.", discriminator)):

@@ -18,6 +18,7 @@ from pathlib import Path
 from .data import TrainingData
 from .judge import Judge, load_or_train_judge
 from .judge_net import Cancelled
+from .threads import one_thread_here
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class JudgeLoader:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        one_thread_here()  # beside the training thread, whose OpenMP team must stay the only one
         try:
             judge = load_or_train_judge(self._data, self._cache_dir, self._dataset, progress=self._progress,
                                         cancel=self._cancel)

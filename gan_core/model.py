@@ -19,6 +19,26 @@ G_HIDDEN = (256, 512, 1024)
 D_HIDDEN = (1024, 512, 256)
 
 
+class Dropout(nn.Module):
+    """Inverted dropout, as ``nn.Dropout(1 - keep)``: in training each unit is kept with probability ``keep``
+    and scaled by 1 / keep; in eval mode the identity. The mask is one uniform draw per unit compared with
+    ``keep``: torch's CPU dropout draws it through ``bernoulli_``, which took about 2.5x as long forward and
+    backward at G's shape (bench/profile_step.py, docs/performance.md)."""
+
+    def __init__(self, keep: float) -> None:
+        super().__init__()
+        self.keep = keep
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.keep >= 1.0:
+            return x
+        kept = torch.rand(x.shape, device=x.device) < self.keep  # fp32 draws whatever x's dtype (bf16 rounds)
+        return x * (kept * (1.0 / self.keep)).to(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"keep={self.keep}"
+
+
 class Generator(nn.Module):
     """z (z_dim) -> 256 -> 512 -> 1024 -> 784, each hidden layer Linear, LeakyReLU, BatchNorm."""
 
@@ -30,7 +50,7 @@ class Generator(nn.Module):
             # The seed's order: activation first, then BatchNorm.
             layers += [nn.Linear(width, hidden), nn.LeakyReLU(config.leaky_slope), nn.BatchNorm1d(hidden)]
             width = hidden
-        layers += [nn.Dropout(p=1.0 - config.dropout_keep), nn.Linear(width, IMAGE_PIXELS), nn.Sigmoid()]
+        layers += [Dropout(config.dropout_keep), nn.Linear(width, IMAGE_PIXELS), nn.Sigmoid()]
         self.net = nn.Sequential(*layers)
         self.z_dim = config.z_dim
 

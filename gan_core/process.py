@@ -39,6 +39,7 @@ from .messages import Action, Command, Launch, StateUpdate
 from .model import Generator
 from .runs import RunPaths
 from .stepping import STEP_KINDS
+from .threads import one_thread_here
 from .trainer import Trainer
 from .view import Snapshot, Status, TrainerView
 
@@ -301,6 +302,7 @@ def _obey(conn: Connection, trainer: Trainer, wake: threading.Event, urgent: lis
 
 def _child_entry(fd: int) -> None:
     conn = Connection(fd)
+    one_thread_here()  # the trainer's thread gets the cores: one OpenMP team per training process
     # torch.optim's first use imports torch._dynamo (seconds): pay it before the Launch arrives.
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     try:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import psutil
 import torch
 
 from . import checkpoint as ckpt
@@ -34,6 +33,7 @@ from .judge_loader import JudgeLoader
 from .runs import RunError, RunLock, RunPaths, reconcile, write_events_csv
 from .schedule import EVAL_SHARE, EvalSchedule
 from .stepping import G_STEP
+from .threads import physical_cores
 from .trainer_publish import VERDICT_SECONDS, DivergedError, Rate
 from .trainer_requests import Requests
 from .view import PHASE_DATA, PHASE_DONE, PHASE_STARTING, PHASE_TRAINING, Snapshot, Status
@@ -41,11 +41,10 @@ from .writer import BackgroundWriter
 
 log = logging.getLogger(__name__)
 
-PUBLISH_SECONDS = 1.0  # how often the UI-facing generator copy is refreshed while training
-
-
-def physical_cores() -> int:
-    return psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
+# How often the UI-facing generator copies are refreshed while training (an epoch's end refreshes them too):
+# the app's training process sends weights at most every 2 s (process.WEIGHTS_SECONDS), and each refresh
+# copies both generators and re-estimates the EMA generator's BatchNorm statistics.
+PUBLISH_SECONDS = 2.0
 
 
 class Trainer(Requests):
@@ -79,6 +78,7 @@ class Trainer(Requests):
         self._eval_share = eval_share  # None: evaluate every eval_every epochs whatever it costs
         self._schedule: EvalSchedule | None = None
         self._loop_started = 0.0
+        self._saved_at: float | None = None
         self.started_at = 0.0  # time.monotonic() when start() was called
         self._eval_z: torch.Tensor | None = None
         self._callbacks: list[Callable[[str, Snapshot], None]] = []
@@ -231,6 +231,7 @@ class Trainer(Requests):
             self._flush(state, pending, rate)
             state.epoch_seconds = time.monotonic() - epoch_started
             self._end_epoch(state, steps_per_epoch)
+            last_publish = time.monotonic()  # the epoch's end published the generators
             self._notify("epoch")
         self._writer.wait()
         self._publish(status=Status.FINISHED, eta_seconds=0.0, next_eval_epoch=None)

@@ -2,8 +2,8 @@
 
 ``EpochEnd`` is the part of ``trainer.Trainer`` that closes an epoch: its means into the epoch log, the
 sample grid, a quality evaluation when the schedule says so (the judge is prepared beside the training),
-then the checkpoint with the run summary and the CSVs that mirror it. ``_save`` is also what a pause or
-a stop writes.
+then, at most every ``checkpoint_seconds``, the checkpoint with the run summary and the CSVs that mirror
+it. ``_save`` is also what a pause or a stop writes.
 """
 
 from __future__ import annotations
@@ -41,10 +41,12 @@ class EpochEnd(Publishing):
     _schedule: EvalSchedule | None
     _eval_z: torch.Tensor | None
     _loop_started: float
+    _saved_at: float | None  # time.monotonic() of the last checkpoint handed to the writer; None before one
 
     def _end_epoch(self, state: GANState, steps_per_epoch: int) -> None:
-        """Epoch means into the log, then sample grid, checkpoint and CSV: the checkpoint is the truth;
-        a crash between these writes is repaired by ``reconcile`` when the run continues."""
+        """Epoch means into the log, then sample grid, evaluation, and when due (``_checkpoint_due``) the
+        checkpoint and CSV: the checkpoint is the truth; grids and rows past it (a crash between writes,
+        or before the next checkpoint) are repaired by ``reconcile`` when the run continues."""
         rows = state.history_array()[-steps_per_epoch:, :len(STATS)]  # epoch means of the losses
         state.epoch += 1
         means = rows.astype(np.float64).mean(axis=0)
@@ -58,7 +60,8 @@ class EpochEnd(Publishing):
         grid = generate(generator, state.preview_z).numpy()  # type: ignore[arg-type]
         save_png(make_grid(grid, ncols=10), self.paths.sample(state.epoch))
         self._evaluate(state, generator)  # type: ignore[arg-type]
-        self._save(state)
+        if self._checkpoint_due(state):
+            self._save(state)
         with self._lock:
             self._epoch_log = tuple(state.epoch_log)
         self._publish(epoch=state.epoch)
@@ -108,10 +111,18 @@ class EpochEnd(Publishing):
         elapsed = time.monotonic() - self._loop_started
         self._publish(next_eval_epoch=schedule.next_epoch(state.epoch, elapsed, state.epoch_log[-1]["seconds"]))
 
+    def _checkpoint_due(self, state: GANState) -> bool:
+        """At an epoch's end: the first and the last epoch, and any other once ``checkpoint_seconds``
+        passed since the last write (pause and stop write one whatever the time)."""
+        config = state.config
+        return (self._saved_at is None or state.epoch >= config.epochs
+                or time.monotonic() - self._saved_at >= config.checkpoint_seconds)
+
     def _save(self, state: GANState) -> None:
         """Hand a frozen copy of the record to the writer thread: checkpoint first, then the run summary
         that describes it and the CSV that mirrors its epoch log. Training goes on while ~35 MB are
         serialised and fsynced."""
+        self._saved_at = time.monotonic()
         record = frozen_copy(state.to_record())
         paths = self.paths
 

@@ -22,7 +22,7 @@ import torch
 
 from gan_core.images import png_bytes
 from gan_core.process import prestart
-from gan_core.trainer import physical_cores
+from gan_core.threads import physical_cores
 from ganlab import keys
 from ganlab.control import TrainerHolder, Watchers
 

@@ -16,8 +16,10 @@ from gan_core.data import TrainingData, idx_bytes
 # Four steps per epoch at batch 20: fast, yet every code path (epochs, flushes, checkpoints) runs. Quality
 # metrics are off: a judge trained beside every tiny run would compete for the cores; the tests of metrics
 # turn them on (eval_every=1). fp32 whatever ``auto`` picks on this CPU: the bit-level tests (exact resume)
-# run in fp32, and bf16 is tested where a test names it.
-TINY = dict(batch_size=20, epochs=2, log_every=2, device="cpu", eval_every=0, precision="fp32")
+# run in fp32, and bf16 is tested where a test names it. A checkpoint every epoch, as the tests of writes and
+# crashes expect; the autosave spacing has its own test (test_core_trainer).
+TINY = dict(batch_size=20, epochs=2, log_every=2, device="cpu", eval_every=0, precision="fp32",
+            checkpoint_seconds=0.0)
 
 
 def tiny_config(**changes: object) -> GANConfig:

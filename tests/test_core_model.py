@@ -4,7 +4,7 @@ import torch
 
 from gan_core.config import GANConfig
 from gan_core.engine import GANState
-from gan_core.model import build_models, sample_z
+from gan_core.model import Dropout, build_models, sample_z
 from gan_core.spectral import SNLinear
 
 from helpers import state_tensors
@@ -20,7 +20,7 @@ def test_generator_shapes_range_and_layers():
     widths = [m.out_features for m in G.modules() if isinstance(m, torch.nn.Linear)]
     assert widths == [256, 512, 1024, 784]
     assert [m.num_features for m in G.modules() if isinstance(m, torch.nn.BatchNorm1d)] == [256, 512, 1024]
-    assert [m.p for m in G.modules() if isinstance(m, torch.nn.Dropout)] == [0.5]
+    assert [m.keep for m in G.modules() if isinstance(m, Dropout)] == [0.5]
 
 
 def test_discriminator_returns_logits_not_probabilities():
@@ -221,3 +221,18 @@ def test_auto_precision_is_resolved_and_stored_and_old_bf16_configs_still_load(m
     del stored["precision"]
     assert GANConfig.from_dict(stored).precision == "bf16"
     assert GANConfig.from_dict({"bf16": False}).precision == "fp32"
+
+
+def test_dropout_keeps_its_share_scales_by_one_over_keep_and_is_the_identity_in_eval():
+    torch.manual_seed(0)
+    x = torch.ones(200, 1000)
+    for keep in (0.5, 0.8):
+        drop = Dropout(keep)
+        y = drop(x)
+        assert torch.unique(y).tolist() == pytest.approx([0.0, 1.0 / keep])
+        assert (y > 0).float().mean().item() == pytest.approx(keep, abs=0.005)
+        x.requires_grad_(True)
+        drop(x).sum().backward()  # the gradient passes through kept units only, scaled alike
+        assert torch.unique(x.grad).tolist() == pytest.approx([0.0, 1.0 / keep])
+        x = x.detach()
+        assert torch.equal(drop.eval()(x), x)

@@ -182,3 +182,28 @@ def test_too_few_images_for_one_batch(tmp_path, batch):
     trainer.start()
     trainer.join(30)
     assert "fewer than one batch" in trainer.snapshot().error
+
+
+def test_autosave_writes_the_first_and_last_epoch_and_a_pause_but_not_every_epoch(tmp_path, monkeypatch):
+    from gan_core import trainer_epochs
+
+    saved = []  # the epoch of every checkpoint handed to disk
+    real_save = trainer_epochs.ckpt.save_checkpoint
+    monkeypatch.setattr(trainer_epochs.ckpt, "save_checkpoint",
+                        lambda record, path: (saved.append(record["epoch"]), real_save(record, path)))
+    trainer = Trainer(tiny_config(epochs=6, checkpoint_seconds=3600.0), "auto", checkpoints=tmp_path,
+                      data=tiny_data())
+    trainer.add_callback(lambda event, snap: trainer.pause() if event == "epoch" and snap.epoch == 3 else None)
+    trainer.start()
+    assert wait_until(lambda: trainer.snapshot().status == Status.PAUSED, 30)
+    assert saved == [1, 3]  # the first epoch, then the pause: epoch 2's end was not due
+    trainer.unpause()
+    trainer.join(30)
+    assert trainer.snapshot().status == Status.FINISHED
+    assert saved == [1, 3, 6]  # epochs 4 and 5 were not due; the last always is
+    assert load_checkpoint(RunPaths.of(tmp_path, "auto").checkpoint)["epoch"] == 6
+    saved.clear()
+    every = Trainer(tiny_config(epochs=3, checkpoint_seconds=0.0), "every", checkpoints=tmp_path, data=tiny_data())
+    every.start()
+    every.join(30)
+    assert saved == [1, 2, 3]  # 0: every epoch, as before autosave

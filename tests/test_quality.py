@@ -71,7 +71,8 @@ def test_floor_subsamples_label_sorted_real_features_evenly_not_by_slice():
     rng = np.random.default_rng(2)
     sorted_real = np.concatenate([rng.normal(0, 1, (200, 4)), rng.normal(6, 1, (200, 4))])  # two "classes"
     reference, floor_real = sorted_real[0::2], sorted_real[1::2]
-    row = M.quality_row(rng.permutation(sorted_real)[:50], np.eye(10)[np.arange(50) % 10], RealSide(reference, floor_real))
+    probs = np.eye(10)[np.arange(50) % 10]
+    row = M.quality_row(rng.permutation(sorted_real)[:50], probs, RealSide(reference, floor_real))
     assert row["fid_n"] == 50
     assert row["fid_floor"] < 2.0  # a slice [:50] would hold only the first class: floor near 9 * 4 / 2
     assert M.fid_from_features(floor_real[:50], reference) > 10

@@ -55,7 +55,7 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates_an_epoch(tmp_path):
     while during_write < 3 or at_random < 2:
         assert kills < 12, f"only {during_write} of {kills} kills landed during a checkpoint write"
         resume = ["--resume", "--epochs", "100000"] if paths.checkpoint.exists() else [
-            "--epochs", "100000", "--batch-size", "20", "--eval-every", "0"]
+            "--epochs", "100000", "--batch-size", "20", "--eval-every", "0", "--checkpoint-seconds", "0"]
         proc = cli_train(ckpt, data, "k", *resume)
         before = paths.checkpoint.stat().st_mtime_ns if paths.checkpoint.exists() else 0
         # Let it get past start-up and write at least one new checkpoint, then kill: either as soon as a
