@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EVAL_SHARE = 0.05  # the default: quality metrics cost at most ~5% of a run's wall time
+# The default budget of the evaluations' own time: 4%, so that with what evaluating costs outside its own
+# timing (the judge's reference statistics on first use, caches the evaluation evicts) metrics stay
+# within 5% of a run's wall time against the same run with metrics off (bench/throughput.py).
+EVAL_SHARE = 0.04
 
 
 @dataclass

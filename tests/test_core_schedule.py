@@ -22,7 +22,8 @@ def test_cheap_evaluations_run_every_epoch():
 
 
 def test_costly_evaluations_are_spaced_to_the_budget_and_the_last_epoch_is_kept():
-    done, share, predicted = simulate(EvalSchedule(every=1, epochs=60), 60, epoch_seconds=1.0, eval_seconds=0.5)
+    done, share, predicted = simulate(EvalSchedule(every=1, epochs=60, share=0.05), 60, epoch_seconds=1.0,
+                                      eval_seconds=0.5)
     assert done[0] == 1 and done[-1] == 60 and 5 < len(done) < 15
     assert share <= 0.05  # the last, unconditional, evaluation was kept in reserve
     # the announced next evaluation is the one that comes (for every epoch that evaluated next)
