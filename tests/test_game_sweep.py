@@ -33,7 +33,8 @@ from helpers import wait_until, write_mnist_idx
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 12
-TINY = {"batch_size": [20], "eval_every": [0], "log_every": [3], "checkpoint_seconds": [0.0]}  # 60 images: 3 steps/epoch
+# 60 images: 3 steps/epoch
+TINY = {"batch_size": [20], "eval_every": [0], "log_every": [3], "checkpoint_seconds": [0.0]}
 
 
 def test_grid_expands_presets_values_and_seeds_with_typed_values():
