@@ -41,6 +41,7 @@ require_chromium()
 DEMO = Path(__file__).resolve().parents[1] / "demo"
 TRAIN_SECONDS = 60  # of training watched, counted from the first step
 LAB_OPENS_WITHIN = 30  # seconds after the first published weights
+RESUME_RUNWAY = 30  # epochs added before continuing after the restart
 TIMELINE_LAG = 10 + 5  # the timeline's refresh period while training, plus slack for a loaded machine
 STATUS, STEP, CLASSES = "Status", "Step", "Classes present"
 
@@ -246,8 +247,8 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
             with streamlit_server(checkpoints, data, log) as url:
                 page = open_page(browser, url)
                 wait_until(page, lambda: progress_step(page) == saved_step, "the saved step after a restart")
-                if metric(page, STATUS) == "finished":
-                    set_number(page, "Epochs", saved_epoch + 2)
+                # A runway of epochs, so that Stop comes before the end even where an epoch takes a second.
+                set_number(page, "Epochs", saved_epoch + RESUME_RUNWAY)
                 click(page, "btn_resume")
                 wait_until(page, lambda: progress_epoch(page) > saved_epoch, "an epoch beyond the saved one",
                            timeout=120)

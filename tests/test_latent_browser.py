@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,23 @@ def seven_png() -> bytes:
     return buffer.getvalue()
 
 
+def open_tools(page: Any, timeout: float = 150) -> None:
+    """Switch the latent tools on and wait for their first control. A click that lands while the page is
+    being redrawn can be lost (seen once on a slow CI machine), so the switch is clicked again while off."""
+    switch = page.locator(".st-key-lt_open input")
+    mode = page.locator(".st-key-lt_mode").get_by_text("Principal directions")
+    deadline = time.monotonic() + timeout
+    while mode.count() == 0:
+        assert time.monotonic() < deadline, "the latent tools did not open"
+        if not switch.is_checked():
+            page.locator(".st-key-lt_open").get_by_text("Open the latent tools").click()
+        page.wait_for_timeout(1000)
+
+
 def drive(page: Any, tmp_path: Path) -> None:
     goto(page, "Explore")
     page.get_by_role("heading", name="Directions, digits and inversion").wait_for()
-    page.locator(".st-key-lt_open").get_by_text("Open the latent tools").click()
+    open_tools(page)
 
     # Principal directions: pick them, then move PC 1 with the keyboard; the digit changes.
     page.locator(".st-key-lt_mode").get_by_text("Principal directions").click()
