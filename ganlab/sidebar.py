@@ -124,9 +124,24 @@ def field_grid(specs: list[FieldSpec], slots: dict[str, Any]) -> None:
             field_control(spec, slots)
 
 
+def resend_sidebar_values() -> None:
+    """Hand the sidebar's values to the browser again on every run, as set values.
+
+    The browser sends its own copy of every widget's value with each rerun. After a page switch that
+    interrupts a run, its copy of the sidebar could fall back to the widgets' defaults (an empty run name,
+    zeros) while this session still held the right values, and the next click sent the defaults back
+    (seen in the latent tools' browser test). A value set through session state before its widget is
+    drawn goes to the browser with the widget, so the browser's copy is this session's again every run.
+    """
+    for key in (keys.RUN, *(keys.field(name) for name in CONFIG_FIELDS)):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def sidebar_ui() -> tuple[str | None, GANConfig | None]:
     """Draw the sidebar from the config's field metadata; returns (run name, config), both None while a
     value is invalid."""
+    resend_sidebar_values()
     slots: dict[str, Any] = {}
     data = [spec for spec in SPECS if spec.group == "data"]
     main = [spec for spec in SPECS if spec.group != "data" and not spec.advanced]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import os
 import re
-import time
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -46,23 +46,10 @@ def seven_png() -> bytes:
     return buffer.getvalue()
 
 
-def open_tools(page: Any, timeout: float = 150) -> None:
-    """Switch the latent tools on and wait for their first control. A click that lands while the page is
-    being redrawn can be lost (seen once on a slow CI machine), so the switch is clicked again while off."""
-    switch = page.locator(".st-key-lt_open input")
-    mode = page.locator(".st-key-lt_mode").get_by_text("Principal directions")
-    deadline = time.monotonic() + timeout
-    while mode.count() == 0:
-        assert time.monotonic() < deadline, "the latent tools did not open"
-        if not switch.is_checked():
-            page.locator(".st-key-lt_open").get_by_text("Open the latent tools").click()
-        page.wait_for_timeout(1000)
-
-
 def drive(page: Any, tmp_path: Path) -> None:
     goto(page, "Explore")
     page.get_by_role("heading", name="Directions, digits and inversion").wait_for()
-    open_tools(page)
+    page.locator(".st-key-lt_open").get_by_text("Open the latent tools").click()
 
     # Principal directions: pick them, then move PC 1 with the keyboard; the digit changes.
     page.locator(".st-key-lt_mode").get_by_text("Principal directions").click()
@@ -111,6 +98,31 @@ def drive(page: Any, tmp_path: Path) -> None:
     expect()(page.get_by_text(re.compile(r"Cannot use notes\.png: this file is not an image"))) \
         .to_be_visible()
     assert page.locator(EXCEPTION).count() == 0
+
+
+def test_the_sidebar_keeps_its_values_when_explore_is_opened_during_the_first_page_run(
+        saved_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Switching to Explore while the first page still draws, then clicking, used to send the sidebar's
+    defaults back (an empty run name, zeros) in about one server in four: the latent tools closed and the
+    page asked for a run name. Each try is a fresh server with no judge cached, as that race needs."""
+    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            for attempt in range(4):
+                root = tmp_path / f"try{attempt}"
+                shutil.copytree(saved_run / "ckpt" / "lab", root / "ckpt" / "lab")  # not its judge cache
+                with streamlit_server(root / "ckpt", saved_run / "data", root / "streamlit.log") as url:
+                    page = open_page(browser, url)
+                    goto(page, "Explore")
+                    page.get_by_role("heading", name="Directions, digits and inversion").wait_for()
+                    page.locator(".st-key-lt_open").get_by_text("Open the latent tools").click()
+                    page.locator(".st-key-lt_mode").get_by_text("Principal directions").wait_for()
+                    assert page.get_by_label("Run name", exact=True).input_value() == "lab", f"try {attempt}"
+                    assert page.get_by_label("Batch size", exact=True).input_value() == "50", f"try {attempt}"
+                    page.close()
+        finally:
+            browser.close()
 
 
 def test_directions_edit_draw_invert_upload(saved_run: Path, tmp_path: Path,
