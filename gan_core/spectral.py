@@ -56,19 +56,21 @@ class _SNLinearFunction(torch.autograd.Function):
     def forward(ctx, x, weight, bias, u, v, eps):
         dtype = torch.get_autocast_dtype(x.device.type) if torch.is_autocast_enabled(x.device.type) else x.dtype
         w = weight.to(dtype)
-        out = torch.cat((x.to(dtype), v.unsqueeze(0).to(dtype))) @ w.t()
+        xv = torch.cat((x.to(dtype), v.unsqueeze(0).to(dtype)))
+        out = xv @ w.t()
         F.normalize(out[-1].to(u.dtype), dim=0, eps=eps, out=u)
         t = torch.mv(weight.t(), u)
         sigma = torch.linalg.vector_norm(t)
         F.normalize(t, dim=0, eps=eps, out=v)
         raw = out[:-1]
-        ctx.save_for_backward(x, w, raw, u.clone(), v.clone(), sigma)
+        xv[-1] = v  # [x; v_new]: the backward's right operand, so it needs no second concatenation
+        ctx.save_for_backward(xv, w, raw, u.clone(), sigma)
         ctx.dtypes = (x.dtype, weight.dtype)
         return torch.addcdiv(bias, raw, sigma)  # bias + raw / sigma in one pass
 
     @staticmethod
     def backward(ctx, grad):
-        x, w, raw, u, v, sigma = ctx.saved_tensors
+        xv, w, raw, u, sigma = ctx.saved_tensors
         g = (grad / sigma).to(w.dtype)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
@@ -76,7 +78,7 @@ class _SNLinearFunction(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             c = -torch.dot(g.reshape(-1).float(), raw.reshape(-1).float()) / sigma
             rows = torch.cat((g, (c * u).unsqueeze(0).to(w.dtype)))
-            grad_w = (rows.t() @ torch.cat((x.to(w.dtype), v.unsqueeze(0).to(w.dtype)))).to(ctx.dtypes[1])
+            grad_w = (rows.t() @ xv).to(ctx.dtypes[1])
         if ctx.needs_input_grad[2]:
             grad_b = grad.sum(0)
         return grad_x, grad_w, grad_b, None, None, None
