@@ -105,7 +105,10 @@ def verdict_caption(grid: dict[str, Any], step: int) -> str:
 
 def histogram_ui(verdicts: dict[str, Any] | None) -> None:
     """D's output on a batch of real digits against a batch of generated ones (same bins)."""
-    histogram = None if verdicts is None else verdicts.get("histogram")
+    if verdicts is None:  # a live run before its first published verdicts
+        st.caption("D's real-vs-generated histogram appears with the first published weights.")
+        return
+    histogram = verdicts.get("histogram")
     if histogram is None:
         st.caption("D's real-vs-generated histogram needs the run's training digits, which could not be loaded.")
         return

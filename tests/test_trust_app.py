@@ -298,3 +298,19 @@ def test_the_distance_histogram_compares_shares_of_sets_of_different_sizes() -> 
     assert bins["start"].min() == 1.0 and bins["end"].max() >= 9.0
     medians = table[table["median"].notna()].set_index("series")["median"].to_dict()
     assert medians == {"held-out real": 2.5, "generated": 5.75}
+
+
+def _histogram_page() -> None:
+    import streamlit as st
+
+    from ganlab.verdict_view import histogram_ui
+
+    histogram_ui(st.session_state.get("verdicts"))
+
+
+def test_the_histogram_says_it_comes_with_the_first_weights_before_it_blames_the_digits() -> None:
+    at = AppTest.from_function(_histogram_page).run()
+    assert [c.value for c in at.caption] == [
+        "D's real-vs-generated histogram appears with the first published weights."]
+    at.session_state["verdicts"] = {"grid": {}, "histogram": None}  # published, but no real digits to judge
+    assert "could not be loaded" in at.run().caption[0].value
