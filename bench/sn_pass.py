@@ -1,11 +1,12 @@
-"""What spectral norm adds to one D pass: forward and backward on 200 rows, ``nn.Linear`` vs ``SNLinear``.
+"""What spectral norm adds to D's two passes of a step, ``nn.Linear`` vs ``SNLinear``.
 
     python -m bench.sn_pass [--repeats 5] [--calls 100] [--precision bf16]
 
 D's four layers as the seed recipe builds them (plain ``nn.Linear``) and as the ``stable`` preset does
-(``gan_core.spectral.SNLinear``, one power iteration per forward), on 100 real + 100 fake rows as the
-D step's single pass, under the precision's autocast, gradients cleared before each pass as the
-optimizer does. All cores, interleaved, medians of ms per pass.
+(``gan_core.spectral.SNLinear``), under the precision's autocast: D's update (forward and backward on
+100 real + 100 fake rows, weight gradients, one power iteration; gradients cleared before each pass as
+the optimizer does) and G's update through a frozen D (100 rows, gradients to the input only, no power
+iteration). All cores, interleaved, medians of ms per pass.
 """
 
 from __future__ import annotations
@@ -34,10 +35,23 @@ def discriminator(spectral: bool) -> nn.Sequential:
 
 
 def d_pass(d: nn.Module, x: torch.Tensor, precision: str) -> Callable[[], None]:
+    """D's update: weight gradients (and, with SNLinear, a power iteration)."""
     def run() -> None:
         d.zero_grad(set_to_none=True)  # accumulating into old gradients is not what a step does
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
             y = d(x)
+        y.float().sum().backward()
+    return run
+
+
+def g_pass(d: nn.Module, x: torch.Tensor, precision: str) -> Callable[[], None]:
+    """G's update through D: D frozen, the gradient goes to the input (G's images) only."""
+    d.requires_grad_(False)
+
+    def run() -> None:
+        images = x.clone().requires_grad_(True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            y = d(images)
         y.float().sum().backward()
     return run
 
@@ -58,18 +72,18 @@ def main() -> None:
     parser.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
     args = parser.parse_args()
     torch.set_num_threads(physical_cores())
-    x = torch.rand(200, IMAGE_PIXELS)
-    passes = {name: d_pass(discriminator(spectral), x, args.precision)
-              for name, spectral in (("nn.Linear (seed)", False), ("SNLinear (stable)", True))}
-    times: dict[str, list[float]] = {name: [] for name in passes}
-    for _ in range(args.repeats):
-        for name, fn in passes.items():
-            times[name].append(ms_per_call(fn, args.calls))
-    plain, spectral = (statistics.median(t) for t in times.values())
-    print(f"{args.precision}, {torch.get_num_threads()} threads, D forward + backward on 200 rows, "
-          f"medians of {args.repeats} repeats:")
-    print(f"  nn.Linear {plain:.3f} ms, SNLinear {spectral:.3f} ms: SN adds {spectral - plain:.3f} ms "
-          f"({spectral / plain:.2f}x)")
+    print(f"{args.precision}, {torch.get_num_threads()} threads, medians of {args.repeats} repeats, ms per pass:")
+    for what, make, rows in (("D's update (forward + backward, 200 rows)", d_pass, 200),
+                             ("G's update through frozen D (100 rows)", g_pass, 100)):
+        x = torch.rand(rows, IMAGE_PIXELS)
+        passes = [make(discriminator(spectral), x, args.precision) for spectral in (False, True)]
+        times: list[list[float]] = [[], []]
+        for _ in range(args.repeats):
+            for i, fn in enumerate(passes):
+                times[i].append(ms_per_call(fn, args.calls))
+        plain, spectral = (statistics.median(t) for t in times)
+        print(f"  {what}: nn.Linear {plain:.3f}, SNLinear {spectral:.3f}; SN adds {spectral - plain:.3f} "
+              f"({spectral / plain:.2f}x)")
 
 
 if __name__ == "__main__":
