@@ -19,19 +19,14 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from gan_core.model import D_HIDDEN, IMAGE_PIXELS
-from gan_core.spectral import SNLinear
+from gan_core.config import GANConfig
+from gan_core.model import IMAGE_PIXELS, build_models
 from gan_core.threads import physical_cores
 
 
-def discriminator(spectral: bool) -> nn.Sequential:
-    sizes = (IMAGE_PIXELS, *D_HIDDEN, 1)
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(SNLinear(nn.Linear(a, b)) if spectral else nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.LeakyReLU(0.2))
-    return nn.Sequential(*layers)
+def discriminator(spectral: bool) -> nn.Module:
+    """The project's own D, as the seed recipe (plain ``nn.Linear``) or the ``stable`` preset builds it."""
+    return build_models(GANConfig(spectral_norm=spectral))[1]
 
 
 def d_pass(d: nn.Module, x: torch.Tensor, precision: str) -> Callable[[], None]:
