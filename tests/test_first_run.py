@@ -1,12 +1,12 @@
 """A first run as a new user makes it, in headless Chromium: empty checkpoints and data folders, the
 shipped demo run opens with D's verdicts on its grid and its lab digit's nearest real digits; the defaults,
-Train; the data line names the held-out split. Then, for at least a minute of training, every
-few seconds on the Train and Explore pages: each block is drawn once, the step counter never goes back,
-the timeline shows the newest epoch, and the latent lab opens by itself once weights exist and answers a
-slider. Then Pause, Resume, Stop, a server restart and Continue. Screenshots of the walk go to
-``GANLAB_WALK_DIR`` (default: the test's temporary folder); with ``GANLAB_WALK_DOCS=1`` four of them
-replace ``docs/app-midrun.png``, ``docs/app-end.png`` and the demo's ``docs/trust-train.png`` and
-``docs/trust-explore.png``.
+Train; the data line names the held-out split and the sidebar offers the MNIST download again. Then, for
+at least a minute of training, every few seconds on the Train and Explore pages: each block is drawn once,
+the step counter never goes back, the timeline shows the newest epoch, and the latent lab opens by itself
+once weights exist and answers a slider. Then Pause, Resume, Stop, a server restart and Continue.
+Screenshots of the walk go to ``GANLAB_WALK_DIR`` (default: the test's temporary folder); with
+``GANLAB_WALK_DOCS=1`` four of them replace ``docs/app-midrun.png``, ``docs/app-end.png`` and the demo's
+``docs/trust-train.png`` and ``docs/trust-explore.png``.
 """
 
 from __future__ import annotations
@@ -178,6 +178,8 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                 # The data line says what G trains on and what is held out from it.
                 held_out = re.compile(r"4,000 bundled MNIST digits for training \(\+1,000 held out\)")
                 page.get_by_text(held_out).first.wait_for(timeout=10_000)
+                # Offline, the sidebar says the bundled digits stay in use and offers the download again.
+                page.get_by_role("button", name="Try the MNIST download again").wait_for(timeout=10_000)
 
                 # The lab opens by itself: weights are published with the first steps.
                 goto(page, "Explore")
