@@ -22,7 +22,8 @@ moves both sides alike; compare ratios across machines, not absolute figures.
 
 The bench fits in ``--budget`` seconds on any CPU (``measure_within``): start-up (5) first, then one of
 each short figure (2-4) and one pair of whole runs (1), then more of them while they fit, timed by how
-long the first ones took.
+long the first ones took. Where one pair of whole runs would not fit, its runs are shortened
+(``fitted_epochs``), and the output says so.
 """
 
 from __future__ import annotations
@@ -299,6 +300,24 @@ def startup_figures() -> tuple[float, float, float, float]:
 BUDGET_SECONDS = 285.0  # the issue's 5 minutes, less a margin for the last measurement running long
 
 
+# A whole default run's images/s as a fraction of its bare step's (0.84-0.95 measured, docs/performance.md);
+# lower here, so that a run's length is overestimated rather than under.
+RUN_PER_STEP = 0.8
+
+
+def run_seconds(epochs: int, images: int, stable_rates: list[float]) -> float:
+    """About how long a whole default run takes, from the bare ``stable`` step's images/s."""
+    return epochs * (images // BATCH) * BATCH / (RUN_PER_STEP * statistics.median(stable_rates))
+
+
+def fitted_epochs(epochs: int, pair_seconds: float, seconds_left: float) -> int:
+    """``epochs``, or fewer (at least 2: a first and a last evaluation) where a pair of whole runs of
+    ``epochs`` would take longer than ``seconds_left``: on a slow CPU the bench still ends in its budget."""
+    if pair_seconds <= seconds_left:
+        return epochs
+    return max(2, int(epochs * max(seconds_left, 0.0) / pair_seconds))
+
+
 def measure_within(budget: float, short: Callable[[], None], pair: Callable[[], None], every: Callable[[], None],
                    repeats: int, pairs: int, clock: Callable[[], float] = time.monotonic) -> tuple[int, int, int]:
     """Run the bench's measurements in the order that fits ``budget`` seconds (from now) best: one repeat of
@@ -378,17 +397,23 @@ def main() -> None:
                 rates["gemm32"].append(on_fresh_thread(step_gemm_rate, device))
             print(".", end="", flush=True)
 
+        epochs = args.epochs  # of each whole run; fewer only where one pair of them would not fit the budget
+
         def pair() -> None:  # whole runs, metrics on and off
+            nonlocal epochs
+            if not rates["default"]:
+                left = args.budget - (time.monotonic() - started)
+                epochs = fitted_epochs(args.epochs, 2 * run_seconds(args.epochs, len(data), rates["stable"]), left)
             started_run = time.monotonic()
-            rate, evaluating = on_fresh_thread(default_run, data, judge, args.epochs, str(device), metrics=True)
+            rate, evaluating = on_fresh_thread(default_run, data, judge, epochs, str(device), metrics=True)
             rates["default"].append(rate)
             in_run.append(evaluating / (time.monotonic() - started_run))
-            rates["off"].append(on_fresh_thread(default_run, data, judge, args.epochs, str(device), metrics=False)[0])
+            rates["off"].append(on_fresh_thread(default_run, data, judge, epochs, str(device), metrics=False)[0])
             eval_shares.append(1.0 - rates["default"][-1] / rates["off"][-1])
             print(".", end="", flush=True)
 
         def every() -> None:  # a whole run with a checkpoint every epoch, as before autosave
-            rates["every"].append(on_fresh_thread(default_run, data, judge, args.epochs, str(device), metrics=True,
+            rates["every"].append(on_fresh_thread(default_run, data, judge, epochs, str(device), metrics=True,
                                                   checkpoint_seconds=0.0)[0])
             print(".", end="", flush=True)
 
@@ -397,7 +422,10 @@ def main() -> None:
     print()
     m = {k: statistics.median(v) for k, v in rates.items() if v}
     share = statistics.median(eval_shares)
-    print(f"default run ({args.epochs} epochs of stable in {precision}, metrics on, checkpoints)  "
+    if epochs != args.epochs:
+        print(f"(whole runs of {epochs} epochs instead of {args.epochs}: two of {args.epochs} would not fit the "
+              f"budget on this machine)")
+    print(f"default run ({epochs} epochs of stable in {precision}, metrics on, checkpoints)  "
           f"{m['default']:8,.0f} images/s   runs: {_fmt(rates['default'])}")
     print(f"  same run, metrics off  {m['off']:8,.0f} images/s   runs: {_fmt(rates['off'])}")
     print(f"  metrics' share of the wall time  {share:8.1%}   (target <= 5%; pairs: "

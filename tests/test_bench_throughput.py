@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.throughput import measure_within
+from bench.throughput import fitted_epochs, measure_within
 
 
 class FakeClock:
@@ -37,3 +37,13 @@ def test_measurements_fit_the_budget_with_one_of_each_at_least(budget, counts):
     assert [log.count(name) for name in ("short", "pair", "every")] == list(counts)
     assert log[:2] == ["short", "pair"]
     assert clock.now <= max(budget, 90)  # within the budget, but for the minimum of one short and one pair
+
+
+@pytest.mark.parametrize(("pair_seconds", "left", "epochs"), [
+    (150.0, 200.0, 30),  # two runs of 30 epochs fit: the default run as the app runs it
+    (400.0, 200.0, 15),  # a slow CPU: shorter runs, so the bench still ends within its budget
+    (400.0, 10.0, 2),  # never under 2 epochs: a first and a last evaluation
+    (400.0, -5.0, 2),
+])
+def test_whole_runs_are_shortened_only_where_a_pair_would_not_fit(pair_seconds, left, epochs):
+    assert fitted_epochs(30, pair_seconds, left) == epochs

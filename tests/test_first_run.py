@@ -235,6 +235,9 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                 assert len({epoch for _, epoch in walk.epochs_seen}) >= 2, "no epoch finished in a minute"
 
                 goto(page, "Train")
+                # As in the loop above: the Explore page's images stay in the page, not yet faded, for a moment
+                # after the Train heading is drawn (CI saw 9 of them there once), so the check waits for the draw.
+                page.wait_for_timeout(3000)
                 walk.check_train_page(settle=True)
                 walk.check_blocks_present()
                 end_shot = walk.shot("end")
