@@ -133,7 +133,7 @@ def retry_download() -> None:
 
 def offline_data_ui() -> None:
     """While runs keep the bundled digits because an earlier MNIST download failed (gan_core.data), say so
-    and offer the download again; nothing shows once MNIST is on disk or the fallback was never needed."""
+    and offer the download again; nothing shows while no earlier start has fallen back (or after the click)."""
     if st.session_state.get(keys.field("dataset")) != "mnist" or not using_bundled_digits(data_dir()):
         return
     st.caption("MNIST could not be downloaded at an earlier start: runs train on the 5,000 MNIST digits "
