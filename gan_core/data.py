@@ -256,8 +256,10 @@ def _write_marker(marker: Path, reason: str) -> None:
 
 
 def using_bundled_digits(data_dir: str | os.PathLike[str] = "data") -> bool:
-    """True when an earlier start fell back to the bundled digits and later starts keep them."""
-    return (Path(data_dir) / OFFLINE_MARKER).is_file()
+    """True when an earlier start fell back to the bundled digits and later starts keep them: not once
+    MNIST's IDX files are in ``data_dir`` (put there by hand), which ``load_training_data`` reads first."""
+    root = Path(data_dir)
+    return (root / OFFLINE_MARKER).is_file() and not all(_find_idx(root, "mnist", stem) for stem in _TRAIN_FILES)
 
 
 def ask_for_download(data_dir: str | os.PathLike[str] = "data") -> bool:

@@ -5,7 +5,13 @@ import torch
 
 from gan_core import data as data_module
 from gan_core.checkpoint import load_checkpoint
-from gan_core.data import OFFLINE_MARKER, ask_for_download, load_training_data, using_bundled_digits
+from gan_core.data import (
+    OFFLINE_MARKER,
+    ask_for_download,
+    load_training_data,
+    using_bundled_digits,
+    write_bundled_mnist,
+)
 from gan_core.judge import load_or_train_judge
 from gan_core.runs import RunPaths
 from gan_core.trainer import Trainer
@@ -27,6 +33,9 @@ def test_a_failed_download_is_remembered_until_asked_for_again(tmp_path, monkeyp
     second = load_training_data("mnist", tmp_path)
     assert len(calls) == 1, "a later start must not wait on the same failing download"
     assert "earlier start" in second.message and torch.equal(first.images, second.images)
+    write_bundled_mnist(tmp_path / "by-hand", 100)  # MNIST's files put beside the marker by hand: read first
+    (tmp_path / "by-hand" / OFFLINE_MARKER).write_text("an earlier start failed\n")
+    assert not using_bundled_digits(tmp_path / "by-hand")
     assert ask_for_download(tmp_path) and not using_bundled_digits(tmp_path)
     load_training_data("mnist", tmp_path)
     assert len(calls) == 2
