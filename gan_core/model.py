@@ -7,8 +7,6 @@ so that G in eval mode draws deterministic, batch-independent samples.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -21,36 +19,11 @@ G_HIDDEN = (256, 512, 1024)
 D_HIDDEN = (1024, 512, 256)
 
 
-MASK_LEVELS = 2**16  # a dropout mask's random bits per unit: keep is realised to within 1 / 2**16
-
-
-def keep_mask(shape: tuple[int, ...], keep: float, device: torch.device | str) -> torch.Tensor:
-    """A boolean mask of ``shape``, each unit True with probability ``realised_keep(keep)``, independently.
-
-    Each unit compares 16 random bits with a threshold, and one 64-bit draw gives four units their bits:
-    torch's CPU generator makes its numbers one at a time, so this takes a quarter of the draws of one
-    uniform float per unit (bench/dropout.py)."""
-    n = math.prod(shape)
-    words = torch.empty((n + 3) // 4, dtype=torch.int64, device=device).random_(-(2**63), None)  # all 64 bits
-    bits = words.view(torch.int16)[:n].view(shape)  # uniform over [-2**15, 2**15)
-    return bits < _kept_levels(keep) - MASK_LEVELS // 2
-
-
-def _kept_levels(keep: float) -> int:
-    return min(MASK_LEVELS, max(1, round(keep * MASK_LEVELS)))  # never 0: a config's keep is above 0
-
-
-def realised_keep(keep: float) -> float:
-    """The probability with which ``keep_mask`` keeps a unit: ``keep`` rounded to a multiple of 1 / 2**16."""
-    return _kept_levels(keep) / MASK_LEVELS
-
-
 class Dropout(nn.Module):
     """Inverted dropout, as ``nn.Dropout(1 - keep)``: in training each unit is kept with probability ``keep``
-    (``realised_keep``: exact for 0.5, within 1 / 2**16 otherwise) and scaled by the inverse of that
-    probability, so the expected output is the input; in eval mode the identity. The mask comes from
-    ``keep_mask``: torch's CPU dropout draws it through ``bernoulli_``, and a uniform float per unit was
-    still twice as slow at G's shape (bench/dropout.py, docs/performance.md)."""
+    and scaled by 1 / keep; in eval mode the identity. The mask is one uniform draw per unit compared with
+    ``keep``: torch's CPU dropout draws it through ``bernoulli_``, which took about 2.5x as long forward and
+    backward at G's shape (bench/profile_step.py, docs/performance.md)."""
 
     def __init__(self, keep: float) -> None:
         super().__init__()
@@ -59,8 +32,8 @@ class Dropout(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.keep >= 1.0:
             return x
-        kept = keep_mask(x.shape, self.keep, x.device)
-        return x * (kept * (1.0 / realised_keep(self.keep))).to(x.dtype)
+        kept = torch.rand(x.shape, device=x.device) < self.keep  # fp32 draws whatever x's dtype (bf16 rounds)
+        return x * (kept * (1.0 / self.keep)).to(x.dtype)
 
     def extra_repr(self) -> str:
         return f"keep={self.keep}"
