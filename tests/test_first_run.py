@@ -125,6 +125,14 @@ class Walk:
             wait_until(self.page, lambda: self.blocks()["grid"] >= 1 and self.blocks()["quality"] == 1,
                        f"the grid and the quality block: {self.blocks()}", timeout=20)
 
+    def look_at_train_page(self) -> None:
+        """Switch to Train and check it once drawn: for a moment after the Train heading appears, the Explore
+        page's images are still there and not yet faded (CI once counted 9 of them as the Train page's)."""
+        goto(self.page, "Train")
+        self.page.wait_for_timeout(3000)
+        self.check_train_page(settle=True)
+        self.check_blocks_present()
+
     def note_epochs(self) -> None:
         epochs = disk_epochs(self.run)
         if epochs:
@@ -198,10 +206,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                 # (on a quiet machine the default run can end within the minute).
                 mid_shot = None
                 while time.monotonic() - started < TRAIN_SECONDS:
-                    goto(page, "Train")
-                    page.wait_for_timeout(3000)
-                    walk.check_train_page(settle=True)
-                    walk.check_blocks_present()
+                    walk.look_at_train_page()
                     walk.note_epochs()
                     path = walk.shot("train")
                     if mid_shot is None and time.monotonic() - started > TRAIN_SECONDS / 2:
@@ -234,12 +239,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                 assert timeline_epoch(page) >= walk.newest_epoch_before(TIMELINE_LAG), "the timeline is stale"
                 assert len({epoch for _, epoch in walk.epochs_seen}) >= 2, "no epoch finished in a minute"
 
-                goto(page, "Train")
-                # As in the loop above: the Explore page's images stay in the page, not yet faded, for a moment
-                # after the Train heading is drawn (CI saw 9 of them there once), so the check waits for the draw.
-                page.wait_for_timeout(3000)
-                walk.check_train_page(settle=True)
-                walk.check_blocks_present()
+                walk.look_at_train_page()
                 end_shot = walk.shot("end")
                 if metric(page, STATUS) == "running":
                     click(page, "btn_stop")
