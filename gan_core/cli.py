@@ -214,13 +214,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .judge import JUDGE_DIR, eval_noise, load_or_train_judge
     from .losses import loss_view
     from .metrics import CLASS_NAMES, quality_warnings
+    from .referee import TRAIN_STEPS as REFEREE_STEPS
 
     paths, generator, record = _open_run(args, min_n=2)
     config: GANConfig = record["config"]
     if args.download:
         ask_for_download(args.data_dir)
     data = load_training_data(config.dataset, args.data_dir)
-    judge = load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset)
+    judge = load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=REFEREE_STEPS)
     row = judge.evaluate(generate(generator, eval_noise(args.n, config.z_dim, seed=args.seed)))
     names = CLASS_NAMES[config.dataset]
     preset = preset_of(config) or "custom"
@@ -236,6 +237,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"precision      {row['precision']:.3f}   recall {row['recall']:.3f}   (k={row['pr_k']}, "
               f"n={row['pr_n']:,}; real-vs-real: precision {row['precision_real']:.3f}, "
               f"recall {row['recall_real']:.3f})")
+    if row.get("readable") is not None:
+        ratio = "-" if row["readable_ratio"] is None else f"{row['readable_ratio']:.2f}"
+        print(f"readable       {row['readable']:.1%}   (judge and referee read the same digit with p >= 0.9; "
+              f"held-out real digits: {row['readable_real']:.1%}, ratio {ratio})")
     print(f"IS             {row['inception_score']:.3f}   (1 = one class .. {len(names)} = all, confidently)")
     print(f"classes        {row['classes_present']}/{len(names)} present (>= 1% of samples); "
           f"max share {row['max_class_share']:.1%}, min share {row['min_class_share']:.1%}")

@@ -19,7 +19,7 @@ from typing import Any
 from .config import GANConfig
 from .presets import PRESETS, RUN_FIELDS, preset_config
 
-METRICS = ("fid", "inception_score", "precision", "recall", "images_per_sec")  # summarised per recipe
+METRICS = ("readable", "fid", "inception_score", "precision", "recall", "images_per_sec")  # summarised per recipe
 CURVES = ("d_loss", "g_loss", "d_real", "d_fake")  # epoch means from the epoch log
 GRAD_CURVES = ("d_grad_norm", "g_grad_norm")  # epoch means from the per-step history, where recorded
 

@@ -23,6 +23,8 @@ PRECISIONS = ("auto", "fp32", "bf16")  # auto: see gan_core.precision.resolve_pr
 # The loss menu (gan_core.losses): the tutorial's non-saturating loss, the original minimax game, least squares
 # (LSGAN) and hinge.
 LOSSES = ("non-saturating", "minimax", "lsgan", "hinge")
+# What D sees (gan_core.augment): DiffAugment's translation and cutout, alone or together.
+AUGMENTS = ("off", "translation", "cutout", "translation-cutout")
 GROUPS = ("data", "model", "optimisation", "execution", "metrics")
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _KINDS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
@@ -110,6 +112,9 @@ class GANConfig:
                        "batch size", "model", low=1, high=16, advanced=True, step=1)
     spectral_norm: bool = _field(False, "Spectral normalisation of D", "normalise D's weights by their largest "
                                  "singular value; off = the seed", "model", advanced=True)
+    augment: str = _field("off", "DiffAugment of D's inputs", "augment every image D judges, real and fake, "
+                          "with differentiable shifts (up to 3 px) and/or a 14x14 cutout (Zhao et al. 2020); "
+                          "off = the seed", "model", choices=AUGMENTS, advanced=True)
     # --- optimisation ---
     batch_size: int = _field(100, "Batch size", "real images per D step, fakes per G step (BatchNorm needs 2)",
                              "optimisation", low=2, high=4096, step=10)
@@ -125,6 +130,10 @@ class GANConfig:
                           **_UNIT, high_open=True, step=1e-3, format="%.4f")
     d_steps: int = _field(1, "D steps per G step", "discriminator updates (each on a fresh real batch) per "
                           "generator update", "optimisation", low=1, high=100, step=1)
+    r1_gamma: float = _field(0.0, "R1 penalty γ", "zero-centred gradient penalty on real digits, "
+                             "γ/2 · E|∇x D(x)|² (Mescheder et al. 2018), applied every 4th D step and scaled by 4; "
+                             "0 = off (the seed)", "optimisation", low=0.0, high=1000.0, advanced=True, step=0.1,
+                             format="%.2f")
     loss: str = _field("non-saturating", "Loss", "what D and G minimise: non-saturating (the tutorial's), the "
                        "original minimax (G's gradient vanishes when D wins), least squares (LSGAN) or hinge",
                        "optimisation", choices=LOSSES)
@@ -132,7 +141,7 @@ class GANConfig:
                               "image comes from; 0 = off (images from G itself); it never changes the training",
                               "model", **_UNIT, high_open=True, run_field=True, advanced=True, step=1e-3,
                               format="%.4f")
-    epochs: int = _field(30, "Epochs", "total passes over the training set (on resume: the new total)",
+    epochs: int = _field(60, "Epochs", "total passes over the training set (on resume: the new total)",
                          "optimisation", low=1, high=100_000, run_field=True, step=1)
     seed: int = _field(0, "Seed", "seeds torch, numpy and random: same seed, same run (on CPU)", "optimisation",
                        low=0, high=2**63 - 1, run_field=True, step=1)

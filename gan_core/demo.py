@@ -56,10 +56,11 @@ def _sha256(path: Path) -> str:
 
 
 def export_demo(checkpoint: str | os.PathLike[str], folder: str | os.PathLike[str], *, command: str,
-                evaluation: dict[str, Any] | None = None) -> Path:
+                evaluation: dict[str, Any] | None = None, lab_seed: int = 0) -> Path:
     """Write the demo files of a run's checkpoint into ``folder``: its EMA generator (the trained G when it
-    keeps none) and D in float16, and the manifest with ``command`` (how it was trained) and
-    ``evaluation`` (e.g. the metrics of ``python -m gan_core evaluate``). Returns the weights file."""
+    keeps none) and D in float16, and the manifest with ``command`` (how it was trained), ``evaluation``
+    (e.g. the metrics of ``python -m gan_core evaluate``) and ``lab_seed``, the latent lab's first base
+    seed (``readable_seed``: a digit both classifiers read). Returns the weights file."""
     from safetensors.torch import save
 
     record = load_checkpoint(checkpoint)
@@ -81,7 +82,7 @@ def export_demo(checkpoint: str | os.PathLike[str], folder: str | os.PathLike[st
         "generator": "ema" if averaged is not None else "raw", "precision": "float16", "command": command,
         "evaluation": evaluation, "epoch_log": list(record["epoch_log"]), "metrics_log": list(record["metrics_log"]),
         "history": _json_rows(record["history"].float().numpy().round(5)),
-        "preview_z": record["preview_z"].float().numpy().tolist(),
+        "preview_z": record["preview_z"].float().numpy().tolist(), "lab_seed": int(lab_seed),
     }
     atomic_write_bytes(folder / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
     return folder / WEIGHTS
@@ -99,6 +100,7 @@ class DemoRun:
         self.config: GANConfig = GANConfig.from_dict(manifest["config"])
         self.generator, self.discriminator = generator, discriminator
         self.preview_z = torch.tensor(manifest["preview_z"], dtype=torch.float32)
+        self.lab_seed = int(manifest.get("lab_seed", 0))  # the latent lab's first base seed (0 before it was kept)
         self._history = history_columns(np.asarray(manifest["history"], dtype=np.float32))
         self._history.flags.writeable = False
         self._epoch_log = tuple(manifest["epoch_log"])

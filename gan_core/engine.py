@@ -17,6 +17,7 @@ import torch
 from . import checkpoint as ckpt
 from . import ema as ema_
 from . import losses
+from .augment import augment
 from .config import ConfigError, GANConfig
 from .grad_norms import grad_norm, layer_grad_norms
 from .history import HISTORY, StepHistory
@@ -24,6 +25,9 @@ from .model import Discriminator, Generator, build_models, sample_z, seeded_z
 from .precision import resolve_precision
 
 PREVIEW_SAMPLES = 100  # the fixed-noise 10x10 grid saved every epoch
+# R1 is lazy, as in StyleGAN2: its penalty (a second backward through D) is added every R1_EVERY-th D step,
+# scaled by R1_EVERY, so it costs a quarter as much for about the same effect.
+R1_EVERY = 4
 # Hyperparameters that may change while a run trains (``GANState.apply_edit``), taking effect at the next step.
 EDITABLE = ("lr_d", "lr_g", "beta1_d", "beta1_g", "d_steps")
 
@@ -53,6 +57,23 @@ def compiled(module: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
 def preview_noise(seed: int, z_dim: int) -> torch.Tensor:
     """A run's fixed preview noise (100 vectors): a private generator, so the global RNG is untouched."""
     return seeded_z(seed + 1, z_dim, PREVIEW_SAMPLES)
+
+
+def r1_penalty(discriminator: Discriminator, real: torch.Tensor) -> torch.Tensor:
+    """E |grad_x D(x)|^2 over the real batch (Mescheder et al. 2018), differentiable in D's weights.
+
+    D runs in eval mode for it: D has no dropout or BatchNorm, and a spectrally normalised layer then
+    divides by sigma from its stored singular vectors with ordinary autograd ops, which a second backward
+    can pass through (its training-mode kernel has a hand-written, once-differentiable backward)."""
+    x = real.detach().float().requires_grad_(True)
+    was_training = discriminator.training
+    discriminator.eval()
+    try:
+        scores = discriminator(x)
+        (grad,) = torch.autograd.grad(scores.float().sum(), x, create_graph=True)
+    finally:
+        discriminator.train(was_training)
+    return grad.pow(2).reshape(len(x), -1).sum(1).mean()
 
 
 @dataclass
@@ -177,13 +198,16 @@ class GANState:
         with torch.no_grad():  # the fake is detached: this step trains D only
             fake = G(sample_z(n, self.config.z_dim, device=real.device))
         # One pass over real and fake together: D has no BatchNorm, so this is the same maths as two
-        # passes, with half the kernel launches.
-        logits = D(torch.cat((real, fake)))
+        # passes, with half the kernel launches. DiffAugment (when on) transforms both alike.
+        logits = D(augment(torch.cat((real, fake)), self.config.augment))
         half = logits.shape[0] // 2  # n, or n // pack packs when D packs samples (PacGAN)
         real_logits, fake_logits = logits[:half], logits[half:]
         loss = losses.discriminator_loss(self.config.loss, real_logits, fake_logits)
+        total = loss  # what D minimises; the loss reported stays the game's, without the penalty
+        if self.config.r1_gamma > 0 and self.step % R1_EVERY == 0:
+            total = loss + self.config.r1_gamma / 2 * R1_EVERY * r1_penalty(self.discriminator, real)
         self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
+        total.backward()
         self.last_d_grad_norm = grad_norm(self.discriminator)
         if self.capture_grad_norms:
             self.grad_norms["D"] = layer_grad_norms(self.discriminator)
@@ -198,7 +222,7 @@ class GANState:
         G, D = self.g_pass, self.d_pass
         self.discriminator.requires_grad_(False)  # no gradients for D's weights: only G's path is differentiated
         try:
-            logits = D(G(sample_z(n, self.config.z_dim, device=self.device)))
+            logits = D(augment(G(sample_z(n, self.config.z_dim, device=self.device)), self.config.augment))
             loss = losses.generator_loss(self.config.loss, logits)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()

@@ -34,6 +34,15 @@ def make_grid(images: np.ndarray, ncols: int | None = None, pad: int = 2, scale:
     return upscale(grid, scale)
 
 
+def comparison_sheet(generated: np.ndarray, real: np.ndarray, ncols: int = 10, gap: int = 12) -> np.ndarray:
+    """Two grids side by side, generated on the left and real on the right, a white gap between: the
+    sheet a person reads to judge whether the generated digits are handwriting."""
+    left, right = make_grid(generated, ncols), make_grid(real, ncols)
+    height = max(len(left), len(right))
+    pad = [np.zeros((height - len(grid), grid.shape[1]), np.uint8) for grid in (left, right)]
+    return np.hstack((np.vstack((left, pad[0])), np.full((height, gap), 255, np.uint8), np.vstack((right, pad[1]))))
+
+
 def upscale(picture: np.ndarray, factor: int) -> np.ndarray:
     """Nearest-neighbour enlargement (each pixel becomes a factor x factor block): crisp, not blurred."""
     if factor < 1:

@@ -2,8 +2,8 @@
 
 It is trained on the training split of the selected dataset only (never on generated images), and the
 held-out split (``TrainingData.held_out``: real images the GAN never trains on either) serves twice: for
-the judge's accuracy, and as the real reference of the FID, split by stride into two disjoint halves
-(reference, and the real sample of the real-vs-real floor).
+the judge's accuracy, and, all of it, as the real reference of every FID. The real-vs-real floor is the
+FID of as many training digits as there are generated samples against that same reference.
 
 Where the judge comes from, first found wins:
   1. the cache ``<cache_dir>/judge-<dataset>-<hash>.pt``; the hash covers the data tensors and
@@ -22,9 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import pickle
 import threading
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +34,10 @@ import torch
 from .atomic import atomic_write
 from .data import HOLD_OUT_EVERY, TrainingData, stride_split
 from .judge_net import FEATURES, TRAIN_STEPS, JudgeNet, new_net, predict, remove, train_judge, weights_id
-from .metrics import quality_row
+from .metrics import quality_row, readability_row, readable
 from .real_side import RealSide
+from .records import load_tagged
+from .referee import Referee, load_or_train_referee
 
 __all__ = ["BUNDLED", "FEATURES", "JUDGE_DIR", "Judge", "JudgeNet", "accuracy", "data_key", "eval_noise",
            "judge_path", "load_or_train_judge", "predict", "train_judge"]
@@ -93,12 +93,16 @@ class Judge:
     held_out_accuracy: float
     train_size: int
     held_out_size: int
-    reference: np.ndarray  # features of the even held-out images: the FID reference
-    floor_real: np.ndarray  # features of the odd held-out images: the real side of the floor
+    reference: np.ndarray  # features of every held-out image: the FID reference
+    floor_real: np.ndarray  # features of the training images: the real side of the real-vs-real floor
     cached: bool  # True when loaded (cache or bundled weights), False when trained just now
     path: Path | None = None
     origin: str = ""  # "cached", "bundled" or "trained now"
     identity: str = ""  # hash of the weights (judge_net.weights_id), recorded with every metrics row
+    # The second opinion of the readability figures (None: the rows carry no readability), and the share of
+    # held-out real digits that both networks read alike with p >= 0.9: what a perfect generator would score.
+    referee: Referee | None = None
+    readable_real: float | None = None
     real: RealSide = field(init=False, repr=False)  # what every evaluation compares with, computed once
 
     def __post_init__(self) -> None:
@@ -109,28 +113,36 @@ class Judge:
         return (f"judge CNN {self.identity}: {self.held_out_accuracy:.2%} accuracy on {self.held_out_size:,} "
                 f"held-out real images (trained on {self.train_size:,}, {how})")
 
+    def add_referee(self, data: TrainingData, cache_dir: str | os.PathLike[str] | None, dataset: str, *,
+                    steps: int) -> None:
+        """Load (or train) the referee of ``data`` and score the held-out real digits with it; from then on
+        every evaluation reports readability. Safe while another thread evaluates: the real share is set
+        before the referee that turns the figures on."""
+        referee = load_or_train_referee(data, cache_dir, dataset, steps=steps)
+        held_images = _splits(data)[2]
+        self.readable_real = float(readable(predict(self.net, held_images)[1],
+                                            referee.probabilities(held_images)).mean())
+        self.referee = referee
+
+    def readable(self, images: torch.Tensor | np.ndarray) -> np.ndarray:
+        """bool (n,): the judge and the referee read each image as the same digit with p >= 0.9."""
+        if self.referee is None:
+            raise ValueError("readability needs the referee: load the judge with referee_steps")
+        return readable(predict(self.net, images)[1], self.referee.probabilities(images))
+
     def evaluate(self, images: torch.Tensor | np.ndarray) -> dict[str, Any]:
         """The metrics row (see ``metrics.quality_row``) of generated images in [0, 1], tagged with the
         judge's identity."""
         features, probs = predict(self.net, images)
         row = quality_row(features, probs, self.real)
+        if self.referee is not None:
+            row.update(readability_row(probs, self.referee.probabilities(images), self.readable_real))
         row["judge"] = self.identity
         return row
 
 
 def _load_record(path: Path, key: str) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        record = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile,
-            KeyError) as exc:
-        log.warning("ignoring unreadable judge weights %s (%s)", path, type(exc).__name__)
-        return None
-    if (not isinstance(record, dict) or record.get("format") != JUDGE_FORMAT
-            or record.get("version") != JUDGE_VERSION or record.get("key") != key):
-        return None
-    return record
+    return load_tagged(path, JUDGE_FORMAT, key=key, version=JUDGE_VERSION)
 
 
 def judge_path(cache_dir: str | os.PathLike[str], dataset: str, key: str) -> Path:
@@ -149,11 +161,13 @@ def _net_from(record: dict[str, Any], path: Path) -> JudgeNet | None:
 
 def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | None, dataset: str = "mnist",
                         *, steps: int = TRAIN_STEPS, progress: Callable[[int, int], None] | None = None,
-                        cancel: threading.Event | None = None) -> Judge:
+                        cancel: threading.Event | None = None, referee_steps: int = 0) -> Judge:
     """The judge of ``data``: cached, bundled, or trained (resumably) and cached; see the module docstring.
 
     ``cache_dir=None`` trains without caching (tests). ``progress(done, total)`` follows the training
     steps; a set ``cancel`` event stops a training with its progress saved (``judge_net.Cancelled``).
+    ``referee_steps`` > 0 prepares the referee of ``data`` too (``referee.TRAIN_STEPS`` is its own
+    length), and every evaluation then reports readability.
     """
     train_images, train_labels, held_images, held_labels = _splits(data)
     key = data_key(data, steps)
@@ -176,9 +190,12 @@ def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | 
             atomic_write(path, lambda handle: torch.save(judge_record(net, key, dataset), handle))
             remove(partial)
     features, probs = predict(net, held_images)  # once: for the accuracy and the FID references
-    return Judge(net, _accuracy(probs, held_labels), len(train_images), len(held_images),
-                 reference=features[0::2], floor_real=features[1::2], cached=origin != "trained now",
-                 path=path, origin=origin, identity=weights_id(net))
+    judge = Judge(net, _accuracy(probs, held_labels), len(train_images), len(held_images),
+                  reference=features, floor_real=predict(net, train_images)[0], cached=origin != "trained now",
+                  path=path, origin=origin, identity=weights_id(net))
+    if referee_steps > 0:
+        judge.add_referee(data, cache_dir, dataset, steps=referee_steps)
+    return judge
 
 
 def judge_record(net: JudgeNet, key: str, dataset: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from .data import TrainingData
 from .judge import Judge, load_or_train_judge
 from .judge_net import Cancelled
+from .referee import TRAIN_STEPS as REFEREE_STEPS
 from .threads import one_thread_here
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,12 @@ class JudgeLoader:
             return
         self._judge = judge
         self._on_status(f"{judge.describe()}; ready after {time.monotonic() - self._started:.1f} s", 1.0)
+        # The referee (readability) comes second: shipped for the offline digits, trained for other data
+        # while the metrics already run without it.
+        try:
+            judge.add_referee(self._data, self._cache_dir, self._dataset, steps=REFEREE_STEPS)
+        except Exception:  # readability is optional too
+            log.exception("referee network unavailable; no readability figures")
 
     def _progress(self, done: int, total: int) -> None:
         now = time.monotonic()

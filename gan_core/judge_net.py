@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
-import pickle
 import threading
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,8 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .atomic import atomic_write
-
-log = logging.getLogger(__name__)
+from .records import load_tagged
 
 FEATURES = 128  # size of the penultimate layer, the space the FID is measured in
 BATCH = 64
@@ -150,17 +146,7 @@ def train_judge(images: torch.Tensor, labels: torch.Tensor, *, steps: int = TRAI
 
 
 def _load_partial(path: Path, key: str) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        record = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile,
-            KeyError) as exc:
-        log.warning("ignoring unreadable partial judge %s (%s)", path, type(exc).__name__)
-        return None
-    if not isinstance(record, dict) or record.get("format") != PARTIAL_FORMAT or record.get("key") != key:
-        return None
-    return record
+    return load_tagged(path, PARTIAL_FORMAT, key=key)
 
 
 @torch.no_grad()

@@ -5,6 +5,9 @@
   the result is a real number, never NaN or complex.
 * ``inception_score``: exp(E_x KL(p(y|x) || p(y))), between 1 and the number of classes.
 * ``class_histogram`` & co: which classes the generated samples are judged to be, to see mode collapse.
+* ``readability_row``: the share of samples that two independent classifiers (the judge and the referee)
+  both read as the same digit with p >= 0.9, overall and per digit, beside the same share of held-out real
+  digits. FID alone can call a sheet of half-scribbles "good"; a digit two readers agree on cannot be one.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from .real_side import RealSide
 
 NUM_CLASSES = 10
+READABLE_P = 0.9  # both classifiers must give the same class at least this probability
 PRESENT_SHARE = 0.01  # a class counts as present when at least 1% of the samples are judged to be it
 COLLAPSE_MAX_SHARE = 0.40  # warn when one class holds more than this share of the samples
 COLLAPSE_MIN_CLASSES = 8  # warn when fewer classes than this are present
@@ -102,13 +106,32 @@ def mean_confidence(probs: np.ndarray) -> float:
     return float(np.asarray(probs, dtype=np.float64).max(axis=1).mean())
 
 
+def readable(probs: np.ndarray, second: np.ndarray, p: float = READABLE_P) -> np.ndarray:
+    """bool (n,): the two classifiers' probabilities (n, classes) name the same class, each with >= ``p``."""
+    a, b = np.asarray(probs), np.asarray(second)
+    return (a.argmax(1) == b.argmax(1)) & (a.max(1) >= p) & (b.max(1) >= p)
+
+
+def readability_row(probs: np.ndarray, second: np.ndarray, real_share: float | None) -> dict[str, Any]:
+    """The readability figures of a metrics row: ``readable`` (share of samples both classifiers read alike
+    with p >= READABLE_P), ``readable_real`` (the same share on held-out real digits), ``readable_ratio``
+    (their quotient) and ``readable_histogram`` (per class, the share of all samples readable as it)."""
+    agreed = readable(probs, second)
+    share = float(agreed.mean()) if len(agreed) else 0.0
+    counts = np.bincount(np.asarray(probs).argmax(1)[agreed], minlength=np.asarray(probs).shape[1])
+    return {"readable": share, "readable_real": real_share,
+            "readable_ratio": share / real_share if real_share else None,
+            "readable_histogram": [float(c) / max(len(agreed), 1) for c in counts]}
+
+
 def quality_row(gen_features: np.ndarray, gen_probs: np.ndarray, real: RealSide) -> dict[str, Any]:
     """All metrics of one generated sample as plain Python data (checkpoint- and JSON-safe): FID, IS, the
     class histogram, and precision, recall and realism (``manifold.manifold_row``).
 
-    ``real`` holds two disjoint sets of held-out real features and what is computed from them alone; the
-    generated FID and the real-vs-real floor both use ``n = min(len(gen), len(real.floor_real))`` samples
-    against ``real.reference``, so they are comparable. Generated samples come in random order, so the
+    ``real`` holds two disjoint sets of real features (every held-out digit, the reference; and the training
+    digits) and what is computed from them alone; the generated FID and the real-vs-real floor both use
+    ``n = min(len(gen), len(real.floor_real))`` samples against all of ``real.reference``, so they are
+    comparable. Generated samples come in random order, so the
     first n are a fair subsample; the real ones are taken evenly spaced (``RealSide.spread``).
     """
     hist = class_histogram(gen_probs)

@@ -67,11 +67,22 @@ def _v3_to_v4(record: Record) -> Record:
     return record
 
 
+def _v4_to_v5(record: Record) -> Record:
+    # Version 5 adds two recipe fields to the config: DiffAugment of D's inputs and the R1 penalty. Older
+    # runs trained without either, so they continue with both off.
+    config = record["config"]
+    if isinstance(config, dict):
+        config.setdefault("augment", "off")
+        config.setdefault("r1_gamma", 0.0)
+    return record
+
+
 # STEPS[i] turns a version i + 1 record into a version i + 2 record.
 STEPS: tuple[Callable[[Record], Record], ...] = (
     _v1_to_v2,
     _v2_to_v3,
     _v3_to_v4,
+    _v4_to_v5,
 )
 VERSION = len(STEPS) + 1  # the version every writer writes
 

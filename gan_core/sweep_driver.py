@@ -148,9 +148,11 @@ def _prepare_judges(configs: Any, checkpoints: Path, data_dir: Path) -> None:
     """Train the quality judge once per dataset before the tasks start, so they do not all train it."""
     from .data import load_training_data
     from .judge import JUDGE_DIR, load_or_train_judge
+    from .referee import TRAIN_STEPS as REFEREE_STEPS
 
     for dataset in sorted({c.dataset for c in configs if c.eval_every > 0}):
-        load_or_train_judge(load_training_data(dataset, data_dir), checkpoints / JUDGE_DIR, dataset)
+        load_or_train_judge(load_training_data(dataset, data_dir), checkpoints / JUDGE_DIR, dataset,
+                            referee_steps=REFEREE_STEPS)
 
 
 def _emit(on_event: Callable[[str, dict[str, Any]], None] | None, name: str, outcome: dict[str, Any]) -> None:

@@ -102,7 +102,8 @@ def latent_lab(name: str | None, page_status: str | None, period: float | None, 
         st.rerun(scope="app")  # the first weights exist: redraw with the images following training
     z_dim = reader.config.z_dim
     st.session_state[keys.LAB_Z_DIM] = z_dim
-    st.session_state.setdefault(keys.LAB_SEED, 0)
+    # A demo names the seed of a digit both classifiers read (tools/export_demo); other runs start at 0.
+    st.session_state.setdefault(keys.LAB_SEED, getattr(reader, "lab_seed", 0))
     st.session_state.setdefault(keys.LAB_BASE, "seed")
     dims = [d for d in st.session_state.get(keys.LAB_DIMS, list(range(8))) if d < z_dim] or list(range(min(8, z_dim)))
     st.session_state[keys.LAB_DIMS] = dims

@@ -28,22 +28,32 @@ def no_quality_note(config: GANConfig) -> str:
 
 
 def quality_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> None:
-    """Latest FID (its floor in the label), IS and classes present; deltas against the previous evaluation."""
+    """Latest readable share (real digits' in the label), FID (its floor in the label), IS, classes present and
+    the largest class; deltas against the previous evaluation. Always five columns, so the block keeps its
+    layout from the first evaluation on."""
     fid, floor = row.get("fid"), row.get("fid_floor")
     fid_delta = None
     if previous is not None and fid is not None and previous.get("fid") is not None:
         fid_delta = f"{fid - previous['fid']:+.2f}"
     hist = row.get("histogram") or []
-    m = st.columns(4)
-    m[0].metric(f"FID (floor {fmt_number(floor)} at n={row.get('fid_n')})", fmt_number(fid), delta=fid_delta,
+    m = st.columns(5)
+    readable, real = row.get("readable"), row.get("readable_real")
+    readable_delta = None
+    if previous is not None and readable is not None and previous.get("readable") is not None:
+        readable_delta = f"{(readable - previous['readable']) * 100:+.1f} pts"
+    m[0].metric(f"Readable (real {fmt_number(real, '.0%')})", fmt_number(readable, ".0%"), delta=readable_delta,
+                help="share of samples that two independent classifiers (the judge and the referee) both read "
+                     "as the same digit with p >= 0.9; in brackets the same share of held-out real digits, "
+                     "the best a generator can score")
+    m[1].metric(f"FID (floor {fmt_number(floor)} at n={row.get('fid_n')})", fmt_number(fid), delta=fid_delta,
                 delta_color="inverse",
                 help="Fréchet distance of judge features, generated vs held-out real; the floor is the same "
                      "distance for real images at the same sample size: the best a generator can score")
-    m[1].metric("Inception score", fmt_number(row.get("inception_score")),
+    m[2].metric("Inception score", fmt_number(row.get("inception_score")),
                 help=f"from 1 (all samples alike) to {len(hist) or 10} (confident and spread over every class)")
-    m[2].metric("Classes present", f"{row.get('classes_present', '–')} / {len(hist) or '–'}",
+    m[3].metric("Classes present", f"{row.get('classes_present', '–')} / {len(hist) or '–'}",
                 help="classes holding at least 1% of the samples")
-    m[3].metric("Largest class", fmt_number(row.get("max_class_share"), ".0%"),
+    m[4].metric("Largest class", fmt_number(row.get("max_class_share"), ".0%"),
                 help=f"collapse warning above {COLLAPSE_MAX_SHARE:.0%}")
 
 

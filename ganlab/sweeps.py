@@ -146,6 +146,7 @@ def compare_ui() -> None:
         return
     summaries = [summarize(name, record) for name, record in records.items()]
     table = [{"recipe": row.recipe, "runs": len(row.runs), "seeds": ", ".join(map(str, row.seeds)),
+              "readable": format_mean_sd(row.mean["readable"], row.sd["readable"], 3),
               "final FID": format_mean_sd(row.mean["fid"], row.sd["fid"]),
               "IS": format_mean_sd(row.mean["inception_score"], row.sd["inception_score"], 2),
               "precision": format_mean_sd(row.mean["precision"], row.sd["precision"], 3),

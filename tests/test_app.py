@@ -135,7 +135,9 @@ def test_invalid_value_shows_message_and_blocks_train(env: Path, key: str, value
 
 def test_preset_fills_the_recipe(env: Path) -> None:
     at = new_app()
-    assert at.selectbox(key="cfg_preset").value == "stable"  # the default recipe
+    assert at.selectbox(key="cfg_preset").value == "clean"  # the default recipe
+    assert at.selectbox(key="cfg_loss").value == "lsgan" and at.number_input(key="cfg_lr_g").value == 0.0016
+    assert at.number_input(key="cfg_epochs").value == 60  # the first run: about a minute on a 2-core CPU
     at.selectbox(key="cfg_preset").select("seed").run()
     assert at.number_input(key="cfg_beta1_d").value == 0.1
     assert at.number_input(key="cfg_pack").value == 1
@@ -285,9 +287,13 @@ def charts(at: AppTest) -> list[str]:
 def test_stored_run_shows_quality_and_collapse(env: Path, tiny_data: Path) -> None:
     folder = saved_run(env, tiny_data, "judged")
     collapsed = [0.02, 0.55, 0.05, 0.05, 0.05, 0.08, 0.0, 0.1, 0.1, 0.0]  # class 1 holds 55%
-    with_metrics(folder, [metrics_row(1, 80.0, [0.1] * 10), metrics_row(2, 61.5, collapsed)])
+    readable = {"readable": 0.41, "readable_real": 0.9, "readable_ratio": 0.41 / 0.9,
+                "readable_histogram": [0.041] * 10}
+    with_metrics(folder, [metrics_row(1, 80.0, [0.1] * 10), {**metrics_row(2, 61.5, collapsed), **readable}])
     at = new_app()
     assert_no_exception(at)
+    shown = next(m for m in at.metric if m.label.startswith("Readable"))
+    assert shown.label == "Readable (real 90%)" and shown.value == "41%"  # beside what real digits score
     fid = next(m for m in at.metric if m.label.startswith("FID"))
     assert fid.value == "61.50" and "floor 2.50 at n=400" in fid.label  # the FID next to its floor
     assert next(m for m in at.metric if m.label == "Classes present").value == "8 / 10"

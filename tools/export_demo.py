@@ -17,8 +17,10 @@ import json
 from gan_core.data import load_training_data
 from gan_core.demo import export_demo, open_demo
 from gan_core.judge import JUDGE_DIR, eval_noise, load_or_train_judge
+from gan_core.latent import readable_seed
 from gan_core.model import generate
 from gan_core.neighbours import NeighbourIndex, memorisation
+from gan_core.referee import TRAIN_STEPS as REFEREE_STEPS
 from gan_core.runs import RunPaths
 
 SAMPLES = 2000  # as every metrics row of a run (GANConfig.eval_samples)
@@ -36,21 +38,24 @@ def main() -> None:
     export_demo(paths.checkpoint, args.out, command=args.command)
     run = open_demo(args.out)
     data = load_training_data(run.config.dataset, args.data_dir)
-    judge = load_or_train_judge(data, paths.root / JUDGE_DIR, run.config.dataset)
+    judge = load_or_train_judge(data, paths.root / JUDGE_DIR, run.config.dataset, referee_steps=REFEREE_STEPS)
     row = judge.evaluate(generate(run.generator, eval_noise(SAMPLES, run.config.z_dim)))
     index = NeighbourIndex.build(judge.net, data.images, paths.root / JUDGE_DIR)
     grid = generate(run.generator, run.preview_z)
     held = data.held_out()[0]
     nearest = {space: memorisation(index, grid, held, space) for space in ("features", "pixels")}
-    evaluation = {k: row[k] for k in ("fid", "fid_floor", "fid_n", "inception_score", "classes_present",
-                                      "max_class_share", "min_class_share", "precision", "recall",
+    evaluation = {k: row[k] for k in ("readable", "readable_real", "readable_ratio", "readable_histogram", "fid",
+                                      "fid_floor", "fid_n", "fid_ref_n", "inception_score", "classes_present",
+                                      "histogram", "max_class_share", "min_class_share", "precision", "recall",
                                       "precision_real", "recall_real", "pr_k", "pr_n", "judge")}
     evaluation["samples"] = SAMPLES
     evaluation["memorisation"] = {space: {k: v for k, v in m.items() if k not in ("generated", "held_out")}
                                   for space, m in nearest.items()}
-    export_demo(paths.checkpoint, args.out, command=args.command, evaluation=evaluation)
+    lab_seed = readable_seed(run.generator, run.config.z_dim, judge.readable)
+    export_demo(paths.checkpoint, args.out, command=args.command, evaluation=evaluation, lab_seed=lab_seed)
     open_demo(args.out)  # what was written reads back
     print(json.dumps(evaluation, indent=1))
+    print(f"lab_seed: {lab_seed} (the first seed whose digit the judge and the referee both read, p >= 0.9)")
 
 
 if __name__ == "__main__":

