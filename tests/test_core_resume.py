@@ -44,8 +44,12 @@ def assert_same_state(a, b):
 @pytest.mark.parametrize("stop_at_step,recipe", [
     (None, {}), (6, {}), (6, {"spectral_norm": True, "pack": 2, "eval_every": 1, "eval_samples": 30}),
     # bf16 autocast runs emulated (slowly) on CPUs without bf16 instructions, but it runs, and resumes exactly.
-    (6, {"precision": "bf16", "spectral_norm": True})],
-    ids=["epoch-boundary", "mid-epoch", "mid-epoch-sn-pack2-metrics", "mid-epoch-bf16"])
+    (6, {"precision": "bf16", "spectral_norm": True}),
+    # The default preset's loss and rates with both recipe fields of issue 21 on: DiffAugment draws its
+    # offsets from the checkpointed RNG, and R1's every-4th-step schedule follows the restored step count.
+    (6, {"loss": "lsgan", "lr_d": 1.6e-3, "lr_g": 1.6e-3, "beta2": 0.99, "spectral_norm": True,
+         "augment": "translation-cutout", "r1_gamma": 1.0})],
+    ids=["epoch-boundary", "mid-epoch", "mid-epoch-sn-pack2-metrics", "mid-epoch-bf16", "mid-epoch-augment-r1"])
 def test_stop_and_resume_equals_uninterrupted_run(tmp_path, stop_at_step, recipe):
     train(tmp_path, "straight", epochs=4, **recipe)
     first = train(tmp_path, "split", epochs=2 if stop_at_step is None else 4, stop_at_step=stop_at_step, **recipe)
