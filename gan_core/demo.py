@@ -81,7 +81,7 @@ def export_demo(checkpoint: str | os.PathLike[str], folder: str | os.PathLike[st
         "config": config.to_dict(), "epoch": int(record["epoch"]), "step": int(record["step"]),
         "generator": "ema" if averaged is not None else "raw", "precision": "float16", "command": command,
         "evaluation": evaluation, "epoch_log": list(record["epoch_log"]), "metrics_log": list(record["metrics_log"]),
-        "history": _json_rows(record["history"].float().numpy().round(5)),
+        "history": _json_rows(record["history"].float().numpy()),
         "preview_z": record["preview_z"].float().numpy().tolist(), "lab_seed": int(lab_seed),
     }
     atomic_write_bytes(folder / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
@@ -216,6 +216,8 @@ def _metadata(blob: bytes) -> dict[str, str]:
     return header.get("__metadata__") or {} if isinstance(header, dict) else {}
 
 
-def _json_rows(history: np.ndarray) -> list[list[float | None]]:
-    """History rows as JSON lists, with null for a NaN (a gradient norm that was not recorded)."""
-    return [[None if np.isnan(value) else float(value) for value in row] for row in history]
+def _json_rows(history: np.ndarray, decimals: int = 5) -> list[list[float | None]]:
+    """History rows as JSON lists of numbers rounded to ``decimals`` places, with null for a NaN (a gradient
+    norm that was not recorded). Rounded here, after the float32 -> float64 step: a float32 0.19359 is the
+    float64 0.19359000027179718, which JSON would spell out in full (400 epochs: 1.9 MB instead of 0.8)."""
+    return [[None if np.isnan(value) else round(float(value), decimals) for value in row] for row in history]

@@ -154,11 +154,5 @@ def test_the_shipped_demo_is_the_default_recipe_and_its_first_lab_digit_is_reada
     assert row["readable"] == pytest.approx(shipped["readable"], abs=0.005)
     assert row["fid"] == pytest.approx(shipped["fid"], rel=0.01)
     assert judge.readable(generate(run.generator, seeded_z(run.lab_seed, run.config.z_dim))).all()
-    earlier = generate(run.generator, seeded_z_range(run.lab_seed, run.config.z_dim))
-    assert not judge.readable(earlier).any()  # the first such seed
-
-
-def seeded_z_range(stop, z_dim):
-    import torch
-
-    return torch.cat([seeded_z(seed, z_dim) for seed in range(stop)]) if stop else torch.zeros(0, z_dim)
+    for seed in range(run.lab_seed):  # the first such seed
+        assert not judge.readable(generate(run.generator, seeded_z(seed, run.config.z_dim))).any()
