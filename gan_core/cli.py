@@ -241,6 +241,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         ratio = "-" if row["readable_ratio"] is None else f"{row['readable_ratio']:.2f}"
         print(f"readable       {row['readable']:.1%}   (judge and referee read the same digit with p >= 0.9; "
               f"held-out real digits: {row['readable_real']:.1%}, ratio {ratio})")
+        readable_by_class = zip(names, row["readable_histogram"], strict=True)
+        print("  per class    " + "  ".join(f"{name}:{share:.1%}" for name, share in readable_by_class))
     print(f"IS             {row['inception_score']:.3f}   (1 = one class .. {len(names)} = all, confidently)")
     print(f"classes        {row['classes_present']}/{len(names)} present (>= 1% of samples); "
           f"max share {row['max_class_share']:.1%}, min share {row['min_class_share']:.1%}")

@@ -237,7 +237,7 @@ def test_cli_evaluate_prints_metrics_and_floor(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert code == 0
     assert "FID" in out and "real-vs-real floor" in out and "IS" in out and "histogram" in out
-    assert "readable" in out and "held-out real digits" in out
+    assert "readable" in out and "held-out real digits" in out and "per class    0:" in out
     assert cli_main(["evaluate", "--run", "missing", "--checkpoints", str(tmp_path / "ck")]) == 2
 
 
