@@ -32,7 +32,7 @@ BATCH = 64
 TRAIN_STEPS = 800  # optimiser steps, whatever the data size (epochs = steps / batches per epoch)
 MAX_EPOCHS = 20
 DROPOUT = 0.3
-CHUNK = 1000  # images per forward pass when scoring
+CHUNK = 200  # images per forward pass when scoring: 1.4-2x faster than 1,000 on a 2-core CPU (cache-sized)
 JUDGE_SEED = 1234
 SAVE_EVERY = 100  # steps between partial saves of an unfinished training
 PARTIAL_FORMAT = "gan_core.judge.partial"

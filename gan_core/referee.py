@@ -37,7 +37,7 @@ REFEREE_VERSION = 2  # 2: 3,000 training steps (was 800)
 REFEREE_SEED = 98_765  # not the judge's seed
 TRAIN_STEPS = 3000
 BATCH = 64
-CHUNK = 1000
+CHUNK = 200  # images per forward pass, as the judge (judge_net.CHUNK)
 BUNDLED = Path(__file__).parent / "assets" / "referee-mnist-bundled-5k.pt"
 
 
