@@ -161,8 +161,9 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                 walk = Walk(page, shots, run)
                 demo_banner = page.get_by_text(re.compile(r"The demo run \(\d+ epochs"))
                 demo_banner.wait_for()  # no run yet: the demo opens by default
-                # Its grid carries D's verdicts: coloured borders with their legend, and D's histogram.
-                for text in ("D says real (p = 1)", re.compile(r"Border: D's probability that each image is real"),
+                # Its grid carries D's verdicts: coloured borders with their legend, and D's histogram. The demo
+                # trains with the default preset's least-squares loss, so D's output is a raw score, not a p.
+                for text in ("raw score above 0.5 (the real side)", re.compile(r"Border: D's raw score"),
                              re.compile(r"D's output on \d+ real training digits")):
                     expect()(page.get_by_text(text)).to_be_visible(timeout=WAIT_MS)
                 demo_shot = walk.shot("demo")
