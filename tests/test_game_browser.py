@@ -103,7 +103,7 @@ def test_step_edit_and_sweep(tmp_path: Path, data_dir: Path) -> None:
                 wait_until(page, lambda: table.count() > 0 and "hinge" in table.first.inner_text(),
                            "the sweep's grouped table", timeout=600)
                 text = table.first.inner_text()
-                assert "stable + batch_size=50" in text and "0, 1" in text
+                assert "clean + batch_size=50" in text and "0, 1" in text  # the default preset, as launched
                 assert page.locator(EXCEPTION).count() == 0
                 page.close()
         finally:
