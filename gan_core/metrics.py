@@ -7,7 +7,8 @@
 * ``class_histogram`` & co: which classes the generated samples are judged to be, to see mode collapse.
 * ``readability_row``: the share of samples that two independent classifiers (the judge and the referee)
   both read as the same digit with p >= 0.9, overall and per digit, beside the same share of held-out real
-  digits. FID alone can call a sheet of half-scribbles "good"; a digit two readers agree on cannot be one.
+  digits. FID alone can call a sheet of half-scribbles "good"; two readers rarely agree on a scribble (dense
+  uniform noise, which both read as an 8, is the known exception: tests/test_core_judge_loader.py).
 """
 
 from __future__ import annotations
