@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from gan_core.config import GANConfig
-from gan_core.data import load_training_data
+from gan_core.data import evenly_spaced, load_training_data
 from gan_core.engine import GANState, _adam
 from gan_core.images import comparison_sheet, save_png
 from gan_core.judge import eval_noise, load_or_train_judge
@@ -200,7 +200,7 @@ def sheet(generator: nn.Module, data, z_dim: int) -> np.ndarray:
     """100 samples (the first 100 evaluation latents, as the metrics see them) beside 100 held-out real
     digits spread evenly over the held-out split (ten of each digit in the label-sorted offline split)."""
     held = data.held_out()[0]
-    real = held[(np.arange(100) * len(held)) // 100]
+    real = held[evenly_spaced(len(held), 100)]
     return comparison_sheet(generate(generator, eval_noise(100, z_dim)).numpy(), real.numpy())
 
 

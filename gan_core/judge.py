@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from .atomic import atomic_write
-from .data import HOLD_OUT_EVERY, TrainingData, stride_split
+from .data import HOLD_OUT_EVERY, TrainingData, evenly_spaced, stride_split
 from .judge_net import FEATURES, TRAIN_STEPS, JudgeNet, new_net, predict, remove, train_judge, weights_id
 from .metrics import quality_row, readability_row, readable
 from .real_side import RealSide
@@ -193,8 +193,7 @@ def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | 
     features, probs = predict(net, held_images)  # once: for the accuracy and the FID references
     # The floor's real side: training digits, evenly spaced (the offline set is sorted by label), at most
     # FLOOR_IMAGES of them (60,000 MNIST digits through the judge would cost seconds for nothing).
-    k = min(len(train_images), FLOOR_IMAGES)
-    floor_images = train_images[(np.arange(k) * len(train_images)) // max(k, 1)]
+    floor_images = train_images[evenly_spaced(len(train_images), min(len(train_images), FLOOR_IMAGES))]
     judge = Judge(net, _accuracy(probs, held_labels), len(train_images), len(held_images),
                   reference=features, floor_real=predict(net, floor_images)[0], cached=origin != "trained now",
                   path=path, origin=origin, identity=weights_id(net))

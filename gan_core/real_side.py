@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from . import manifold
+from .data import evenly_spaced
 from .metrics import frechet_distance, gaussian_stats, sqrt_psd
 
 
@@ -47,7 +48,7 @@ class RealSide:
 
     def spread(self, n: int) -> np.ndarray:
         """``n`` evenly spaced indices into ``floor_real``: held-out sets may come in label order."""
-        return (np.arange(n) * len(self.floor_real)) // n
+        return evenly_spaced(len(self.floor_real), n)
 
     def floor(self, n: int) -> float:
         """FID of ``n`` real held-out digits against the reference: the best a generator could score."""
