@@ -12,8 +12,8 @@ starts no training process ahead of a click.
 import streamlit as st
 
 from ganlab.pages import navigation, remember
-from ganlab.resources import warm_trainer
-from ganlab.sidebar import init_session, sidebar_ui
+from ganlab.state.resources import warm_trainer
+from ganlab.widgets.sidebar import init_session, sidebar_ui
 
 st.set_page_config(page_title="GAN lab · MNIST", page_icon="🧪", layout="wide")
 page = navigation()

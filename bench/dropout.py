@@ -14,7 +14,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from gan_core.model import G_HIDDEN, Dropout
+from gan_core.gan.model import G_HIDDEN, Dropout
 from gan_core.threads import physical_cores
 
 

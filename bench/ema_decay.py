@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan_core import ema
 from gan_core.data import load_training_data
-from gan_core.engine import GANState
+from gan_core.gan import ema
+from gan_core.gan.state import GANState
 from gan_core.presets import preset_config
 
 DECAYS = (0.99, 0.995, 0.999, 0.9995)
@@ -60,8 +60,8 @@ def train(seed: int, epochs: int, out: Path, data_dir: str) -> None:
 
 def report(out: Path, data_dir: str, judge_cache: str, samples: int) -> None:
     from gan_core.config import GANConfig
-    from gan_core.judge import eval_noise, load_or_train_judge
-    from gan_core.model import Generator, generate
+    from gan_core.gan.model import Generator, generate
+    from gan_core.quality.judge import eval_noise, load_or_train_judge
 
     data = load_training_data("mnist", data_dir)
     judge = load_or_train_judge(data, judge_cache, "mnist")
@@ -84,10 +84,10 @@ def report(out: Path, data_dir: str, judge_cache: str, samples: int) -> None:
 
 def report_runs(names: list[str], checkpoints: Path, data_dir: str, samples: int) -> None:
     """Judge the EMA generator and the raw G of finished runs (as ``python -m gan_core train`` made them)."""
-    from gan_core.checkpoint import load_generator
-    from gan_core.judge import JUDGE_DIR, eval_noise, load_or_train_judge
-    from gan_core.model import generate
-    from gan_core.runs import RunPaths
+    from gan_core.gan.model import generate
+    from gan_core.quality.judge import JUDGE_DIR, eval_noise, load_or_train_judge
+    from gan_core.runs.checkpoint import load_generator
+    from gan_core.runs.folder import RunPaths
 
     data = load_training_data("mnist", data_dir)
     judge = load_or_train_judge(data, checkpoints / JUDGE_DIR, "mnist")

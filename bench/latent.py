@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan_core.checkpoint import load_generator
 from gan_core.data import TrainingData, load_training_data
-from gan_core.directions import (
+from gan_core.gan.model import generate, seeded_z
+from gan_core.images import make_grid, png_bytes
+from gan_core.latent.directions import (
     LAYERS,
     SIGMA_RANGE,
     distinctness,
@@ -43,14 +44,9 @@ from gan_core.directions import (
     slider_effect,
     sweep_directions,
 )
-from gan_core.images import make_grid, png_bytes
-from gan_core.inversion import invert
-from gan_core.judge import JUDGE_DIR, Judge, eval_noise, load_or_train_judge
-from gan_core.latent import interpolate, truncate
-from gan_core.model import generate, seeded_z
-from gan_core.referee import Referee, load_or_train_referee, splits
-from gan_core.runs import RunPaths
-from gan_core.steering import (
+from gan_core.latent.inversion import invert
+from gan_core.latent.sampling import interpolate, truncate
+from gan_core.latent.steering import (
     JITTER,
     MAX_PIXEL_CHANGE,
     PULL,
@@ -61,6 +57,10 @@ from gan_core.steering import (
     TARGET_P,
     toward_digit,
 )
+from gan_core.quality.judge import JUDGE_DIR, Judge, eval_noise, load_or_train_judge
+from gan_core.quality.referee import Referee, load_or_train_referee, splits
+from gan_core.runs.checkpoint import load_generator
+from gan_core.runs.folder import RunPaths
 
 TOP = 8
 BASES = 200

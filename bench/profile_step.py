@@ -18,7 +18,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from gan_core.data import load_training_data
-from gan_core.engine import GANState
+from gan_core.gan.state import GANState
 from gan_core.presets import preset_config
 
 # The first matching group wins; order matters ("addmm" before "add").

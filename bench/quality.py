@@ -29,13 +29,13 @@ from torch import nn
 
 from gan_core.config import GANConfig
 from gan_core.data import evenly_spaced, load_training_data
-from gan_core.engine import GANState, _adam
+from gan_core.gan.model import D_HIDDEN, IMAGE_PIXELS, generate, init_weights
+from gan_core.gan.state import GANState, adam
 from gan_core.images import comparison_sheet, save_png
-from gan_core.judge import eval_noise, load_or_train_judge
-from gan_core.metrics import format_row
-from gan_core.model import D_HIDDEN, IMAGE_PIXELS, generate, init_weights
 from gan_core.presets import PRESETS
-from gan_core.referee import TRAIN_STEPS as REFEREE_STEPS
+from gan_core.quality.judge import eval_noise, load_or_train_judge
+from gan_core.quality.metrics import format_row
+from gan_core.quality.referee import TRAIN_STEPS as REFEREE_STEPS
 
 
 class MinibatchStdD(nn.Module):
@@ -81,7 +81,7 @@ class NoisyD(nn.Module):
 def _swap_d(state: GANState, d: nn.Module) -> None:
     state.discriminator = d.to(state.device)
     c = state.config
-    state.opt_d = _adam(d.parameters(), c.lr_d, c.beta1_d, c.beta2)
+    state.opt_d = adam(d.parameters(), c.lr_d, c.beta1_d, c.beta2)
 
 
 def _mbstd(state: GANState, steps: int) -> None:

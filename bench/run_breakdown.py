@@ -18,11 +18,14 @@ import tempfile
 import time
 from typing import Any
 
-from gan_core import engine, trainer, trainer_epochs, trainer_publish
 from gan_core.config import GANConfig
 from gan_core.data import load_training_data
+from gan_core.gan import state as engine
 from gan_core.presets import preset_config
 from gan_core.threads import one_thread_here
+from gan_core.train import epochs as trainer_epochs
+from gan_core.train import publish as trainer_publish
+from gan_core.train import trainer
 
 SECONDS: dict[str, float] = collections.defaultdict(float)
 CALLS: collections.Counter[str] = collections.Counter()

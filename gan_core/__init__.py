@@ -3,13 +3,13 @@
 A pure library: no Streamlit, no I/O on import. Start with ``GANConfig`` and ``Trainer``.
 """
 
-from .checkpoint import CheckpointError, load_checkpoint, load_generator
 from .config import ConfigError, GANConfig
 from .data import DataError, TrainingData, load_training_data
-from .model import Discriminator, Generator, sample_z
-from .runs import RunError, RunInfo, RunPaths, delete_run, list_runs
-from .trainer import Trainer
-from .view import Snapshot, Status, TrainerView
+from .gan.model import Discriminator, Generator, sample_z
+from .runs.checkpoint import CheckpointError, load_checkpoint, load_generator
+from .runs.folder import RunError, RunInfo, RunPaths, delete_run, list_runs
+from .runs.snapshot import Snapshot, Status, TrainerView
+from .train.trainer import Trainer
 
 __all__ = [
     "CheckpointError", "ConfigError", "DataError", "Discriminator", "GANConfig", "Generator", "RunError",

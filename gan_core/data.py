@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .model import IMAGE_SIDE
+from .images import IMAGE_SIDE
 
 _TORCHVISION_FOLDER = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 _TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")

@@ -1,4 +1,4 @@
-"""Image grids and PNG encoding for generated digits."""
+"""The 28x28 pictures everything here draws: their size, grids and PNG encoding."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import numpy as np
 from PIL import Image
 
 from .atomic import atomic_write_bytes
-from .model import IMAGE_SIDE
+
+IMAGE_SIDE = 28  # MNIST's digits, and every image a generator draws, are IMAGE_SIDE x IMAGE_SIDE grey
+IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

@@ -14,4 +14,4 @@ def no_spare_training_process(monkeypatch: pytest.MonkeyPatch) -> None:
 def short_referee(monkeypatch: pytest.MonkeyPatch) -> None:
     """A trainer on the tests' tiny data trains its referee (readability) beside the GAN: 20 steps here, not
     its own 3,000 (a minute of both cores). The offline digits' referee ships trained and is unaffected."""
-    monkeypatch.setattr("gan_core.judge_loader.REFEREE_STEPS", 20)
+    monkeypatch.setattr("gan_core.quality.loader.REFEREE_STEPS", 20)

@@ -71,9 +71,9 @@ def state_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 def tiny_demo(folder: Path, **changes: object) -> Path:
     """A demo run as ``tools/export_demo`` ships one, from a tiny run (random images, 2 epochs, no judge):
     ``folder/demo.safetensors`` and ``folder/demo.json``; returns ``folder``."""
-    from gan_core.demo import export_demo
-    from gan_core.runs import RunPaths
-    from gan_core.trainer import Trainer
+    from gan_core.runs.demo import export_demo
+    from gan_core.runs.folder import RunPaths
+    from gan_core.train.trainer import Trainer
 
     trainer = Trainer(tiny_config(**changes), "demo-source", checkpoints=folder / "_source", data=tiny_data())
     trainer.start()

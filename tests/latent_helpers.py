@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gan_core.model import Generator, init_weights
+from gan_core.gan.model import Generator, init_weights
 
 from helpers import tiny_config
 

@@ -15,13 +15,13 @@ import argparse
 import json
 
 from gan_core.data import load_training_data
-from gan_core.demo import export_demo, open_demo
-from gan_core.judge import JUDGE_DIR, eval_noise, load_or_train_judge
-from gan_core.latent import readable_seed
-from gan_core.model import generate
-from gan_core.neighbours import NeighbourIndex, memorisation
-from gan_core.referee import TRAIN_STEPS as REFEREE_STEPS
-from gan_core.runs import RunPaths
+from gan_core.gan.model import generate
+from gan_core.latent.sampling import readable_seed
+from gan_core.quality.judge import JUDGE_DIR, eval_noise, load_or_train_judge
+from gan_core.quality.neighbours import NeighbourIndex, memorisation
+from gan_core.quality.referee import TRAIN_STEPS as REFEREE_STEPS
+from gan_core.runs.demo import export_demo, open_demo
+from gan_core.runs.folder import RunPaths
 
 SAMPLES = 2000  # as every metrics row of a run (GANConfig.eval_samples)
 

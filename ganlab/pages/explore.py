@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from ganlab.demo_view import demo_banner_ui
-from ganlab.lab import lab_ui
-from ganlab.latent_tools import latent_tools_ui
-from ganlab.neighbours_view import copying_region
+from ganlab.explore.lab import lab_ui
+from ganlab.explore.neighbours import copying_region
+from ganlab.explore.timeline import timeline_ui
+from ganlab.explore.tools import latent_tools_ui
 from ganlab.pages import shown_run
-from ganlab.refresh import trainer_status
-from ganlab.timeline import timeline_ui
+from ganlab.state.refresh import trainer_status
+from ganlab.widgets.demo import demo_banner_ui
 
 name = shown_run()
 st.title("Explore")

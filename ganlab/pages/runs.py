@@ -3,8 +3,8 @@
 import streamlit as st
 
 from ganlab.pages import shown_run
-from ganlab.runs_browser import run_browser_ui
-from ganlab.sweeps import compare_ui, launcher_ui
+from ganlab.runs.browser import run_browser_ui
+from ganlab.runs.sweeps import compare_ui, launcher_ui
 
 name = shown_run()
 st.title("Runs")

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from ganlab.controls import controls_ui
-from ganlab.demo_view import demo_banner_ui
-from ganlab.live import live_ui
 from ganlab.pages import selection, shown_run
-from ganlab.stepper import stepper_ui
+from ganlab.train.buttons import controls_ui
+from ganlab.train.live import live_ui
+from ganlab.train.stepper import stepper_ui
+from ganlab.widgets.demo import demo_banner_ui
 
 _, config = selection()
 name = shown_run()

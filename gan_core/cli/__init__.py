@@ -1,0 +1,3 @@
+"""``python -m gan_core``: train, continue, sample, evaluate, list (``main``), the latent commands (``latent``)
+and sweeps (``sweep``).
+"""

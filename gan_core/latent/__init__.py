@@ -1,0 +1,4 @@
+"""What G learned, explored: sampling the prior (``sampling``), principal and class directions, steering toward a
+digit, inversion of an image, preparing an uploaded picture (``digit_image``) and named latents saved in a run
+(``store``).
+"""

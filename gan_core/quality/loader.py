@@ -1,0 +1,94 @@
+"""The judge, prepared on its own thread while the GAN already trains.
+
+Loading cached or bundled weights takes a moment; training a judge for new data takes tens of seconds
+on a small CPU. Neither should delay the GAN's first step: the trainer starts a ``JudgeLoader`` and asks
+it at each epoch's end whether the judge is ready. Metrics begin with the first epoch that ends after
+it is. The loader reports a status line and its progress through ``on_status``; ``cancel`` stops a
+training with its progress saved (see ``judge_net.train_judge``), so a stopped run loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ..data import TrainingData
+from ..threads import one_thread_here
+from .classifier import Cancelled
+from .judge import Judge, load_or_train_judge
+from .referee import TRAIN_STEPS as REFEREE_STEPS
+
+log = logging.getLogger(__name__)
+
+PROGRESS_SECONDS = 0.5  # at most this often a progress line is published
+
+
+class JudgeLoader:
+    def __init__(self, data: TrainingData, cache_dir: Path | None, dataset: str,
+                 on_status: Callable[[str, float | None], None]) -> None:
+        self._data, self._cache_dir, self._dataset = data, cache_dir, dataset
+        self._on_status = on_status  # (status line, progress in [0, 1] or None)
+        self._cancel = threading.Event()
+        self._judge: Judge | None = None
+        self.failure: str | None = None
+        self._started = 0.0
+        self._last_progress = 0.0
+        self._first_done: int | None = None  # a resumed training starts past 0
+        self._thread = threading.Thread(target=self._run, name="gan-judge", daemon=True)
+
+    def start(self) -> None:
+        self._started = time.monotonic()
+        self._on_status("judge network: loading ...", None)
+        self._thread.start()
+
+    def ready(self) -> Judge | None:
+        """The judge once prepared, else None (never blocks)."""
+        return self._judge
+
+    def wait(self, timeout: float | None = None) -> Judge | None:
+        self._thread.join(timeout)
+        return self._judge
+
+    def cancel(self, timeout: float = 10.0) -> None:
+        """Stop a training in progress (saving it) and wait up to ``timeout`` s for the thread."""
+        self._cancel.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        one_thread_here()  # beside the training thread, whose OpenMP team must stay the only one
+        try:
+            judge = load_or_train_judge(self._data, self._cache_dir, self._dataset, progress=self._progress,
+                                        cancel=self._cancel)
+        except Cancelled as exc:
+            self._on_status(f"judge network: {exc}", None)
+            return
+        except Exception as exc:  # metrics are optional; the GAN must still train
+            log.exception("judge network unavailable")
+            self.failure = f"{type(exc).__name__}: {exc}"
+            self._on_status(f"judge network unavailable ({self.failure}); no quality metrics", None)
+            return
+        self._judge = judge
+        self._on_status(f"{judge.describe()}; ready after {time.monotonic() - self._started:.1f} s", 1.0)
+        # The referee (readability) comes second: shipped for the offline digits, trained for other data
+        # while the metrics already run without it.
+        try:
+            judge.add_referee(self._data, self._cache_dir, self._dataset, steps=REFEREE_STEPS)
+        except Exception:  # readability is optional too
+            log.exception("referee network unavailable; no readability figures")
+
+    def _progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last_progress < PROGRESS_SECONDS:
+            return
+        self._last_progress = now
+        if self._first_done is None:
+            self._first_done = done - 1
+        rate = (done - self._first_done) / max(now - self._started, 1e-9)
+        left = (total - done) / rate if rate > 0 else None
+        eta = "" if left is None else f", about {left:.0f} s left"
+        self._on_status(f"judge network: training it once for this dataset, step {done}/{total}{eta}; "
+                        f"quality metrics start when it is ready", done / total)

@@ -1,0 +1,3 @@
+"""Charts: the Altair specs and their tables (``core``), series from a run's history, and the trust charts
+(verdicts, neighbours).
+"""

@@ -1,0 +1,1 @@
+"""The Runs page's regions: the runs browser and the sweeps."""

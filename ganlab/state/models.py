@@ -1,0 +1,102 @@
+"""The models the latent tools need, cached once per server: the judge and the referee of a dataset, its
+held-out digits, principal directions per run and weights version, class directions, private generators.
+
+``GANLAB_JUDGE_STEPS`` (default: the judge's own) shortens the two classifiers' training for tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+import torch
+
+from gan_core.data import TrainingData, load_training_data
+from gan_core.gan.model import Generator
+from gan_core.latent.directions import DirectionCache
+from gan_core.latent.steering import class_directions
+from gan_core.quality.classifier import TRAIN_STEPS
+from gan_core.quality.judge import JUDGE_DIR, Judge, load_or_train_judge
+from gan_core.quality.referee import Referee, load_or_train_referee, splits
+from gan_core.runs.reader import RunReader
+from ganlab.state.resources import checkpoints_root, data_dir, one_thread
+
+LIVE_DIRECTIONS_SECONDS = 10.0  # while a run trains, its directions are recomputed at most this often
+UI_DIRECTION_SAMPLES = 10_000  # the bench measured 20,000; half keeps a recomputation under a second
+UI_CLASS_SAMPLES = 5_000
+
+
+def judge_steps() -> int:
+    return int(os.environ.get("GANLAB_JUDGE_STEPS", TRAIN_STEPS))
+
+
+@st.cache_resource(show_spinner=False)
+def dataset(name: str) -> TrainingData:
+    return load_training_data(name, data_dir())
+
+
+@st.cache_resource(show_spinner="Preparing the judge network (once per dataset)…")
+def judge(name: str) -> Judge:
+    # One thread (a 2-core machine with a training process is many times faster so); callers never hold
+    # one_thread's lock when they call this: it is not reentrant.
+    with one_thread():
+        return load_or_train_judge(dataset(name), checkpoints_root() / JUDGE_DIR, name, steps=judge_steps())
+
+
+@st.cache_resource(show_spinner="Preparing the referee network (once per dataset)…")
+def referee(name: str) -> Referee:
+    with one_thread():
+        return load_or_train_referee(dataset(name), checkpoints_root() / JUDGE_DIR, name, steps=judge_steps())
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    images: np.ndarray  # (n, 28, 28) real digits neither the GAN nor the judge trained on
+    labels: np.ndarray
+
+
+@st.cache_resource(show_spinner=False)
+def held_out(name: str) -> HeldOut:
+    _, _, images, labels = splits(dataset(name))
+    return HeldOut(images.reshape(-1, 28, 28).numpy(), labels.numpy())
+
+
+@st.cache_resource
+def direction_cache() -> DirectionCache:
+    return DirectionCache(min_interval=LIVE_DIRECTIONS_SECONDS, samples=UI_DIRECTION_SAMPLES)
+
+
+def weights_version(reader: RunReader) -> int:
+    return int(reader.snapshot().weights_version)
+
+
+def private_generator(reader: RunReader) -> Generator | None:
+    """A fresh eval-mode copy of the run's generator: edits and inversion switch its gradients off and on,
+    which must never touch the copy that the trainer publishes to every session."""
+    return reader.generator_copy()
+
+
+def private_judge(dataset_name: str) -> torch.nn.Module:
+    """A private copy of the judge network, for the same reason."""
+    return copy.deepcopy(judge(dataset_name).net).eval()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Finding the class directions…")
+def _class_rows(name: str, version: int, dataset_name: str, _reader: RunReader) -> np.ndarray:
+    generator, net = _reader.generator_copy(), judge(dataset_name).net
+    with one_thread():  # never around a call that may take the lock itself (a cache miss): it is not reentrant
+        return class_directions(generator, net, n=UI_CLASS_SAMPLES)
+
+
+def class_rows(name: str, reader: RunReader) -> np.ndarray:
+    """(10, z_dim): the mean z the judge reads as each digit minus the mean of all (per weights version)."""
+    return _class_rows(name, weights_version(reader), reader.config.dataset, reader)
+
+
+def judge_probabilities(dataset_name: str, image: np.ndarray) -> np.ndarray:
+    net = judge(dataset_name).net  # outside no_grad: a cache miss trains the judge
+    with torch.no_grad():
+        return torch.softmax(net(torch.from_numpy(np.asarray(image, np.float32)).reshape(1, -1)), 1)[0].numpy()

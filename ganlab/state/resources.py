@@ -1,0 +1,129 @@
+"""Process-wide resources of the server (one trainer, the refresh budget, folders) and small render helpers.
+
+Everything cached with ``st.cache_resource`` here is shared by every tab and session of one server.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+import torch
+
+from gan_core.images import png_bytes
+from gan_core.threads import physical_cores
+from gan_core.train.process import prestart
+from ganlab.state import keys
+from ganlab.state.holder import TrainerHolder, Watchers
+
+LIVE_REFRESH_SECONDS = 2.0  # progress period while training (a rerun costs the browser 0.1-0.25 s of work)
+
+
+def checkpoints_root() -> Path:
+    return Path(os.environ.get("GANLAB_CHECKPOINTS", "checkpoints"))
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("GANLAB_DATA_DIR", "data"))
+
+
+def demo_dir() -> Path:
+    """The shipped demo run (``demo/`` beside app.py); ``GANLAB_DEMO_DIR`` points elsewhere (tests)."""
+    return Path(os.environ.get("GANLAB_DEMO_DIR", Path(__file__).resolve().parents[2] / "demo"))
+
+
+@st.cache_resource
+def holder() -> TrainerHolder:
+    """One trainer per server process, shared by every tab and session."""
+    box = TrainerHolder()
+    # Ctrl-C / SIGTERM of the server: checkpoint at the next batch instead of losing the epoch so far.
+    atexit.register(box.shutdown, 10.0)
+    return box
+
+
+def warm_trainer() -> None:
+    """While nothing trains here, keep a training process started and waiting for the next Train or
+    Continue (``gan_core.process.prestart``): a click then starts the run in about a second instead of
+    paying for an interpreter and torch's imports. ``GANLAB_WARM_TRAINER=0`` turns it off."""
+    if os.environ.get("GANLAB_WARM_TRAINER", "1") != "0" and holder().alive() is None:
+        prestart()
+
+
+@st.cache_resource
+def watchers() -> Watchers:
+    """The sessions watching live training share one refresh budget (see ``Watchers``)."""
+    return Watchers(LIVE_REFRESH_SECONDS)
+
+
+def watch() -> float:
+    """Count this session as a watcher; its live refresh period now."""
+    now = time.monotonic()
+    watchers().seen(st.session_state.setdefault(keys.WATCHER_ID, secrets.token_hex(8)), now)
+    return watchers().period(now)
+
+
+def device_in_use(device: str) -> str:
+    if device in ("auto", "cuda") and torch.cuda.is_available():
+        return f"CUDA · {torch.cuda.get_device_name(0)}"
+    if device == "cuda":
+        return "CUDA requested, but no CUDA device is available"
+    return f"CPU · trains on {physical_cores()} threads"
+
+
+def timed(fn: Callable[..., None]) -> Callable[..., None]:
+    """With GANLAB_TIMING_FILE set, append "<name> <seconds>" per call: bench/app_latency.py reads it."""
+    path = os.environ.get("GANLAB_TIMING_FILE")
+    if not path:
+        return fn
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        started = time.perf_counter()
+        try:
+            fn(*args, **kwargs)
+        finally:
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(f"{fn.__name__} {time.perf_counter() - started:.6f}\n")
+
+    return wrapper
+
+
+def fast_png(picture: np.ndarray) -> bytes:
+    """PNG at zlib level 1: lossless like st.image's own PNG, ~4x faster to encode (it runs per slider move)."""
+    return png_bytes(picture, compress_level=1)
+
+
+@st.cache_resource
+def _threads_lock() -> threading.Lock:
+    return threading.Lock()
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run a small generator batch on one intra-op thread, then restore the previous count.
+
+    On a 2-core machine that the training process keeps busy, a small batch ran many times faster on
+    one thread than on two. torch's thread count is process-wide, so the lock keeps sessions from
+    interleaving their save/restore.
+    """
+    with _threads_lock():
+        previous = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
+
+
+def fmt_number(value: float | None, spec: str = ".2f") -> str:
+    return "–" if value is None else format(value, spec)

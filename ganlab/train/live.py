@@ -1,0 +1,178 @@
+"""The Train page's live panel: progress, loss, gradient-norm and D-output curves, the fixed-noise grid, quality.
+
+While training, the panel reruns every ``CURVES_EVERY`` periods and the progress inside it (a nested
+fragment) every period: the curves and the grid move slowly and cost the browser most.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from gan_core import CheckpointError
+from gan_core.gan.history import STATS
+from gan_core.gan.losses import loss_view
+from gan_core.gan.state import preview_noise
+from gan_core.images import make_grid
+from gan_core.runs.reader import RunReader
+from gan_core.runs.snapshot import PHASE_JUDGE_WAIT, PHASE_STARTING, Snapshot, Status
+from ganlab.charts.core import GRAD_SERIES, LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
+from ganlab.state.refresh import follow_status, live_period, region
+from ganlab.state.resources import fast_png, one_thread, timed
+from ganlab.state.source import live_trainer, run_reader
+from ganlab.train.quality import quality_ui
+from ganlab.train.verdicts import (
+    bordered_grid,
+    grid_verdict,
+    histogram_ui,
+    legend_html,
+    run_verdicts,
+    verdict_caption,
+    verdict_colours,
+)
+from ganlab.widgets.generator import shown_images, shown_kind
+
+CURVES_EVERY = 2  # curves, grid and quality refresh every 2nd tick
+
+
+def live_ui(name: str | None, status: str | None) -> None:
+    """The panel of run ``name``; ``status`` is the trainer's status this page was drawn for."""
+    period = live_period(status)
+    every = period * CURVES_EVERY if period is not None else None
+    st.fragment(timed(live_panel), run_every=every)(name, status, period)
+
+
+def live_panel(name: str | None, page_status: str | None, period: float | None) -> None:
+    follow_status(page_status, period)
+    progress, curves, quality = region(), region(), region()
+    if name is None:
+        progress.info("Fix the highlighted setting in the sidebar.")
+        return
+    try:
+        reader = run_reader(name)
+    except CheckpointError as exc:
+        progress.error(f"Run **{name}** is damaged: {exc}")
+        return
+    if reader is None:
+        progress.info(f"Run **{name}** has not been trained yet: press **Train** to start it.")
+        return
+    with progress:
+        if period is not None and reader.snapshot().status == Status.RUNNING:
+            st.fragment(live_progress, run_every=period)(name, page_status, period)
+        else:
+            progress_block(reader)
+    with curves:
+        curves_and_grid(reader, live_trainer(name) is not None)
+    with quality:
+        quality_ui(reader)
+
+
+def live_progress(name: str, page_status: str | None, period: float) -> None:
+    """The part of the panel that changes every tick."""
+    follow_status(page_status, period)
+    reader = run_reader(name)
+    if reader is not None:
+        progress_block(reader)
+
+
+def fmt_seconds(seconds: float | None) -> str:
+    return "–" if seconds is None else str(dt.timedelta(seconds=int(round(seconds))))
+
+
+def progress_label(snap: Snapshot) -> str:
+    """What the run is doing, in words: preparing (data, model) or where it stands."""
+    spe = snap.steps_per_epoch
+    if snap.status == Status.RUNNING and spe == 0:
+        return f"starting: {snap.phase or PHASE_STARTING}…"
+    if snap.status == Status.RUNNING and snap.phase == PHASE_JUDGE_WAIT:
+        return f"epoch {snap.epoch} of {snap.epochs_total} · {PHASE_JUDGE_WAIT} to evaluate it…"
+    in_epoch = f" · batch {snap.step - snap.epoch * spe} of {spe}" if spe and snap.epoch < snap.epochs_total else ""
+    return f"epoch {snap.epoch} of {snap.epochs_total} · step {snap.step:,}{in_epoch}"
+
+
+def progress_block(reader: RunReader) -> None:
+    """Progress bar, status, step, images/s, ETA, last D outputs, data source, error."""
+    snap = reader.snapshot()
+    running = snap.status == Status.RUNNING
+    spe = snap.steps_per_epoch
+    if spe and snap.epochs_total:
+        done = snap.step / (snap.epochs_total * spe)
+    else:
+        done = 1.0 if snap.status == Status.FINISHED else snap.epoch / max(snap.epochs_total, 1)
+    st.progress(min(max(done, 0.0), 1.0), text=progress_label(snap))
+    m = st.columns(5)
+    m[0].metric("Status", str(snap.status))
+    m[1].metric("Step", f"{snap.step:,}")
+    m[2].metric("Images/s", f"{snap.images_per_sec:,.0f}" if running and spe else "–")
+    m[3].metric("ETA", fmt_seconds(snap.eta_seconds) if running and spe else "–")
+    both = snap.d_real is not None and snap.d_fake is not None
+    m[4].metric("D(x) / D(G(z))", f"{snap.d_real:.2f} / {snap.d_fake:.2f}" if both else "–")
+    if snap.data_source:
+        st.caption(f"Data: {snap.data_source}")
+    if snap.status == Status.ERROR:
+        st.error(f"Training stopped with an error: {snap.error}")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _grid_png(run: str, weights_version: int, seed: int, z_dim: int, kind: str, verdict_step: int | None,
+              _reader: RunReader, _verdict: dict[str, Any] | None) -> tuple[bytes, str] | None:
+    """The fixed-noise 10x10 grid of one weights version from the generator the switch picks, each image
+    framed in D's verdict; computed once per (version, generator, verdict)."""
+    del run, weights_version, kind, verdict_step  # cache key
+    with one_thread():
+        images, label = shown_images(_reader, preview_noise(seed, z_dim))
+    if images is None:
+        return None
+    if _verdict is not None and len(_verdict["values"]) == len(images):
+        colours = verdict_colours(np.asarray(_verdict["values"]), _verdict["probability"], _verdict["reference"])
+        return fast_png(bordered_grid(images, colours)), label
+    return fast_png(make_grid(images, ncols=10, scale=2)), label
+
+
+def grad_norms_chart(history: np.ndarray, edits: Sequence[Mapping[str, Any]]) -> None:
+    """The total gradient norm of D and of G per step, beside the losses: a norm that collapses or
+    explodes shows a net that stopped learning or is about to diverge before the losses say so."""
+    if np.isfinite(history[-1, len(STATS):]).any():  # the newest step recorded them
+        st.vega_lite_chart(curve_table(history, GRAD_SERIES, edits),
+                           curve_spec(tuple(GRAD_SERIES.values()), "gradient norm (L2)"), width="stretch")
+    else:
+        st.caption("Gradient norms: not recorded in this run's history (saved before they were recorded); "
+                   "continuing a run records them from its next step.")
+
+
+def curves_and_grid(reader: RunReader, live: bool) -> None:
+    history = reader.history()
+    config, snap = reader.config, reader.snapshot()
+    left, right = st.columns([3, 2])
+    with left:
+        if len(history):
+            edits = reader.edits()
+            view = loss_view(config.loss)
+            st.vega_lite_chart(curve_table(history, LOSS_SERIES, edits),
+                               curve_spec(tuple(LOSS_SERIES.values()), f"loss ({config.loss})"), width="stretch")
+            grad_norms_chart(history, edits)
+            st.vega_lite_chart(curve_table(history, PROB_SERIES, edits),
+                               curve_spec(tuple(PROB_SERIES.values()), f"mean D output ({view.output})",
+                                          view.reference, view.reference_label), width="stretch")
+        else:
+            st.caption("The curves appear after the first logged steps.")
+    with right:
+        verdicts = reader.verdicts()  # the grid's verdicts need no real digits: draw it before loading them
+        kind = shown_kind(reader)
+        on_grid = grid_verdict(verdicts, kind)
+        grid = _grid_png(f"{snap.run}:{id(reader)}", snap.weights_version, config.seed, config.z_dim, kind,
+                         None if verdicts is None else int(verdicts["step"]), reader, on_grid)
+        if grid is not None:
+            picture, label = grid
+            st.image(picture, caption=f"fixed noise · {label} · epoch {snap.epoch}, step {snap.step:,}",
+                     width="content", output_format="PNG")
+            if on_grid is not None:
+                st.markdown(legend_html(on_grid), unsafe_allow_html=True)
+                st.caption(verdict_caption(on_grid, int(verdicts["step"])))
+        else:
+            st.caption("The sample grid appears with the first published weights.")
+        histogram_ui(run_verdicts(reader, live))

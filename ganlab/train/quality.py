@@ -1,0 +1,132 @@
+"""Generation quality: FID against its real-vs-real floor, IS, classes present, the class histogram, and
+the collapse / D-wins warnings (computed by the library, the same for live and saved runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from gan_core import GANConfig
+from gan_core.images import make_grid
+from gan_core.quality.judge import eval_noise
+from gan_core.quality.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE
+from gan_core.runs.reader import RunReader
+from gan_core.runs.snapshot import Status
+from ganlab.charts.core import fid_spec, fid_table, histogram_spec, histogram_table
+from ganlab.charts.trust import pr_spec, pr_table
+from ganlab.state.resources import fast_png, fmt_number, one_thread
+
+
+def no_quality_note(config: GANConfig) -> str:
+    if config.eval_every == 0:
+        return "Quality metrics are off (eval_every = 0)."
+    when = f"every {config.eval_every} epochs" if config.eval_every > 1 else "each epoch"
+    return f"Quality metrics (FID, IS, class histogram) appear after {when}."
+
+
+def quality_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> None:
+    """Latest readable share (real digits' in the label), FID (its floor in the label), IS, classes present and
+    the largest class; deltas against the previous evaluation. Always five columns, so the block keeps its
+    layout from the first evaluation on."""
+    fid, floor = row.get("fid"), row.get("fid_floor")
+    fid_delta = None
+    if previous is not None and fid is not None and previous.get("fid") is not None:
+        fid_delta = f"{fid - previous['fid']:+.2f}"
+    hist = row.get("histogram") or []
+    m = st.columns(5)
+    readable, real = row.get("readable"), row.get("readable_real")
+    readable_delta = None
+    if previous is not None and readable is not None and previous.get("readable") is not None:
+        readable_delta = f"{(readable - previous['readable']) * 100:+.1f} pts"
+    m[0].metric(f"Readable (real {fmt_number(real, '.0%')})", fmt_number(readable, ".0%"), delta=readable_delta,
+                help="share of samples that two independent classifiers (the judge and the referee) both read "
+                     "as the same digit with p >= 0.9; in brackets the same share of held-out real digits, "
+                     "the best a generator can score")
+    m[1].metric(f"FID (floor {fmt_number(floor)} at n={row.get('fid_n')})", fmt_number(fid), delta=fid_delta,
+                delta_color="inverse",
+                help="Fréchet distance of judge features, generated vs held-out real; the floor is the same "
+                     "distance for real images at the same sample size: the best a generator can score")
+    m[2].metric("Inception score", fmt_number(row.get("inception_score")),
+                help=f"from 1 (all samples alike) to {len(hist) or 10} (confident and spread over every class)")
+    m[3].metric("Classes present", f"{row.get('classes_present', '–')} / {len(hist) or '–'}",
+                help="classes holding at least 1% of the samples")
+    m[4].metric("Largest class", fmt_number(row.get("max_class_share"), ".0%"),
+                help=f"collapse warning above {COLLAPSE_MAX_SHARE:.0%}")
+
+
+def quality_ui(reader: RunReader) -> None:
+    """Draw the quality block of ``reader``'s run (the live judge's status line while it trains)."""
+    rows, config, judge = reader.metrics(), reader.config, reader.snapshot().judge
+    st.markdown("**Quality**")
+    for text in reader.warnings():
+        st.warning(text, icon="⚠️")
+    snap = reader.snapshot()
+    if judge:
+        st.caption(f"Quality judge: {judge}")
+    if snap.judge_progress is not None and snap.judge_progress < 1:
+        st.caption(f"Preparing the quality judge: {snap.judge_progress:.0%} (training goes on meanwhile).")
+    if snap.next_eval_epoch is not None and snap.status == Status.RUNNING:
+        st.caption(f"Next evaluation after epoch {snap.next_eval_epoch}.")
+    if not rows:
+        st.caption(no_quality_note(config))
+        return
+    row = rows[-1]
+    quality_metrics(row, rows[-2] if len(rows) > 1 else None)
+    left, right = st.columns(2)
+    left.vega_lite_chart(fid_table(rows), fid_spec(), width="stretch")
+    with right:
+        precision_recall_ui(rows)
+    left, right = st.columns([2, 3])
+    names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
+    left.vega_lite_chart(histogram_table(row.get("histogram") or [], names), histogram_spec(COLLAPSE_MAX_SHARE),
+                         width="stretch")
+    with right:
+        realism_ui(reader, row)
+
+
+def precision_recall_ui(rows: Sequence[dict[str, Any]]) -> None:
+    """Precision and recall per evaluation beside the real-vs-real reference at the same sizes."""
+    table = pr_table(rows)
+    if table.empty:
+        st.caption("Precision and recall appear with the evaluations that measure them.")
+        return
+    st.vega_lite_chart(table, pr_spec(), width="stretch")
+    last = next(row for row in reversed(rows) if row.get("precision") is not None)
+    st.caption(f"Epoch {last['epoch']}: precision {last['precision']:.2f} (real vs real "
+               f"{fmt_number(last.get('precision_real'))}): the share of generated digits that look real; recall "
+               f"{last['recall']:.2f} (real vs real {fmt_number(last.get('recall_real'))}): the share of real "
+               f"variety G draws. k = {last.get('pr_k', 3)}, n = {last.get('pr_n', '–')} (Kynkäänniemi et al. "
+               f"2019); dashed: real against real digits at the same n, the best a generator can score.")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _extremes(run: str, version: int, epoch: int, _reader: RunReader, _row: dict[str, Any]) -> np.ndarray | None:
+    """The 10 most then the 10 least realistic samples of an evaluation, drawn again from the same noise."""
+    del run, version, epoch  # cache key
+    picks = list(_row["realism_best"]) + list(_row["realism_worst"])
+    noise = eval_noise(int(_row["samples"]), _reader.config.z_dim)[picks]
+    with one_thread():
+        return _reader.sample(noise, "ema")  # the evaluations judge the EMA generator
+
+
+def realism_ui(reader: RunReader, row: dict[str, Any]) -> None:
+    """The most and least realistic samples of the latest evaluation (the paper's realism score)."""
+    if not row.get("realism_best") or not row.get("samples"):
+        return
+    snap = reader.snapshot()
+    images = _extremes(f"{snap.run}:{id(reader)}", snap.weights_version, int(row["epoch"]), reader, row)
+    if images is None:
+        return
+    best, worst = images[:len(row["realism_best"])], images[len(row["realism_best"]):]
+    for label, pictures, scores in (("most", best, row["realism_best_scores"]),
+                                    ("least", worst, row["realism_worst_scores"])):
+        st.image(fast_png(make_grid(pictures, ncols=len(pictures), scale=2)),
+                 caption=f"the {len(pictures)} {label} realistic of {row['samples']:,} samples · realism "
+                         + " ".join(f"{v:.2f}" for v in scores), output_format="PNG")
+    redrawn = "" if int(row.get("step", snap.step)) == snap.step else \
+        f" Drawn again from the same noise by the weights of step {snap.step:,}; scored at step {row['step']:,}."
+    st.caption("Realism (Kynkäänniemi et al. 2019): above 1 a sample lies inside the ball of some real digit's "
+               f"3 nearest neighbours in judge features; the EMA generator, as evaluated.{redrawn}")

@@ -1,0 +1,273 @@
+"""A first run as a new user makes it, in headless Chromium: empty checkpoints and data folders, the
+shipped demo run opens with D's verdicts on its grid and its lab digit's nearest real digits; the defaults,
+Train; the data line names the held-out split and the sidebar offers the MNIST download again. Then, for
+at least a minute of training, every few seconds on the Train and Explore pages: each block is drawn once,
+the step counter never goes back, the timeline shows the newest epoch, and the latent lab opens by itself
+once weights exist and answers a slider. Then Pause, Resume, Stop, a server restart and Continue.
+Screenshots of the walk go to ``GANLAB_WALK_DIR`` (default: the test's temporary folder); with
+``GANLAB_WALK_DOCS=1`` four of them replace ``docs/app-midrun.png``, ``docs/app-end.png`` and the demo's
+``docs/trust-train.png`` and ``docs/trust-explore.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from browser import (
+    EXCEPTION,
+    WAIT_MS,
+    click,
+    digit_src,
+    expect,
+    goto,
+    launch,
+    metric,
+    open_page,
+    progress_epoch,
+    progress_step,
+    require_chromium,
+    set_number,
+    streamlit_server,
+    wait_until,
+)
+
+require_chromium()
+
+DEMO = Path(__file__).resolve().parents[2] / "demo"
+TRAIN_SECONDS = 60  # of training watched, counted from the first step
+LAB_OPENS_WITHIN = 30  # seconds after the first published weights
+RESUME_RUNWAY = 30  # epochs added before continuing after the restart
+TIMELINE_LAG = 10 + 5  # the timeline's refresh period while training, plus slack for a loaded machine
+STATUS, STEP, CLASSES = "Status", "Step", "Classes present"
+
+
+COUNT_JS = """([selector, text, exact, withStale]) => Array.from(document.querySelectorAll(selector)).filter(
+    e => (exact ? e.innerText.trim() === text : e.innerText.trim().startsWith(text))
+         && (withStale || !e.closest('[data-stale="true"]'))).length"""
+SETTLE_SECONDS = 8  # a rerun may show the previous run's elements faded ("stale") until it ends
+
+
+def count(page, selector: str, text: str = "", *, exact: bool = False, with_stale: bool = False) -> int:
+    """Elements matching ``selector`` whose text starts with (``exact``: is) ``text``; the faded elements of
+    a rerun in progress only ``with_stale``."""
+    return page.evaluate(COUNT_JS, [selector, text, exact, with_stale])
+
+
+def count_metric(page, label: str, *, with_stale: bool = False) -> int:
+    return count(page, '[data-testid="stMetricLabel"]', label, with_stale=with_stale)
+
+
+def disk_epochs(folder: Path) -> list[int]:
+    return sorted(int(p.stem.split("_")[1]) for p in (folder / "samples").glob("epoch_*.png"))
+
+
+def timeline_epoch(page) -> int | None:
+    caption = page.locator('[data-testid="stImage"]').filter(has_text=re.compile(r": epoch \d+$"))
+    if not caption.count():
+        return None
+    return int(re.search(r"epoch (\d+)$", caption.first.inner_text().strip()).group(1))
+
+
+class Walk:
+    """Screenshots and the checks made at every look at the page."""
+
+    def __init__(self, page, shots: Path, run: Path) -> None:
+        self.page, self.shots, self.run = page, shots, run
+        self.n, self.last_step = 0, -1
+        self.epochs_seen: list[tuple[float, int]] = []  # (time, newest epoch on disk)
+
+    def shot(self, name: str) -> Path:
+        self.n += 1
+        path = self.shots / f"{self.n:03d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def blocks(self, *, with_stale: bool = False) -> dict[str, int]:
+        """How often each block of the Train page is drawn, and the most it may be."""
+        page = self.page
+        found = {label: count_metric(page, label, with_stale=with_stale) for label in (STATUS, STEP, CLASSES)}
+        found["progress"] = count(page, '[data-testid="stProgress"]', with_stale=with_stale)
+        found["quality"] = count(page, '[data-testid="stMarkdown"]', "Quality", exact=True, with_stale=with_stale)
+        found["charts"] = count(page, '[data-testid="stVegaLiteChart"]', with_stale=with_stale)
+        found["grid"] = count(page, '[data-testid="stImage"]', with_stale=with_stale)
+        return found
+
+    @staticmethod
+    def too_many(found: dict[str, int]) -> dict[str, int]:
+        # Charts: losses, gradient norms, D output, D's real-vs-generated histogram, FID, precision/recall,
+        # class histogram; images: the grid and the most and least realistic samples; every other block once.
+        limits = {"charts": 7, "grid": 3}
+        return {name: n for name, n in found.items() if n > limits.get(name, 1)}
+
+    def check_train_page(self, settle: bool = False) -> int:
+        """Every block at most once (``settle``: also among the faded elements of a rerun, once it ended),
+        and a step counter that never goes back."""
+        page = self.page
+        assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+        assert not self.too_many(self.blocks()), self.blocks()
+        if settle:
+            wait_until(page, lambda: not self.too_many(self.blocks(with_stale=True)),
+                       f"stale blocks to go: {self.blocks(with_stale=True)}", timeout=SETTLE_SECONDS)
+        step = progress_step(page)
+        assert step >= self.last_step, f"the step counter went back from {self.last_step} to {step}"
+        self.last_step = step
+        return step
+
+    def check_blocks_present(self) -> None:
+        """Once an epoch has ended, the grid and the quality block are on the Train page (a rerun in flight
+        may hide them for a moment)."""
+        if disk_epochs(self.run):
+            wait_until(self.page, lambda: self.blocks()["grid"] >= 1 and self.blocks()["quality"] == 1,
+                       f"the grid and the quality block: {self.blocks()}", timeout=20)
+
+    def look_at_train_page(self) -> None:
+        """Switch to Train and check it once drawn: for a moment after the Train heading appears, the Explore
+        page's images are still there and not yet faded (CI once counted 9 of them as the Train page's)."""
+        goto(self.page, "Train")
+        self.page.wait_for_timeout(3000)
+        self.check_train_page(settle=True)
+        self.check_blocks_present()
+
+    def note_epochs(self) -> None:
+        epochs = disk_epochs(self.run)
+        if epochs:
+            self.epochs_seen.append((time.monotonic(), epochs[-1]))
+
+    def newest_epoch_before(self, seconds: float) -> int:
+        old = [epoch for t, epoch in self.epochs_seen if t <= time.monotonic() - seconds]
+        return old[-1] if old else 0
+
+
+def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from playwright.sync_api import sync_playwright
+
+    checkpoints, data = tmp_path / "checkpoints", tmp_path / "data"  # both empty: a fresh install
+    monkeypatch.setenv("GANLAB_DEMO_DIR", str(DEMO))  # ...with the demo run the repository ships
+    shots = Path(os.environ.get("GANLAB_WALK_DIR", tmp_path / "walk"))
+    shots.mkdir(parents=True, exist_ok=True)
+    log = tmp_path / "streamlit.log"
+    run = checkpoints / "mnist-1"
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            with streamlit_server(checkpoints, data, log) as url:
+                page = open_page(browser, url)
+                page.set_viewport_size({"width": 1400, "height": 1600})
+                walk = Walk(page, shots, run)
+                demo_banner = page.get_by_text(re.compile(r"The demo run \(\d+ epochs"))
+                demo_banner.wait_for()  # no run yet: the demo opens by default
+                # Its grid carries D's verdicts: coloured borders with their legend, and D's histogram. The demo
+                # trains with the default preset's least-squares loss, so D's output is a raw score, not a p.
+                for text in ("raw score above 0.5 (the real side)", re.compile(r"Border: D's raw score"),
+                             re.compile(r"D's output on \d+ real training digits")):
+                    expect()(page.get_by_text(text)).to_be_visible(timeout=WAIT_MS)
+                demo_shot = walk.shot("demo")
+                # Its lab: a digit and its 5 nearest training digits in both spaces, and the copying check.
+                goto(page, "Explore")
+                wait_until(page, lambda: digit_src(page) != "", "the demo's lab digit")
+                for space in ("judge features", "pixels"):
+                    expect()(page.get_by_text(f"5 nearest training digits in {space}").first).to_be_visible(
+                        timeout=WAIT_MS)
+                expect()(page.get_by_text(re.compile(r"Judge features: median distance"))).to_be_visible(
+                    timeout=WAIT_MS)
+                demo_explore_shot = walk.shot("demo-explore")
+                goto(page, "Train")
+                click(page, "btn_train")  # ...and one click trains a new run, which the pages then follow
+                wait_until(page, lambda: demo_banner.count() == 0, "the new run's page")
+                walk.shot("clicked-train")
+                # Until the first step the page says what it is doing (data, model, judge).
+                wait_until(page, lambda: walk.check_train_page() > 0, "the first step", timeout=180)
+                started = time.monotonic()
+                walk.shot("first-step")
+                # The data line says what G trains on and what is held out from it.
+                held_out = re.compile(r"4,000 bundled MNIST digits for training \(\+1,000 held out\)")
+                page.get_by_text(held_out).first.wait_for(timeout=10_000)
+                # Offline, the sidebar says the bundled digits stay in use and offers the download again.
+                page.get_by_role("button", name="Try the MNIST download again").wait_for(timeout=10_000)
+
+                # The lab opens by itself: weights are published with the first steps.
+                goto(page, "Explore")
+                wait_until(page, lambda: digit_src(page) != "", "the lab's digit",
+                           timeout=LAB_OPENS_WITHIN)
+                before = digit_src(page)
+                thumb = page.locator('.st-key-lab_z_0 input[type="range"]')
+                thumb.focus()
+                key = "ArrowRight" if float(thumb.input_value()) < 0.5 else "ArrowLeft"
+                for _ in range(25):
+                    thumb.press(key)
+                wait_until(page, lambda: digit_src(page) not in ("", before), "the digit to follow the slider")
+                walk.shot("lab-slider")
+
+                # A minute of training, looking at both pages every few seconds; Pause and Resume half-way
+                # (on a quiet machine the default run can end within the minute).
+                mid_shot = None
+                while time.monotonic() - started < TRAIN_SECONDS:
+                    walk.look_at_train_page()
+                    walk.note_epochs()
+                    path = walk.shot("train")
+                    if mid_shot is None and time.monotonic() - started > TRAIN_SECONDS / 2:
+                        mid_shot = path
+                        if metric(page, STATUS) == "running":
+                            click(page, "btn_pause")
+                            wait_until(page, lambda: metric(page, STATUS) == "paused", "paused")
+                            paused_step = walk.check_train_page()
+                            walk.shot("paused")
+                            click(page, "btn_resume")
+                            wait_until(page, lambda paused=paused_step: walk.check_train_page() > paused or
+                                       metric(page, STATUS) == "finished", "steps after resuming")
+                    newest = disk_epochs(run)
+                    goto(page, "Explore")
+                    if newest:  # a page just opened shows the newest epoch on disk
+                        wait_until(page, lambda expected=newest[-1]: (timeline_epoch(page) or 0) >= expected,
+                                   f"the timeline to show epoch {newest[-1]}", timeout=20)
+                    page.wait_for_timeout(2000)
+                    walk.note_epochs()
+                    assert digit_src(page), "the lab closed during training"
+                    walk.shot("explore")
+                # The run's evaluations chart precision and recall beside FID.
+                goto(page, "Train")
+                expect()(page.get_by_text(re.compile(r"Epoch \d+: precision \d\.\d\d \(real vs real"))).to_be_visible(
+                    timeout=WAIT_MS)
+                goto(page, "Explore")
+                # Left open, the Explore page's timeline follows new epochs by itself.
+                page.wait_for_timeout(TIMELINE_LAG * 1000)
+                walk.note_epochs()
+                assert timeline_epoch(page) >= walk.newest_epoch_before(TIMELINE_LAG), "the timeline is stale"
+                assert len({epoch for _, epoch in walk.epochs_seen}) >= 2, "no epoch finished in a minute"
+
+                walk.look_at_train_page()
+                end_shot = walk.shot("end")
+                if metric(page, STATUS) == "running":
+                    click(page, "btn_stop")
+                wait_until(page, lambda: metric(page, STATUS) in ("idle", "finished"), "stopped or finished")
+                saved_step, saved_epoch = progress_step(page), progress_epoch(page)
+                page.close()
+
+            # A new server process: nothing in memory; the run continues from its checkpoint (a finished
+            # run after raising its epoch total).
+            with streamlit_server(checkpoints, data, log) as url:
+                page = open_page(browser, url)
+                wait_until(page, lambda: progress_step(page) == saved_step, "the saved step after a restart")
+                # A runway of epochs, so that Stop comes before the end even where an epoch takes a second.
+                set_number(page, "Epochs", saved_epoch + RESUME_RUNWAY)
+                click(page, "btn_resume")
+                wait_until(page, lambda: progress_epoch(page) > saved_epoch, "an epoch beyond the saved one",
+                           timeout=120)
+                click(page, "btn_stop")
+                wait_until(page, lambda: metric(page, STATUS) == "idle", "stopped again")
+                assert page.locator(EXCEPTION).count() == 0
+                page.close()
+        finally:
+            browser.close()
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+    if os.environ.get("GANLAB_WALK_DOCS"):  # retake the README's screenshots from this walk
+        docs = Path(__file__).resolve().parents[2] / "docs"
+        (docs / "app-midrun.png").write_bytes((mid_shot or end_shot).read_bytes())
+        (docs / "app-end.png").write_bytes(end_shot.read_bytes())
+        (docs / "trust-train.png").write_bytes(demo_shot.read_bytes())
+        (docs / "trust-explore.png").write_bytes(demo_explore_shot.read_bytes())

@@ -1,0 +1,144 @@
+"""The latent tools in a real headless Chromium: pick principal directions and move one, "toward 7", draw a
+stroke on the canvas and invert it, upload a PNG, and upload a text file renamed .png to see the refusal.
+Needs Debian's ``chromium`` (see tests/browser.py)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageDraw
+
+from gan_core.cli.main import main
+from gan_core.data import write_bundled_mnist
+
+from browser import EXCEPTION, click, expect, goto, launch, open_page, require_chromium, streamlit_server, wait_until
+
+require_chromium()
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved 2-epoch run on 1,000 real digits (no judge: eval off)."""
+    root = tmp_path_factory.mktemp("latent_browser")
+    data = write_bundled_mnist(root / "data", 1000)
+    assert main(["train", "--run", "lab", "--epochs", "2", "--checkpoints", str(root / "ckpt"), "--data-dir",
+                 str(data), "--batch-size", "50", "--eval-every", "0", "--quiet"]) == 0
+    return root
+
+
+def image_src(page: Any, caption: str) -> str:
+    image = page.locator('[data-testid="stImage"]').filter(has_text=caption).locator("img")
+    return image.first.get_attribute("src") or "" if image.count() else ""
+
+
+def seven_png() -> bytes:
+    picture = Image.new("RGB", (300, 260), "white")
+    ImageDraw.Draw(picture).line([(60, 40), (220, 40), (120, 230)], fill="black", width=22)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def drive(page: Any, tmp_path: Path) -> None:
+    goto(page, "Explore")
+    page.get_by_role("heading", name="Directions, digits and inversion").wait_for()
+    page.locator(".st-key-lt_open").get_by_text("Open the latent tools").click()
+
+    # Principal directions: pick them, then move PC 1 with the keyboard; the digit changes.
+    page.locator(".st-key-lt_mode").get_by_text("Principal directions").click()
+    wait_until(page, lambda: image_src(page, "direction sliders") != "", "the direction digit", timeout=150)
+    before = image_src(page, "direction sliders")
+    thumb = page.locator('.st-key-lt_dir_0_0 input[type="range"]')
+    thumb.focus()
+    for _ in range(15):
+        thumb.press("ArrowRight")
+    wait_until(page, lambda: image_src(page, "direction sliders") not in ("", before),
+               "the digit to move along PC 1")
+
+    # Toward 7: the path strip and the referee's verdict appear.
+    page.get_by_role("tab", name="Toward a digit").click()
+    click(page, "lt_toward_7")
+    expect()(page.get_by_text("path toward 7")).to_be_visible(timeout=90_000)
+    expect()(page.get_by_text(re.compile(r"Referee \(never steers\): p\(7\)"))).to_be_visible(timeout=90_000)
+    expect()(page.get_by_text("Base: “toward 7” from the previous z.")).to_be_visible(timeout=90_000)
+    expect()(page.locator('.st-key-lt_dir_1_0 input[type="range"]')).to_have_value("0")  # sliders start again
+
+    # Draw a stroke on the canvas and invert it.
+    page.get_by_role("tab", name="Find the z of a digit").click()
+    page.locator(".st-key-lt_source").get_by_text("Draw").click()
+    canvas = page.locator(".st-key-lt_canvas canvas").last
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 70, box["y"] + 50)
+    page.mouse.down()
+    for x, y in ((150, 50), (110, 120), (90, 190)):
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+    page.mouse.up()
+    click(page, "lt_invert")
+    expect()(page.get_by_text("target | reconstruction G(z)")).to_be_visible(timeout=90_000)
+    expect()(page.get_by_text(re.compile(r"pixel MSE \d"))).to_be_visible(timeout=90_000)
+
+    # Upload a PNG: shown as MNIST would have it; a text file renamed .png is refused.
+    page.locator(".st-key-lt_source").get_by_text("Upload").click()
+    upload = page.locator(".st-key-lt_upload input[type='file']")
+    png = tmp_path / "seven.png"
+    png.write_bytes(seven_png())
+    upload.set_input_files(str(png))
+    expect()(page.get_by_text("as MNIST would have it")).to_be_visible(timeout=90_000)
+    fake = tmp_path / "notes.png"
+    fake.write_text("these are my notes, not a picture\n")
+    upload.set_input_files(str(fake))
+    expect()(page.get_by_text(re.compile(r"Cannot use notes\.png: this file is not an image"))) \
+        .to_be_visible()
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def test_the_sidebar_keeps_its_values_when_explore_is_opened_during_the_first_page_run(
+        saved_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Switching to Explore while the first page still draws, then clicking, used to send the sidebar's
+    defaults back (an empty run name, zeros) in about one server in four: the latent tools closed and the
+    page asked for a run name. Each try is a fresh server with no judge cached, as that race needs."""
+    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            for attempt in range(4):
+                root = tmp_path / f"try{attempt}"
+                shutil.copytree(saved_run / "ckpt" / "lab", root / "ckpt" / "lab")  # not its judge cache
+                with streamlit_server(root / "ckpt", saved_run / "data", root / "streamlit.log") as url:
+                    page = open_page(browser, url)
+                    goto(page, "Explore")
+                    page.get_by_role("heading", name="Directions, digits and inversion").wait_for()
+                    page.locator(".st-key-lt_open").get_by_text("Open the latent tools").click()
+                    page.locator(".st-key-lt_mode").get_by_text("Principal directions").wait_for()
+                    assert page.get_by_label("Run name", exact=True).input_value() == "lab", f"try {attempt}"
+                    assert page.get_by_label("Batch size", exact=True).input_value() == "50", f"try {attempt}"
+                    page.close()
+        finally:
+            browser.close()
+
+
+def test_directions_edit_draw_invert_upload(saved_run: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the judge and the referee train in seconds
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            with streamlit_server(saved_run / "ckpt", saved_run / "data", tmp_path / "streamlit.log") as url:
+                page = open_page(browser, url)
+                try:
+                    drive(page, tmp_path)
+                except Exception:
+                    page.screenshot(path=str(tmp_path / "latent_failure.png"), full_page=True)
+                    raise
+                if os.environ.get("GANLAB_SCREENSHOT"):
+                    page.screenshot(path=os.environ["GANLAB_SCREENSHOT"], full_page=True)
+        finally:
+            browser.close()

@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from gan_core.latent.steering import class_directions, toward_digit
+
+from latent_helpers import LinearJudge, random_generator
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread, as the app's edits run: many tiny steps on two threads of a busy machine spend
+    most of their time waiting for each other (20 times slower here at load average 9)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_toward_digit_raises_the_class_probability_within_the_caps():
+    generator, judge = random_generator(), LinearJudge()
+    z = torch.rand(6, 100, generator=torch.Generator().manual_seed(0)) * 2 - 1  # a row still climbs at step 12
+    cap = 0.08
+    # the plain judge, one attempt: the climb itself (shifted views and restarts are tested below)
+    edit = toward_digit(generator, judge, z, 7, steps=12, max_pixel_change=cap, target_p=0.999, shifts=((0, 0),),
+                        restarts=0)
+    assert edit.path.shape == (13, 6, 100) and edit.judge_p.shape == (13, 6)
+    assert not edit.cancelled
+    np.testing.assert_allclose(edit.path[0], z.numpy())
+    assert np.all(edit.judge_p[-1] > 100 * edit.judge_p[0])  # every row gained a lot
+    assert edit.final.min() >= -1.0 and edit.final.max() <= 1.0
+    with torch.no_grad():
+        change = (generator(torch.from_numpy(edit.final)) - generator(z)).abs().mean(1)
+    assert torch.all(change <= cap + 1e-6)
+    with torch.no_grad():
+        probs = torch.softmax(judge(generator(torch.from_numpy(edit.final))), 1)[:, 7].numpy()
+    np.testing.assert_allclose(probs, edit.judge_p[-1], rtol=1e-4)
+    assert all(p.requires_grad for p in generator.parameters())  # the models are left as found
+
+
+def shifted_log_p(judge, images, digit):
+    """The mean log-probability of ``digit`` over the image and its eight one-pixel shifts, by np.roll."""
+    views = [torch.from_numpy(np.roll(np.pad(images.reshape(-1, 28, 28).numpy(), ((0, 0), (1, 1), (1, 1))),
+                                      (dy, dx), axis=(1, 2))[:, 1:29, 1:29].copy()).reshape(-1, 784)
+             for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    with torch.no_grad():
+        return torch.stack([torch.log_softmax(judge(v), 1)[:, digit] for v in views]).mean(0).numpy()
+
+
+def test_the_default_edit_climbs_the_shifted_judge_and_restarts_only_help():
+    generator, judge = random_generator(), LinearJudge()
+    z = torch.rand(4, 100, generator=torch.Generator().manual_seed(2)) * 2 - 1  # none starts at p 0.999
+    once = toward_digit(generator, judge, z, 2, steps=8, target_p=0.999, restarts=0)
+    edit = toward_digit(generator, judge, z, 2, steps=8, target_p=0.999)  # restarts: none reach 0.999
+    np.testing.assert_allclose(edit.path[0], z.numpy())
+    assert edit.path.shape == (9, 4, 100) and edit.final.min() >= -1.0 and edit.final.max() <= 1.0
+    with torch.no_grad():
+        start, final, final_once = (generator(torch.as_tensor(a)) for a in (z, edit.final, once.final))
+        probs = torch.softmax(judge(final), 1)[:, 2].numpy()
+    np.testing.assert_allclose(probs, edit.judge_p[-1], rtol=1e-4)
+    assert torch.all((final - start).abs().mean(1) <= 0.2 + 1e-6)  # the cap holds against the asked start
+    gained = shifted_log_p(judge, final_once, 2) - shifted_log_p(judge, start, 2)
+    assert np.all(gained > 1.0)
+    kept, single = shifted_log_p(judge, final, 2), shifted_log_p(judge, final_once, 2)
+    assert np.all(kept >= single - 1e-4) and np.any(kept > single + 1e-3)  # a restart won somewhere
+
+
+def test_each_row_gets_its_own_digit_and_pull_one_keeps_the_start():
+    generator, judge = random_generator(), LinearJudge()
+    z = torch.rand(3, 100, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    edit = toward_digit(generator, judge, z, np.array([0, 4, 9]), steps=3, pull=1.0)
+    np.testing.assert_allclose(edit.final, z.numpy(), atol=1e-6)
+
+
+def test_should_stop_cancels_between_steps():
+    calls = []
+
+    def stop_after_two():
+        calls.append(1)
+        return len(calls) > 2
+
+    # target_p above 1: the judge is never "convinced", so only the stop can end it early
+    edit = toward_digit(random_generator(), LinearJudge(), torch.zeros(1, 100), 3, steps=10, target_p=1.1,
+                        max_pixel_change=1.0, should_stop=stop_after_two)
+    assert edit.cancelled and len(edit.path) == 3 and edit.steps_taken[0] == 2
+
+
+class Identity(nn.Module):
+    z_dim = 4
+
+    def forward(self, z):
+        return z
+
+
+class SignOfFirst(nn.Module):
+    """Class 1 when z[0] > 0, else class 0: the class direction of 1 is +E[z0 | z0 > 0] = +0.5 along z0."""
+
+    def forward(self, x):
+        logits = torch.full((len(x), 10), -10.0)
+        logits[:, 0] = -x[:, 0] * 100
+        logits[:, 1] = x[:, 0] * 100
+        return logits
+
+
+def test_class_directions_are_class_means_minus_the_overall_mean():
+    rows = class_directions(Identity(), SignOfFirst(), n=20_000)
+    assert rows.shape == (10, 4)
+    np.testing.assert_allclose(rows[1], [0.5, 0, 0, 0], atol=0.02)
+    np.testing.assert_allclose(rows[0], [-0.5, 0, 0, 0], atol=0.02)
+    assert np.all(rows[2:] == 0)  # never predicted: no direction
