@@ -1,4 +1,4 @@
-"""G's dropout, forward and backward at its shape in the step: torch's ``F.dropout`` vs ``gan_core.model.Dropout``.
+"""G's dropout, forward and backward at its shape in the step: torch's ``F.dropout`` vs ``gan_core.gan.model.Dropout``.
 
     python -m bench.dropout [--repeats 5] [--calls 200]
 
@@ -8,23 +8,14 @@ Both on a (batch 100, 1024) input with keep 0.5, on all the cores, interleaved; 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 
+from bench.common import compare, ms_per_call
 from gan_core.gan.model import G_HIDDEN, Dropout
 from gan_core.threads import physical_cores
-
-
-def ms_per_call(fn, x: torch.Tensor, grad: torch.Tensor, calls: int) -> float:
-    for _ in range(10):
-        fn(x).backward(grad)
-    started = time.perf_counter()
-    for _ in range(calls):
-        fn(x).backward(grad)
-    return (time.perf_counter() - started) / calls * 1e3
 
 
 def main() -> None:
@@ -36,17 +27,12 @@ def main() -> None:
     x = torch.randn(100, G_HIDDEN[-1], requires_grad=True)
     grad = torch.randn(100, G_HIDDEN[-1])
     ours = Dropout(0.5)
-    cases = {"torch F.dropout (bernoulli_ mask)": lambda t: F.dropout(t, 0.5, True),
-             "gan_core Dropout (uniform draw < keep)": ours}
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(args.repeats):
-        for name, fn in cases.items():
-            times[name].append(ms_per_call(fn, x, grad, args.calls))
-    print(f"dropout forward + backward on (100, {G_HIDDEN[-1]}), keep 0.5, {physical_cores()} threads, "
-          f"median of {args.repeats}:")
-    for name, values in times.items():
-        print(f"  {name}: {statistics.median(values):.3f} ms")
-    torch_ms, ours_ms = (statistics.median(v) for v in times.values())
+    cases = {"torch F.dropout (bernoulli_ mask)": lambda: F.dropout(x, 0.5, True).backward(grad),
+             "gan_core Dropout (uniform draw < keep)": lambda: ours(x).backward(grad)}
+    title = (f"dropout forward + backward on (100, {G_HIDDEN[-1]}), keep 0.5, {physical_cores()} threads, "
+             f"median of {args.repeats}:")
+    timed = {name: partial(ms_per_call, fn, args.calls) for name, fn in cases.items()}
+    torch_ms, ours_ms = compare(title, timed, args.repeats, "{median:.3f} ms")
     print(f"  torch / gan_core: {torch_ms / ours_ms:.2f}x")
 
 

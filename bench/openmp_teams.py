@@ -12,14 +12,13 @@ drift in machine load hits both alike; medians are printed.
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
-import threading
-import time
+from functools import partial
 
 import torch
 
+from bench.common import compare, ms_per_call, on_fresh_thread
 from gan_core.gan.state import GANState
 from gan_core.presets import preset_config
 from gan_core.threads import physical_cores
@@ -30,23 +29,21 @@ def child(main_threads: int, steps: int, precision: str) -> None:
     torch.set_num_threads(main_threads)
     a = torch.randn(512, 512)
     a @ a  # on more than one thread, this leaves the main thread an OpenMP team
-    result: list[float] = []
 
-    def train() -> None:
-        torch.set_num_threads(physical_cores())
+    def train() -> float:
         state = GANState.fresh(preset_config("stable", precision=precision))
         real = torch.rand(state.config.batch_size, 784)
-        for _ in range(10):
-            state.train_step(real)
-        started = time.perf_counter()
-        for _ in range(steps):
-            state.train_step(real)
-        result.append((time.perf_counter() - started) / steps * 1e3)
+        return ms_per_call(lambda: state.train_step(real), steps)
 
-    thread = threading.Thread(target=train)
-    thread.start()
-    thread.join()
-    print(f"{result[0]:.3f}")
+    print(f"{on_fresh_thread(train):.3f}")
+
+
+def in_a_process(main_threads: int, steps: int, precision: str) -> float:
+    """``child`` in a fresh process (its main thread's team lives as long as the process): ms per step."""
+    out = subprocess.run([sys.executable, "-m", "bench.openmp_teams", "--child", str(main_threads),
+                          "--steps", str(steps), "--precision", precision],
+                         check=True, capture_output=True, text=True).stdout
+    return float(out.split()[-1])
 
 
 def main() -> None:
@@ -59,19 +56,12 @@ def main() -> None:
     if args.child is not None:
         child(args.child, args.steps, args.precision)
         return
-    cases = {"main thread on one core (no second team)": 1, "main thread left a team": physical_cores()}
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(args.rounds):
-        for name, threads in cases.items():
-            out = subprocess.run([sys.executable, "-m", "bench.openmp_teams", "--child", str(threads),
-                                  "--steps", str(args.steps), "--precision", args.precision],
-                                 check=True, capture_output=True, text=True).stdout
-            times[name].append(float(out.split()[-1]))
-    print(f"stable step on a training thread with {physical_cores()} threads, precision {args.precision}, "
-          f"median of {args.rounds}:")
-    for name, values in times.items():
-        print(f"  {name}: {statistics.median(values):6.1f} ms/step   ({', '.join(f'{v:.1f}' for v in values)})")
-    alone, shared = (statistics.median(v) for v in times.values())
+    main_threads = {"main thread on one core (no second team)": 1, "main thread left a team": physical_cores()}
+    alone, shared = compare(f"stable step on a training thread with {physical_cores()} threads, precision "
+                            f"{args.precision}, median of {args.rounds}:",
+                            {name: partial(in_a_process, threads, args.steps, args.precision)
+                             for name, threads in main_threads.items()},
+                            args.rounds, "{median:6.1f} ms/step   ({runs})")
     print(f"  with the second team / without: {shared / alone:.2f}x")
 
 

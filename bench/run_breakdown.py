@@ -20,7 +20,7 @@ from typing import Any
 
 from gan_core.config import GANConfig
 from gan_core.data import load_training_data
-from gan_core.gan import state as engine
+from gan_core.gan import state as gan_state
 from gan_core.presets import preset_config
 from gan_core.threads import one_thread_here
 from gan_core.train import epochs as trainer_epochs
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default="data")
     args = parser.parse_args()
     one_thread_here()  # the trainer's thread gets the cores
-    timed(engine.GANState, "train_step", "training steps")
+    timed(gan_state.GANState, "train_step", "training steps")
     timed(trainer.Trainer, "_end_epoch", "epochs' ends, all")
     timed(trainer_publish, "live_verdicts", "  D's verdicts (preview grid, histogram)")
     timed(trainer_epochs, "save_png", "  the epoch's grid PNG")

@@ -3,7 +3,7 @@
     python -m bench.sn_pass [--repeats 5] [--calls 100] [--precision bf16]
 
 D's four layers as the seed recipe builds them (plain ``nn.Linear``) and as the ``stable`` preset does
-(``gan_core.spectral.SNLinear``), under the precision's autocast: D's update (forward and backward on
+(``gan_core.gan.spectral.SNLinear``), under the precision's autocast: D's update (forward and backward on
 100 real + 100 fake rows, weight gradients, one power iteration; gradients cleared before each pass as
 the optimizer does) and G's update through a frozen D (100 rows, gradients to the input only, no power
 iteration). All cores, interleaved, medians of ms per pass.
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
+from functools import partial
 
 import torch
 from torch import nn
 
+from bench.common import interleaved, ms_per_call
 from gan_core.config import GANConfig
 from gan_core.gan.model import IMAGE_PIXELS, build_models
 from gan_core.threads import physical_cores
@@ -51,15 +52,6 @@ def g_pass(d: nn.Module, x: torch.Tensor, precision: str) -> Callable[[], None]:
     return run
 
 
-def ms_per_call(fn: Callable[[], None], calls: int) -> float:
-    for _ in range(10):
-        fn()
-    started = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - started) / calls * 1e3
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -71,12 +63,10 @@ def main() -> None:
     for what, make, rows in (("D's update (forward + backward, 200 rows)", d_pass, 200),
                              ("G's update through frozen D (100 rows)", g_pass, 100)):
         x = torch.rand(rows, IMAGE_PIXELS)
-        passes = [make(discriminator(spectral), x, args.precision) for spectral in (False, True)]
-        times: list[list[float]] = [[], []]
-        for _ in range(args.repeats):
-            for i, fn in enumerate(passes):
-                times[i].append(ms_per_call(fn, args.calls))
-        plain, spectral = (statistics.median(t) for t in times)
+        passes = {"nn.Linear": make(discriminator(False), x, args.precision),
+                  "SNLinear": make(discriminator(True), x, args.precision)}
+        times = interleaved({name: partial(ms_per_call, fn, args.calls) for name, fn in passes.items()}, args.repeats)
+        plain, spectral = (statistics.median(t) for t in times.values())
         print(f"  {what}: nn.Linear {plain:.3f}, SNLinear {spectral:.3f}; SN adds {spectral - plain:.3f} "
               f"({spectral / plain:.2f}x)")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.throughput import fitted_epochs, measure_within
+from bench.throughput.budget import fitted_epochs, measure_within
 
 
 class FakeClock:
