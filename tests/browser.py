@@ -25,12 +25,27 @@ WAIT_MS = 45_000
 
 
 
-def require_chromium() -> None:
-    """Skip the calling test module without Chromium, except under CI (env ``CI``), where it fails."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: CI must install the Debian package 'chromium'", pytrace=False)
-        pytest.skip(f"{CHROMIUM} not installed", allow_module_level=True)
+REQUIRE_BROWSER = "GANLAB_REQUIRE_BROWSER"  # set by .ci/run: there a missing browser fails, never skips
+
+
+def browser_required() -> bool:
+    return bool(os.environ.get(REQUIRE_BROWSER) or os.environ.get("CI"))
+
+
+def require_chromium():
+    """Playwright's sync API for the calling test module, which needs Debian's Chromium too. Without either
+    the module is skipped, except under CI (env ``GANLAB_REQUIRE_BROWSER`` or ``CI``), where it fails."""
+    try:
+        import playwright.sync_api as sync_api
+    except ImportError:
+        sync_api = None
+    missing = "playwright" if sync_api is None else None if CHROMIUM.exists() else str(CHROMIUM)
+    if missing is None:
+        return sync_api
+    if browser_required():
+        pytest.fail(f"{missing} is missing: CI must install requirements-dev.txt and the Debian package "
+                    "'chromium'", pytrace=False)
+    pytest.skip(f"{missing} not installed", allow_module_level=True)
 
 
 def free_port() -> int:
@@ -86,7 +101,7 @@ def progress_epoch(page) -> int:
     return int(found.group(1)) if found else -1
 
 
-def wait_until(page, predicate, what: str, timeout: float = WAIT_MS / 1000) -> None:
+def wait_on_page(page, predicate, what: str, timeout: float = WAIT_MS / 1000) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -110,6 +125,12 @@ def click(page, key: str) -> None:
     button = page.locator(f".st-key-{key} button:visible").first
     expect()(button).to_be_enabled(timeout=WAIT_MS)
     button.click()
+
+
+def image_src(page, caption: str) -> str:
+    """The src of the first image captioned ``caption`` ("" while there is none)."""
+    image = page.locator('[data-testid="stImage"]').filter(has_text=caption).locator("img")
+    return image.first.get_attribute("src") or "" if image.count() else ""
 
 
 def digit_src(page) -> str:

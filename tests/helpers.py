@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from gan_core.config import GANConfig
@@ -55,7 +57,9 @@ def write_mnist_idx(root: Path, n: int = 60, seed: int = 0, test_n: int = 20) ->
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.01) -> bool:
-    """Poll ``predicate`` until it is true (True) or ``timeout`` seconds pass (False)."""
+    """Poll ``predicate`` until it is true (True) or ``timeout`` seconds pass (False). The one "wait for a
+    condition" of the core tests; the browser tests' ``browser.wait_on_page`` raises instead, with a
+    screenshot."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -68,6 +72,80 @@ def state_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
+# A limit on how long a trainer may take to finish in a test: far beyond any run here, so that only a hang
+# (not a loaded 2-core machine) reaches it.
+FINISH_SECONDS = 600
+
+
+def finish(trainer: object, status: str = "finished") -> object:
+    """Wait for ``trainer`` (a started Trainer) to end and check it ended with ``status``; returns it."""
+    trainer.join(FINISH_SECONDS)
+    snap = trainer.snapshot()
+    assert not trainer.is_alive(), f"the trainer still runs after {FINISH_SECONDS} s: {snap}"
+    assert snap.status == status, snap.error or snap
+    return trainer
+
+
+def train(root: Path, run: str, epochs: int, *, continue_run: bool = False, stop_at_step: int | None = None,
+          **config: object) -> object:
+    """Train run ``run`` of ``tiny_config(epochs=epochs, **config)`` on ``tiny_data()`` under ``root`` to its
+    end, or, with ``stop_at_step``, stop it right after that step and check that it did stop there (a
+    "stop and resume" test must compare an interrupted run, not two whole ones); returns the trainer."""
+    from gan_core.runs.snapshot import Status
+    from gan_core.train.trainer import Trainer
+
+    trainer = Trainer(tiny_config(epochs=epochs, **config), run, checkpoints=root, data=tiny_data(),
+                      continue_run=continue_run)
+    if stop_at_step is not None:
+        trainer.add_callback(lambda event, snap: trainer.stop() if snap.step >= stop_at_step else None)
+    trainer.start()
+    trainer.join(FINISH_SECONDS)
+    snap = trainer.snapshot()
+    assert snap.error is None, snap.error
+    if stop_at_step is not None:
+        assert (snap.status, snap.step) == (Status.IDLE, stop_at_step), f"not stopped at {stop_at_step}: {snap}"
+    return trainer
+
+
+def assert_same_state(a: dict, b: dict) -> None:
+    """Two checkpoint records hold the same training state, bit for bit (weights, optimisers, history, RNG,
+    counters, the epoch log without its timings)."""
+    for part in ("generator", "discriminator"):
+        assert a[part].keys() == b[part].keys()
+        for key in a[part]:
+            assert torch.equal(a[part][key], b[part][key]), f"{part}.{key}"
+    for part in ("opt_g", "opt_d"):
+        for index, slot in a[part]["state"].items():
+            for name, value in slot.items():
+                assert torch.equal(torch.as_tensor(value), torch.as_tensor(b[part]["state"][index][name]))
+    assert torch.equal(a["history"], b["history"])
+    assert torch.equal(a["rng"]["torch"], b["rng"]["torch"])
+    assert (a["epoch"], a["step"]) == (b["epoch"], b["step"])
+    strip = [{k: v for k, v in row.items() if k != "seconds"} for row in a["epoch_log"]]
+    assert strip == [{k: v for k, v in row.items() if k != "seconds"} for row in b["epoch_log"]]
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """One torch thread for the module that imports this (an autouse fixture): many small steps on two
+    threads of a busy 2-core machine spend most of their time waiting for each other (20 times slower at
+    load average 9)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+class PickleAttack:
+    """A hostile pickle: unpickling it calls os.system, which would create the file ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (f"touch {self.marker}",))
+
+
 def tiny_demo(folder: Path, **changes: object) -> Path:
     """A demo run as ``tools/export_demo`` ships one, from a tiny run (random images, 2 epochs, no judge):
     ``folder/demo.safetensors`` and ``folder/demo.json``; returns ``folder``."""
@@ -77,8 +155,7 @@ def tiny_demo(folder: Path, **changes: object) -> Path:
 
     trainer = Trainer(tiny_config(**changes), "demo-source", checkpoints=folder / "_source", data=tiny_data())
     trainer.start()
-    trainer.join(120)
-    assert trainer.snapshot().status == "finished", trainer.snapshot().error
+    finish(trainer)
     export_demo(RunPaths.of(folder / "_source", "demo-source").checkpoint, folder,
                 command="python -m gan_core train --run demo-source --epochs 2 (tiny test run)")
     return folder

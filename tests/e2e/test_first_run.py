@@ -33,10 +33,10 @@ from browser import (
     require_chromium,
     set_number,
     streamlit_server,
-    wait_until,
+    wait_on_page,
 )
 
-require_chromium()
+require_chromium()  # the walk imports playwright itself
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 TRAIN_SECONDS = 60  # of training watched, counted from the first step
@@ -111,7 +111,7 @@ class Walk:
         assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
         assert not self.too_many(self.blocks()), self.blocks()
         if settle:
-            wait_until(page, lambda: not self.too_many(self.blocks(with_stale=True)),
+            wait_on_page(page, lambda: not self.too_many(self.blocks(with_stale=True)),
                        f"stale blocks to go: {self.blocks(with_stale=True)}", timeout=SETTLE_SECONDS)
         step = progress_step(page)
         assert step >= self.last_step, f"the step counter went back from {self.last_step} to {step}"
@@ -122,7 +122,7 @@ class Walk:
         """Once an epoch has ended, the grid and the quality block are on the Train page (a rerun in flight
         may hide them for a moment)."""
         if disk_epochs(self.run):
-            wait_until(self.page, lambda: self.blocks()["grid"] >= 1 and self.blocks()["quality"] == 1,
+            wait_on_page(self.page, lambda: self.blocks()["grid"] >= 1 and self.blocks()["quality"] == 1,
                        f"the grid and the quality block: {self.blocks()}", timeout=20)
 
     def look_at_train_page(self) -> None:
@@ -169,7 +169,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                 demo_shot = walk.shot("demo")
                 # Its lab: a digit and its 5 nearest training digits in both spaces, and the copying check.
                 goto(page, "Explore")
-                wait_until(page, lambda: digit_src(page) != "", "the demo's lab digit")
+                wait_on_page(page, lambda: digit_src(page) != "", "the demo's lab digit")
                 for space in ("judge features", "pixels"):
                     expect()(page.get_by_text(f"5 nearest training digits in {space}").first).to_be_visible(
                         timeout=WAIT_MS)
@@ -178,10 +178,10 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                 demo_explore_shot = walk.shot("demo-explore")
                 goto(page, "Train")
                 click(page, "btn_train")  # ...and one click trains a new run, which the pages then follow
-                wait_until(page, lambda: demo_banner.count() == 0, "the new run's page")
+                wait_on_page(page, lambda: demo_banner.count() == 0, "the new run's page")
                 walk.shot("clicked-train")
                 # Until the first step the page says what it is doing (data, model, judge).
-                wait_until(page, lambda: walk.check_train_page() > 0, "the first step", timeout=180)
+                wait_on_page(page, lambda: walk.check_train_page() > 0, "the first step", timeout=180)
                 started = time.monotonic()
                 walk.shot("first-step")
                 # The data line says what G trains on and what is held out from it.
@@ -192,7 +192,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
                 # The lab opens by itself: weights are published with the first steps.
                 goto(page, "Explore")
-                wait_until(page, lambda: digit_src(page) != "", "the lab's digit",
+                wait_on_page(page, lambda: digit_src(page) != "", "the lab's digit",
                            timeout=LAB_OPENS_WITHIN)
                 before = digit_src(page)
                 thumb = page.locator('.st-key-lab_z_0 input[type="range"]')
@@ -200,7 +200,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                 key = "ArrowRight" if float(thumb.input_value()) < 0.5 else "ArrowLeft"
                 for _ in range(25):
                     thumb.press(key)
-                wait_until(page, lambda: digit_src(page) not in ("", before), "the digit to follow the slider")
+                wait_on_page(page, lambda: digit_src(page) not in ("", before), "the digit to follow the slider")
                 walk.shot("lab-slider")
 
                 # A minute of training, looking at both pages every few seconds; Pause and Resume half-way
@@ -212,18 +212,20 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                     path = walk.shot("train")
                     if mid_shot is None and time.monotonic() - started > TRAIN_SECONDS / 2:
                         mid_shot = path
-                        if metric(page, STATUS) == "running":
+                        half_way = metric(page, STATUS)  # Pause and Resume must be tried, never skipped
+                        assert half_way == "running", f"half-way the run is {half_way!r}: Pause/Resume untried"
+                        if half_way == "running":
                             click(page, "btn_pause")
-                            wait_until(page, lambda: metric(page, STATUS) == "paused", "paused")
+                            wait_on_page(page, lambda: metric(page, STATUS) == "paused", "paused")
                             paused_step = walk.check_train_page()
                             walk.shot("paused")
                             click(page, "btn_resume")
-                            wait_until(page, lambda paused=paused_step: walk.check_train_page() > paused or
+                            wait_on_page(page, lambda paused=paused_step: walk.check_train_page() > paused or
                                        metric(page, STATUS) == "finished", "steps after resuming")
                     newest = disk_epochs(run)
                     goto(page, "Explore")
                     if newest:  # a page just opened shows the newest epoch on disk
-                        wait_until(page, lambda expected=newest[-1]: (timeline_epoch(page) or 0) >= expected,
+                        wait_on_page(page, lambda expected=newest[-1]: (timeline_epoch(page) or 0) >= expected,
                                    f"the timeline to show epoch {newest[-1]}", timeout=20)
                     page.wait_for_timeout(2000)
                     walk.note_epochs()
@@ -244,7 +246,9 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                 end_shot = walk.shot("end")
                 if metric(page, STATUS) == "running":
                     click(page, "btn_stop")
-                wait_until(page, lambda: metric(page, STATUS) in ("idle", "finished"), "stopped or finished")
+                    wait_on_page(page, lambda: metric(page, STATUS) == "idle", "stopped")
+                else:  # it ended within the minute: Stop is tried after the restart below
+                    assert metric(page, STATUS) == "finished", metric(page, STATUS)
                 saved_step, saved_epoch = progress_step(page), progress_epoch(page)
                 page.close()
 
@@ -252,14 +256,14 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
             # run after raising its epoch total).
             with streamlit_server(checkpoints, data, log) as url:
                 page = open_page(browser, url)
-                wait_until(page, lambda: progress_step(page) == saved_step, "the saved step after a restart")
+                wait_on_page(page, lambda: progress_step(page) == saved_step, "the saved step after a restart")
                 # A runway of epochs, so that Stop comes before the end even where an epoch takes a second.
                 set_number(page, "Epochs", saved_epoch + RESUME_RUNWAY)
                 click(page, "btn_resume")
-                wait_until(page, lambda: progress_epoch(page) > saved_epoch, "an epoch beyond the saved one",
+                wait_on_page(page, lambda: progress_epoch(page) > saved_epoch, "an epoch beyond the saved one",
                            timeout=120)
                 click(page, "btn_stop")
-                wait_until(page, lambda: metric(page, STATUS) == "idle", "stopped again")
+                wait_on_page(page, lambda: metric(page, STATUS) == "idle", "stopped again")
                 assert page.locator(EXCEPTION).count() == 0
                 page.close()
         finally:

@@ -18,6 +18,7 @@ from browser import (
     click,
     expect,
     goto,
+    image_src,
     launch,
     metric,
     open_page,
@@ -25,11 +26,10 @@ from browser import (
     require_chromium,
     set_number,
     streamlit_server,
-    wait_until,
+    wait_on_page,
 )
 
-require_chromium()
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 EDIT_RGB = np.array([0x94, 0x67, 0xBD])  # ganlab.charts.EDIT_COLOR
 
 
@@ -44,10 +44,6 @@ def edit_pixels(page) -> int:
     picture = np.asarray(Image.open(io.BytesIO(chart.screenshot())).convert("RGB")).astype(int)
     return int((np.abs(picture - EDIT_RGB).sum(axis=2) < 40).sum())
 
-
-def image_src(page, caption: str) -> str:
-    image = page.locator('[data-testid="stImage"]').filter(has_text=caption).locator("img")
-    return image.first.get_attribute("src") or ""
 
 
 def test_step_edit_and_sweep(tmp_path: Path, data_dir: Path) -> None:
@@ -64,7 +60,7 @@ def test_step_edit_and_sweep(tmp_path: Path, data_dir: Path) -> None:
                 set_number(page, "Evaluate every (epochs)", 0)
                 expect()(page.get_by_label("Evaluate every (epochs)", exact=True)).to_have_value("0")
                 click(page, "btn_train")
-                wait_until(page, lambda: progress_step(page) > 0, "the first steps", timeout=120)
+                wait_on_page(page, lambda: progress_step(page) > 0, "the first steps", timeout=120)
 
                 # A live edit of G's learning rate: a rule on the curves.
                 page.get_by_text("Step by step · live edits").click()
@@ -73,21 +69,21 @@ def test_step_edit_and_sweep(tmp_path: Path, data_dir: Path) -> None:
                 box = page.locator(".st-key-edit_lr_g input")
                 box.fill("0.001")
                 box.press("Enter")
-                wait_until(page, lambda: edit_pixels(page) > before_rules + 20, "the edit's rule on the curves",
+                wait_on_page(page, lambda: edit_pixels(page) > before_rules + 20, "the edit's rule on the curves",
                            timeout=90)
 
                 # Pause, one D step, one G step.
                 click(page, "btn_pause")
-                wait_until(page, lambda: metric(page, "Status") == "paused", "paused")
+                wait_on_page(page, lambda: metric(page, "Status") == "paused", "paused")
                 step = progress_step(page)
                 click(page, "btn_step_D")
-                wait_until(page, lambda: progress_step(page) == step + 1, "the step counter to move by one")
+                wait_on_page(page, lambda: progress_step(page) == step + 1, "the step counter to move by one")
                 click(page, "btn_step_G")
                 expect()(page.get_by_text("Last step (G)")).to_be_visible(timeout=60_000)
                 assert progress_step(page) == step + 1  # a G step alone uses no real batch
                 assert image_src(page, "raw G before") != image_src(page, "raw G after")  # the grid changed
                 click(page, "btn_stop")
-                wait_until(page, lambda: metric(page, "Status") == "idle", "stopped")
+                wait_on_page(page, lambda: metric(page, "Status") == "idle", "stopped")
 
                 # A 2x2 tiny sweep from the Runs page, then its runs grouped by recipe.
                 goto(page, "Runs")
@@ -100,7 +96,7 @@ def test_step_edit_and_sweep(tmp_path: Path, data_dir: Path) -> None:
                     expect()(box).to_have_value(value)
                 click(page, "btn_sweep")
                 table = page.locator('[data-testid="stTable"]')
-                wait_until(page, lambda: table.count() > 0 and "hinge" in table.first.inner_text(),
+                wait_on_page(page, lambda: table.count() > 0 and "hinge" in table.first.inner_text(),
                            "the sweep's grouped table", timeout=600)
                 text = table.first.inner_text()
                 assert "clean + batch_size=50" in text and "0, 1" in text  # the default preset, as launched

@@ -17,10 +17,10 @@ from PIL import Image, ImageDraw
 from gan_core.cli.main import main
 from gan_core.data import write_bundled_mnist
 
-from browser import EXCEPTION, click, expect, goto, launch, open_page, require_chromium, streamlit_server, wait_until
+import browser
+from browser import EXCEPTION, click, expect, goto, image_src, launch, open_page, streamlit_server, wait_on_page
 
-require_chromium()
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = browser.require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +32,6 @@ def saved_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  str(data), "--batch-size", "50", "--eval-every", "0", "--quiet"]) == 0
     return root
 
-
-def image_src(page: Any, caption: str) -> str:
-    image = page.locator('[data-testid="stImage"]').filter(has_text=caption).locator("img")
-    return image.first.get_attribute("src") or "" if image.count() else ""
 
 
 def seven_png() -> bytes:
@@ -53,13 +49,13 @@ def drive(page: Any, tmp_path: Path) -> None:
 
     # Principal directions: pick them, then move PC 1 with the keyboard; the digit changes.
     page.locator(".st-key-lt_mode").get_by_text("Principal directions").click()
-    wait_until(page, lambda: image_src(page, "direction sliders") != "", "the direction digit", timeout=150)
+    wait_on_page(page, lambda: image_src(page, "direction sliders") != "", "the direction digit", timeout=150)
     before = image_src(page, "direction sliders")
     thumb = page.locator('.st-key-lt_dir_0_0 input[type="range"]')
     thumb.focus()
     for _ in range(15):
         thumb.press("ArrowRight")
-    wait_until(page, lambda: image_src(page, "direction sliders") not in ("", before),
+    wait_on_page(page, lambda: image_src(page, "direction sliders") not in ("", before),
                "the digit to move along PC 1")
 
     # Toward 7: the path strip and the referee's verdict appear.

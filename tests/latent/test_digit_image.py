@@ -57,12 +57,22 @@ def test_polarity_modes_and_formats_give_the_same_digit():
 @pytest.mark.parametrize("data, message", [
     (b"hello, I am a text file pretending to be a PNG\n" * 3, "not an image"),
     (b"", "empty"),
-    (b"\x89PNG\r\n\x1a\n" + b"\0" * 6 * 1024 * 1024, "limit is 5 MB"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 6 * 1024 * 1024, "the file is 6.0 MB; the limit is 5 MB"),
 ])
 def test_refusals_say_why(data, message):
     with pytest.raises(DigitImageError, match=message):
         digit_from_bytes(data)
-    assert len(data) <= MAX_BYTES or message.startswith("limit")
+
+
+def test_the_size_limit_refuses_only_files_above_it():
+    """A file of exactly MAX_BYTES is read (and refused for what it holds, not for its size); one byte more is
+    refused for its size before anything decodes it."""
+    at_limit = b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_BYTES - 8)
+    with pytest.raises(DigitImageError) as refused:
+        digit_from_bytes(at_limit)
+    assert "limit" not in str(refused.value)
+    with pytest.raises(DigitImageError, match="the limit is 5 MB"):
+        digit_from_bytes(at_limit + b"\0")
 
 
 def test_too_many_pixels_per_side_and_blank_and_damaged_images_are_refused():

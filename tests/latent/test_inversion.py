@@ -35,8 +35,20 @@ def test_feature_distance_needs_a_judge_and_works_with_one(setup):
     generator, target = setup
     with pytest.raises(ValueError, match="judge"):
         invert(generator, target, feature_weight=1.0, steps=2)
-    result = invert(generator, target, judge_net=LinearJudge(), feature_weight=0.01, starts=2, steps=10, pool=50)
+    judge = LinearJudge()
+    result = invert(generator, target, judge_net=judge, feature_weight=0.01, starts=2, steps=10, pool=50)
     assert np.isfinite(result.mse)
+    # The weight is used: a large one trades pixel error for a closer match in the judge's features.
+    plain = invert(generator, target, judge_net=judge, feature_weight=0.0, starts=2, steps=10, pool=50)
+    heavy = invert(generator, target, judge_net=judge, feature_weight=0.1, starts=2, steps=10, pool=50)
+
+    def feature_gap(image):
+        with torch.no_grad():
+            images = torch.as_tensor(np.stack([image, target]), dtype=torch.float32).reshape(2, 784)
+            features = judge.features(images)
+        return float(((features[0] - features[1]) ** 2).mean())
+
+    assert feature_gap(heavy.image) < 0.5 * feature_gap(plain.image) and heavy.mse > plain.mse
 
 
 def test_cancel_stops_early(setup):

@@ -1,21 +1,11 @@
 import numpy as np
-import pytest
 import torch
 from torch import nn
 
 from gan_core.latent.steering import class_directions, toward_digit
 
+from helpers import one_thread  # noqa: F401 - an autouse fixture
 from latent_helpers import LinearJudge, random_generator
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread, as the app's edits run: many tiny steps on two threads of a busy machine spend
-    most of their time waiting for each other (20 times slower here at load average 9)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_toward_digit_raises_the_class_probability_within_the_caps():
@@ -71,6 +61,17 @@ def test_each_row_gets_its_own_digit_and_pull_one_keeps_the_start():
     z = torch.rand(3, 100, generator=torch.Generator().manual_seed(1)) * 2 - 1
     edit = toward_digit(generator, judge, z, np.array([0, 4, 9]), steps=3, pull=1.0)
     np.testing.assert_allclose(edit.final, z.numpy(), atol=1e-6)
+    # Each row climbs toward its own digit: its digit's shifted log-probability rises, and the path's
+    # probabilities are the judge's for that digit (not for another row's).
+    digits = (0, 4, 9)
+    edit = toward_digit(generator, judge, z, np.array(digits), steps=3, restarts=0)
+    with torch.no_grad():
+        start, final = generator(z), generator(torch.as_tensor(edit.final))
+        final_p = torch.softmax(judge(final), 1).numpy()
+    for row, digit in enumerate(digits):
+        gained = shifted_log_p(judge, final[row:row + 1], digit) - shifted_log_p(judge, start[row:row + 1], digit)
+        assert gained[0] > 0, f"row {row} did not climb toward {digit}"
+        np.testing.assert_allclose(edit.judge_p[-1, row], final_p[row, digit], rtol=1e-4, err_msg=f"row {row}")
 
 
 def test_should_stop_cancels_between_steps():

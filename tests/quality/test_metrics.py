@@ -20,17 +20,7 @@ from gan_core.runs.checkpoint import load_checkpoint, save_checkpoint
 from gan_core.runs.record import from_record, to_record
 from gan_core.train.trainer import Trainer
 
-from helpers import tiny_config, tiny_data, write_mnist_idx
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small convolutions on a shared 2-core machine run far faster on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
+from helpers import one_thread, tiny_config, tiny_data, write_mnist_idx  # noqa: F401 - one_thread: autouse
 
 # --- FID -------------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from gan_core.runs import checkpoint as ckpt
 from gan_core.runs.checkpoint import CheckpointError, load_checkpoint, load_generator, save_checkpoint
 from gan_core.runs.record import to_record
 
-from helpers import tiny_config
+from helpers import PickleAttack, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -58,20 +58,10 @@ def test_interrupted_save_keeps_previous_checkpoint_and_leaves_no_temp(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]
 
 
-class _Boom:
-    """Unpickling this calls os.system, which would create the marker file."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
 def test_pickled_callable_is_refused_and_never_runs(tmp_path, record):
     marker = tmp_path / "pwned"
     path = tmp_path / "checkpoint.pt"
-    torch.save(dict(record, payload=_Boom(marker)), path)
+    torch.save(dict(record, payload=PickleAttack(marker)), path)
     with pytest.raises(CheckpointError) as info:
         load_checkpoint(path)
     assert str(path) in str(info.value) and "refused" in str(info.value)
@@ -81,7 +71,7 @@ def test_pickled_callable_is_refused_and_never_runs(tmp_path, record):
 def test_plain_pickle_file_is_refused(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "checkpoint.pt"
-    path.write_bytes(pickle.dumps(_Boom(marker)))
+    path.write_bytes(pickle.dumps(PickleAttack(marker)))
     with pytest.raises(CheckpointError, match=str(path)):
         load_checkpoint(path)
     assert not marker.exists()

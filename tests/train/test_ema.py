@@ -12,9 +12,9 @@ from gan_core.gan.state import GANState
 from gan_core.runs.checkpoint import load_checkpoint
 from gan_core.runs.folder import RunPaths
 from gan_core.runs.record import from_record, to_record
-from gan_core.train.trainer import Trainer
 
-from helpers import tiny_config, tiny_data
+import helpers
+from helpers import tiny_config
 
 
 def test_warm_up_then_the_configured_decay():
@@ -76,21 +76,15 @@ def test_off_means_the_trained_g_is_shown():
     assert to_record(state)["ema"] is None
 
 
-def train(tmp_path, run, epochs, resume=False, stop_at_step=None, **config):
-    trainer = Trainer(tiny_config(epochs=epochs, eval_every=0, ema_decay=0.9, **config), run, checkpoints=tmp_path,
-                      data=tiny_data(), continue_run=resume)
-    if stop_at_step is not None:
-        trainer.add_callback(lambda event, snap: trainer.stop() if snap.step >= stop_at_step else None)
-    trainer.start()
-    trainer.join(60)
-    assert trainer.snapshot().error is None, trainer.snapshot().error
-    return trainer
+def train(tmp_path, run, epochs, **config):
+    """A tiny run with an EMA generator (decay 0.9): ``helpers.train``, which checks a stop took effect."""
+    return helpers.train(tmp_path, run, epochs, **{"ema_decay": 0.9, **config})
 
 
 def test_stop_and_resume_keeps_the_ema_generator_bit_for_bit(tmp_path):
     train(tmp_path, "straight", epochs=3, spectral_norm=True)
     train(tmp_path, "split", epochs=3, stop_at_step=6, spectral_norm=True)
-    train(tmp_path, "split", epochs=3, resume=True, spectral_norm=True)
+    train(tmp_path, "split", epochs=3, continue_run=True, spectral_norm=True)
     a = load_checkpoint(RunPaths.of(tmp_path, "straight").checkpoint)
     b = load_checkpoint(RunPaths.of(tmp_path, "split").checkpoint)
     assert a["ema"]["updates"] == b["ema"]["updates"] == 12

@@ -21,7 +21,7 @@ from gan_core.runs.folder import RunPaths, list_runs
 from gan_core.runs.snapshot import Status
 from gan_core.train.trainer import Trainer
 
-from helpers import tiny_config, tiny_data, wait_until, write_mnist_idx
+from helpers import PickleAttack, tiny_config, tiny_data, wait_until, write_mnist_idx
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,6 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates_an_epoch(tmp_path):
     paths = RunPaths.of(ckpt, "k")
     rng = random.Random(20261128)
     kills, during_write, at_random, previous_log = 0, 0, 0, []
-    started = time.monotonic()
     # Kill until 3 kills landed in the middle of a checkpoint write and 2 at random moments (5 at least).
     while during_write < 3 or at_random < 2:
         assert kills < 12, f"only {during_write} of {kills} kills landed during a checkpoint write"
@@ -62,16 +61,21 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates_an_epoch(tmp_path):
         # checkpoint temp file exists, i.e. in the middle of a write, or at a random moment.
         assert wait_until(checkpointed_or_ended(paths, before, proc), 60), "trainer never checkpointed"
         assert proc.poll() is None, proc.communicate()
-        if during_write < 3 and (kills % 2 or at_random >= 2):
-            temp = paths.folder / f".checkpoint.pt.{proc.pid}{atomic.TEMP_SUFFIX}"
-            if wait_until(temp.exists, 5):
-                during_write += 1
+        aimed_at_write = during_write < 3 and (kills % 2 or at_random >= 2)
+        temp = paths.folder / f".checkpoint.pt.{proc.pid}{atomic.TEMP_SUFFIX}"
+        if aimed_at_write:
+            wait_until(temp.exists, 5)
+            checkpoint_then = paths.checkpoint.stat().st_mtime_ns
         else:
             time.sleep(rng.uniform(0, 0.4))
             at_random += 1
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
         kills += 1
+        # The kill landed during a write only if the write never finished: its temp file is still there
+        # and the checkpoint is the one from before the write began.
+        if aimed_at_write and temp.exists() and paths.checkpoint.stat().st_mtime_ns == checkpoint_then:
+            during_write += 1
 
         record = load_checkpoint(paths.checkpoint)  # always the last complete checkpoint
         log = record["epoch_log"]
@@ -89,7 +93,6 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates_an_epoch(tmp_path):
     assert read_csv_epochs(paths) == epochs
     assert paths.sample_epochs() == epochs
     assert not list(paths.folder.rglob(f"*{atomic.TEMP_SUFFIX}"))
-    assert time.monotonic() - started < 150
 
 
 def test_a_second_process_on_the_same_run_is_refused_and_a_dead_holders_lock_is_taken_over(tmp_path):
@@ -148,11 +151,7 @@ def test_run_listing_marks_damaged_runs_and_keeps_the_rest(tmp_path):
     hostile = RunPaths.of(tmp_path, "hostile")
     hostile.folder.mkdir()
 
-    class Boom:
-        def __reduce__(self):
-            return (os.system, (f"touch {marker}",))
-
-    torch.save({"format": "gan_core.checkpoint", "x": Boom()}, hostile.checkpoint)
+    torch.save({"format": "gan_core.checkpoint", "x": PickleAttack(marker)}, hostile.checkpoint)
     empty = RunPaths.of(tmp_path, "empty")
     empty.folder.mkdir()
     empty.checkpoint.write_bytes(b"")

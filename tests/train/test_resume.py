@@ -3,41 +3,12 @@
 import csv
 
 import pytest
-import torch
 
 from gan_core.runs.checkpoint import load_checkpoint
 from gan_core.runs.folder import RunPaths
 from gan_core.runs.snapshot import Status
-from gan_core.train.trainer import Trainer
 
-from helpers import tiny_config, tiny_data
-
-
-def train(tmp_path, run, epochs, continue_run=False, stop_at_step=None, **config):
-    trainer = Trainer(tiny_config(epochs=epochs, **config), run, checkpoints=tmp_path, data=tiny_data(),
-                      continue_run=continue_run)
-    if stop_at_step is not None:
-        trainer.add_callback(lambda event, snap: trainer.stop() if snap.step >= stop_at_step else None)
-    trainer.start()
-    trainer.join(60)
-    assert trainer.snapshot().error is None, trainer.snapshot().error
-    return trainer
-
-
-def assert_same_state(a, b):
-    for part in ("generator", "discriminator"):
-        assert a[part].keys() == b[part].keys()
-        for key in a[part]:
-            assert torch.equal(a[part][key], b[part][key]), f"{part}.{key}"
-    for part in ("opt_g", "opt_d"):
-        for index, slot in a[part]["state"].items():
-            for name, value in slot.items():
-                assert torch.equal(torch.as_tensor(value), torch.as_tensor(b[part]["state"][index][name]))
-    assert torch.equal(a["history"], b["history"])
-    assert torch.equal(a["rng"]["torch"], b["rng"]["torch"])
-    assert (a["epoch"], a["step"]) == (b["epoch"], b["step"])
-    strip = [{k: v for k, v in row.items() if k != "seconds"} for row in a["epoch_log"]]
-    assert strip == [{k: v for k, v in row.items() if k != "seconds"} for row in b["epoch_log"]]
+from helpers import assert_same_state, train
 
 
 # The last case also runs the quality metrics: the judge, prepared on its own thread, must not disturb the run.
