@@ -7,7 +7,7 @@
 * ``readability_row``: the share of samples that two independent classifiers (the judge and the referee)
   both read as the same digit with p >= 0.9, overall and per digit, beside the same share of held-out real
   digits. FID alone can call a sheet of half-scribbles "good"; two readers rarely agree on a scribble (dense
-  uniform noise, which both read as an 8, is the known exception: tests/test_core_judge_loader.py).
+  uniform noise, which both read as an 8, is the known exception: tests/quality/test_judge_loader.py).
 """
 
 from __future__ import annotations
