@@ -57,6 +57,7 @@ from gan_core.latent.steering import (
     TARGET_P,
     toward_digit,
 )
+from gan_core.quality.distance import squared_distances
 from gan_core.quality.judge import JUDGE_DIR, Judge, eval_noise, load_or_train_judge
 from gan_core.quality.referee import Referee, load_or_train_referee, splits
 from gan_core.runs.checkpoint import load_generator
@@ -154,7 +155,7 @@ def best_of_random_batch(generator: torch.nn.Module, targets: torch.Tensor, n: i
     """Per target, the smallest pixel MSE among the images of ``n`` seeded random latents."""
     images = generate(generator, seeded_z(77, generator.z_dim, n)).reshape(n, -1).double()
     flat = targets.reshape(len(targets), -1).double()
-    sq = (images ** 2).sum(1, keepdim=True) + (flat ** 2).sum(1)[None] - 2 * images @ flat.T
+    sq = squared_distances(images, flat)
     return (sq.min(0).values / flat.shape[1]).numpy()
 
 

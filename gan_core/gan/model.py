@@ -12,6 +12,7 @@ from torch import nn
 
 from ..config import GANConfig
 from ..images import IMAGE_PIXELS, IMAGE_SIDE  # noqa: F401  (IMAGE_SIDE: re-exported for the networks' users)
+from .modes import evaluating
 from .spectral import SNLinear
 
 G_HIDDEN = (256, 512, 1024)
@@ -115,15 +116,10 @@ def generate(generator: Generator, z: torch.Tensor) -> torch.Tensor:
     """Images (n, 28, 28) in [0, 1], float32 on the CPU, from ``generator`` in eval mode (running BatchNorm
     statistics, no dropout: an image never depends on its batch-mates). The one way every view, metric
     and command turns latents into digits; restores the generator's mode afterwards."""
-    was_training = generator.training
-    generator.eval()
     device = next(generator.parameters()).device
-    try:
-        with torch.no_grad():
-            out = [generator(z[s:s + GENERATE_CHUNK].to(device, torch.float32)).float().cpu()
-                   for s in range(0, len(z), GENERATE_CHUNK)]
-    finally:
-        generator.train(was_training)
+    with evaluating(generator), torch.no_grad():
+        out = [generator(z[s:s + GENERATE_CHUNK].to(device, torch.float32)).float().cpu()
+               for s in range(0, len(z), GENERATE_CHUNK)]
     images = torch.cat(out) if out else torch.zeros(0, IMAGE_PIXELS)
     return images.reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
 

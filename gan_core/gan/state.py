@@ -21,6 +21,7 @@ from .augment import augment
 from .grad_norms import grad_norm, layer_grad_norms
 from .history import StepHistory
 from .model import Discriminator, Generator, build_models, sample_z, seeded_z
+from .modes import evaluating
 from .precision import resolve_precision
 
 PREVIEW_SAMPLES = 100  # the fixed-noise 10x10 grid saved every epoch
@@ -65,13 +66,9 @@ def r1_penalty(discriminator: Discriminator, real: torch.Tensor) -> torch.Tensor
     divides by sigma from its stored singular vectors with ordinary autograd ops, which a second backward
     can pass through (its training-mode kernel has a hand-written, once-differentiable backward)."""
     x = real.detach().float().requires_grad_(True)
-    was_training = discriminator.training
-    discriminator.eval()
-    try:
+    with evaluating(discriminator):
         scores = discriminator(x)
         (grad,) = torch.autograd.grad(scores.float().sum(), x, create_graph=True)
-    finally:
-        discriminator.train(was_training)
     return grad.pow(2).reshape(len(x), -1).sum(1).mean()
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .losses import d_output, loss_view
+from .modes import evaluating
 from .state import GANState
 
 D_STEP, G_STEP, BOTH_STEP = "D", "G", "D+G"
@@ -48,16 +49,9 @@ def look(state: GANState) -> Look:
     """G and D in eval mode (no dropout, running statistics, spectral norm's power iteration untouched), so
     looking draws no random numbers and changes no state: the run continues as if nobody had looked."""
     generator, discriminator = state.generator, state.discriminator
-    g_training, d_training = generator.training, discriminator.training
-    generator.eval()
-    discriminator.eval()
-    try:
-        with torch.no_grad():
-            images = generator(state.preview_z)
-            scores = discriminator(images) if discriminator.pack == 1 else None
-    finally:
-        generator.train(g_training)
-        discriminator.train(d_training)
+    with evaluating(generator, discriminator), torch.no_grad():
+        images = generator(state.preview_z)
+        scores = discriminator(images) if discriminator.pack == 1 else None
     loss = state.config.loss
     if scores is None:  # a packing D judges groups, not single images: no per-image verdict
         verdicts = np.full(len(images), np.nan, np.float32)

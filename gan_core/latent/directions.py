@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ..gan.model import sample_z
+from ..gan.modes import evaluating
 from .sampling import Z_HIGH, Z_LOW
 
 # Where each layer's activations are read in ``Generator.net`` (Linear, LeakyReLU, BatchNorm per hidden
@@ -55,13 +56,9 @@ def activations(generator: nn.Module, z: torch.Tensor, layer: str, chunk: int = 
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}; choose one of {', '.join(LAYERS)}")
     head = generator.net[:LAYERS[layer] + 1]
-    was_training = generator.training
-    generator.eval()
-    try:
-        device = next(generator.parameters()).device
+    device = next(generator.parameters()).device
+    with evaluating(generator):
         return torch.cat([head(z[s:s + chunk].to(device)).float().cpu() for s in range(0, len(z), chunk)])
-    finally:
-        generator.train(was_training)
 
 
 def principal_directions(generator: nn.Module, layer: str = DEFAULT_LAYER, *, n: int = DEFAULT_SAMPLES,
@@ -118,14 +115,10 @@ def slider_effect(generator: nn.Module, z: torch.Tensor, vectors: np.ndarray, sp
     ends_plus = (z[:, None, :] + span * v[None]).clamp(Z_LOW, Z_HIGH)  # (n, k, z_dim)
     ends_minus = (z[:, None, :] - span * v[None]).clamp(Z_LOW, Z_HIGH)
     travel = (ends_plus - ends_minus).norm(dim=2)  # (n, k)
-    was_training = generator.training
-    generator.eval()
-    try:
-        flat = z.shape[1]
+    flat = z.shape[1]
+    with evaluating(generator):
         plus = generator(ends_plus.reshape(-1, flat)).reshape(len(z), len(v), -1)
         minus = generator(ends_minus.reshape(-1, flat)).reshape(len(z), len(v), -1)
-    finally:
-        generator.train(was_training)
     change = (plus - minus).abs().mean(2)
     per_unit = torch.where(travel > 1e-6, change / travel.clamp_min(1e-6), torch.zeros_like(change))
     return per_unit.mean(0).numpy()
@@ -139,13 +132,9 @@ def distinctness(generator: nn.Module, z: torch.Tensor, vectors: np.ndarray, eps
     latents; two sliders that change the same pixels the same way are one slider twice.
     """
     v = torch.as_tensor(vectors, dtype=torch.float32)
-    was_training = generator.training
-    generator.eval()
-    try:
+    with evaluating(generator):
         plus = generator((z[:, None, :] + eps * v[None]).clamp(Z_LOW, Z_HIGH).reshape(-1, z.shape[1]))
         minus = generator((z[:, None, :] - eps * v[None]).clamp(Z_LOW, Z_HIGH).reshape(-1, z.shape[1]))
-    finally:
-        generator.train(was_training)
     effects = (plus - minus).reshape(len(z), len(v), -1)
     effects = effects / effects.norm(dim=2, keepdim=True).clamp_min(1e-12)
     cos = (effects @ effects.transpose(1, 2)).abs().mean(0)  # (k, k)

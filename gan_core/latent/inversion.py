@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..gan.model import sample_z
+from ..gan.modes import evaluating
 from .sampling import Z_HIGH, Z_LOW
 
 STARTS = 8
@@ -42,15 +43,7 @@ def invert(generator: nn.Module, target: np.ndarray | torch.Tensor, *, starts: i
     target = torch.as_tensor(np.asarray(target, dtype=np.float32)).reshape(1, -1)
     if feature_weight and judge_net is None:
         raise ValueError("feature_weight needs a judge_net")
-    modules = [m for m in (generator, judge_net) if m is not None]
-    modes = [m.training for m in modules]
-    params = [p for m in modules for p in m.parameters()]
-    requires = [p.requires_grad for p in params]
-    for m in modules:
-        m.eval()
-    for p in params:
-        p.requires_grad_(False)
-    try:
+    with evaluating(generator, judge_net, frozen=True):  # gradients flow to the latents only
         z = _starts(generator, target, starts, pool, seed).requires_grad_(True)
         target_features = judge_net.features(target) if feature_weight else None
         optimiser = torch.optim.Adam([z], lr=lr)
@@ -82,11 +75,6 @@ def invert(generator: nn.Module, target: np.ndarray | torch.Tensor, *, starts: i
             if float(final[row]) < best_mse:
                 best_mse, best_z = float(final[row]), z.detach()[row:row + 1].clone()
             image = generator(best_z).reshape(28, 28)
-    finally:
-        for p, flag in zip(params, requires, strict=True):
-            p.requires_grad_(flag)
-        for m, mode in zip(modules, modes, strict=True):
-            m.train(mode)
     return Inversion(best_z.numpy().astype(np.float32), image.numpy(), np.asarray(errors, np.float32),
                      best_mse, cancelled)
 
@@ -105,16 +93,12 @@ def best_of_random(generator: nn.Module, target: np.ndarray | torch.Tensor, n: i
     """The baseline inversion must beat: the best of ``n`` random latents by pixel MSE, (z (1, z_dim), mse)."""
     target = torch.as_tensor(np.asarray(target, dtype=np.float32)).reshape(1, -1)
     gen = torch.Generator().manual_seed(seed)
-    was_training = generator.training
-    generator.eval()
     best_z, best = None, float("inf")
-    try:
+    with evaluating(generator):
         for start in range(0, n, chunk):
             z = sample_z(min(chunk, n - start), generator.z_dim, generator=gen)
             errors = ((generator(z) - target) ** 2).mean(1)
             row = int(errors.argmin())
             if float(errors[row]) < best:
                 best, best_z = float(errors[row]), z[row:row + 1].clone()
-    finally:
-        generator.train(was_training)
     return best_z.numpy(), best

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ..gan.model import sample_z
+from ..gan.modes import evaluating
 from .sampling import Z_HIGH, Z_LOW
 
 # Fixed on purpose (docs/latent-lab.md measures them): the same edit for every digit and every latent.
@@ -83,14 +84,8 @@ def toward_digit(generator: nn.Module, judge_net: nn.Module, z: torch.Tensor | n
     z0 = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, generator.z_dim)
     n = len(z0)
     digits = torch.as_tensor(np.broadcast_to(np.asarray(digits, dtype=np.int64), (n,)).copy())
-    g_mode, j_mode = generator.training, judge_net.training
-    generator.eval()
-    judge_net.eval()
-    requires = [p.requires_grad for p in (*generator.parameters(), *judge_net.parameters())]
-    for p in (*generator.parameters(), *judge_net.parameters()):
-        p.requires_grad_(False)
     climb = _Climb(generator, judge_net, steps, step_size, pull, max_pixel_change, target_p, shifts, should_stop)
-    try:
+    with evaluating(generator, judge_net, frozen=True):  # gradients flow to the latents only
         path, probs, taken, score = climb(z0, z0, digits)
         short = np.flatnonzero(probs[-1] < target_p)
         if restarts > 0 and len(short) and not climb.cancelled:
@@ -108,11 +103,6 @@ def toward_digit(generator: nn.Module, judge_net: nn.Module, z: torch.Tensor | n
                     pick = np.flatnonzero(r_score[block] > score[short]) + attempt * len(short)
                     path[:, better], probs[:, better] = r_path[:, pick], r_probs[:, pick]
                     taken[better], score[better] = r_taken[pick], r_score[pick]
-    finally:
-        for p, flag in zip((*generator.parameters(), *judge_net.parameters()), requires, strict=True):
-            p.requires_grad_(flag)
-        generator.train(g_mode)
-        judge_net.train(j_mode)
     return EditPath(path, probs, taken, climb.cancelled)
 
 
@@ -180,14 +170,8 @@ def class_directions(generator: nn.Module, judge_net: nn.Module, *, n: int = CLA
     A class nobody generates gets a zero row. Adding t * row c to a latent is the linear "class slider".
     """
     z = sample_z(n, generator.z_dim, generator=torch.Generator().manual_seed(seed))
-    g_mode, j_mode = generator.training, judge_net.training
-    generator.eval()
-    judge_net.eval()
-    try:
+    with evaluating(generator, judge_net):
         labels = torch.cat([judge_net(generator(z[s:s + 5000])).argmax(1) for s in range(0, n, 5000)])
-    finally:
-        generator.train(g_mode)
-        judge_net.train(j_mode)
     overall = z.mean(0)
     rows = [z[labels == c].mean(0) - overall if bool((labels == c).any()) else torch.zeros_like(overall)
             for c in range(num_classes)]

@@ -17,22 +17,20 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..atomic import atomic_write
-from ..records import load_tagged
+from ..records import load_tagged, save_record
+from .shared import LR, as_images, build, chunks, hash_weights, set_learning_rate, shifted
 
 FEATURES = 128  # size of the penultimate layer, the space the FID is measured in
 BATCH = 64
 TRAIN_STEPS = 800  # optimiser steps, whatever the data size (epochs = steps / batches per epoch)
 MAX_EPOCHS = 20
 DROPOUT = 0.3
-CHUNK = 200  # images per forward pass when scoring: 1.4-2x faster than 1,000 on a 2-core CPU (cache-sized)
 JUDGE_SEED = 1234
 SAVE_EVERY = 100  # steps between partial saves of an unfinished training
 PARTIAL_FORMAT = "gan_core.judge.partial"
@@ -61,29 +59,9 @@ class JudgeNet(nn.Module):
 
 
 def new_net(gen: torch.Generator | None = None) -> JudgeNet:
-    """A JudgeNet built without touching the global RNG: on the meta device, then filled with torch's
-    default init (uniform within 1/sqrt(fan_in)) from ``gen``, or zeros (weights about to be loaded)."""
-    with torch.device("meta"):
-        net = JudgeNet()
-    net = net.to_empty(device="cpu")
-    with torch.no_grad():
-        for module in net.modules():
-            if isinstance(module, (nn.Conv2d, nn.Linear)):
-                fan_in = module.weight[0].numel()
-                for param in (module.weight, module.bias):
-                    if gen is None:
-                        param.zero_()
-                    else:
-                        param.uniform_(-fan_in ** -0.5, fan_in ** -0.5, generator=gen)
-    return net
-
-
-def _shift(images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Random translations by up to 2 pixels (cheap augmentation for small training sets)."""
-    x = images.reshape(-1, 1, 28, 28)
-    padded = F.pad(x, (2, 2, 2, 2))
-    dx, dy = (int(v) for v in torch.randint(0, 5, (2,), generator=gen))
-    return padded[:, :, dy:dy + 28, dx:dx + 28].reshape(len(images), -1)
+    """A JudgeNet with torch's default init drawn from ``gen`` (zeros without), the global RNG untouched
+    (``shared.build``)."""
+    return build(JudgeNet, gen)  # type: ignore[return-value]
 
 
 class Cancelled(Exception):
@@ -101,14 +79,14 @@ def train_judge(images: torch.Tensor, labels: torch.Tensor, *, steps: int = TRAI
     """
     gen = torch.Generator().manual_seed(seed)
     net = new_net(gen)
-    optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
+    optimiser = torch.optim.Adam(net.parameters(), lr=LR)
     n = len(images)
     batch = min(BATCH, n)
     per_epoch = max(n // batch, 1)
     epochs = max(1, min(MAX_EPOCHS, -(-steps // per_epoch)))
     total = epochs * per_epoch
     done, perm = 0, None
-    saved = _load_partial(partial, key) if partial is not None else None
+    saved = load_tagged(partial, PARTIAL_FORMAT, key=key)
     if saved is not None:
         net.load_state_dict(saved["net"])
         optimiser.load_state_dict(saved["optimiser"])
@@ -119,17 +97,16 @@ def train_judge(images: torch.Tensor, labels: torch.Tensor, *, steps: int = TRAI
         if partial is not None:
             record = {"format": PARTIAL_FORMAT, "key": key, "done": done, "perm": perm, "net": net.state_dict(),
                       "optimiser": optimiser.state_dict(), "generator": gen.get_state()}
-            atomic_write(partial, lambda handle: torch.save(record, handle))
+            save_record(partial, record)
 
     net.train()
     while done < total:
         epoch, b = divmod(done, per_epoch)
         if b == 0:
             perm = torch.randperm(n, generator=gen)
-        for group in optimiser.param_groups:
-            group["lr"] = 1e-3 if epoch < epochs * 2 // 3 else 3e-4
+        set_learning_rate(optimiser, epoch, epochs)
         idx = perm[b * batch:(b + 1) * batch]  # type: ignore[index]
-        features = net.features(_shift(images[idx], gen))
+        features = net.features(shifted(images[idx], gen))
         keep = (torch.rand(features.shape, generator=gen) >= DROPOUT).to(features.dtype) / (1 - DROPOUT)
         loss = F.cross_entropy(net.head(features * keep), labels[idx])
         optimiser.zero_grad(set_to_none=True)
@@ -145,19 +122,13 @@ def train_judge(images: torch.Tensor, labels: torch.Tensor, *, steps: int = TRAI
     return net.eval()
 
 
-def _load_partial(path: Path, key: str) -> dict[str, Any] | None:
-    return load_tagged(path, PARTIAL_FORMAT, key=key)
-
-
 @torch.no_grad()
 def predict(net: JudgeNet, images: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(features (n, 128), softmax probabilities (n, 10)) as float64 numpy, in chunks, eval mode."""
-    images = torch.as_tensor(np.asarray(images, dtype=np.float32)) if not isinstance(images, torch.Tensor) \
-        else images.detach().float().cpu()
-    images = images.reshape(len(images), -1)
+    """(features (n, 128), softmax probabilities (n, 10)) as float64 numpy, in chunks (``forward`` has no
+    dropout, so this is eval mode whatever ``net.training`` says)."""
     feats, probs = [], []
-    for start in range(0, len(images), CHUNK):
-        f = net.features(images[start:start + CHUNK])
+    for chunk in chunks(as_images(images)):
+        f = net.features(chunk)
         feats.append(f.double().numpy())
         probs.append(torch.softmax(net.head(f), dim=1).double().numpy())
     if not feats:
@@ -168,9 +139,7 @@ def predict(net: JudgeNet, images: torch.Tensor | np.ndarray) -> tuple[np.ndarra
 def weights_id(net: nn.Module) -> str:
     """A short hash of the weights: the judge's identity, recorded with every metrics row."""
     digest = hashlib.sha256()
-    for name, tensor in sorted(net.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    hash_weights(digest, net)
     return digest.hexdigest()[:12]
 
 

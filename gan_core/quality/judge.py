@@ -19,8 +19,6 @@ training run and the run still continues bit for bit.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
 import threading
 from collections.abc import Callable
@@ -31,18 +29,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..atomic import atomic_write
-from ..data import HOLD_OUT_EVERY, TrainingData, evenly_spaced, stride_split
-from ..records import load_tagged
+from ..data import TrainingData, evenly_spaced
+from ..records import save_record
+from . import shared
 from .classifier import FEATURES, TRAIN_STEPS, JudgeNet, new_net, predict, remove, train_judge, weights_id
 from .metrics import quality_row, readability_row, readable
 from .real_side import RealSide
 from .referee import Referee, load_or_train_referee
+from .shared import cache_path, load_first, splits
 
 __all__ = ["BUNDLED", "FEATURES", "JUDGE_DIR", "Judge", "JudgeNet", "accuracy", "data_key", "eval_noise",
            "judge_path", "load_or_train_judge", "predict", "train_judge"]
-
-log = logging.getLogger(__name__)
 
 JUDGE_DIR = "_judge"  # cache folder under the checkpoints root; never a valid run name
 JUDGE_FORMAT = "gan_core.judge"
@@ -55,35 +52,13 @@ FLOOR_IMAGES = 10_000  # training digits scored for the real-vs-real floor: FID 
 
 
 def data_key(data: TrainingData, steps: int = TRAIN_STEPS) -> str:
-    """sha256 of both splits' images and labels (bytes and shapes), the judge version and its training
-    length."""
-    digest = hashlib.sha256(f"{JUDGE_FORMAT}:{JUDGE_VERSION}:{HOLD_OUT_EVERY}:{steps}:".encode())
-    train_images, train_labels, held_images, held_labels = _splits(data)
-    for tensor in (train_images, train_labels, held_images, held_labels):
-        t = tensor.detach().cpu().contiguous()
-        digest.update(f"{t.dtype}{tuple(t.shape)}".encode())
-        digest.update(t.numpy().tobytes())
-    return digest.hexdigest()
-
-
-def _splits(data: TrainingData) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(train images, labels, held-out images, labels); hand-built data without a held-out split (tests)
-    holds out a stride of its own images."""
-    images, labels = data.images.detach().float().cpu(), data.labels.detach().long().cpu()
-    if data.held_images is not None and data.held_labels is not None:
-        return images, labels, data.held_images.detach().float().cpu(), data.held_labels.detach().long().cpu()
-    train, held = stride_split(len(images), HOLD_OUT_EVERY)
-    return images[train], labels[train], images[held], labels[held]
+    """The judge's cache key: both splits' images and labels (bytes and shapes), the judge version and its
+    training length (``shared.data_key``)."""
+    return shared.data_key(JUDGE_FORMAT, JUDGE_VERSION, steps, splits(data))
 
 
 def accuracy(net: JudgeNet, images: torch.Tensor, labels: torch.Tensor) -> float:
-    return _accuracy(predict(net, images)[1], labels)
-
-
-def _accuracy(probs: np.ndarray, labels: torch.Tensor) -> float:
-    if not len(probs):
-        return float("nan")
-    return float((probs.argmax(axis=1) == labels.cpu().numpy()).mean())
+    return shared.accuracy(predict(net, images)[1], labels)
 
 
 @dataclass
@@ -120,7 +95,7 @@ class Judge:
         every evaluation reports readability. Safe while another thread evaluates: the real share is set
         before the referee that turns the figures on."""
         referee = load_or_train_referee(data, cache_dir, dataset, steps=steps)
-        held_images = _splits(data)[2]
+        held_images = splits(data)[2]
         self.readable_real = float(readable(predict(self.net, held_images)[1],
                                             referee.probabilities(held_images)).mean())
         self.referee = referee
@@ -142,22 +117,8 @@ class Judge:
         return row
 
 
-def _load_record(path: Path, key: str) -> dict[str, Any] | None:
-    return load_tagged(path, JUDGE_FORMAT, key=key, version=JUDGE_VERSION)
-
-
 def judge_path(cache_dir: str | os.PathLike[str], dataset: str, key: str) -> Path:
-    return Path(cache_dir) / f"judge-{dataset}-{key[:16]}.pt"
-
-
-def _net_from(record: dict[str, Any], path: Path) -> JudgeNet | None:
-    net = new_net()
-    try:
-        net.load_state_dict(record["state"])
-    except (RuntimeError, KeyError, TypeError) as exc:
-        log.warning("judge weights %s do not fit the network (%s); retraining", path, exc)
-        return None
-    return net.eval()
+    return cache_path(cache_dir, "judge", dataset, key)
 
 
 def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | None, dataset: str = "mnist",
@@ -170,31 +131,27 @@ def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | 
     ``referee_steps`` > 0 prepares the referee of ``data`` too (``referee.TRAIN_STEPS`` is its own
     length), and every evaluation then reports readability.
     """
-    train_images, train_labels, held_images, held_labels = _splits(data)
+    train_images, train_labels, held_images, held_labels = splits(data)
     key = data_key(data, steps)
     path = judge_path(cache_dir, dataset, key) if cache_dir is not None else None
-    net, origin = None, "trained now"
-    for where, name in ((path, "cached"), (BUNDLED, "bundled")):
-        record = _load_record(where, key) if where is not None else None
-        if record is not None:
-            net = _net_from(record, where)  # type: ignore[arg-type]
-            if net is not None:
-                origin = name
-                break
-    if net is None:
+    found = load_first((path, BUNDLED), JUDGE_FORMAT, key=key, version=JUDGE_VERSION, new_net=new_net)
+    if found is not None:
+        net, origin = found[0], ("cached", "bundled")[found[1]]
+    else:
+        origin = "trained now"
         partial = None if path is None else path.with_suffix(".partial.pt")
         if partial is not None:
             partial.parent.mkdir(parents=True, exist_ok=True)
         net = train_judge(train_images, train_labels, steps=steps, partial=partial, key=key, progress=progress,
                           cancel=cancel)
         if path is not None:
-            atomic_write(path, lambda handle: torch.save(judge_record(net, key, dataset), handle))
+            save_record(path, judge_record(net, key, dataset))
             remove(partial)
     features, probs = predict(net, held_images)  # once: for the accuracy and the FID references
     # The floor's real side: training digits, evenly spaced (the offline set is sorted by label), at most
     # FLOOR_IMAGES of them (60,000 MNIST digits through the judge would cost seconds for nothing).
     floor_images = train_images[evenly_spaced(len(train_images), min(len(train_images), FLOOR_IMAGES))]
-    judge = Judge(net, _accuracy(probs, held_labels), len(train_images), len(held_images),
+    judge = Judge(net, shared.accuracy(probs, held_labels), len(train_images), len(held_images),
                   reference=features, floor_real=predict(net, floor_images)[0], cached=origin != "trained now",
                   path=path, origin=origin, identity=weights_id(net))
     if referee_steps > 0:

@@ -12,21 +12,26 @@ same metrics for real against real at the same sizes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .real_side import RealSide
+from .distance import pairwise_distances
 
 K = 3  # the paper's choice for its main results
 
 
-def pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Euclidean distances (len(a), len(b)) through one matrix product: |a|^2 + |b|^2 - 2 a.b."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
-    return np.sqrt(np.clip(squared, 0.0, None))
+class RealManifold(Protocol):
+    """What ``manifold_row`` needs of the real side (``real_side.RealSide`` is one): the reference
+    features, their k-NN radii, and the real-vs-real precision/recall at a sample size."""
+
+    k: int
+    reference: np.ndarray
+
+    @property
+    def radii(self) -> np.ndarray: ...
+
+    def real_precision_recall(self, n: int) -> tuple[float, float]: ...
 
 
 def knn_radii(features: np.ndarray, k: int = K) -> np.ndarray:
@@ -63,7 +68,7 @@ def realism(real: np.ndarray, fake: np.ndarray, k: int = K, real_radii: np.ndarr
     return (radii[keep][None, :] / np.maximum(distances, 1e-12)).max(axis=1)
 
 
-def manifold_row(fake: np.ndarray, real: RealSide, n: int, extremes: int = 10) -> dict[str, object]:
+def manifold_row(fake: np.ndarray, real: RealManifold, n: int, extremes: int = 10) -> dict[str, object]:
     """Precision and recall of the first ``n`` fakes against the reference real features, the same of ``n``
     evenly spaced other real features (real against real at the same sizes), and the indices and realism
     scores of the ``extremes`` most and least realistic of all ``fake`` samples; plain data."""

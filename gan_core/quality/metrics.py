@@ -1,28 +1,25 @@
 """Generation-quality metrics computed from a judge classifier's outputs; numpy only, float64 throughout.
 
-* ``frechet_distance``: the Fréchet distance between two Gaussians fitted to judge features (FID with the
-  judge in Inception's place). The matrix square root is taken through symmetric eigen-decompositions, so
-  the result is a real number, never NaN or complex.
+* FID: the Fréchet distance (``frechet.py``) of judge features against the held-out real ones
+  (``real_side.RealSide``, which keeps everything computed from the real side alone).
 * ``inception_score``: exp(E_x KL(p(y|x) || p(y))), between 1 and the number of classes.
 * ``class_histogram`` & co: which classes the generated samples are judged to be, to see mode collapse.
 * ``readability_row``: the share of samples that two independent classifiers (the judge and the referee)
   both read as the same digit with p >= 0.9, overall and per digit, beside the same share of held-out real
   digits. FID alone can call a sheet of half-scribbles "good"; two readers rarely agree on a scribble (dense
-  uniform noise, which both read as an 8, is the known exception: tests/test_core_judge_loader.py).
+  uniform noise, which both read as an 8, is the known exception: tests/quality/test_judge_loader.py).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .manifold import manifold_row
-
-if TYPE_CHECKING:
-    from .real_side import RealSide
+from .real_side import RealSide
 
 NUM_CLASSES = 10
 READABLE_P = 0.9  # both classifiers must give the same class at least this probability
@@ -35,42 +32,6 @@ CLASS_NAMES = {
     "fashion-mnist": ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                       "Boot"),
 }
-
-
-def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, covariance) of (n, d) features in float64; the covariance uses n - 1."""
-    x = np.asarray(features, dtype=np.float64)
-    if x.ndim != 2 or len(x) < 2:
-        raise ValueError(f"need (n >= 2, d) features, got shape {x.shape}")
-    return x.mean(axis=0), np.atleast_2d(np.cov(x, rowvar=False))
-
-
-def sqrt_psd(matrix: np.ndarray) -> np.ndarray:
-    """Square root of a symmetric positive semi-definite matrix; tiny negative eigenvalues become 0."""
-    sym = (matrix + matrix.T) / 2.0
-    values, vectors = np.linalg.eigh(sym)
-    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
-
-
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
-                     root1: np.ndarray | None = None) -> float:
-    """||mu1 - mu2||^2 + tr(S1) + tr(S2) - 2 tr((S1^1/2 S2 S1^1/2)^1/2), in float64.
-
-    tr((S1 S2)^1/2) equals tr((S1^1/2 S2 S1^1/2)^1/2), and the latter is the root of a symmetric PSD
-    matrix, so both roots come from ``eigh``: no complex parts to drop, no NaN. Clamped at 0. ``root1``,
-    S1's square root, may be given when S1 is a fixed reference (``real_side.RealSide``).
-    """
-    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
-    s1, s2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
-    root1 = sqrt_psd(s1) if root1 is None else root1
-    middle = sqrt_psd(root1 @ s2 @ root1)
-    diff = mu1 - mu2
-    value = float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(middle))
-    return max(value, 0.0)
-
-
-def fid_from_features(features1: np.ndarray, features2: np.ndarray) -> float:
-    return frechet_distance(*gaussian_stats(features1), *gaussian_stats(features2))
 
 
 def inception_score(probs: np.ndarray, eps: float = 1e-12) -> float:

@@ -1,8 +1,8 @@
 """Nearest real digits: is the generator copying its training set?
 
 ``NeighbourIndex`` holds the training split twice: as pixels and as the judge's features (cached on disk,
-keyed by the judge's weights and the images). A query is one matrix product against all of them,
-|q|^2 + |x|^2 - 2 q.x, then a top-k: no tree, no approximate index, fast enough for 60,000 images
+keyed by the judge's weights and the images). A query is one matrix product against all of them
+(``distance.squared_distances``), then a top-k: no tree, no approximate index, fast enough for 60,000 images
 (docs/trust.md has the timings).
 
 ``memorisation`` compares, for a set of generated digits, the distance to the nearest training digit with
@@ -13,10 +13,7 @@ puts its samples much closer to training digits than fresh real digits are; one 
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
-import pickle
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +22,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..atomic import atomic_write
 from ..gan.model import IMAGE_PIXELS
-
-log = logging.getLogger(__name__)
+from ..gan.modes import evaluating
+from ..records import load_tagged, save_record
+from .distance import squared_distances
+from .shared import chunks, hash_weights
 
 SPACES = ("features", "pixels")
 FEATURES_FORMAT = "gan_core.neighbour_features"
@@ -41,22 +39,16 @@ COPYING, CLOSER = 0.5, 0.8
 @torch.no_grad()
 def judge_features(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
     """The judge's penultimate features, float32 (n, d), eval mode, in chunks."""
-    was_training = net.training
-    net.eval()
-    try:
-        x = images.detach().float().cpu().reshape(len(images), IMAGE_PIXELS)
-        parts = [net.features(x[s:s + CHUNK]) for s in range(0, len(x), CHUNK)]
-    finally:
-        net.train(was_training)
+    x = images.detach().float().cpu().reshape(len(images), IMAGE_PIXELS)
+    with evaluating(net):
+        parts = [net.features(chunk) for chunk in chunks(x, CHUNK)]
     return torch.cat(parts) if parts else torch.zeros(0, 0)
 
 
 def features_key(net: nn.Module, images: torch.Tensor) -> str:
     """sha256 of the judge's weights and the images: a cache entry is valid for exactly this pair."""
     digest = hashlib.sha256(FEATURES_FORMAT.encode())
-    for name, tensor in sorted(net.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    hash_weights(digest, net)
     x = images.detach().float().cpu().contiguous()
     digest.update(f"{tuple(x.shape)}".encode())
     digest.update(x.numpy().tobytes())
@@ -70,17 +62,11 @@ def cached_features(net: nn.Module, images: torch.Tensor, cache_dir: str | os.Pa
         return judge_features(net, images)
     key = features_key(net, images)
     path = Path(cache_dir) / f"features-{key[:16]}.pt"
-    if path.is_file():
-        try:
-            record = torch.load(path, map_location="cpu", weights_only=True)
-            if isinstance(record, dict) and record.get("key") == key:
-                return record["features"]
-        except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
-            log.warning("ignoring unreadable feature cache %s (%s)", path, type(exc).__name__)
+    record = load_tagged(path, FEATURES_FORMAT, key=key)
+    if record is not None and isinstance(record.get("features"), torch.Tensor):
+        return record["features"]
     features = judge_features(net, images)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda handle: torch.save({"format": FEATURES_FORMAT, "key": key, "features": features},
-                                                  handle))
+    save_record(path, {"format": FEATURES_FORMAT, "key": key, "features": features})
     return features
 
 
@@ -120,8 +106,8 @@ class NeighbourIndex:
     def query(self, queries: torch.Tensor | np.ndarray, k: int = 5, space: str = "features") -> Neighbours:
         """The ``k`` nearest training images of each query image ((q, 784) or (q, 28, 28) in [0, 1])."""
         q = self._embed(queries, space)
-        points, norms = self._points[space], self._norms[space]
-        squared = (q * q).sum(1, keepdim=True) + norms[None, :] - 2.0 * (q @ points.T)
+        points = self._points[space]
+        squared = squared_distances(q, points, self._norms[space])
         k = min(k, len(points))
         values, indices = torch.topk(squared, k, dim=1, largest=False)
         return Neighbours(indices.numpy(), values.clamp_min(0).double().sqrt().numpy(), space)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..data import evenly_spaced
 from . import manifold
-from .metrics import frechet_distance, gaussian_stats, sqrt_psd
+from .frechet import frechet_distance, gaussian_stats, sqrt_psd
 
 
 class RealSide:

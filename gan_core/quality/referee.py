@@ -17,8 +17,6 @@ the bundled offline digits' referee ships with the package (``BUNDLED``, made by
 
 from __future__ import annotations
 
-import hashlib
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,16 +26,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..atomic import atomic_write
-from ..data import HOLD_OUT_EVERY, TrainingData, stride_split
-from ..records import UNREADABLE, load_tagged
+from ..data import TrainingData
+from ..records import save_record
+from . import shared
+from .shared import LR, as_images, build, cache_path, chunks, load_first, set_learning_rate, shifted, splits
 
 REFEREE_FORMAT = "gan_core.referee"
 REFEREE_VERSION = 2  # 2: 3,000 training steps (was 800)
 REFEREE_SEED = 98_765  # not the judge's seed
 TRAIN_STEPS = 3000
 BATCH = 64
-CHUNK = 200  # images per forward pass, as the judge (judge_net.CHUNK)
 BUNDLED = Path(__file__).parents[1] / "assets" / "referee-mnist-bundled-5k.pt"
 
 
@@ -70,31 +68,16 @@ class Referee:
     @torch.no_grad()
     def probabilities(self, images: torch.Tensor | np.ndarray) -> np.ndarray:
         """Softmax probabilities (n, 10) of images in [0, 1], in chunks."""
-        x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(len(images), -1)
         self.net.eval()
-        out = [torch.softmax(self.net(x[s:s + CHUNK]), 1).double().numpy() for s in range(0, len(x), CHUNK)]
+        out = [torch.softmax(self.net(chunk), 1).double().numpy() for chunk in chunks(as_images(images))]
         return np.concatenate(out) if out else np.zeros((0, 10))
 
 
 def new_referee(gen: torch.Generator | None = None) -> RefereeNet:
-    """A RefereeNet built without touching the global RNG: on the meta device, then torch's default init
-    (the same draws as ``torch.manual_seed(s); RefereeNet()`` when ``gen`` is seeded with s), or zeros for
-    weights about to be loaded. The global RNG is shared by every thread: a referee prepared beside a
-    training run must not draw from it, or the run no longer continues bit for bit."""
-    with torch.device("meta"):
-        net = RefereeNet()
-    net = net.to_empty(device="cpu")
-    with torch.no_grad():
-        for module in net.modules():
-            if isinstance(module, (nn.Conv2d, nn.Linear)):
-                bound = 1 / math.sqrt(module.weight[0].numel())
-                if gen is None:
-                    module.weight.zero_()
-                    module.bias.zero_()
-                else:
-                    nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=gen)
-                    nn.init.uniform_(module.bias, -bound, bound, generator=gen)
-    return net
+    """A RefereeNet with torch's default init drawn from ``gen`` (zeros without; ``shared.build``). The
+    global RNG is shared by every thread: a referee prepared beside a training run must not draw from it,
+    or the run no longer continues bit for bit."""
+    return build(RefereeNet, gen)  # type: ignore[return-value]
 
 
 def train_referee(images: torch.Tensor, labels: torch.Tensor, *, steps: int = TRAIN_STEPS,
@@ -103,16 +86,13 @@ def train_referee(images: torch.Tensor, labels: torch.Tensor, *, steps: int = TR
     private generators seeded with ``seed``, none from the global RNG."""
     gen = torch.Generator().manual_seed(seed)
     net = new_referee(torch.Generator().manual_seed(seed))
-    optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
+    optimiser = torch.optim.Adam(net.parameters(), lr=LR)
     batch = min(BATCH, len(images))
     net.train()
     for step in range(steps):
         idx = torch.randint(0, len(images), (batch,), generator=gen)
-        x = F.pad(images[idx].reshape(-1, 1, 28, 28), (2, 2, 2, 2))
-        dx, dy = (int(v) for v in torch.randint(0, 5, (2,), generator=gen))
-        loss = F.cross_entropy(net(x[:, :, dy:dy + 28, dx:dx + 28]), labels[idx])
-        for group in optimiser.param_groups:
-            group["lr"] = 1e-3 if step < steps * 2 // 3 else 3e-4
+        loss = F.cross_entropy(net(shifted(images[idx], gen)), labels[idx])
+        set_learning_rate(optimiser, step, steps)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -120,16 +100,13 @@ def train_referee(images: torch.Tensor, labels: torch.Tensor, *, steps: int = TR
 
 
 def data_key(data: TrainingData, steps: int) -> str:
-    digest = hashlib.sha256(f"{REFEREE_FORMAT}:{REFEREE_VERSION}:{HOLD_OUT_EVERY}:{steps}:".encode())
-    for tensor in (data.images, data.labels):
-        t = tensor.detach().cpu().contiguous()
-        digest.update(f"{t.dtype}{tuple(t.shape)}".encode())
-        digest.update(t.numpy().tobytes())
-    return digest.hexdigest()
+    """The referee's cache key (``shared.data_key``) over the data's training images and labels as given
+    (unlike the judge's, not over the held-out split: the bundled referee's key was made so)."""
+    return shared.data_key(REFEREE_FORMAT, REFEREE_VERSION, steps, (data.images, data.labels))
 
 
 def referee_path(cache_dir: str | os.PathLike[str], dataset: str, key: str) -> Path:
-    return Path(cache_dir) / f"referee-{dataset}-{key[:16]}.pt"
+    return cache_path(cache_dir, "referee", dataset, key)
 
 
 def load_or_train_referee(data: TrainingData, cache_dir: str | os.PathLike[str] | None, dataset: str = "mnist",
@@ -139,44 +116,18 @@ def load_or_train_referee(data: TrainingData, cache_dir: str | os.PathLike[str] 
     images, labels, held_images, held_labels = splits(data)
     key = data_key(data, steps)
     path = referee_path(cache_dir, dataset, key) if cache_dir is not None else None
-    net = _load_cached(path, key)
-    if net is None:
-        net = _load_cached(BUNDLED, key)
-    cached = net is not None
-    if net is None:
+    found = load_first((path, BUNDLED), REFEREE_FORMAT, key=key, version=REFEREE_VERSION, new_net=new_referee)
+    if found is not None:
+        net = found[0]
+    else:
         net = train_referee(images, labels, steps=steps)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, lambda handle: torch.save(referee_record(net, key), handle))
-    referee = Referee(net, float("nan"), cached, path)
-    if len(held_images):
-        referee.held_out_accuracy = float((referee.probabilities(held_images).argmax(1)
-                                           == held_labels.numpy()).mean())
+            save_record(path, referee_record(net, key))
+    referee = Referee(net, float("nan"), found is not None, path)  # type: ignore[arg-type]
+    referee.held_out_accuracy = shared.accuracy(referee.probabilities(held_images), held_labels)
     return referee
 
 
 def referee_record(net: RefereeNet, key: str) -> dict:
     """What the cache and the bundled file hold: the weights and the data key they were trained for."""
     return {"format": REFEREE_FORMAT, "version": REFEREE_VERSION, "key": key, "state": net.state_dict()}
-
-
-def splits(data: TrainingData) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(train images, labels, held-out images, labels): the data's own held-out split, or for data built by
-    hand (tests) every ``HOLD_OUT_EVERY``-th image, as the judge does."""
-    images, labels = data.images.detach().float().cpu(), data.labels.detach().long().cpu()
-    if data.held_images is not None and data.held_labels is not None:
-        return images, labels, data.held_images.float().cpu(), data.held_labels.long().cpu()
-    train, held = stride_split(len(images), HOLD_OUT_EVERY)
-    return images[train], labels[train], images[held], labels[held]
-
-
-def _load_cached(path: Path | None, key: str) -> RefereeNet | None:
-    record = load_tagged(path, REFEREE_FORMAT, key=key, version=REFEREE_VERSION)
-    if record is None:
-        return None
-    net = new_referee()
-    try:
-        net.load_state_dict(record["state"])
-    except UNREADABLE:
-        return None
-    return net.eval()

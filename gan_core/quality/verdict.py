@@ -23,6 +23,7 @@ from torch import nn
 from ..config import GANConfig
 from ..gan.losses import loss_view, output_is_probability
 from ..gan.model import IMAGE_PIXELS, generate, seeded_z
+from ..gan.modes import evaluating
 
 if TYPE_CHECKING:
     from ..gan.state import GANState
@@ -73,12 +74,8 @@ def raw_scores(discriminator: nn.Module, images: torch.Tensor | np.ndarray, pack
     if short:
         x = torch.cat((x, x[torch.arange(short) % n]))
     device = next(discriminator.parameters()).device
-    was_training = discriminator.training
-    discriminator.eval()
-    try:
+    with evaluating(discriminator):
         scores = discriminator(x.to(device)).float().cpu().double()
-    finally:
-        discriminator.train(was_training)
     return scores.repeat_interleave(pack)[:n].numpy()
 
 

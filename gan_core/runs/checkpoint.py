@@ -8,9 +8,7 @@ carries its format version; older versions are migrated on load (see ``gan_core.
 from __future__ import annotations
 
 import os
-import pickle
 import random
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ import torch
 from ..atomic import atomic_write
 from ..config import ConfigError, GANConfig
 from ..gan.model import Generator
+from ..records import DAMAGED, MISFIT, REFUSED, read_record
 from . import migrations
 from .migrations import RecordVersionError, migrate
 
@@ -48,12 +47,12 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     if path.stat().st_size == 0:
         raise CheckpointError(f"{path}: empty checkpoint file (0 bytes)")
     try:
-        record = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
+        record = read_record(path)
+    except REFUSED as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"{path}: refused: the file holds code or objects that are not plain data "
                               f"({reason[:160]})") from exc
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError) as exc:
+    except DAMAGED as exc:
         raise CheckpointError(f"{path}: damaged or truncated checkpoint ({type(exc).__name__})") from exc
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a gan_core checkpoint")
@@ -97,7 +96,7 @@ def load_state(module: torch.nn.Module | torch.optim.Optimizer, state: Any, path
     """load_state_dict with the file and the part named when shapes or keys disagree with the config."""
     try:
         module.load_state_dict(state)
-    except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as exc:
+    except MISFIT as exc:
         first = " ".join(str(exc).split())[:240]
         raise CheckpointError(f"{path}: {what} weights do not match the stored config ({first})") from exc
 

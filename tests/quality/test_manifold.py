@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from gan_core.quality import manifold
-from gan_core.quality.metrics import fid_from_features, quality_row
+from gan_core.quality.frechet import fid_from_features
+from gan_core.quality.metrics import quality_row
 from gan_core.quality.real_side import RealSide
 
 

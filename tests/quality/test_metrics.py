@@ -14,6 +14,7 @@ from gan_core.gan.state import GANState
 from gan_core.presets import PRESETS, preset_config, preset_of
 from gan_core.quality import metrics as M
 from gan_core.quality import referee
+from gan_core.quality.frechet import fid_from_features, frechet_distance
 from gan_core.quality.judge import JUDGE_DIR, accuracy, eval_noise, load_or_train_judge, train_judge
 from gan_core.quality.real_side import RealSide
 from gan_core.runs.checkpoint import load_checkpoint, save_checkpoint
@@ -28,9 +29,9 @@ def test_fid_closed_form_for_diagonal_gaussians():
     mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
     v1, v2 = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
     expected = np.sum((mu1 - mu2) ** 2) + np.sum(v1 + v2 - 2 * np.sqrt(v1 * v2))  # 5 + (4 + 1 + 0)
-    got = M.frechet_distance(mu1, np.diag(v1), mu2, np.diag(v2))
+    got = frechet_distance(mu1, np.diag(v1), mu2, np.diag(v2))
     assert got == pytest.approx(expected, rel=1e-10)
-    assert M.frechet_distance(mu1, np.diag(v1), mu1, np.diag(v1)) == pytest.approx(0.0, abs=1e-9)
+    assert frechet_distance(mu1, np.diag(v1), mu1, np.diag(v1)) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_fid_of_same_gaussian_is_near_zero_and_grows_with_mean_shift_as_closed_form():
@@ -41,12 +42,12 @@ def test_fid_of_same_gaussian_is_near_zero_and_grows_with_mean_shift_as_closed_f
     chol = np.linalg.cholesky(cov)
     x = rng.normal(size=(n, d)) @ chol.T
     y = rng.normal(size=(n, d)) @ chol.T
-    same = M.fid_from_features(x, y)
+    same = fid_from_features(x, y)
     assert 0.0 <= same < 0.05
     previous = same
     for shift in (0.5, 1.0, 2.0):
         delta = np.full(d, shift / np.sqrt(d))  # |delta|^2 = shift^2: the closed form for equal covariances
-        fid = M.fid_from_features(x, y + delta)
+        fid = fid_from_features(x, y + delta)
         assert fid == pytest.approx(shift ** 2 + same, abs=0.05 + 0.02 * shift ** 2)
         assert fid > previous
         previous = fid
@@ -55,7 +56,7 @@ def test_fid_of_same_gaussian_is_near_zero_and_grows_with_mean_shift_as_closed_f
 def test_fid_is_finite_real_and_nonnegative_for_singular_covariances():
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(5, 64)), rng.normal(size=(5, 64))  # n < d: rank-deficient covariances
-    for value in (M.fid_from_features(x, y), M.fid_from_features(x, x), M.fid_from_features(x, np.zeros((5, 64)))):
+    for value in (fid_from_features(x, y), fid_from_features(x, x), fid_from_features(x, np.zeros((5, 64)))):
         assert isinstance(value, float) and np.isfinite(value) and value >= 0.0
 
 
@@ -67,7 +68,7 @@ def test_floor_subsamples_label_sorted_real_features_evenly_not_by_slice():
     row = M.quality_row(rng.permutation(sorted_real)[:50], probs, RealSide(reference, floor_real))
     assert row["fid_n"] == 50
     assert row["fid_floor"] < 2.0  # a slice [:50] would hold only the first class: floor near 9 * 4 / 2
-    assert M.fid_from_features(floor_real[:50], reference) > 10
+    assert fid_from_features(floor_real[:50], reference) > 10
 
 
 # --- Inception score, histogram, warnings ------------------------------------------------------------
