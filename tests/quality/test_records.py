@@ -2,8 +2,6 @@
 the referee, one distance: hostile or damaged files read as absent and never run code, the on-disk tags
 stay byte-identical, and the shared rules give what each classifier gave before."""
 
-import os
-
 import numpy as np
 import pytest
 import torch
@@ -14,17 +12,7 @@ from gan_core.quality.classifier import PARTIAL_FORMAT, JudgeNet, new_net, train
 from gan_core.quality.distance import pairwise_distances, squared_distances
 from gan_core.records import load_tagged
 
-from helpers import tiny_data
-
-
-class _RunsCode:
-    """Unpickling this calls os.system, which would create the marker file."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
+from helpers import PickleAttack, tiny_data
 
 
 def test_the_on_disk_tags_are_pinned():
@@ -38,7 +26,7 @@ def test_the_on_disk_tags_are_pinned():
 @pytest.mark.parametrize("tag", ["gan_core.judge", "gan_core.referee", "gan_core.judge.partial"])
 def test_a_hostile_or_damaged_record_reads_as_absent_and_never_runs(tmp_path, tag):
     marker, path = tmp_path / "pwned", tmp_path / "record.pt"
-    torch.save({"format": tag, "version": 2, "key": "k", "state": _RunsCode(marker)}, path)
+    torch.save({"format": tag, "version": 2, "key": "k", "state": PickleAttack(marker)}, path)
     assert load_tagged(path, tag, key="k") is None
     assert shared.load_first((None, path), tag, key="k", version=2, new_net=new_net) is None
     path.write_bytes(b"PK\x03\x04 truncated")
@@ -62,7 +50,7 @@ def test_a_record_for_other_data_a_version_or_a_network_is_not_loaded(tmp_path):
 def test_a_hostile_partial_file_restarts_the_training_and_never_runs(tmp_path):
     data = tiny_data(100)
     marker, partial = tmp_path / "pwned", tmp_path / "j.partial.pt"
-    torch.save({"format": PARTIAL_FORMAT, "key": "k", "net": _RunsCode(marker)}, partial)
+    torch.save({"format": PARTIAL_FORMAT, "key": "k", "net": PickleAttack(marker)}, partial)
     resumed = train_judge(data.images, data.labels, steps=6, partial=partial, key="k")
     straight = train_judge(data.images, data.labels, steps=6)
     assert not marker.exists()
@@ -75,7 +63,7 @@ def test_a_hostile_feature_cache_is_recomputed_and_never_runs(tmp_path):
     images = torch.rand(30, 784, generator=torch.Generator().manual_seed(1))
     key = neighbours.features_key(net, images)
     marker = tmp_path / "pwned"
-    torch.save({"format": neighbours.FEATURES_FORMAT, "key": key, "features": _RunsCode(marker)},
+    torch.save({"format": neighbours.FEATURES_FORMAT, "key": key, "features": PickleAttack(marker)},
                tmp_path / f"features-{key[:16]}.pt")
     features = neighbours.cached_features(net, images, tmp_path)
     assert not marker.exists() and torch.equal(features, neighbours.judge_features(net, images))
