@@ -23,9 +23,9 @@ from gan_core.data import load_training_data
 from gan_core.gan import state as gan_state
 from gan_core.presets import preset_config
 from gan_core.threads import one_thread_here
+from gan_core.train import checkpointing, trainer
 from gan_core.train import epochs as trainer_epochs
 from gan_core.train import publish as trainer_publish
-from gan_core.train import trainer
 
 SECONDS: dict[str, float] = collections.defaultdict(float)
 CALLS: collections.Counter[str] = collections.Counter()
@@ -57,8 +57,8 @@ def main() -> None:
     timed(trainer_publish, "live_verdicts", "  D's verdicts (preview grid, histogram)")
     timed(trainer_epochs, "save_png", "  the epoch's grid PNG")
     timed(trainer_publish, "_eval_copy", "  published generator copies")
-    timed(trainer.Trainer, "_save", "  checkpoints handed to the writer")
-    timed(trainer.Trainer, "_flush", "stats read back and published")
+    timed(checkpointing.Checkpointing, "save", "  checkpoints handed to the writer")
+    timed(trainer_publish.Publisher, "flush", "stats read back and published")
     data = load_training_data("mnist", args.data_dir)
     config = preset_config("stable", epochs=args.epochs, eval_every=0)
     with tempfile.TemporaryDirectory() as root:

@@ -1,3 +1,4 @@
-"""Training in the background: the trainer and its loop (``trainer``), the evaluation schedule, the training
-process the app uses (``process``) and the messages it sends.
+"""Training in the background: the trainer and its loop (``trainer``) with the parts it holds, one job each
+(``requests``, ``publish``, ``evaluation`` with its ``schedule``, ``checkpointing``, ``epochs``), and the
+training process the app uses (``process``) with the messages it sends (``messages``).
 """

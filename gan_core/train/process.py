@@ -41,11 +41,16 @@ from ..runs.folder import RunPaths
 from ..runs.snapshot import Snapshot, Status, TrainerView
 from ..threads import one_thread_here
 from .messages import Action, Command, Launch, StateUpdate
+from .publish import GENERATOR_SECONDS
 from .trainer import Trainer
 
-PUSH_SECONDS = 0.5  # how often the child sends its state; the app refreshes every 2 s at most
+# How often the child sends its state (snapshot, new history rows: a small message): the parent's readers
+# lag the trainer by at most this much.
+PUSH_SECONDS = 0.5
 URGENT_PUSH_SECONDS, URGENT_SECONDS = 0.05, 3.0  # after a command: push this often, for this long
-WEIGHTS_SECONDS = 2.0  # the generator (6 MB) travels at most this often; the latent lab follows every 5 s
+# The generators (6 MB each) cross the pipe at most this often: as often as the trainer refreshes its own
+# copies while training, so the parent's are as fresh as the trainer's readers' would be.
+WEIGHTS_SECONDS = GENERATOR_SECONDS
 # OpenMP threads that wait at a barrier spin this many times before sleeping (libgomp's default is
 # 300,000). Next to a browser on the same cores, the long spin burnt CPU that the lagging thread then
 # lacked: with ten pages open training went from 1,549 to 1,907 images/s (bench/load.py), while the

@@ -1,135 +1,123 @@
-"""Requests from other threads to the training loop, and how the loop serves them between two steps.
+"""Requests from other threads to the training loop, served between two steps.
 
-``Requests`` is the part of ``trainer.Trainer`` that any thread may call (pause, unpause, stop,
-step_once, edit) and the loop's side of the same requests: halting at a pause or stop (after a
-checkpoint), one hand-made update while paused (step-by-step mode) and live hyperparameter edits. The
-requests are plain flags under one condition; the loop reads them before each step, so every request
-takes effect at a step boundary and a run stepped or edited by hand is still a valid, exactly
-resumable run.
+``Requests`` owns the flags that any thread may set (pause, stop, one hand-made step, live edits) under
+one condition, and the loop's side of them: whether to halt, waiting while paused, and handing over
+the edits. ``hand_made_step`` is the loop's side of a step request (step-by-step mode). Every request
+takes effect at a step boundary, so a run stepped or edited by hand is still a valid, exactly resumable
+run.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from ..config import ConfigError, GANConfig
-from ..gan.state import EDITABLE, GANState
+from ..gan.state import GANState
 from ..gan.stepping import BOTH_STEP, STEP_KINDS, StepReport, explain, look
 from ..runs.snapshot import Status
-from .epochs import EpochEnd
-from .publish import Rate
+from .publish import Publisher
+
+STOP = "stop"  # what ``Requests.halt`` returns when the loop must end (the step kinds are "D", "G", "D+G")
 
 
-class Requests(EpochEnd):
-    """Pause/stop/step/edit requests and the loop's handling of them (see ``trainer.Trainer``)."""
+class Requests:
+    """Pause, stop, step and edit requests: plain flags under one condition."""
 
-    config: GANConfig
-    _control: threading.Condition  # guards the requests below
-    _pause_requested: bool
-    _stop_requested: bool
-    _step_requested: str | None  # a STEP_KINDS update to apply while paused
-    _edits_requested: list[tuple[str, Any]]  # (field, value), applied before the next step
+    def __init__(self) -> None:
+        self._control = threading.Condition()
+        self._pause = False
+        self._stop = False
+        self._step: str | None = None  # a STEP_KINDS update to apply while paused
+        self._edits: list[tuple[str, Any]] = []  # (field, value), applied before the next step
 
     # --- any thread ---------------------------------------------------------------------------------
 
     def pause(self) -> None:
         with self._control:
-            self._pause_requested = True
+            self._pause = True
 
     def unpause(self) -> None:
         with self._control:
-            self._pause_requested = False
+            self._pause = False
             self._control.notify_all()
 
-    def stop(self, timeout: float | None = 30.0) -> None:
-        """Ask the loop to checkpoint and end, then wait up to ``timeout`` s for it."""
+    def stop(self) -> None:
         with self._control:
-            self._stop_requested = True
+            self._stop = True
             self._control.notify_all()
-            thread = self._publisher
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
 
     def step_once(self, kind: str) -> bool:
-        """With the run paused, apply exactly one update: "D", "G" or "D+G" (``stepping.STEP_KINDS``) on the
-        next batch, through the training loop's own code, then stay paused. False when not paused."""
+        """Ask for one ``kind`` update (``stepping.STEP_KINDS``) while paused; False when not paused."""
         if kind not in STEP_KINDS:
             raise ValueError(f"step kind must be one of {', '.join(STEP_KINDS)}, got {kind!r}")
         with self._control:
-            if not self._pause_requested or self._stop_requested:
+            if not self._pause or self._stop:
                 return False
-            self._step_requested = kind
+            self._step = kind
             self._control.notify_all()
             return True
 
     def edit(self, name: str, value: Any) -> None:
-        """Change a hyperparameter of ``engine.EDITABLE`` from the next step on; recorded in the checkpoint
-        and events.csv. Raises ConfigError at once for a field or value that is not allowed."""
-        if name not in EDITABLE:
-            raise ConfigError(name, f"cannot change while training; editable: {', '.join(EDITABLE)}")
-        self.config.replace(**{name: value})  # validates
+        """Ask for ``name = value`` from the next step on (validated by the caller)."""
         with self._control:
-            self._edits_requested.append((name, value))
+            self._edits.append((name, value))
 
     # --- the training thread, between two steps -----------------------------------------------------
 
-    def _should_halt(self) -> bool:
+    def halt_requested(self) -> bool:
         with self._control:
-            return self._pause_requested or self._stop_requested
+            return self._pause or self._stop
 
-    def _halt(self, state: GANState) -> bool | str:
-        """Checkpoint, then wait while paused; False when the loop must end (stop requested), True to go
-        on, or the kind of one hand-made step to take (the run stays paused after it)."""
-        self._save(state)
-        self._writer.wait()  # paused or stopped means "on disk"
+    def halt(self, announce: Callable[[Status], None]) -> str | None:
+        """Wait while paused: STOP when the loop must end, the kind of one hand-made step to take (the
+        run stays paused after it), or None to go on. ``announce`` publishes each status change; it runs
+        under the condition, so no request slips between a status and the wait it describes."""
         with self._control:
-            if self._stop_requested:
-                self._publish(status=Status.IDLE, eta_seconds=None, images_per_sec=0.0)
-                return False
-            self._publish(status=Status.PAUSED, eta_seconds=None, images_per_sec=0.0)
-            while self._pause_requested and not self._stop_requested and self._step_requested is None:
+            if self._stop:
+                announce(Status.IDLE)
+                return STOP
+            announce(Status.PAUSED)
+            while self._pause and not self._stop and self._step is None:
                 self._control.wait()
-            stopped, step, self._step_requested = self._stop_requested, self._step_requested, None
+            stopped, step, self._step = self._stop, self._step, None
         if step is not None and not stopped:
             return step
-        self._publish(status=Status.IDLE if stopped else Status.RUNNING, images_per_sec=0.0)
-        return not stopped
+        announce(Status.IDLE if stopped else Status.RUNNING)
+        return STOP if stopped else None
 
-    def _apply_edits(self, state: GANState) -> None:
+    def apply_edits(self, state: GANState) -> bool:
+        """Apply the requested edits to ``state`` (recorded in ``state.edits``); True when there were any."""
         with self._control:
-            if not self._edits_requested:
-                return
-            requested, self._edits_requested = self._edits_requested, []
+            requested, self._edits = self._edits, []
         for name, value in requested:
             state.apply_edit(name, value)
-        self.config = state.config  # the values in force now
-        with self._lock:
-            self._edits = tuple(state.edits)
+        return bool(requested)
 
-    def _manual_step(self, state: GANState, kind: str, real: torch.Tensor | None, pending: list[torch.Tensor],
-                     rate: Rate) -> None:
-        """One hand-made update (step-by-step mode), published with what it did; the loop's own step code."""
-        before = look(state)
-        state.capture_grad_norms, state.grad_norms = True, {}
-        try:
-            if real is None:
-                g_loss, row = float(state.g_only_step()), None
-            else:
-                pending.append(state.train_step(real, update_g=kind == BOTH_STEP))
-                state.step += 1
-                state.batch_in_epoch += 1
-                row = pending[-1].tolist()
-                g_loss = row[1] if kind == BOTH_STEP else None
-        finally:
-            state.capture_grad_norms = False
-        self._flush(state, pending, rate)
-        after = look(state)
-        d_loss, d_real, d_fake = (None, None, None) if row is None else (row[0], row[2], row[3])
-        report = StepReport(kind, state.step, state.g_updates, d_loss, g_loss, d_real, d_fake, before, after,
-                            dict(state.grad_norms), explain(kind, state.config.loss, before, after, d_real, d_fake))
-        self._publish_generator(state)
-        with self._lock:
-            self._step_report = report
+
+def hand_made_step(state: GANState, kind: str, real: torch.Tensor | None, publisher: Publisher) -> None:
+    """One ``kind`` update through the loop's own step code (G alone when ``real`` is None: no batch is
+    consumed), published with what it did: the looks before and after, losses and gradient norms."""
+    before = look(state)
+    state.capture_grad_norms, state.grad_norms = True, {}
+    try:
+        if real is None:
+            g_loss, row = float(state.g_only_step()), None
+        else:
+            stats = state.train_step(real, update_g=kind == BOTH_STEP)
+            publisher.record(stats)
+            state.step += 1
+            state.batch_in_epoch += 1
+            row = stats.tolist()
+            g_loss = row[1] if kind == BOTH_STEP else None
+    finally:
+        state.capture_grad_norms = False
+    publisher.flush(state)
+    after = look(state)
+    d_loss, d_real, d_fake = (None, None, None) if row is None else (row[0], row[2], row[3])
+    report = StepReport(kind, state.step, state.g_updates, d_loss, g_loss, d_real, d_fake, before, after,
+                        dict(state.grad_norms), explain(kind, state.config.loss, before, after, d_real, d_fake))
+    publisher.generators(state)
+    publisher.step_report(report)

@@ -1,14 +1,20 @@
 """The background trainer: one thread runs the GAN loop, everyone else reads immutable snapshots.
 
-The thread owns the models. Readers (the Streamlit app, the CLI's progress bar) call ``snapshot()``,
-``history()`` and ``sample()`` of its ``TrainerView`` side, which only read data published under
-``_lock``; the trainer never calls back into a UI.
+``Trainer._train`` is the whole loop, top to bottom: prepare the state and the data, then for each epoch
+and each batch serve the requests of other threads (``requests``) and take one step of the algorithm
+(``GANState.train_step``), then end the epoch. Everything else is a collaborator the trainer holds, one
+job each:
 
-``Trainer`` is this file's loop plus three parts, one job each, that share its fields (all set in
-``Trainer.__init__``): ``trainer_requests.Requests`` (pause, stop, one hand-made step, live edits: the
-calls of other threads and how the loop serves them), ``trainer_epochs.EpochEnd`` (epoch means, grid,
-evaluation, checkpoint writing) and ``trainer_publish.Publishing`` (step stats read back in batches,
-snapshots and weights for readers).
+- ``requests.Requests``: pause, stop, one hand-made step and live edits, asked by any thread;
+- ``publish.Publisher``: what readers see (the ``TrainerView`` fields: snapshot, history, generator
+  copies, D's verdicts, images/s);
+- ``evaluation.Evaluation``: the judge, the evaluation schedule and the evaluations;
+- ``checkpointing.Checkpointing``: when the run is written to disk, and how;
+- ``epochs.SampleGrid``: each epoch's sample grid.
+
+The epoch-end work is one callback list ("epoch"), run in order after each epoch; "flush" runs after the
+step stats are read back (every ``log_every`` steps). ``add_callback`` adds to both. Readers (the app, the
+CLI's progress line) only call the ``TrainerView`` methods; the trainer never calls back into a UI.
 """
 
 from __future__ import annotations
@@ -23,32 +29,30 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import GANConfig
+from ..config import ConfigError, GANConfig
 from ..data import TrainingData, load_training_data
-from ..gan.state import GANState
+from ..gan.state import EDITABLE, GANState
 from ..gan.stepping import G_STEP
 from ..quality.judge import Judge
-from ..quality.loader import JudgeLoader
 from ..runs import checkpoint as ckpt
 from ..runs.demo import CONTINUE_REFUSED, is_demo
 from ..runs.folder import RunError, RunLock, RunPaths, reconcile, write_events_csv
 from ..runs.record import from_record
-from ..runs.snapshot import PHASE_DATA, PHASE_DONE, PHASE_STARTING, PHASE_TRAINING, Snapshot, Status
-from ..runs.writer import BackgroundWriter
+from ..runs.snapshot import PHASE_DATA, PHASE_DONE, PHASE_STARTING, PHASE_TRAINING, Snapshot, Status, TrainerView
 from ..threads import physical_cores
-from .publish import VERDICT_SECONDS, DivergedError, Rate
-from .requests import Requests
-from .schedule import EVAL_SHARE, EvalSchedule
+from .checkpointing import Checkpointing
+from .epochs import SampleGrid, close_epoch
+from .evaluation import Evaluation
+from .publish import DivergedError, Publisher, latest
+from .requests import STOP, Requests, hand_made_step
+from .schedule import EVAL_SHARE
 
 log = logging.getLogger(__name__)
 
-# How often the UI-facing generator copies are refreshed while training (an epoch's end refreshes them too):
-# the app's training process sends weights at most every 2 s (process.WEIGHTS_SECONDS), and each refresh
-# copies both generators and re-estimates the EMA generator's BatchNorm statistics.
-PUBLISH_SECONDS = 2.0
+Callback = Callable[[GANState], None]  # runs on the training thread, between two steps
 
 
-class Trainer(Requests):
+class Trainer(TrainerView):
     """Trains one run in a background thread; start/pause/unpause/stop are idempotent and thread-safe.
 
     ``continue_run=True`` continues ``checkpoints/<run>/checkpoint.pt`` (optionally to a new ``epochs``);
@@ -60,52 +64,76 @@ class Trainer(Requests):
                  threads: int | None = None, judge: Judge | None = None,
                  eval_share: float | None = EVAL_SHARE) -> None:
         super().__init__(run, config.epochs)
-        self.config = config
+        self.config = config  # the values in force: the stored ones on a continued run, then each edit's
         self.paths = RunPaths.of(checkpoints, run)
         self.data_dir = Path(data_dir)
         self.continue_run = continue_run
+        self.started_at = 0.0  # time.monotonic() when start() was called
         self._data = data
         # torch intra-op threads for training: None = one per physical core, 0 = leave the process's setting.
         self._threads = physical_cores() if threads is None else threads
-        self._writer = BackgroundWriter()
-        self._control = threading.Condition()  # guards the pause/stop requests
-        self._pause_requested = False
-        self._stop_requested = False
-        self._step_requested: str | None = None  # a STEP_KINDS update to apply while paused
-        self._edits_requested: list[tuple[str, Any]] = []  # (field, value), applied before the next step
-        # A ready judge (tests, benches), or None: then a JudgeLoader prepares it beside the training.
-        self._judge: Judge | None = judge
-        self._judge_loader: JudgeLoader | None = None
-        self._eval_share = eval_share  # None: evaluate every eval_every epochs whatever it costs
-        self._schedule: EvalSchedule | None = None
-        self._loop_started = 0.0
-        self._saved_at: float | None = None
-        self.started_at = 0.0  # time.monotonic() when start() was called
-        self._eval_z: torch.Tensor | None = None
-        self._callbacks: list[Callable[[str, Snapshot], None]] = []
-        self._steps_per_epoch = 0
-        self._verdict_real: torch.Tensor | None = None  # the real images D's live histogram is drawn from
-        self._verdicts_at = -VERDICT_SECONDS
+        self._start_lock = threading.Lock()
+        self._requests = Requests()
+        self._publishing = Publisher(self)
+        self._evaluation = Evaluation(self.paths, self._publishing, judge=judge, share=eval_share)
+        self._checkpointing = Checkpointing(self.paths)
+        self._callbacks: dict[str, list[Callback]] = {
+            "flush": [self._publishing.generators_if_due],
+            "epoch": [self._publishing.epoch_generators,  # first: the grid and the evaluation use them
+                      SampleGrid(self.paths, self._publishing).epoch_ended,
+                      self._evaluation.epoch_ended,
+                      self._checkpointing.epoch_ended,  # after the evaluation: the checkpoint saves its row
+                      self._publishing.epoch],  # last: a reader that sees the epoch sees all of it
+        }
 
-    # --- control (any thread; pause, unpause, stop, step_once and edit are in Requests) ---------------
+    # --- control (any thread) -----------------------------------------------------------------------
 
     def start(self) -> None:
-        with self._control:
+        with self._start_lock:
             if self._publisher is not None:
                 return  # one trainer, one thread, however often Train is clicked
             self._publisher = threading.Thread(target=self._main, name=f"gan-trainer-{self.paths.name}",
-                                            daemon=True)
-            self._publish(status=Status.RUNNING, phase=PHASE_STARTING)
+                                               daemon=True)
+            self._publishing.publish(status=Status.RUNNING, phase=PHASE_STARTING)
             self.started_at = time.monotonic()
             self._publisher.start()
 
-    def add_callback(self, fn: Callable[[str, Snapshot], None]) -> None:
-        """``fn(event, snapshot)`` after "flush" (every log_every steps) and "epoch". It runs on the
-        trainer thread, so it must be quick; it may call pause() or stop(), which take effect before
-        the next step."""
-        self._callbacks.append(fn)
+    def pause(self) -> None:
+        """Checkpoint and wait before the next step (the status turns PAUSED once it is on disk)."""
+        self._requests.pause()
 
-    # --- observation (any thread): snapshot, history, epoch_log, metrics, warnings, sample ------------
+    def unpause(self) -> None:
+        self._requests.unpause()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Ask the loop to checkpoint and end, then wait up to ``timeout`` s for it."""
+        self._requests.stop()
+        with self._start_lock:
+            thread = self._publisher
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def step_once(self, kind: str) -> bool:
+        """With the run paused, apply exactly one update: "D", "G" or "D+G" (``stepping.STEP_KINDS``) on the
+        next batch, through the training loop's own code, then stay paused. False when not paused."""
+        return self._requests.step_once(kind)
+
+    def edit(self, name: str, value: Any) -> None:
+        """Change a hyperparameter of ``state.EDITABLE`` from the next step on; recorded in the checkpoint
+        and events.csv. Raises ConfigError at once for a field or value that is not allowed."""
+        if name not in EDITABLE:
+            raise ConfigError(name, f"cannot change while training; editable: {', '.join(EDITABLE)}")
+        self.config.replace(**{name: value})  # validates
+        self._requests.edit(name, value)
+
+    def add_callback(self, fn: Callable[[str, Snapshot], None]) -> None:
+        """``fn(event, snapshot)`` after "flush" (every log_every steps) and "epoch", after the trainer's
+        own callbacks. It runs on the trainer thread, so it must be quick; it may call pause() or stop(),
+        which take effect before the next step."""
+        for event, callbacks in self._callbacks.items():
+            callbacks.append(lambda _state, event=event: fn(event, self.snapshot()))
+
+    # --- observation (any thread): the TrainerView methods, and the weights as plain arrays -----------
 
     def generator_state(self, which: str = "ema") -> dict[str, np.ndarray] | None:
         """The latest published generator's (``which``: "ema" or "raw") weights and BatchNorm statistics
@@ -122,20 +150,71 @@ class Trainer(Requests):
         try:
             # Leaving the writer's block lets a write in flight land (it holds a good checkpoint: a
             # diverged state is never submitted) while the run is still locked.
-            with RunLock(self.paths), self._writer:
+            with RunLock(self.paths), self._checkpointing:
                 try:
                     self._train()
                 finally:
-                    if self._judge_loader is not None:
-                        self._judge_loader.cancel()  # a judge in training saves its progress
+                    self._evaluation.cancel()
         except Exception as exc:  # surfaced to the UI instead of dying silently
             if not isinstance(exc, (DivergedError, RunError, ckpt.CheckpointError)):
                 log.exception("training thread failed")
             text = str(exc) if isinstance(exc, (DivergedError, RunError)) else f"{type(exc).__name__}: {exc}"
-            self._publish(status=Status.ERROR, error=text, eta_seconds=None)
-        self._publish(phase=PHASE_DONE)
+            self._publishing.publish(status=Status.ERROR, error=text, eta_seconds=None)
+        self._publishing.publish(phase=PHASE_DONE)
+
+    def _train(self) -> None:
+        """The loop: prepare, then each epoch's batches, one step each, then the epoch's end."""
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        state, images = self._prepare()
+        config, batch = state.config, state.config.batch_size
+        steps_per_epoch = len(images) // batch
+        self._begin(state, images, steps_per_epoch)
+        first_step = True
+        while state.epoch < config.epochs:
+            if state.perm is None:  # a new epoch (a continued run may be inside one)
+                state.perm = torch.randperm(len(images), device=state.device)
+                state.batch_in_epoch, state.epoch_seconds = 0, 0.0
+            epoch_started = time.monotonic() - state.epoch_seconds
+            while state.batch_in_epoch < steps_per_epoch:
+                # Between two steps: the edits first (a pause's checkpoint keeps them), then a pause or stop.
+                if self._requests.apply_edits(state):
+                    self.config = state.config
+                    self._publishing.edits(state)
+                hand_made = None
+                if self._requests.halt_requested():
+                    state.epoch_seconds = time.monotonic() - epoch_started  # a pause is no training time
+                    hand_made = self._halt(state)
+                    if hand_made == STOP:
+                        return
+                    epoch_started = time.monotonic() - state.epoch_seconds
+                b = state.batch_in_epoch
+                real = images[state.perm[b * batch:(b + 1) * batch]]
+                if hand_made is not None:  # one update by hand, the loop's own, then paused again
+                    # A D or D+G step takes this very batch; G alone takes none, so the epoch does not move.
+                    hand_made_step(state, hand_made, None if hand_made == G_STEP else real, self._publishing)
+                    continue
+                # The algorithm: (1) D learns to tell this real batch from G's fakes, (2) G learns to fool
+                # D, every d_steps-th step (GANState.train_step).
+                update_g = (state.step + 1) % state.config.d_steps == 0
+                self._publishing.record(state.train_step(real, update_g=update_g))
+                state.step += 1
+                state.batch_in_epoch += 1
+                if first_step:
+                    first_step = False
+                    self._publishing.publish(first_step_seconds=time.monotonic() - self.started_at,
+                                             step=state.step)
+                if self._publishing.pending() >= config.log_every:
+                    self._publishing.flush(state)
+                    self._trigger("flush", state)
+            self._publishing.flush(state)
+            state.epoch_seconds = time.monotonic() - epoch_started
+            self._end_epoch(state, steps_per_epoch)
+        self._checkpointing.wait()
+        self._publishing.publish(status=Status.FINISHED, eta_seconds=0.0, next_eval_epoch=None)
 
     def _prepare(self) -> tuple[GANState, torch.Tensor]:
+        """The run's state (continued from its checkpoint, or fresh) and its training images on its device."""
         if self.continue_run:
             if is_demo(self.paths.folder):
                 raise RunError(CONTINUE_REFUSED)
@@ -144,7 +223,7 @@ class Trainer(Requests):
                                f"({self.paths.checkpoint})")
             record = ckpt.load_checkpoint(self.paths.checkpoint)
             state = from_record(record, str(self.paths.checkpoint), epochs=self.config.epochs,
-                                         device=self.config.device)
+                                device=self.config.device)
             self.config = state.config
             reconcile(self.paths, state.epoch_log)
             write_events_csv(self.paths, state.edits)  # drops edits a crash left beyond the checkpoint
@@ -153,9 +232,8 @@ class Trainer(Requests):
                 raise RunError(f"run '{self.paths.name}' already exists; continue it or pick another name")
             state = GANState.fresh(self.config)
         self.paths.make()
-        self._publish(phase=PHASE_DATA)
-        data = self._data or load_training_data(self.config.dataset, self.data_dir)
-        self._data = data
+        self._publishing.publish(phase=PHASE_DATA)
+        data = self._data = self._data or load_training_data(self.config.dataset, self.data_dir)
         state.data_source = data.describe()
         if len(data) < self.config.batch_size:
             raise RunError(f"{len(data)} training images is fewer than one batch of {self.config.batch_size}")
@@ -168,72 +246,32 @@ class Trainer(Requests):
             state.perm, state.batch_in_epoch, state.epoch_seconds = None, 0, 0.0
         return state, images
 
-    def _train(self) -> None:
-        if self._threads:
-            torch.set_num_threads(self._threads)
-        state, images = self._prepare()
-        config = state.config
-        batch = config.batch_size
-        steps_per_epoch = self._steps_per_epoch = len(images) // batch
-        self._verdict_real = images
-        self._publish_generator(state, verdicts=True)
-        with self._lock:
-            self._history = state.history_array()
-            self._epoch_log = tuple(state.epoch_log)
-            self._metrics = tuple(state.metrics_log)
-            self._edits = tuple(state.edits)
-        self._prepare_judge(state)
-        self._publish(status=Status.RUNNING, data_source=self._data.message if self._data else "",
-                      device=str(state.device),
-                      epoch=state.epoch, epochs_total=config.epochs, step=state.step,
-                      steps_per_epoch=steps_per_epoch, phase=PHASE_TRAINING,
-                      data_kind=self._data.kind if self._data else "", **self._latest(state))
+    def _begin(self, state: GANState, images: torch.Tensor, steps_per_epoch: int) -> None:
+        """Publish the run as it starts (generators, verdicts, tables), and start preparing the judge."""
+        data = self._data
+        assert data is not None  # loaded by _prepare
+        self._publishing.begin(state, images, steps_per_epoch)
+        self._evaluation.start(state, data)
+        self._publishing.publish(status=Status.RUNNING, data_source=data.message, device=str(state.device),
+                                 epoch=state.epoch, epochs_total=state.config.epochs, step=state.step,
+                                 steps_per_epoch=steps_per_epoch, phase=PHASE_TRAINING, data_kind=data.kind,
+                                 **latest(state))
 
-        pending: list[torch.Tensor] = []
-        first_step = True
-        rate = Rate()
-        last_publish = time.monotonic()
-        while state.epoch < config.epochs:
-            if state.perm is None:
-                state.perm = torch.randperm(len(images), device=state.device)
-                state.batch_in_epoch, state.epoch_seconds = 0, 0.0
-            epoch_started = time.monotonic() - state.epoch_seconds
-            while state.batch_in_epoch < steps_per_epoch:
-                self._apply_edits(state)  # before a pause's checkpoint, so a stop keeps them
-                manual = None
-                if self._should_halt():
-                    self._flush(state, pending, rate)
-                    state.epoch_seconds = time.monotonic() - epoch_started
-                    manual = self._halt(state)
-                    if manual is False:
-                        return
-                    epoch_started = time.monotonic() - state.epoch_seconds
-                    rate.reset()
-                    if manual == G_STEP:  # G alone: no batch is consumed, so the epoch does not move
-                        self._manual_step(state, G_STEP, None, pending, rate)
-                        continue
-                b = state.batch_in_epoch
-                real = images[state.perm[b * batch:(b + 1) * batch]]
-                if isinstance(manual, str):  # a hand-made D or D+G step: the same update on the same batch
-                    self._manual_step(state, manual, real, pending, rate)
-                    continue
-                pending.append(state.train_step(real, update_g=(state.step + 1) % state.config.d_steps == 0))
-                state.step += 1
-                state.batch_in_epoch += 1
-                if first_step:
-                    first_step = False
-                    self._publish(first_step_seconds=time.monotonic() - self.started_at, step=state.step)
-                if len(pending) >= config.log_every:
-                    self._flush(state, pending, rate)
-                    if time.monotonic() - last_publish >= PUBLISH_SECONDS:
-                        self._publish_generator(state)
-                        last_publish = time.monotonic()
-                    self._notify("flush")
-            self._flush(state, pending, rate)
-            state.epoch_seconds = time.monotonic() - epoch_started
-            self._end_epoch(state, steps_per_epoch)
-            last_publish = time.monotonic()  # the epoch's end published the generators
-            self._notify("epoch")
-        self._writer.wait()
-        self._publish(status=Status.FINISHED, eta_seconds=0.0, next_eval_epoch=None)
+    def _end_epoch(self, state: GANState, steps_per_epoch: int) -> None:
+        """Count the epoch done (its means into the log), then run the "epoch" callbacks in order."""
+        close_epoch(state, steps_per_epoch)
+        self._trigger("epoch", state)
 
+    def _halt(self, state: GANState) -> str | None:
+        """A pause or stop was asked for: read the stats back, checkpoint, wait while paused. Returns
+        STOP, the kind of one hand-made step to take, or None to go on."""
+        self._publishing.flush(state)
+        self._checkpointing.save_and_wait(state)
+        request = self._requests.halt(
+            lambda status: self._publishing.publish(status=status, eta_seconds=None, images_per_sec=0.0))
+        self._publishing.restart_rate()
+        return request
+
+    def _trigger(self, event: str, state: GANState) -> None:
+        for callback in self._callbacks[event]:
+            callback(state)

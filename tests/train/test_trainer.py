@@ -185,11 +185,11 @@ def test_too_few_images_for_one_batch(tmp_path, batch):
 
 
 def test_autosave_writes_the_first_and_last_epoch_and_a_pause_but_not_every_epoch(tmp_path, monkeypatch):
-    from gan_core.train import epochs as trainer_epochs
+    from gan_core.train import checkpointing
 
     saved = []  # the epoch of every checkpoint handed to disk
-    real_save = trainer_epochs.ckpt.save_checkpoint
-    monkeypatch.setattr(trainer_epochs.ckpt, "save_checkpoint",
+    real_save = checkpointing.ckpt.save_checkpoint
+    monkeypatch.setattr(checkpointing.ckpt, "save_checkpoint",
                         lambda record, path: (saved.append(record["epoch"]), real_save(record, path)))
     trainer = Trainer(tiny_config(epochs=6, checkpoint_seconds=3600.0), "auto", checkpoints=tmp_path,
                       data=tiny_data())
