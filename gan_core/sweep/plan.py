@@ -28,7 +28,7 @@ from typing import Any
 from ..atomic import atomic_write_bytes
 from ..config import ConfigError, GANConfig, fields, validate_run_name
 from ..presets import PRESETS, preset_config
-from ..runs.folder import RunError, RunLock, RunPaths
+from ..runs.folder import RunLock, RunPaths
 
 SWEEPS_DIR = "_sweeps"  # beside the runs; holds no checkpoint.pt, so run listings skip it
 MANIFEST_FORMAT, MANIFEST_VERSION = "gan_core.sweep", 1
@@ -253,16 +253,11 @@ def train_one(config: dict[str, Any], run: str, checkpoints: str, data_dir: str,
 
 def _wait_for_lock(paths: RunPaths, timeout: float = LOCK_WAIT_SECONDS) -> None:
     """Wait until no process holds the run's lock: after its driver was killed, a worker of the old
-    attempt takes a few seconds to notice and end, and its run must not be refused as busy meanwhile."""
+    attempt takes a few seconds to notice and end, and its run must not be refused as busy meanwhile.
+    RunError when it is still held after ``timeout`` seconds."""
+    lock = RunLock(paths)
     deadline = time.monotonic() + timeout
-    while True:
-        lock = RunLock(paths)
-        try:
-            lock.acquire()
-        except RunError:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(0.5)
-            continue
-        lock.release()
-        return
+    while lock.held_elsewhere():
+        if time.monotonic() >= deadline:
+            raise lock.busy_error()
+        time.sleep(0.5)
