@@ -118,11 +118,11 @@ def _expand(args: argparse.Namespace, name: str) -> list:
 
 def _print_table(checkpoints: str, name: str) -> None:
     """Markdown: one row per recipe, final figures as mean ± sd over the seeds that reached them."""
-    from ..runs.compare import format_mean_sd, group_by_recipe, load_records, summarize
+    from ..runs.compare import format_mean_sd, group_by_recipe, load_records, run_figures
 
     names = [run["name"] for run in read_manifest(checkpoints, name)["runs"]]
     records = load_records(checkpoints, names)
-    rows = group_by_recipe(summarize(run, record) for run, record in records.items())
+    rows = group_by_recipe(run_figures(run, record) for run, record in records.items())
     print("| recipe | runs (seeds) | epochs | FID | IS | precision | recall | images/s |")
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:

@@ -16,7 +16,7 @@ from ganlab.explore.frames import frame_paths, timeline_gif
 from ganlab.state import keys
 from ganlab.state.refresh import follow_status, live_period, slowdown
 from ganlab.state.resources import checkpoints_root, timed
-from ganlab.state.source import is_demo
+from ganlab.state.source import is_demo_name
 from ganlab.widgets.generator import RAW, which
 
 TIMELINE_REFRESH_SECONDS = 10.0  # new epoch grids appear this often while training
@@ -49,7 +49,7 @@ def timeline(name: str | None, page_status: str | None, period: float | None) ->
     follow_status(page_status, period)
     if name is None:
         return
-    if is_demo(name):
+    if is_demo_name(name):
         st.caption("The demo run ships no per-epoch grids: its latest grid is on the Train page.")
         return
     paths = RunPaths.of(checkpoints_root(), name)

@@ -10,7 +10,7 @@ from gan_core.runs.folder import RunError, delete_run
 from ganlab.state import keys
 from ganlab.state.resources import checkpoints_root, demo_dir, holder
 from ganlab.state.runs_list import all_runs
-from ganlab.state.source import DEMO_RUN, demo_exists, demo_problem, demo_run, is_demo
+from ganlab.state.source import DEMO_RUN, demo_exists, demo_problem, demo_run, is_demo_name
 from ganlab.widgets.actions import flash, on_open
 
 
@@ -84,7 +84,7 @@ def demo_row() -> dict[str, object] | None:
 
 
 def ask_delete(name: str) -> None:
-    if is_demo(name):
+    if is_demo_name(name):
         flash("error", "The demo run is read-only: it ships with the app and cannot be deleted here.")
         return
     st.session_state[keys.DELETE_ASK] = name

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from gan_core.presets import DEFAULT_PRESET, PRESETS
-from gan_core.runs.compare import curves, format_mean_sd, group_by_recipe, load_records, overlay_rows, summarize
+from gan_core.runs.compare import curves, format_mean_sd, group_by_recipe, load_records, overlay_rows, run_figures
 from gan_core.runs.folder import RunPaths
 from gan_core.sweep.driver import sweep_running
 from gan_core.sweep.plan import SweepError, list_sweeps, manifest_path, progress
@@ -144,7 +144,7 @@ def compare_ui() -> None:
     if not records:
         st.caption("Pick a sweep or some runs to compare them side by side.")
         return
-    summaries = [summarize(name, record) for name, record in records.items()]
+    summaries = [run_figures(name, record) for name, record in records.items()]
     table = [{"recipe": row.recipe, "runs": len(row.runs), "seeds": ", ".join(map(str, row.seeds)),
               "readable": format_mean_sd(row.mean["readable"], row.sd["readable"], 3),
               "final FID": format_mean_sd(row.mean["fid"], row.sd["fid"]),

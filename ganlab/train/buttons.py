@@ -10,7 +10,7 @@ from ganlab.runs.sweeps import any_sweep_running
 from ganlab.state import keys
 from ganlab.state.holder import ButtonStates, button_states, next_free_name
 from ganlab.state.resources import checkpoints_root, holder
-from ganlab.state.source import is_demo, saved_run_or_none
+from ganlab.state.source import is_demo_name, saved_run_or_none
 from ganlab.widgets.actions import on_open, on_pause, on_rename_and_train, on_resume, on_stop, on_train
 
 
@@ -47,7 +47,7 @@ def controls_ui(name: str | None, config: GANConfig | None) -> str | None:
                       args=(trainer.paths.name,))
         elif sweep is not None:
             st.info(f"Sweep **{sweep}** is running on this machine (Runs page): Train is disabled until it ends.")
-        elif is_demo(name):
+        elif is_demo_name(name):
             st.caption(f"Resume is off: {CONTINUE_REFUSED}.")
         elif name is not None and not alive and not states.resume and saved_run_or_none(name) is not None:
             st.caption("Raise **Epochs** in the sidebar to train this run further.")
