@@ -14,6 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..data import load_training_data
+from ..quality.judge import JUDGE_DIR, load_or_train_judge
+from ..quality.referee import TRAIN_STEPS as REFEREE_STEPS
 from ..runs.folder import FileLock
 from .plan import (
     COMPLETE,
@@ -114,10 +117,6 @@ def run_sweep(checkpoints: str | os.PathLike[str], sweep: str, data_dir: str | o
 
 def _prepare_judges(configs: Any, checkpoints: Path, data_dir: Path) -> None:
     """Train the quality judge once per dataset before the tasks start, so they do not all train it."""
-    from ..data import load_training_data
-    from ..quality.judge import JUDGE_DIR, load_or_train_judge
-    from ..quality.referee import TRAIN_STEPS as REFEREE_STEPS
-
     for dataset in sorted({c.dataset for c in configs if c.eval_every > 0}):
         load_or_train_judge(load_training_data(dataset, data_dir), checkpoints / JUDGE_DIR, dataset,
                             referee_steps=REFEREE_STEPS)

@@ -18,6 +18,7 @@ from ganlab.explore.neighbours import nearest_ui
 from ganlab.state import keys
 from ganlab.state.refresh import follow_status, live_period, slowdown
 from ganlab.state.resources import fast_png, one_thread, timed
+from ganlab.state.sliders import forget_lab_sliders
 from ganlab.state.source import is_demo_name, live_trainer, run_reader
 from ganlab.widgets.generator import shown_images
 
@@ -26,12 +27,6 @@ SWEEP_STEPS = 9  # columns of the sweep grid: -1 ... 1
 STRIP_STEPS = 10  # images in the interpolation strip
 MAX_SLIDERS = 16
 DIGIT_SCALE = 10  # 28 px -> 280 px, nearest neighbour
-
-
-def forget_lab_sliders() -> None:
-    """Drop slider values so they start again from the base vector (Random, Zero, Re-seed, a new run)."""
-    for name in [k for k in st.session_state if str(k).startswith(keys.LAB_SLIDER_PREFIX)]:
-        del st.session_state[name]
 
 
 def on_lab_random() -> None:
@@ -111,9 +106,10 @@ def latent_lab(name: str | None, page_status: str | None, period: float | None, 
         c[1].number_input("Sliders K", min_value=1, max_value=min(MAX_SLIDERS, z_dim), step=1, key=keys.LAB_K,
                           on_change=on_lab_k)
         c = st.columns(3)
-        c[0].button("Random", key="lab_random", on_click=on_lab_random, width="stretch", help="a new random base seed")
-        c[1].button("Zero", key="lab_zero", on_click=on_lab_zero, width="stretch")
-        c[2].button("Re-seed", key="lab_reseed", on_click=on_lab_reseed, width="stretch",
+        c[0].button("Random", key=keys.LAB_RANDOM, on_click=on_lab_random, width="stretch",
+                    help="a new random base seed")
+        c[1].button("Zero", key=keys.LAB_ZERO, on_click=on_lab_zero, width="stretch")
+        c[2].button("Re-seed", key=keys.LAB_RESEED, on_click=on_lab_reseed, width="stretch",
                     help="back to the vector drawn from the base seed")
         st.multiselect("Latent dimensions (one slider and one sweep row each)", list(range(z_dim)), key=keys.LAB_DIMS,
                        max_selections=MAX_SLIDERS, on_change=on_lab_dims, format_func=lambda d: f"z[{d}]")

@@ -33,7 +33,7 @@ def demo_banner_ui(name: str | None) -> None:
         st.info(f"**The demo run** ({run.snapshot().epoch} epochs, trained by `{command}`): explore it here. "
                 f"{CONTINUE_REFUSED[0].upper()}{CONTINUE_REFUSED[1:]}. **Train** starts a new run, "
                 f"**{sidebar_run}**, with the sidebar's settings.", icon=":material/lock:")
-        st.button("Show the sidebar's run instead", key="btn_leave_demo", on_click=leave_demo)
+        st.button("Show the sidebar's run instead", key=keys.BTN_LEAVE_DEMO, on_click=leave_demo)
         return
     problem = demo_problem()
     if problem is not None and (name is None or saved_run_or_none(name) is None):
