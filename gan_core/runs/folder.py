@@ -24,7 +24,7 @@ from typing import Any, Self
 
 from ..atomic import atomic_write_bytes, remove_stale_temps
 from ..config import validate_run_name
-from .checkpoint import CheckpointError, load_checkpoint
+from . import checkpoint
 from .summary import SUMMARY_NAME, RunSummary, read_summary, summarise, write_summary
 
 CSV_COLUMNS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
@@ -262,8 +262,8 @@ def list_runs(root: str | os.PathLike[str]) -> list[RunInfo]:
 def _summary_from_checkpoint(paths: RunPaths, stat: os.stat_result) -> RunSummary | str:
     """Read the checkpoint and store its summary, or say why it cannot be read."""
     try:
-        record = load_checkpoint(paths.checkpoint)
-    except CheckpointError as exc:
+        record = checkpoint.load_checkpoint(paths.checkpoint)
+    except checkpoint.CheckpointError as exc:
         return str(exc)
     summary = summarise(record, stat)
     with contextlib.suppress(OSError):  # a read-only folder still lists, from the checkpoint each time
