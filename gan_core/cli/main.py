@@ -17,11 +17,14 @@ from typing import Any
 import numpy as np
 
 from ..config import GROUPS, ConfigError, GANConfig, field_spec, fields, validate_run_name
-from ..data import DataError, ask_for_download
+from ..data import DataError, ask_for_download, load_training_data
+from ..gan.losses import loss_view
 from ..gan.model import Generator, generate, seeded_z
 from ..images import make_grid, save_png
 from ..presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
-from ..quality.metrics import format_row
+from ..quality.judge import JUDGE_DIR, eval_noise, load_or_train_judge
+from ..quality.metrics import CLASS_NAMES, format_row, quality_warnings
+from ..quality.referee import TRAIN_STEPS as REFEREE_STEPS
 from ..runs.checkpoint import CheckpointError, load_checkpoint, load_generator
 from ..runs.demo import CONTINUE_REFUSED, is_demo
 from ..runs.folder import RunError, RunPaths
@@ -210,12 +213,6 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from ..data import load_training_data
-    from ..gan.losses import loss_view
-    from ..quality.judge import JUDGE_DIR, eval_noise, load_or_train_judge
-    from ..quality.metrics import CLASS_NAMES, quality_warnings
-    from ..quality.referee import TRAIN_STEPS as REFEREE_STEPS
-
     paths, generator, record = _open_run(args, min_n=2)
     config: GANConfig = record["config"]
     if args.download:

@@ -9,7 +9,9 @@ from typing import Any
 
 from ..config import GANConfig
 from ..presets import DEFAULT_PRESET
+from ..runs.compare import format_mean_sd, group_by_recipe, load_records, run_figures
 from ..runs.folder import RunPaths
+from ..sweep.driver import run_sweep, start_ray
 from ..sweep.plan import (
     COMPLETE,
     FAILED,
@@ -49,8 +51,6 @@ def add_parser(commands: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..sweep.driver import run_sweep, start_ray
-
     name = args.name or dt.datetime.now().strftime("sweep-%m%d-%H%M%S")
     if args.status:
         _print_progress(args.checkpoints, name)
@@ -118,11 +118,9 @@ def _expand(args: argparse.Namespace, name: str) -> list:
 
 def _print_table(checkpoints: str, name: str) -> None:
     """Markdown: one row per recipe, final figures as mean ± sd over the seeds that reached them."""
-    from ..runs.compare import format_mean_sd, group_by_recipe, load_records, summarize
-
     names = [run["name"] for run in read_manifest(checkpoints, name)["runs"]]
     records = load_records(checkpoints, names)
-    rows = group_by_recipe(summarize(run, record) for run, record in records.items())
+    rows = group_by_recipe(run_figures(run, record) for run, record in records.items())
     print("| recipe | runs (seeds) | epochs | FID | IS | precision | recall | images/s |")
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:

@@ -18,15 +18,18 @@ from typing import Any
 
 from ..config import GANConfig
 from ..presets import PRESETS, RUN_FIELDS, preset_config
+from .checkpoint import CheckpointError, load_checkpoint
+from .folder import RunPaths
 
-METRICS = ("readable", "fid", "inception_score", "precision", "recall", "images_per_sec")  # summarised per recipe
+METRICS = ("readable", "fid", "inception_score", "precision", "recall", "images_per_sec")  # mean ± sd per recipe
 CURVES = ("d_loss", "g_loss", "d_real", "d_fake")  # epoch means from the epoch log
 GRAD_CURVES = ("d_grad_norm", "g_grad_norm")  # epoch means from the per-step history, where recorded
 
 
 @dataclass(frozen=True)
-class RunSummary:
-    """One run's final figures (None where the run has none, e.g. metrics off)."""
+class RunFigures:
+    """One run's final figures (None where the run has none, e.g. metrics off); not ``summary.RunSummary``,
+    the run browser's ``run.json``."""
 
     name: str
     recipe: str  # e.g. "stable", "stable + loss=hinge", "seed (edited)"
@@ -68,8 +71,8 @@ def edits_of(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [dict(edit) for edit in record.get("edits", ())]
 
 
-def summarize(name: str, record: Mapping[str, Any]) -> RunSummary:
-    """A loaded checkpoint record as one run's summary: the last evaluation's figures and the training
+def run_figures(name: str, record: Mapping[str, Any]) -> RunFigures:
+    """A loaded checkpoint record as one run's figures: the last evaluation's figures and the training
     speed over its completed epochs."""
     config: GANConfig = record["config"]
     edits = edits_of(record)
@@ -79,7 +82,7 @@ def summarize(name: str, record: Mapping[str, Any]) -> RunSummary:
     values: dict[str, float | None] = {m: _number(last.get(m)) for m in METRICS if m != "images_per_sec"}
     values["images_per_sec"] = _images_per_sec(record)
     label = recipe_label(config) + (" (edited)" if edits else "")
-    return RunSummary(name, label, key, config.seed, int(record["epoch"]), bool(edits), values)
+    return RunFigures(name, label, key, config.seed, int(record["epoch"]), bool(edits), values)
 
 
 def _images_per_sec(record: Mapping[str, Any]) -> float | None:
@@ -96,11 +99,11 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
-def group_by_recipe(summaries: Iterable[RunSummary]) -> list[RecipeRow]:
+def group_by_recipe(figures: Iterable[RunFigures]) -> list[RecipeRow]:
     """One row per recipe, in order of first appearance."""
-    groups: dict[tuple, list[RunSummary]] = {}
-    for summary in summaries:
-        groups.setdefault(summary.recipe_key, []).append(summary)
+    groups: dict[tuple, list[RunFigures]] = {}
+    for run in figures:
+        groups.setdefault(run.recipe_key, []).append(run)
     rows = []
     for members in groups.values():
         mean, sd, count = {}, {}, {}
@@ -181,9 +184,6 @@ def overlay_rows(curves_by_run: Mapping[str, Mapping[str, list]], series: str) -
 
 def load_records(checkpoints: str | os.PathLike[str], names: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The checkpoint records of ``names`` (damaged or missing runs are left out: the run list shows why)."""
-    from .checkpoint import CheckpointError, load_checkpoint
-    from .folder import RunPaths
-
     records = {}
     for name in names:
         path = RunPaths.of(Path(checkpoints), name).checkpoint

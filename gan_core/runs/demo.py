@@ -14,26 +14,22 @@ config, and every tensor must fit the config's networks.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import hashlib
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
 from ..atomic import atomic_write_bytes
 from ..config import ConfigError, GANConfig
-from ..gan.history import history_columns, latest_row
-from ..gan.model import Discriminator, Generator, generate
-from ..quality.metrics import run_warnings
+from ..gan.model import Discriminator, Generator
 from .checkpoint import CheckpointError, load_checkpoint, load_state
-from .reader import saved_verdicts
-
-if TYPE_CHECKING:
-    from .snapshot import Snapshot
+from .reader import SavedRun
+from .snapshot import Status
 
 DEMO_FORMAT = "gan_core.demo"
 DEMO_VERSION = 1
@@ -49,10 +45,6 @@ class DemoError(CheckpointError):
 def is_demo(folder: str | os.PathLike[str]) -> bool:
     """Whether ``folder`` holds a demo run (which must never be trained on)."""
     return (Path(folder) / MANIFEST).is_file() or (Path(folder) / WEIGHTS).is_file()
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def export_demo(checkpoint: str | os.PathLike[str], folder: str | os.PathLike[str], *, command: str,
@@ -88,67 +80,26 @@ def export_demo(checkpoint: str | os.PathLike[str], folder: str | os.PathLike[st
     return folder / WEIGHTS
 
 
-class DemoRun:
-    """The demo as a read-only run: the ``reader.RunReader`` methods, plus D for its verdicts."""
+class DemoRun(SavedRun):
+    """The demo as a read-only run: a ``SavedRun`` of the record its manifest holds, with no trained G
+    (``sample(z, "raw")`` is None), plus the manifest, D and the latent lab's first seed."""
 
     read_only = True
 
     def __init__(self, name: str, manifest: dict[str, Any], generator: Generator,
                  discriminator: Discriminator) -> None:
-        self.name = name
         self.manifest = manifest
-        self.config: GANConfig = GANConfig.from_dict(manifest["config"])
         self.generator, self.discriminator = generator, discriminator
         self.preview_z = torch.tensor(manifest["preview_z"], dtype=torch.float32)
         self.lab_seed = int(manifest.get("lab_seed", 0))  # the latent lab's first base seed (0 before it was kept)
-        self._history = history_columns(np.asarray(manifest["history"], dtype=np.float32))
-        self._history.flags.writeable = False
-        self._epoch_log = tuple(manifest["epoch_log"])
-        self._metrics = tuple(manifest["metrics_log"])
-        self._verdicts: dict[str, Any] | None = None
-        from .snapshot import Snapshot, Status  # here: the trainer imports this module
-
-        self._snapshot = Snapshot(run=name, status=Status.FINISHED, epoch=int(manifest["epoch"]),
-                                  epochs_total=int(manifest["epoch"]), step=int(manifest["step"]),
-                                  weights_version=int(manifest["step"]), data_source="demo run (read-only)",
-                                  **latest_row(self._history))
-
-    def snapshot(self) -> Snapshot:
-        return self._snapshot
-
-    def history(self) -> np.ndarray:
-        return self._history
-
-    def epoch_log(self) -> tuple[dict[str, float], ...]:
-        return self._epoch_log
-
-    def metrics(self) -> tuple[dict[str, Any], ...]:
-        return self._metrics
-
-    def warnings(self) -> list[str]:
-        return run_warnings(self._metrics, self._epoch_log)
-
-    def edits(self) -> tuple[dict[str, Any], ...]:
-        return tuple(dict(edit) for edit in self.manifest.get("edits", ()))
-
-    def generator_copy(self) -> Generator:
-        """A private eval-mode copy of the generator, for work that needs gradients (edits, inversion)."""
-        return copy.deepcopy(self.generator).eval()
-
-    def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray | None:
-        """Images from the shipped EMA generator; None for ``which="raw"``: the demo ships no raw G."""
-        if which not in ("ema", "raw"):
-            raise ValueError(f"which must be 'ema' or 'raw', got {which!r}")
-        return generate(self.generator, z).numpy() if which == "ema" else None
-
-    def verdicts(self, real_images: torch.Tensor | None = None) -> dict[str, Any]:
-        """D's verdict on the preview grid; given real images, the real-vs-fake histogram too (its fakes
-        come from the EMA generator: the demo ships no raw G)."""
-        if self._verdicts is None or (real_images is not None and self._verdicts["histogram"] is None):
-            record = {"config": self.config, "discriminator": self.discriminator.state_dict(),
-                      "preview_z": self.preview_z, "epoch": self._snapshot.epoch, "step": self._snapshot.step}
-            self._verdicts = saved_verdicts(record, self.generator, real_images)
-        return self._verdicts
+        record = {"config": GANConfig.from_dict(manifest["config"]), "history": manifest["history"],
+                  "epoch_log": manifest["epoch_log"], "metrics_log": manifest["metrics_log"],
+                  "edits": manifest.get("edits", ()), "epoch": int(manifest["epoch"]), "step": int(manifest["step"]),
+                  "discriminator": discriminator.state_dict(), "preview_z": self.preview_z}
+        super().__init__(name, record, generator, raw=None)
+        # Its epochs are all it will ever have: finished, whatever total its config once asked for.
+        self._snapshot = dataclasses.replace(self._snapshot, status=Status.FINISHED, epochs_total=self._snapshot.epoch,
+                                             data_source="demo run (read-only)")
 
 
 def _header_config(metadata: dict[str, str]) -> GANConfig | None:

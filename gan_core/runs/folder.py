@@ -17,13 +17,14 @@ import io
 import os
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
 from ..atomic import atomic_write_bytes, remove_stale_temps
 from ..config import validate_run_name
+from . import checkpoint
 from .summary import SUMMARY_NAME, RunSummary, read_summary, summarise, write_summary
 
 CSV_COLUMNS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
@@ -127,30 +128,37 @@ def reconcile(paths: RunPaths, epoch_log: Sequence[dict[str, float]]) -> None:
     write_losses_csv(paths, epoch_log)
 
 
-class RunLock:
-    """An exclusive flock on ``<run>/.lock``: one writer per run, across processes.
+class FileLock:
+    """An exclusive flock on one file, across processes: a run's one writer (``RunLock``), a sweep's one
+    driver (``sweep.driver``).
 
-    ``with RunLock(paths):`` holds it for the block; RunError when another trainer holds it. The kernel
-    drops a flock when its holder dies, even by SIGKILL, so a dead writer's lock is taken over without
-    any stale-pid guessing.
+    ``with lock:`` holds it for the block; ``acquire`` raises ``busy(holder)`` (holder: the pid written in
+    the file, or "unknown") while another process holds it. The kernel drops a flock when its holder dies,
+    even by SIGKILL, so a dead holder's lock is taken over without any stale-pid guessing.
     """
 
-    def __init__(self, paths: RunPaths) -> None:
-        self.paths = paths
+    def __init__(self, path: Path, busy: Callable[[str], Exception]) -> None:
+        self.path = path
+        self._busy = busy
         self._fd: int | None = None
 
-    def acquire(self) -> None:
-        self.paths.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    def _take(self) -> int | None:
+        """The locked file descriptor if the lock was free; None while another process holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise RunError(f"run '{self.paths.name}' is being trained by another trainer "
-                               f"(pid {holder}); stop it first") from exc
+                return None
             raise
+        return fd
+
+    def acquire(self) -> None:
+        fd = self._take()
+        if fd is None:
+            raise self.busy_error()
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd
@@ -161,12 +169,40 @@ class RunLock:
             os.close(self._fd)
             self._fd = None
 
+    def held_elsewhere(self) -> bool:
+        """True while another process holds the lock (False when it cannot even be tried, e.g. a read-only
+        folder): the one "is it held?" probe, which takes the lock for an instant when it is free."""
+        try:
+            fd = self._take()
+        except OSError:
+            return False
+        if fd is None:
+            return True
+        os.close(fd)  # closing the descriptor drops its flock
+        return False
+
+    def busy_error(self) -> Exception:
+        """The error that says another process holds the lock, naming the pid it wrote into the file."""
+        try:
+            holder = self.path.read_text(errors="replace")[:64].strip()
+        except OSError:
+            holder = ""
+        return self._busy(holder or "unknown")
+
     def __enter__(self) -> Self:
         self.acquire()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.release()
+
+
+class RunLock(FileLock):
+    """``<run>/.lock``: one writer per run (a trainer, or ``delete_run``); RunError while another holds it."""
+
+    def __init__(self, paths: RunPaths) -> None:
+        super().__init__(paths.lock, lambda holder: RunError(
+            f"run '{paths.name}' is being trained by another trainer (pid {holder}); stop it first"))
 
 
 @dataclass(frozen=True)
@@ -225,11 +261,9 @@ def list_runs(root: str | os.PathLike[str]) -> list[RunInfo]:
 
 def _summary_from_checkpoint(paths: RunPaths, stat: os.stat_result) -> RunSummary | str:
     """Read the checkpoint and store its summary, or say why it cannot be read."""
-    from .checkpoint import CheckpointError, load_checkpoint  # torch import kept off this module's path
-
     try:
-        record = load_checkpoint(paths.checkpoint)
-    except CheckpointError as exc:
+        record = checkpoint.load_checkpoint(paths.checkpoint)
+    except checkpoint.CheckpointError as exc:
         return str(exc)
     summary = summarise(record, stat)
     with contextlib.suppress(OSError):  # a read-only folder still lists, from the checkpoint each time

@@ -16,18 +16,19 @@ import torch
 from torch import nn
 
 from ..config import GANConfig
-from ..gan.history import latest_row
+from ..gan.history import history_columns, latest_row
 from ..gan.losses import loss_view
 from ..gan.model import Discriminator, Generator, generate, seeded_z
 from ..quality.metrics import run_warnings
 from ..quality.verdict import VERDICT_NOISE_SEED, VERDICT_REAL, real_fake_histogram
 from ..quality.verdict import verdict as verdict_of
 from .checkpoint import load_generator, load_state
-from .snapshot import Snapshot, Status
+from .snapshot import Snapshot, Status, pick_generator
 
 
 class RunReader(Protocol):
-    """What every view may ask of a run. ``Trainer``, ``TrainerProcess`` and ``SavedRun`` implement it."""
+    """What every view may ask of a run. ``Trainer``, ``TrainerProcess``, ``SavedRun`` and ``DemoRun``
+    implement it."""
 
     config: GANConfig
 
@@ -43,6 +44,11 @@ class RunReader(Protocol):
 
     def edits(self) -> tuple[dict[str, Any], ...]: ...
 
+    def has_weights(self, which: str = "ema") -> bool:
+        """Whether ``sample(z, which)`` draws images: a live run before its first publication has no
+        weights, and the demo has no raw G."""
+        ...
+
     def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray | None: ...
 
     def verdicts(self, real_images: torch.Tensor | None = None) -> dict[str, Any] | None: ...
@@ -51,17 +57,22 @@ class RunReader(Protocol):
 
 
 class SavedRun:
-    """A run as its checkpoint left it: read once, never trained, safe to share between threads."""
+    """A run as its checkpoint left it: read once, never trained, safe to share between threads.
 
-    def __init__(self, name: str, record: dict[str, Any], generator: Generator, raw: Generator | None = None) -> None:
+    ``record`` is a checkpoint record (``checkpoint.load_checkpoint``), or one built from another saved
+    form of a run (the demo's manifest); ``raw`` is the trained G, None where the run ships none.
+    """
+
+    read_only = False  # True for a run that can never be continued (the demo)
+
+    def __init__(self, name: str, record: dict[str, Any], generator: Generator, raw: Generator | None) -> None:
         self.config: GANConfig = record["config"]
-        self._history = record["history"].numpy().astype(np.float32)
-        self._history.flags.writeable = False
+        self._history = history_columns(np.array(record["history"], dtype=np.float32))
         self._epoch_log = tuple(record["epoch_log"])
         self._metrics = tuple(record.get("metrics_log", ()))
         self._edits = tuple(dict(edit) for edit in record.get("edits", ()))
         self._generator = generator  # the EMA generator (the trained G when the run keeps none)
-        self._raw = raw or generator
+        self._raw = raw
         self._record = record
         self._verdicts: dict[str, Any] | None = None  # only grown (a histogram added), so racing readers agree
         epoch, step = int(record["epoch"]), int(record["step"])
@@ -95,15 +106,17 @@ class SavedRun:
     def warnings(self) -> list[str]:
         return run_warnings(self._metrics, self._epoch_log, loss_view(self.config.loss).d_wins_below)
 
-    def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray:
-        """Images from the EMA generator (``which`` "ema") or the trained G ("raw")."""
-        if which not in ("ema", "raw"):
-            raise ValueError(f"which must be 'ema' or 'raw', got {which!r}")
-        return generate(self._generator if which == "ema" else self._raw, z).numpy()
+    def has_weights(self, which: str = "ema") -> bool:
+        return pick_generator(which, self._generator, self._raw) is not None
+
+    def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray | None:
+        """Images from the EMA generator (``which`` "ema") or the trained G ("raw"; None without one)."""
+        generator = pick_generator(which, self._generator, self._raw)
+        return None if generator is None else generate(generator, z).numpy()
 
     def verdicts(self, real_images: torch.Tensor | None = None) -> dict[str, Any] | None:
-        """D's verdict on the preview grid (see ``verdict.saved_verdicts``), computed once; given real images
-        (the run's training digits), the real-vs-fake histogram as well."""
+        """D's verdict on the preview grid (see ``saved_verdicts``), computed once; given real images (the
+        run's training digits), the real-vs-fake histogram as well."""
         if self._verdicts is None or (real_images is not None and self._verdicts["histogram"] is None):
             self._verdicts = saved_verdicts(self._record, self._generator, real_images)
         return self._verdicts

@@ -67,6 +67,14 @@ class Snapshot:
     first_step_seconds: float | None = None  # from start() to the end of this session's first step
 
 
+def pick_generator(which: str, ema: Generator | None, raw: Generator | None) -> Generator | None:
+    """The generator a reader's ``which`` names: "ema" (the EMA generator, G itself when EMA is off: what
+    every view shows) or "raw" (the trained G; None where a run ships none, as the demo)."""
+    if which not in ("ema", "raw"):
+        raise ValueError(f"which must be 'ema' or 'raw', got {which!r}")
+    return ema if which == "ema" else raw
+
+
 class TrainerView:
     """The read side of a trainer: state published under one lock, read from any thread.
 
@@ -156,10 +164,13 @@ class TrainerView:
         with self._lock:
             return self._verdicts
 
+    def has_weights(self, which: str = "ema") -> bool:
+        """Whether a generator has been published yet (``which`` as in ``sample``)."""
+        with self._lock:
+            return self._pick(which) is not None
+
     def _pick(self, which: str) -> Generator | None:
-        if which not in ("ema", "raw"):
-            raise ValueError(f"which must be 'ema' or 'raw', got {which!r}")
-        return self._published if which == "ema" else self._published_raw
+        return pick_generator(which, self._published, self._published_raw)
 
     def generator_copy(self) -> Generator | None:
         """A private eval-mode copy of the latest published generator (None before the first), for work

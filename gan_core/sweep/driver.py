@@ -9,13 +9,15 @@ same paths (see docs/sweeps.md).
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..data import load_training_data
+from ..quality.judge import JUDGE_DIR, load_or_train_judge
+from ..quality.referee import TRAIN_STEPS as REFEREE_STEPS
+from ..runs.folder import FileLock
 from .plan import (
     COMPLETE,
     FAILED,
@@ -54,46 +56,15 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
                 raise
 
 
-class SweepLock:
-    """An exclusive flock on ``_sweeps/<name>.lock`` held by the sweep's driver: one driver per sweep,
-    and a way for the app to see that a sweep runs here. The kernel drops it when the driver dies."""
-
-    def __init__(self, checkpoints: str | os.PathLike[str], sweep: str) -> None:
-        self.path = manifest_path(checkpoints, sweep).with_suffix(".lock")
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise SweepError(f"sweep '{self.path.stem}' is already running") from exc
-            raise
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    def held_elsewhere(self) -> bool:
-        """True while another process (a driver) holds the lock."""
-        try:
-            self.acquire()
-        except SweepError:
-            return True
-        except OSError:
-            return False
-        self.release()
-        return False
+def sweep_lock(checkpoints: str | os.PathLike[str], sweep: str) -> FileLock:
+    """``_sweeps/<name>.lock``, held by the sweep's driver: one driver per sweep, and a way for the app to
+    see that a sweep runs here. The kernel drops it when the driver dies."""
+    return FileLock(manifest_path(checkpoints, sweep).with_suffix(".lock"),
+                    lambda holder: SweepError(f"sweep '{sweep}' is already running"))
 
 
 def sweep_running(checkpoints: str | os.PathLike[str], sweep: str) -> bool:
-    return SweepLock(checkpoints, sweep).held_elsewhere()
+    return sweep_lock(checkpoints, sweep).held_elsewhere()
 
 
 def run_sweep(checkpoints: str | os.PathLike[str], sweep: str, data_dir: str | os.PathLike[str] = "data", *,
@@ -104,7 +75,7 @@ def run_sweep(checkpoints: str | os.PathLike[str], sweep: str, data_dir: str | o
     import ray
 
     checkpoints, data_dir = Path(checkpoints).resolve(), Path(data_dir).resolve()
-    lock = SweepLock(checkpoints, sweep)
+    lock = sweep_lock(checkpoints, sweep)
     lock.acquire()
     try:
         manifest = read_manifest(checkpoints, sweep)
@@ -146,10 +117,6 @@ def run_sweep(checkpoints: str | os.PathLike[str], sweep: str, data_dir: str | o
 
 def _prepare_judges(configs: Any, checkpoints: Path, data_dir: Path) -> None:
     """Train the quality judge once per dataset before the tasks start, so they do not all train it."""
-    from ..data import load_training_data
-    from ..quality.judge import JUDGE_DIR, load_or_train_judge
-    from ..quality.referee import TRAIN_STEPS as REFEREE_STEPS
-
     for dataset in sorted({c.dataset for c in configs if c.eval_every > 0}):
         load_or_train_judge(load_training_data(dataset, data_dir), checkpoints / JUDGE_DIR, dataset,
                             referee_steps=REFEREE_STEPS)

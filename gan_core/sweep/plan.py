@@ -8,7 +8,7 @@ continue from their checkpoint (bit for bit, as any resumed run), and failed one
 their error and tried again. Ray's own retries are off: a retried task would not know which of the
 two attempts owns the run folder, and the run lock would refuse the second one anyway.
 
-Ray is imported only when a sweep runs, so importing this module stays cheap.
+Ray is imported only when a sweep runs (``driver``), so importing this module never needs it.
 """
 
 from __future__ import annotations
@@ -25,10 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ..atomic import atomic_write_bytes
 from ..config import ConfigError, GANConfig, fields, validate_run_name
 from ..presets import PRESETS, preset_config
-from ..runs.folder import RunError, RunLock, RunPaths
+from ..runs.checkpoint import load_checkpoint
+from ..runs.folder import RunLock, RunPaths
+from ..runs.snapshot import Status
+from ..train.trainer import Trainer
 
 SWEEPS_DIR = "_sweeps"  # beside the runs; holds no checkpoint.pt, so run listings skip it
 MANIFEST_FORMAT, MANIFEST_VERSION = "gan_core.sweep", 1
@@ -201,8 +206,6 @@ def epochs_done(checkpoints: str | os.PathLike[str], run: str) -> int:
 
 def run_state(checkpoints: str | os.PathLike[str], run: str, epochs: int) -> str:
     """NEW (no checkpoint), PARTIAL or COMPLETE, from the run's checkpoint: the truth, read in full."""
-    from ..runs.checkpoint import load_checkpoint  # torch stays off this module's import path
-
     paths = RunPaths.of(checkpoints, run)
     if not paths.checkpoint.is_file():
         return NEW
@@ -226,11 +229,6 @@ def progress(checkpoints: str | os.PathLike[str], sweep: str) -> list[dict[str, 
 def train_one(config: dict[str, Any], run: str, checkpoints: str, data_dir: str, threads: int) -> dict[str, Any]:
     """Train (or continue) one run to its configured epochs in this process; never raises for a run that
     fails, so its error reaches the driver as data. Runs as a Ray task."""
-    import torch
-
-    from ..runs.snapshot import Status
-    from ..train.trainer import Trainer
-
     torch.set_num_threads(threads)  # the task's CPU share: tasks side by side never oversubscribe a machine
     started = time.monotonic()
     outcome = {"pid": os.getpid(), "host": socket.gethostname()}
@@ -253,16 +251,11 @@ def train_one(config: dict[str, Any], run: str, checkpoints: str, data_dir: str,
 
 def _wait_for_lock(paths: RunPaths, timeout: float = LOCK_WAIT_SECONDS) -> None:
     """Wait until no process holds the run's lock: after its driver was killed, a worker of the old
-    attempt takes a few seconds to notice and end, and its run must not be refused as busy meanwhile."""
+    attempt takes a few seconds to notice and end, and its run must not be refused as busy meanwhile.
+    RunError when it is still held after ``timeout`` seconds."""
+    lock = RunLock(paths)
     deadline = time.monotonic() + timeout
-    while True:
-        lock = RunLock(paths)
-        try:
-            lock.acquire()
-        except RunError:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(0.5)
-            continue
-        lock.release()
-        return
+    while lock.held_elsewhere():
+        if time.monotonic() >= deadline:
+            raise lock.busy_error()
+        time.sleep(0.5)

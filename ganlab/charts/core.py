@@ -53,7 +53,7 @@ def _dataless(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def _frozen(build: Any) -> Any:
+def frozen_spec(build: Any) -> Any:
     """Cache a spec builder and hand each caller its own copy (Streamlit adds keys to the dict it gets)."""
     cached = functools.lru_cache(maxsize=None)(lambda *args: _dataless(build(*args)))
 
@@ -64,7 +64,7 @@ def _frozen(build: Any) -> Any:
     return fresh
 
 
-@_frozen
+@frozen_spec
 def curve_spec(labels: tuple[str, ...], title: str, reference: float | None = None,
                reference_text: str = "") -> dict[str, Any]:
     """Raw (faint) and smoothed lines per series over ``step``; a vertical rule at each live edit (rows of
@@ -114,7 +114,7 @@ def curve_table(history: np.ndarray, series: Mapping[str, str],
     return pd.concat([curves, marks], ignore_index=True)
 
 
-@_frozen
+@frozen_spec
 def fid_spec() -> dict[str, Any]:
     """FID per evaluated epoch next to the real-vs-real floor: the gap between the lines, not the FID
     alone, says how far G is from the data (the floor is what real images score at the same n)."""
@@ -135,7 +135,7 @@ def fid_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["epoch", "series", "FID"])
 
 
-@_frozen
+@frozen_spec
 def histogram_spec(limit: float) -> dict[str, Any]:
     """Share of samples per judged class (classes in table order); the dashed rule is ``limit``."""
     bars = alt.Chart().mark_bar(color="#3b6ea8").encode(
@@ -149,3 +149,12 @@ def histogram_spec(limit: float) -> dict[str, Any]:
 
 def histogram_table(histogram: Sequence[float], names: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({"class": list(names[:len(histogram)]), "share": list(histogram)})
+
+
+def overlay_chart(rows: Sequence[Mapping[str, Any]], title: str, points: bool = False) -> alt.Chart:
+    """One series of several runs overlaid (``compare.overlay_rows``: run, epoch, value), a line per run;
+    drawn once per page, so it is built with Altair directly."""
+    chart = alt.Chart(pd.DataFrame(rows)).mark_line(point=points).encode(
+        x=alt.X("epoch:Q"), y=alt.Y("value:Q", title=title), color=alt.Color("run:N", legend=None),
+        tooltip=["run:N", "epoch:Q", alt.Tooltip("value:Q", format=".3f")])
+    return chart.properties(height=200, title=title)

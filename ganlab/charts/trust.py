@@ -11,7 +11,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ganlab.charts.core import QUALITY_HEIGHT, _frozen
+from ganlab.charts.core import QUALITY_HEIGHT, frozen_spec
 
 REAL, GENERATED = "real", "generated"
 BLUE, ORANGE, GREEN, PURPLE = "#0072B2", "#E69F00", "#009E73", "#CC79A7"
@@ -22,7 +22,7 @@ def _two(labels: tuple[str, str], colours: tuple[str, str]) -> alt.Color:
                      legend=alt.Legend(orient="top", title=None))
 
 
-@_frozen
+@frozen_spec
 def verdict_spec(axis: str, reference: float) -> dict[str, Any]:
     """Overlaid histograms (count per bin) of D's output on real and generated digits; a dashed rule where
     D is undecided."""
@@ -45,7 +45,7 @@ def verdict_table(histogram: Mapping[str, Any]) -> pd.DataFrame:
 PR_SERIES = ("precision", "recall", "precision (real)", "recall (real)")
 
 
-@_frozen
+@frozen_spec
 def pr_spec() -> dict[str, Any]:
     """Precision and recall per evaluated epoch (solid) and the same for real against real digits at the
     same sample sizes (dashed): what a perfect generator would score at these sizes."""
@@ -73,7 +73,7 @@ def pr_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 DISTANCE_BINS = 25
 
 
-@_frozen
+@frozen_spec
 def distance_spec(space: str) -> dict[str, Any]:
     """Distances to the nearest training digit, generated digits against held-out real ones: the share of
     each set per bin (the sets differ in size), and each set's median as a dashed rule."""

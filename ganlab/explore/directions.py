@@ -39,9 +39,9 @@ def directions_ui(name: str, reader: RunReader, images_every: float | None) -> N
                                disabled=mode == RAW, help="the layer of G whose activations the PCA uses")
         c = st.columns(3)
         k = c[0].number_input("Sliders", 1, MAX_SLIDERS, 6, key=keys.LT_K)
-        c[1].button("Take the lab's z", key="lt_take_lab", on_click=on_take_lab_z, width="stretch",
+        c[1].button("Take the lab's z", key=keys.LT_TAKE_LAB, on_click=on_take_lab_z, width="stretch",
                     help="start from the digit of the latent lab above")
-        c[2].button("Sliders to 0", key="lt_zero", on_click=reset_sliders, width="stretch")
+        c[2].button("Sliders to 0", key=keys.LT_ZERO, on_click=reset_sliders, width="stretch")
         st.caption(f"Base: {st.session_state.get(keys.LT_BASE_NOTE, 'the latent lab’s z')}.")
         gen = slider_generation()
         span = SIGMA_RANGE if mode == PRINCIPAL else 1.0
@@ -55,8 +55,8 @@ def directions_ui(name: str, reader: RunReader, images_every: float | None) -> N
         c = st.columns([1, 2])
         digit = c[0].selectbox("Class slider", list(range(10)), key=keys.LT_CLASS_DIGIT,
                                help="moves z along the mean z the judge reads as this digit minus the mean of all")
-        amount = c[1].slider("toward that class", -2.0, 2.0, 0.0, 0.1, key=f"{keys.LT_CLASS_AMOUNT}_{gen}")
-        psi = st.slider("Truncation ψ (1 = off)", 0.0, 1.0, 1.0, 0.05, key=f"{keys.LT_PSI}_{gen}",
+        amount = c[1].slider("toward that class", -2.0, 2.0, 0.0, 0.1, key=keys.lt_class_amount(gen))
+        psi = st.slider("Truncation ψ (1 = off)", 0.0, 1.0, 1.0, 0.05, key=keys.lt_psi(gen),
                         help="scales z toward the centre of the prior's box on every image here")
     args = (name, base, mode, layer, tuple(sigmas), int(digit), float(amount), float(psi))
     with images:
@@ -103,6 +103,6 @@ def direction_images(name: str, base: np.ndarray, mode: str, layer: str, sigmas:
     sweep_col.image(fast_png(sweep_png), output_format="PNG",
                     caption=f"row i: {what} i from -{span:g} to +{span:g}{' σ' if mode == PRINCIPAL else ''}{shares}")
     c = sweep_col.columns(3)
-    c[0].download_button("z (.npy)", npy_bytes(z.numpy()), "z.npy", key="lt_dl_z")
-    c[1].download_button("sweep (.png)", png_bytes(sweep_png), "sweep.png", key="lt_dl_sweep")
-    c[2].download_button("row 1 (.gif)", gif_bytes(images[1:1 + SWEEP_STEPS]), "direction.gif", key="lt_dl_gif")
+    c[0].download_button("z (.npy)", npy_bytes(z.numpy()), "z.npy", key=keys.LT_DL_Z)
+    c[1].download_button("sweep (.png)", png_bytes(sweep_png), "sweep.png", key=keys.LT_DL_SWEEP)
+    c[2].download_button("row 1 (.gif)", gif_bytes(images[1:1 + SWEEP_STEPS]), "direction.gif", key=keys.LT_DL_GIF)

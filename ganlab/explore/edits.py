@@ -27,7 +27,7 @@ def edits_ui(name: str, reader: RunReader) -> None:
                f"change|); short of that, {RESTARTS} more tries from jittered starts, and the judge keeps the "
                "best. A second network, which never steers, scores the result.")
     cols = st.columns(10)
-    asked = [d for d in range(10) if cols[d].button(f"→ {d}", key=f"lt_toward_{d}", width="stretch",
+    asked = [d for d in range(10) if cols[d].button(f"→ {d}", key=keys.lt_toward(d), width="stretch",
                                                       help=f"move the digit toward a {d}")]
     if asked:
         run_edit(name, reader, asked[0])
@@ -43,7 +43,7 @@ def show_edit(digit: int, images: np.ndarray, probs: np.ndarray, verdict: float)
                  caption=f"path toward {digit}: judge p({digit}) " + " → ".join(f"{probs[i]:.0%}" for i in frames))
         st.markdown(f"Referee (never steers): p({digit}) = **{verdict:.0%}** for the final image; "
                     f"{len(images) - 1} steps. The final z is now the sliders' base.")
-        st.download_button("path (.gif)", gif_bytes(images), f"toward_{digit}.gif", key="lt_dl_path")
+        st.download_button("path (.gif)", gif_bytes(images), f"toward_{digit}.gif", key=keys.LT_DL_PATH)
 
 
 def run_edit(name: str, reader: RunReader, digit: int) -> None:
@@ -51,7 +51,7 @@ def run_edit(name: str, reader: RunReader, digit: int) -> None:
     generator = private_generator(reader)
     if generator is None:
         return
-    st.button("Cancel", key="lt_cancel_edit", help="stops the edit (any click does)")
+    st.button("Cancel", key=keys.LT_CANCEL_EDIT, help="stops the edit (any click does)")
     bar = st.progress(0.0, text=f"toward {digit}…")
     steps_done = [0]
 

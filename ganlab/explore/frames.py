@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
 
+from gan_core.images import encode_gif
 from gan_core.runs.folder import RunPaths
 
 
@@ -32,9 +33,5 @@ def timeline_gif(frames: Sequence[tuple[int, Path]], *, frame_ms: int = 300, las
     """An animated, looping GIF of the grids; the final epoch lingers so the end result is readable."""
     if not frames:
         raise ValueError("no sample grids to animate")
-    images = [_labelled(path, epoch, scale) for epoch, path in frames]
-    durations = [frame_ms] * (len(images) - 1) + [last_frame_ms]
-    buffer = io.BytesIO()
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0,
-                   optimize=False)
-    return buffer.getvalue()
+    pictures = [np.asarray(_labelled(path, epoch, scale)) for epoch, path in frames]
+    return encode_gif(pictures, frame_ms=frame_ms, last_frame_ms=last_frame_ms, optimize=False)

@@ -40,9 +40,9 @@ def inversion_ui(name: str, reader: RunReader) -> None:
                                    help=f"adds {FEATURE_WEIGHT} x the distance between the judge's features of "
                                         "the two images to the pixel error")
             c = st.columns(2)
-            if c[0].button("Find z", key="lt_invert", type="primary", width="stretch"):
+            if c[0].button("Find z", key=keys.LT_INVERT, type="primary", width="stretch"):
                 run_inversion(reader, target, features)
-            c[1].button("Cancel", key="lt_cancel_invert", width="stretch",
+            c[1].button("Cancel", key=keys.LT_CANCEL_INVERT, width="stretch",
                         help="stops a running search (any click does)")
         show_inversion(reader)
 
@@ -126,4 +126,4 @@ def show_inversion(reader: RunReader) -> None:
                 + (" · cancelled" if result.cancelled else ""))
     if len(result.errors):
         st.line_chart(pd.DataFrame({"pixel MSE": result.errors}), height=140, x_label="step", y_label="MSE")
-    st.button("Use this z", key="lt_use_inverted", on_click=adopt, args=(result.z[0], "the inverted digit"))
+    st.button("Use this z", key=keys.LT_USE_INVERTED, on_click=adopt, args=(result.z[0], "the inverted digit"))

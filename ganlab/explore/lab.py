@@ -13,13 +13,13 @@ from gan_core import CheckpointError
 from gan_core.gan.model import seeded_z
 from gan_core.images import make_grid, upscale
 from gan_core.latent.sampling import with_values
-from gan_core.runs.reader import RunReader
 from ganlab.explore.lab_batch import lab_batch
 from ganlab.explore.neighbours import nearest_ui
 from ganlab.state import keys
 from ganlab.state.refresh import follow_status, live_period, slowdown
 from ganlab.state.resources import fast_png, one_thread, timed
-from ganlab.state.source import is_demo, live_trainer, run_reader
+from ganlab.state.sliders import forget_lab_sliders
+from ganlab.state.source import is_demo_name, live_trainer, run_reader
 from ganlab.widgets.generator import shown_images
 
 LAB_FOLLOW_SECONDS = 5.0  # the images' period while they follow the training weights
@@ -27,12 +27,6 @@ SWEEP_STEPS = 9  # columns of the sweep grid: -1 ... 1
 STRIP_STEPS = 10  # images in the interpolation strip
 MAX_SLIDERS = 16
 DIGIT_SCALE = 10  # 28 px -> 280 px, nearest neighbour
-
-
-def forget_lab_sliders() -> None:
-    """Drop slider values so they start again from the base vector (Random, Zero, Re-seed, a new run)."""
-    for name in [k for k in st.session_state if str(k).startswith(keys.LAB_SLIDER_PREFIX)]:
-        del st.session_state[name]
 
 
 def on_lab_random() -> None:
@@ -63,10 +57,6 @@ def on_lab_dims() -> None:
     st.session_state[keys.LAB_K] = max(1, len(st.session_state[keys.LAB_DIMS]))
 
 
-def has_weights(reader: RunReader) -> bool:
-    return reader.sample(torch.zeros(1, reader.config.z_dim)) is not None
-
-
 def lab_ui(name: str | None, status: str | None) -> None:
     """The lab of run ``name``; ``status`` is the trainer's status this page was drawn for."""
     live = live_trainer(name) is not None
@@ -82,7 +72,7 @@ def lab_ui(name: str | None, status: str | None) -> None:
         st.error(f"Run **{name}** is damaged, so its generator cannot be explored: {exc}")
         return
     # A run that has just started has no weights yet: poll until they exist, then redraw the page.
-    waiting = reader is not None and period is not None and not has_weights(reader)
+    waiting = reader is not None and period is not None and not reader.has_weights()
     images_every = LAB_FOLLOW_SECONDS * slowdown(period) if period is not None and follow else None
     st.fragment(timed(latent_lab), run_every=period if waiting else None)(name, status, period, images_every,
                                                                           waiting)
@@ -92,7 +82,7 @@ def latent_lab(name: str | None, page_status: str | None, period: float | None, 
                waiting: bool) -> None:
     follow_status(page_status, period)
     reader = run_reader(name) if name is not None else None
-    if reader is None or not has_weights(reader):
+    if reader is None or not reader.has_weights():
         if reader is not None and period is not None:
             st.info("The latent lab opens as soon as the first weights are published…", icon="⏳")
         else:
@@ -116,9 +106,10 @@ def latent_lab(name: str | None, page_status: str | None, period: float | None, 
         c[1].number_input("Sliders K", min_value=1, max_value=min(MAX_SLIDERS, z_dim), step=1, key=keys.LAB_K,
                           on_change=on_lab_k)
         c = st.columns(3)
-        c[0].button("Random", key="lab_random", on_click=on_lab_random, width="stretch", help="a new random base seed")
-        c[1].button("Zero", key="lab_zero", on_click=on_lab_zero, width="stretch")
-        c[2].button("Re-seed", key="lab_reseed", on_click=on_lab_reseed, width="stretch",
+        c[0].button("Random", key=keys.LAB_RANDOM, on_click=on_lab_random, width="stretch",
+                    help="a new random base seed")
+        c[1].button("Zero", key=keys.LAB_ZERO, on_click=on_lab_zero, width="stretch")
+        c[2].button("Re-seed", key=keys.LAB_RESEED, on_click=on_lab_reseed, width="stretch",
                     help="back to the vector drawn from the base seed")
         st.multiselect("Latent dimensions (one slider and one sweep row each)", list(range(z_dim)), key=keys.LAB_DIMS,
                        max_selections=MAX_SLIDERS, on_change=on_lab_dims, format_func=lambda d: f"z[{d}]")
@@ -156,7 +147,8 @@ def lab_images(name: str, z: torch.Tensor, dims: tuple[int, ...], seed_a: int, s
         st.info("Waiting for the first published weights…")
         return
     snap = reader.snapshot()
-    source = "live weights" if live_trainer(name) is not None else "demo, read-only" if is_demo(name) else "checkpoint"
+    source = ("live weights" if live_trainer(name) is not None else "demo, read-only" if is_demo_name(name)
+              else "checkpoint")
     digit, sweep_images, strip = layout.split(images)
     digit_col, sweep_col = st.columns([1, 2])
     digit_col.image(fast_png(upscale(make_grid(digit[None], pad=0), DIGIT_SCALE)),

@@ -10,6 +10,7 @@ import torch
 from gan_core.gan.model import seeded_z
 from gan_core.latent.sampling import with_values
 from ganlab.state import keys
+from ganlab.state.sliders import forget_keys
 
 
 def lab_z(z_dim: int) -> np.ndarray:
@@ -40,9 +41,8 @@ def reset_sliders() -> None:
     """Every direction slider, the class slider and the truncation back to their defaults: they are drawn
     again under new keys (a slider the browser shows keeps its value through a rerun otherwise)."""
     old = slider_generation()
-    for name in [k for k in st.session_state if str(k).startswith(keys.LT_SLIDER_PREFIX) or
-                 str(k) in (f"{keys.LT_CLASS_AMOUNT}_{old}", f"{keys.LT_PSI}_{old}")]:
-        del st.session_state[name]
+    forget_keys(lambda key: key.startswith(keys.LT_SLIDER_PREFIX) or key in (keys.lt_class_amount(old),
+                                                                            keys.lt_psi(old)))
     st.session_state[keys.LT_GENERATION] = old + 1
 
 

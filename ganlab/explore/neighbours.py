@@ -128,6 +128,6 @@ def _copying(name: str | None) -> None:
         reader = run_reader(name)
     except CheckpointError:
         return
-    if reader is None or reader.sample(torch.zeros(1, reader.config.z_dim)) is None:
+    if reader is None or not reader.has_weights():
         return
     copying_ui(reader)

@@ -18,7 +18,7 @@ def saved_ui(name: str, reader: RunReader) -> None:
     paths = RunPaths.of(checkpoints_root(), name)
     c = st.columns([3, 1])
     label = c[0].text_input("Name", key=keys.LT_SAVE_NAME, placeholder="e.g. thin-seven")
-    if c[1].button("Save z", key="lt_save", width="stretch", disabled=not label):
+    if c[1].button("Save z", key=keys.LT_SAVE, width="stretch", disabled=not label):
         try:
             save_latent(paths, label.strip(), shown_z(reader.config.z_dim))
             st.success(f"Saved as {label.strip()} in {paths.folder.name}/latents/.")
@@ -32,7 +32,8 @@ def saved_ui(name: str, reader: RunReader) -> None:
     a = c[0].selectbox("a", names, key=keys.LT_COMBINE[0])
     b = c[1].selectbox("− b", [NONE, *names], key=keys.LT_COMBINE[1])
     d = c[2].selectbox("+ c", [NONE, *names], key=keys.LT_COMBINE[2])
-    c[3].button("Use a − b + c", key="lt_combine", on_click=on_combine, args=(name, reader.config.z_dim, a, b, d),
+    c[3].button("Use a − b + c", key=keys.LT_COMBINE_BUTTON, on_click=on_combine,
+                args=(name, reader.config.z_dim, a, b, d),
                 width="stretch", help="the result (clipped to the prior's box) becomes the sliders' base")
 
 

@@ -16,7 +16,7 @@ from ganlab.explore.frames import frame_paths, timeline_gif
 from ganlab.state import keys
 from ganlab.state.refresh import follow_status, live_period, slowdown
 from ganlab.state.resources import checkpoints_root, timed
-from ganlab.state.source import is_demo
+from ganlab.state.source import is_demo_name
 from ganlab.widgets.generator import RAW, which
 
 TIMELINE_REFRESH_SECONDS = 10.0  # new epoch grids appear this often while training
@@ -35,7 +35,7 @@ def _png_to_array(data: bytes) -> np.ndarray:
 
 def on_epoch_moved() -> None:
     """The user moved the slider: stay there, unless they moved it back to the newest epoch."""
-    st.session_state[keys.TL_PINNED] = st.session_state[keys.TL_EPOCH] != st.session_state.get("_tl_newest")
+    st.session_state[keys.TL_PINNED] = st.session_state[keys.TL_EPOCH] != st.session_state.get(keys.TL_NEWEST)
 
 
 def timeline_ui(name: str | None, status: str | None) -> None:
@@ -49,7 +49,7 @@ def timeline(name: str | None, page_status: str | None, period: float | None) ->
     follow_status(page_status, period)
     if name is None:
         return
-    if is_demo(name):
+    if is_demo_name(name):
         st.caption("The demo run ships no per-epoch grids: its latest grid is on the Train page.")
         return
     paths = RunPaths.of(checkpoints_root(), name)
@@ -58,7 +58,7 @@ def timeline(name: str | None, page_status: str | None, period: float | None) ->
         st.caption("Each finished epoch adds a grid of the fixed noise here.")
         return
     epochs = [epoch for epoch, _ in frames]
-    st.session_state["_tl_newest"] = epochs[-1]
+    st.session_state[keys.TL_NEWEST] = epochs[-1]
     if not st.session_state.get(keys.TL_PINNED) or st.session_state.get(keys.TL_EPOCH) not in epochs:
         st.session_state[keys.TL_EPOCH] = epochs[-1]
         st.session_state[keys.TL_PINNED] = False
@@ -77,14 +77,14 @@ def timeline(name: str | None, page_status: str | None, period: float | None) ->
         prints = tuple((e, p.stat().st_mtime_ns) for e, p in frames)
         st.download_button("Timeline GIF", data=lambda: _cached_gif(str(paths.folder), prints),
                            file_name=f"{name}_timeline.gif", mime="image/gif", icon=":material/animation:",
-                           key="dl_gif", on_click="ignore", width="stretch")
+                           key=keys.DL_GIF, on_click="ignore", width="stretch")
         st.download_button("This grid (PNG)", data=picture, file_name=f"{name}_epoch_{epoch:04d}.png",
-                           mime="image/png", key="dl_png", on_click="ignore", width="stretch")
+                           mime="image/png", key=keys.DL_PNG, on_click="ignore", width="stretch")
         if paths.losses_csv.is_file():
             st.download_button("losses.csv", data=paths.losses_csv.read_bytes(), file_name=f"{name}_losses.csv",
-                               mime="text/csv", key="dl_csv", on_click="ignore", width="stretch")
+                               mime="text/csv", key=keys.DL_CSV, on_click="ignore", width="stretch")
         if paths.checkpoint.is_file():
             st.download_button("Weights (checkpoint.pt)", data=lambda: paths.checkpoint.read_bytes(),
                                file_name=f"{name}_checkpoint.pt", mime="application/octet-stream",
-                               key="dl_weights", on_click="ignore", width="stretch",
+                               key=keys.DL_WEIGHTS, on_click="ignore", width="stretch",
                                help="the whole resumable checkpoint; gan_core.load_generator reads it")

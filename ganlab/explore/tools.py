@@ -9,13 +9,12 @@ from gan_core import CheckpointError
 from ganlab.explore.directions import directions_ui
 from ganlab.explore.edits import edits_ui
 from ganlab.explore.inversion import inversion_ui
-from ganlab.explore.lab import has_weights
 from ganlab.explore.latent_state import apply_pending
 from ganlab.explore.saved import saved_ui
 from ganlab.state import keys
 from ganlab.state.refresh import live_period, slowdown
 from ganlab.state.resources import timed
-from ganlab.state.source import is_demo, live_trainer, run_reader
+from ganlab.state.source import is_demo_name, live_trainer, run_reader
 
 FOLLOW_SECONDS = 5.0  # the images' period while they follow the training weights
 
@@ -25,7 +24,7 @@ def latent_tools_ui(name: str | None, status: str | None) -> None:
         reader = run_reader(name)
     except CheckpointError:
         return  # the lab above says why
-    if name is None or reader is None or not has_weights(reader):
+    if name is None or reader is None or not reader.has_weights():
         return  # the lab above says when it opens
     st.subheader("Directions, digits and inversion")
     if not st.toggle("Open the latent tools", key=keys.LT_OPEN,
@@ -50,7 +49,7 @@ def latent_tools(name: str, images_every: float | None) -> None:
     with inversion:
         inversion_ui(name, reader)
     with saved:
-        if is_demo(name):
+        if is_demo_name(name):
             st.caption("The demo run is read-only: latents cannot be saved into it. Train a run of your own.")
         else:
             saved_ui(name, reader)

@@ -10,17 +10,16 @@ from gan_core import GANConfig
 from ganlab.state import keys
 from ganlab.state.source import DEMO_RUN
 
-SELECTION = "_selection"  # (run name, config) from this run of the sidebar
 FOLDER = Path(__file__).resolve().parent
 
 
 def remember(name: str | None, config: GANConfig | None) -> None:
-    st.session_state[SELECTION] = (name, config)
+    st.session_state[keys.SELECTION] = (name, config)
 
 
 def selection() -> tuple[str | None, GANConfig | None]:
     """The run name and config the sidebar holds now (both None while a value is invalid)."""
-    return st.session_state.get(SELECTION, (None, None))
+    return st.session_state.get(keys.SELECTION, (None, None))
 
 
 def shown_run() -> str | None:

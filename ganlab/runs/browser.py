@@ -10,7 +10,7 @@ from gan_core.runs.folder import RunError, delete_run
 from ganlab.state import keys
 from ganlab.state.resources import checkpoints_root, demo_dir, holder
 from ganlab.state.runs_list import all_runs
-from ganlab.state.source import DEMO_RUN, demo_exists, demo_problem, demo_run, is_demo
+from ganlab.state.source import DEMO_RUN, demo_exists, demo_problem, demo_run, is_demo_name
 from ganlab.widgets.actions import flash, on_open
 
 
@@ -55,11 +55,11 @@ def run_browser_ui(name: str | None) -> None:
     cols = st.columns([3, 1, 1, 1])
     index = names.index(name) if name in names else 0
     picked = cols[0].selectbox("Pick a run", names, index=index, key=keys.BROWSER_PICK)
-    cols[1].button("Open", key="btn_open", on_click=on_open, args=(picked,), width="stretch",
+    cols[1].button("Open", key=keys.BTN_OPEN, on_click=on_open, args=(picked,), width="stretch",
                    help="select it: the Train and Explore pages show this run; the sidebar shows its settings")
-    cols[2].button("Continue it", key="btn_open_resume", on_click=on_open, args=(picked, True), width="stretch",
+    cols[2].button("Continue it", key=keys.BTN_OPEN_RESUME, on_click=on_open, args=(picked, True), width="stretch",
                    disabled=holder().alive() is not None)
-    cols[3].button("Delete…", key="btn_delete", on_click=ask_delete, args=(picked,), width="stretch",
+    cols[3].button("Delete…", key=keys.BTN_DELETE, on_click=ask_delete, args=(picked,), width="stretch",
                    help="remove the run's folder (asks first)")
 
 
@@ -84,7 +84,7 @@ def demo_row() -> dict[str, object] | None:
 
 
 def ask_delete(name: str) -> None:
-    if is_demo(name):
+    if is_demo_name(name):
         flash("error", "The demo run is read-only: it ships with the app and cannot be deleted here.")
         return
     st.session_state[keys.DELETE_ASK] = name
@@ -107,9 +107,9 @@ def delete_ui() -> None:
         st.warning(f"Delete run **{asked}** and everything in its folder (checkpoint, grids, CSVs, saved latents)? "
                    "This cannot be undone.")
         a, b = st.columns(2)
-        a.button(f"Delete '{asked}' for good", key="btn_delete_confirm", type="primary", on_click=on_delete,
+        a.button(f"Delete '{asked}' for good", key=keys.BTN_DELETE_CONFIRM, type="primary", on_click=on_delete,
                  args=(asked,))
-        b.button("Cancel", key="btn_delete_cancel", on_click=lambda: st.session_state.pop(keys.DELETE_ASK, None))
+        b.button("Cancel", key=keys.BTN_DELETE_CANCEL, on_click=lambda: st.session_state.pop(keys.DELETE_ASK, None))
     if keys.FLASH in st.session_state:
         kind, text = st.session_state.pop(keys.FLASH)
         getattr(st, kind)(text)

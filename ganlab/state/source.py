@@ -7,10 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from gan_core import CheckpointError, ConfigError
-from gan_core.runs.demo import MANIFEST, WEIGHTS, DemoError, DemoRun, open_demo
+from gan_core.runs.demo import MANIFEST, WEIGHTS, DemoError, DemoRun, is_demo, open_demo
 from gan_core.runs.folder import RunPaths
 from gan_core.runs.reader import RunReader, SavedRun
-from gan_core.runs.snapshot import Status
 from ganlab.state.holder import AnyTrainer
 from ganlab.state.resources import checkpoints_root, demo_dir, holder
 
@@ -61,8 +60,7 @@ def _demo_run(folder: str, prints: tuple[tuple[int, int], ...]) -> DemoRun:
 
 def demo_exists() -> bool:
     """Whether a demo is shipped here (complete or not: an incomplete one is refused, not ignored)."""
-    folder = demo_dir()
-    return (folder / MANIFEST).exists() or (folder / WEIGHTS).exists()
+    return is_demo(demo_dir())
 
 
 def demo_run() -> DemoRun | None:
@@ -89,7 +87,8 @@ def demo_problem() -> str | None:
     return None
 
 
-def is_demo(name: str | None) -> bool:
+def is_demo_name(name: str | None) -> bool:
+    """Whether the pages' run ``name`` is the shipped demo (``gan_core.runs.demo.is_demo`` asks it of a folder)."""
     return name == DEMO_RUN
 
 
@@ -99,15 +98,9 @@ def run_reader(name: str | None) -> RunReader | None:
     demo: DemoError, one of them) when damaged."""
     if name is None:
         return None
-    if is_demo(name):
+    if is_demo_name(name):
         return demo_run()
     trainer = live_trainer(name)
     if trainer is not None:
         return trainer
     return saved_run(name)
-
-
-def is_live(name: str | None) -> bool:
-    """True while the server's trainer trains run ``name``: the pages then refresh on a timer."""
-    trainer = live_trainer(name)
-    return trainer is not None and trainer.is_alive() and trainer.snapshot().status == Status.RUNNING

@@ -16,11 +16,11 @@ from gan_core.gan.state import EDITABLE
 from gan_core.gan.stepping import STEP_KINDS, StepReport
 from gan_core.images import make_grid
 from gan_core.runs.snapshot import Status
+from ganlab.state import keys
 from ganlab.state.holder import AnyTrainer
 from ganlab.state.resources import fast_png, holder
 from ganlab.widgets.actions import flash
-
-EDIT_KEY = "edit_{}"  # number box of one editable field
+from ganlab.widgets.sidebar import hint
 
 
 def on_step(kind: str) -> None:
@@ -33,7 +33,7 @@ def on_edit(name: str) -> None:
     trainer = holder().alive()
     if trainer is None:
         return
-    value = st.session_state[EDIT_KEY.format(name)]
+    value = st.session_state[keys.edit_box(name)]
     try:
         if value != getattr(trainer.config, name):
             trainer.edit(name, value)
@@ -59,7 +59,7 @@ def stepper_ui(name: str | None) -> None:
 def step_buttons(paused: bool) -> None:
     cols = st.columns([1, 1, 1, 3])
     for col, kind in zip(cols, STEP_KINDS, strict=False):
-        col.button(f"{kind} step", key=f"btn_step_{kind}", on_click=on_step, args=(kind,), disabled=not paused,
+        col.button(f"{kind} step", key=keys.step_button(kind), on_click=on_step, args=(kind,), disabled=not paused,
                    width="stretch", help=f"one {kind} update on the next batch, then stay paused")
     cols[3].caption("One update of D, of G, or of both, on the run's next batch: the same step as training. "
                     "A G step uses no real batch, so the step counter (D updates) does not move."
@@ -90,13 +90,14 @@ def edits_ui(trainer: AnyTrainer) -> None:
     cols = st.columns(len(EDITABLE))
     for col, name in zip(cols, EDITABLE, strict=True):
         spec = field_spec(name)
-        key = EDIT_KEY.format(name)
+        key = keys.edit_box(name)
         current = getattr(trainer.config, name)
-        if st.session_state.get(f"{key}_shown") != current:  # follow the value in force, unless being edited
+        if st.session_state.get(keys.edit_shown(name)) != current:  # follow the value in force, unless being edited
             st.session_state[key] = current
-            st.session_state[f"{key}_shown"] = current
-        kwargs = {"format": spec.format} if spec.format else {}
-        col.number_input(spec.label, key=key, step=spec.step, on_change=on_edit, args=(name,), **kwargs)
+            st.session_state[keys.edit_shown(name)] = current
+        look = hint(name)
+        kwargs = {"format": look.format} if look.format else {}
+        col.number_input(spec.label, key=key, step=look.step, on_change=on_edit, args=(name,), **kwargs)
     edits = trainer.edits()
     if edits:
         st.dataframe(pd.DataFrame(list(edits)), hide_index=True, width="stretch")

@@ -15,7 +15,7 @@ from gan_core.train.process import TrainerProcess
 from ganlab.state import keys
 from ganlab.state.holder import TrainerBusy
 from ganlab.state.resources import checkpoints_root, data_dir, holder
-from ganlab.state.source import is_demo, saved_run
+from ganlab.state.source import is_demo_name, saved_run
 from ganlab.widgets.demo import leave_demo, open_demo_run
 from ganlab.widgets.sidebar import open_run, read_config
 
@@ -62,7 +62,7 @@ def on_resume(name: str | None = None) -> None:
     if alive is not None:
         alive.unpause()
         return
-    if is_demo(name) or (name is None and st.session_state.get(keys.SHOW_DEMO)):
+    if is_demo_name(name) or (name is None and st.session_state.get(keys.SHOW_DEMO)):
         flash("error", f"Nothing started: {CONTINUE_REFUSED}.")
         return
     run = name or str(st.session_state[keys.RUN]).strip()
@@ -89,7 +89,7 @@ def on_rename_and_train(new_name: str) -> None:
 
 
 def on_open(name: str, resume: bool = False) -> None:
-    if is_demo(name):
+    if is_demo_name(name):
         open_demo_run()
     else:
         open_run(name)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from gan_core.runs.demo import CONTINUE_REFUSED, DemoError
 from ganlab.state import keys
-from ganlab.state.source import demo_problem, demo_run, is_demo, saved_run_or_none
+from ganlab.state.source import demo_problem, demo_run, is_demo_name, saved_run_or_none
 
 
 def open_demo_run() -> None:
@@ -21,7 +21,7 @@ def leave_demo() -> None:
 def demo_banner_ui(name: str | None) -> None:
     """While the demo is shown: what it is and how to train a run of one's own. While the sidebar's run
     has nothing to show yet: why a shipped demo was refused."""
-    if is_demo(name):
+    if is_demo_name(name):
         try:
             run = demo_run()
         except DemoError:  # the panels below say why
@@ -33,7 +33,7 @@ def demo_banner_ui(name: str | None) -> None:
         st.info(f"**The demo run** ({run.snapshot().epoch} epochs, trained by `{command}`): explore it here. "
                 f"{CONTINUE_REFUSED[0].upper()}{CONTINUE_REFUSED[1:]}. **Train** starts a new run, "
                 f"**{sidebar_run}**, with the sidebar's settings.", icon=":material/lock:")
-        st.button("Show the sidebar's run instead", key="btn_leave_demo", on_click=leave_demo)
+        st.button("Show the sidebar's run instead", key=keys.BTN_LEAVE_DEMO, on_click=leave_demo)
         return
     problem = demo_problem()
     if problem is not None and (name is None or saved_run_or_none(name) is None):

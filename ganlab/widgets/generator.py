@@ -50,6 +50,6 @@ def shown_images(reader: RunReader, z: torch.Tensor) -> tuple[np.ndarray | None,
 
 def shown_kind(reader: RunReader) -> str:
     """"raw" when the raw G is shown (and exists), else "ema": which of D's grid verdicts applies."""
-    if which() == RAW and reader.sample(torch.zeros(1, reader.config.z_dim), RAW) is not None:
+    if which() == RAW and reader.has_weights(RAW):
         return RAW
     return EMA

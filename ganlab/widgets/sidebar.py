@@ -4,6 +4,7 @@ shown under its own field. Also the session's first fill and "open a run" (copy 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -16,12 +17,59 @@ from gan_core.presets import DEFAULT_PRESET, PRESETS, RUN_FIELDS, preset_config,
 from ganlab.state import keys
 from ganlab.state.resources import data_dir, device_in_use, holder
 from ganlab.state.runs_list import all_runs
+from ganlab.state.sliders import forget_lab_sliders
 from ganlab.state.source import demo_problem, demo_run, saved_run_or_none
 from ganlab.widgets.generator import generator_switch_ui
 
 CUSTOM = "custom"  # the preset box's value when the boxes follow no named recipe
 SPECS = fields()
 CONFIG_FIELDS = tuple(spec.name for spec in SPECS)
+
+
+@dataclass(frozen=True)
+class Hint:
+    """How a config field's control looks, which the library's field metadata leaves to the UI: a number
+    box's increment and printf format (None for ints), and whether it folds away with the rarely changed
+    settings ("Model and logging")."""
+
+    step: float | None = None
+    format: str | None = None
+    advanced: bool = False
+
+
+HINTS: dict[str, Hint] = {  # one per config field (tests/app/test_hints.py keeps it complete)
+    "dataset": Hint(),
+    "z_dim": Hint(1, advanced=True),
+    "leaky_slope": Hint(0.05, "%.2f", advanced=True),
+    "dropout_keep": Hint(0.05, "%.2f"),
+    "init_std": Hint(0.005, "%.3f", advanced=True),
+    "pack": Hint(1, advanced=True),
+    "spectral_norm": Hint(advanced=True),
+    "augment": Hint(advanced=True),
+    "batch_size": Hint(10),
+    "lr_d": Hint(1e-5, "%.5f"),
+    "lr_g": Hint(1e-5, "%.5f"),
+    "beta1_d": Hint(0.05, "%.2f"),
+    "beta1_g": Hint(0.05, "%.2f"),
+    "beta2": Hint(1e-3, "%.4f"),
+    "d_steps": Hint(1),
+    "r1_gamma": Hint(0.1, "%.2f", advanced=True),
+    "loss": Hint(),
+    "ema_decay": Hint(1e-3, "%.4f", advanced=True),
+    "epochs": Hint(1),
+    "seed": Hint(1),
+    "device": Hint(),
+    "precision": Hint(advanced=True),
+    "compile": Hint(advanced=True),
+    "checkpoint_seconds": Hint(1.0, "%.0f", advanced=True),
+    "log_every": Hint(1, advanced=True),
+    "eval_every": Hint(1, advanced=True),
+    "eval_samples": Hint(100, advanced=True),
+}
+
+
+def hint(name: str) -> Hint:
+    return HINTS.get(name, Hint())
 
 
 def init_session() -> None:
@@ -56,9 +104,7 @@ def open_run(name: str, config: GANConfig | None = None) -> None:
         config = saved.config
     for field in CONFIG_FIELDS:
         st.session_state[keys.field(field)] = getattr(config, field)
-    from ganlab.explore.lab import forget_lab_sliders  # the lab's sliders start again from the new run's base
-
-    forget_lab_sliders()
+    forget_lab_sliders()  # the lab's sliders start again from the new run's base
 
 
 def read_config(state: Mapping[str, Any]) -> tuple[str | None, GANConfig | None, ConfigError | None]:
@@ -101,15 +147,15 @@ def control_help(spec: FieldSpec) -> str:
 def field_control(spec: FieldSpec, slots: dict[str, Any]) -> None:
     """The widget of one config field, with a slot under it for its validation message. Number boxes
     have no min/max on purpose: out-of-range values reach GANConfig, whose message is shown right here."""
-    key, text = keys.field(spec.name), control_help(spec)
+    key, text, look = keys.field(spec.name), control_help(spec), hint(spec.name)
     if spec.choices:
         st.selectbox(spec.label, spec.choices, key=key, help=text)
     elif spec.kind is bool:
         st.checkbox(spec.label, key=key, help=text)
     elif spec.kind is int:
-        st.number_input(spec.label, step=int(spec.step or 1), key=key, help=text)
+        st.number_input(spec.label, step=int(look.step or 1), key=key, help=text)
     else:
-        st.number_input(spec.label, step=float(spec.step or 0.01), format=spec.format or "%.4f", key=key, help=text)
+        st.number_input(spec.label, step=float(look.step or 0.01), format=look.format or "%.4f", key=key, help=text)
     slots[spec.name] = st.empty()
 
 
@@ -163,8 +209,8 @@ def sidebar_ui() -> tuple[str | None, GANConfig | None]:
     resend_sidebar_values()
     slots: dict[str, Any] = {}
     data = [spec for spec in SPECS if spec.group == "data"]
-    main = [spec for spec in SPECS if spec.group != "data" and not spec.advanced]
-    advanced = [spec for spec in SPECS if spec.group != "data" and spec.advanced]
+    main = [spec for spec in SPECS if spec.group != "data" and not hint(spec.name).advanced]
+    advanced = [spec for spec in SPECS if spec.group != "data" and hint(spec.name).advanced]
     with st.sidebar:
         st.header("Run")
         st.text_input("Run name", key=keys.RUN, help="folder under the checkpoints root")

@@ -450,7 +450,7 @@ def test_watchers_share_one_refresh_budget() -> None:
 def test_every_config_field_has_a_sidebar_control_with_its_range(env: Path) -> None:
     """The sidebar is generated from the config's metadata: each field has its control, its tooltip states
     the range the CLI states, and a value outside it shows that range under the control and blocks Train."""
-    from test_core_config import outside
+    from base.test_config import outside
 
     from gan_core.config import fields
 

@@ -12,7 +12,7 @@ from gan_core.runs.compare import (
     group_by_recipe,
     overlay_rows,
     recipe_label,
-    summarize,
+    run_figures,
 )
 
 
@@ -30,7 +30,7 @@ def record(seed: int, fid: float | None, *, preset: str = "stable", edits=(), ep
 def test_recipes_group_seeds_with_mean_and_sample_sd():
     runs = {"a0": record(0, 40.0), "a1": record(1, 50.0), "a2": record(2, 60.0),
             "h0": record(0, 90.0, loss="hinge"), "s0": record(0, None, preset="seed")}
-    rows = group_by_recipe(summarize(name, rec) for name, rec in runs.items())
+    rows = group_by_recipe(run_figures(name, rec) for name, rec in runs.items())
     assert [r.recipe for r in rows] == ["stable", "stable + loss=hinge", "seed"]
     stable = rows[0]
     assert stable.runs == ("a0", "a1", "a2") and stable.seeds == (0, 1, 2)
@@ -49,7 +49,7 @@ def test_edited_runs_are_labelled_and_grouped_only_with_the_same_edits():
     runs = {"plain": record(0, 40.0), "edited0": record(0, 45.0, edits=[edit]),
             "edited1": record(1, 47.0, edits=[edit]),
             "other": record(2, 70.0, edits=[{**edit, "step": 6}])}
-    rows = group_by_recipe(summarize(name, rec) for name, rec in runs.items())
+    rows = group_by_recipe(run_figures(name, rec) for name, rec in runs.items())
     assert [(r.recipe, r.runs) for r in rows] == [("stable", ("plain",)),
                                                   ("stable (edited)", ("edited0", "edited1")),
                                                   ("stable (edited)", ("other",))]
