@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core.config import GANConfig
+from gan_core.config import FieldSpec, GANConfig
 from gan_core.data import TrainingData, idx_bytes
 
 # Four steps per epoch at batch 20: fast, yet every code path (epochs, flushes, checkpoints) runs. Quality
@@ -26,6 +26,17 @@ TINY = dict(batch_size=20, epochs=2, log_every=2, device="cpu", eval_every=0, pr
 
 def tiny_config(**changes: object) -> GANConfig:
     return GANConfig(**{**TINY, **changes})
+
+
+def outside(spec: FieldSpec) -> object:
+    """A value just outside the field's range: below a closed low end, else at an open one (the CLI's and the
+    sidebar's tests both check that it is refused)."""
+    return spec.low if spec.low_open else spec.kind(spec.low - 1)
+
+
+def inside(spec: FieldSpec) -> object:
+    """An end of the range that belongs to it."""
+    return spec.kind(spec.high if spec.low_open else spec.low)
 
 
 def tiny_data(n: int = 80, seed: int = 0) -> TrainingData:

@@ -18,6 +18,8 @@ from streamlit.testing.v1 import AppTest
 from gan_core import GANConfig, Trainer
 from gan_core.data import write_bundled_mnist
 
+from helpers import outside
+
 APP = Path(__file__).resolve().parents[2] / "app.py"
 TINY = {"cfg_batch_size": 50, "cfg_epochs": 3, "cfg_log_every": 1, "cfg_eval_every": 0}  # no judge: fast
 
@@ -450,8 +452,6 @@ def test_watchers_share_one_refresh_budget() -> None:
 def test_every_config_field_has_a_sidebar_control_with_its_range(env: Path) -> None:
     """The sidebar is generated from the config's metadata: each field has its control, its tooltip states
     the range the CLI states, and a value outside it shows that range under the control and blocks Train."""
-    from test_core_config import outside
-
     from gan_core.config import fields
 
     at = new_app()
