@@ -3,6 +3,7 @@ Runs (fixtures and helpers from test_app)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from test_app import (
@@ -33,6 +34,16 @@ def step_metric(at) -> int:  # noqa: ANN001 - an AppTest
     return int(value.replace(",", "")) if value[0].isdigit() else -1
 
 
+def last_step(at) -> tuple[str, int, int]:  # noqa: ANN001 - an AppTest
+    """The step report's headline "Last step (kind) · step N · G updates M" as (kind, N, M); ("", -1, -1)
+    while there is none."""
+    for box in at.markdown:
+        found = re.match(r"\*\*Last step \(([^)]+)\)\*\* · step ([\d,]+) · G updates ([\d,]+)", box.value)
+        if found:
+            return found[1], int(found[2].replace(",", "")), int(found[3].replace(",", ""))
+    return "", -1, -1
+
+
 def test_pause_then_d_and_g_steps_move_the_counters_and_edits_are_recorded(env: Path) -> None:
     at = set_values(new_app(), {**TINY, "cfg_epochs": 200})
     at.text_input(key="cfg_run").input("stepped").run()
@@ -47,8 +58,11 @@ def test_pause_then_d_and_g_steps_move_the_counters_and_edits_are_recorded(env: 
         at.button(key="btn_step_D").click().run()
         wait_for(at, lambda a: step_metric(a) == before + 1)
         assert any("D step" in m.value for m in at.markdown) or any("D step:" in t.value for t in at.text)
+        wait_for(at, lambda a: last_step(a)[0] == "D")
+        _, d_step, g_updates = last_step(at)
         at.button(key="btn_step_G").click().run()
-        at.run()
+        wait_for(at, lambda a: last_step(a)[0] == "G")  # the G step ran and reported itself
+        assert last_step(at) == ("G", d_step, g_updates + 1)  # one G update more, on the same D step
         assert step_metric(at) == before + 1  # a G step alone uses no batch: the D-step counter stays
         assert_no_exception(at)
     finally:
