@@ -9,6 +9,7 @@ checkpoints root and a fresh server (caches cleared); the judge trains for 40 st
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from gan_core.data import write_bundled_mnist
+from gan_core.quality.neighbours import CLOSER, COPYING
 from gan_core.runs import demo
 from gan_core.runs.checkpoint import save_checkpoint
 from gan_core.runs.folder import RunPaths
@@ -284,6 +286,36 @@ def nearest_captions(at: AppTest) -> list[str]:
     return [c for img in at.image for c in img.captions if "nearest training digits" in c]
 
 
+# The copying check's sentence for a ratio below each limit, as the page prints it (the library's wording).
+VERDICTS = (
+    (COPYING, "Generated digits sit much closer to training digits than unseen real digits do (ratio {}): the "
+              "generator may be copying training digits."),
+    (CLOSER, "Generated digits sit somewhat closer to training digits than unseen real digits do (ratio {}): "
+             "look at their nearest training digits."),
+    (float("inf"), "No sign of copying: generated digits are about as far from the training digits as unseen "
+                   "real digits are, or farther (ratio {})."),
+)
+
+
+def assert_copying_verdicts(at: AppTest) -> None:
+    """Each space's verdict is the sentence the COPYING/CLOSER thresholds give for the ratio it prints, that
+    ratio is the one of the medians printed above it (to their rounding), and it is a warning exactly when
+    the ratio is below COPYING (a caption otherwise)."""
+    medians = [re.search(r"median distance ([\d.]+) for the grid, ([\d.]+) for \d+ held-out", m.value)
+               for m in at.markdown]
+    medians = [(float(found[1]), float(found[2])) for found in medians if found]
+    verdicts = [(w.value, True) for w in at.warning if "(ratio " in w.value]
+    verdicts += [(c.value, False) for c in at.caption if "(ratio " in c.value]
+    assert len(medians) == len(verdicts) == 2, (medians, verdicts)  # features and pixels
+    for text, warned in verdicts:
+        ratio = float(re.search(r"\(ratio ([\d.]+)\)", text)[1])
+        assert any(abs(ratio - grid / held) <= 0.005 + 0.005 * (1 + grid / held) / (held - 0.005)
+                   for grid, held in medians), (ratio, medians)
+        sentence = next(sentence for limit, sentence in VERDICTS if ratio < limit)
+        assert text == sentence.format(f"{ratio:.2f}")
+        assert warned == (ratio < COPYING), text
+
+
 def test_the_lab_digit_and_a_grid_cell_show_their_5_nearest_training_digits_in_both_spaces(env: Path) -> None:
     at = show(new_app(), "explore")
     no_exception(at)
@@ -299,7 +331,8 @@ def test_the_lab_digit_and_a_grid_cell_show_their_5_nearest_training_digits_in_b
     assert image(at, "grid cell 7") and nearest_captions(at)[:2] == before[:2] and nearest_captions(at) != before
     words = texts(at)
     assert "Is G copying its training digits?" in [s.value for s in at.subheader]
-    assert "median distance" in words and ("copying" in words or "closer" in words)
+    assert "median distance" in words
+    assert_copying_verdicts(at)
     assert "distance to the nearest training digit (judge features)" in charts(at)
 
 
