@@ -163,7 +163,7 @@ def test_invalid_run_name(env: Path) -> None:
     assert not any(env.iterdir())
 
 
-def test_buttons_follow_trainer(env: Path) -> None:
+def test_buttons_follow_the_trainer_every_session_shares(env: Path) -> None:
     at = set_values(new_app(), {**TINY, "cfg_epochs": 25})  # long enough that Stop comes before the end
     at.text_input(key="cfg_run").input("buttons").run()
     at.button(key="btn_train").click().run()
@@ -174,6 +174,11 @@ def test_buttons_follow_trainer(env: Path) -> None:
         at.button(key="btn_pause").click().run()
         wait_for(at, lambda a: status(a) == "paused")
         assert buttons(at) == {"train": False, "pause": False, "resume": True, "stop": True}
+        # A session opened now (another tab) shows the same paused run: "paused" is known only to the
+        # server's one trainer (on disk a paused run is a checkpoint like a stopped one).
+        fresh = new_app()
+        assert fresh.text_input(key="cfg_run").value == "buttons" and status(fresh) == "paused"
+        assert buttons(fresh) == {"train": False, "pause": False, "resume": True, "stop": True}
         at.button(key="btn_resume").click().run()
         assert status(at) == "running"
         at.button(key="btn_stop").click().run()
@@ -181,7 +186,7 @@ def test_buttons_follow_trainer(env: Path) -> None:
         assert buttons(at) == {"train": True, "pause": False, "resume": True, "stop": False}
         assert (env / "buttons" / "checkpoint.pt").is_file()
         stopped_at = step(at)
-        # A second session (another tab) sees the same, stopped trainer; Resume starts a new one from disk.
+        # Resume in another session starts a new trainer from the checkpoint, and the first tab follows it.
         other = new_app()
         assert other.text_input(key="cfg_run").value == "buttons"
         other.button(key="btn_resume").click().run()
