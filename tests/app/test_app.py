@@ -7,103 +7,29 @@ Fragments with ``run_every`` are not auto-run by AppTest; the tests call ``at.ru
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from gan_core import GANConfig, Trainer
-from gan_core.data import write_bundled_mnist
 
-from helpers import outside
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
-TINY = {"cfg_batch_size": 50, "cfg_epochs": 3, "cfg_log_every": 1, "cfg_eval_every": 0}  # no judge: fast
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """400 real digits (all labels) as MNIST IDX files: found on disk, so no download is attempted."""
-    return write_bundled_mnist(tmp_path_factory.mktemp("data"), 400)
-
-
-@pytest.fixture()
-def env(tmp_path: Path, tiny_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "checkpoints"
-    root.mkdir()
-    monkeypatch.setenv("GANLAB_CHECKPOINTS", str(root))
-    monkeypatch.setenv("GANLAB_DATA_DIR", str(tiny_data))
-    monkeypatch.setenv("GANLAB_DEMO_DIR", str(tmp_path / "no-demo"))  # no demo run shipped (tests/test_trust_app.py)
-    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the lab's nearest digits need the judge: train it in a moment
-    st.cache_resource.clear()  # a fresh TrainerHolder: each test is a fresh server process
-    st.cache_data.clear()
-    yield root
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-def saved_run(root: Path, data_dir: Path, name: str = "saved", epochs: int = 2) -> Path:
-    config = GANConfig(batch_size=50, epochs=epochs, log_every=1, seed=3, eval_every=0)
-    trainer = Trainer(config, name, checkpoints=root, data_dir=data_dir, threads=0)
-    trainer.start()
-    trainer.join(120)
-    assert trainer.snapshot().status == "finished", trainer.snapshot()
-    return root / name
-
-
-def new_app() -> AppTest:
-    return AppTest.from_file(str(APP), default_timeout=60).run()
-
-
-def show(at: AppTest, page: str) -> AppTest:
-    """Open one of the app's pages: train, explore or runs."""
-    return at.switch_page(f"ganlab/pages/{page}.py").run()
-
-
-def set_values(at: AppTest, values: dict[str, object]) -> AppTest:
-    for key, value in values.items():
-        at.number_input(key=key).set_value(value)
-    return at.run()
-
-
-def buttons(at: AppTest) -> dict[str, bool]:
-    """Enabled state of the four trainer buttons."""
-    return {name: not at.button(key=f"btn_{name}").disabled for name in ("train", "pause", "resume", "stop")}
-
-
-def status(at: AppTest) -> str:
-    return at.metric[0].value
-
-
-def step(at: AppTest) -> int:
-    return int(at.metric[1].value.replace(",", ""))
-
-
-def wait_for(at: AppTest, predicate, timeout: float = 60.0) -> AppTest:
-    deadline = time.monotonic() + timeout
-    while True:
-        at.run()
-        if predicate(at):
-            return at
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; metrics {[m.value for m in at.metric]}")
-        time.sleep(0.3)
-
-
-def digit_url(at: AppTest) -> str:
-    return next(img.value[0] for img in at.image if "current sliders" in img.captions[0])
-
-
-def stop_if_running(at: AppTest) -> None:
-    if not at.button(key="btn_stop").disabled:
-        at.button(key="btn_stop").click().run()
-
-
-def assert_no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+from helpers import (
+    TINY_WIDGETS,
+    assert_no_exception,
+    buttons,
+    chart_specs,
+    image_url,
+    new_app,
+    outside,
+    saved_run,
+    set_values,
+    show,
+    status,
+    step,
+    stop_if_running,
+    wait_for,
+)
 
 
 def test_widgets_present(env: Path) -> None:
@@ -164,7 +90,7 @@ def test_invalid_run_name(env: Path) -> None:
 
 
 def test_buttons_follow_the_trainer_every_session_shares(env: Path) -> None:
-    at = set_values(new_app(), {**TINY, "cfg_epochs": 25})  # long enough that Stop comes before the end
+    at = set_values(new_app(), {**TINY_WIDGETS, "cfg_epochs": 25})  # long enough that Stop comes before the end
     at.text_input(key="cfg_run").input("buttons").run()
     at.button(key="btn_train").click().run()
     try:
@@ -201,8 +127,8 @@ def test_buttons_follow_the_trainer_every_session_shares(env: Path) -> None:
         stop_if_running(at)
 
 
-def test_existing_name_asks_instead_of_overwriting(env: Path, tiny_data: Path) -> None:
-    folder = saved_run(env, tiny_data, "taken")
+def test_existing_name_asks_instead_of_overwriting(env: Path, data_dir: Path) -> None:
+    folder = saved_run(env, data_dir, "taken")
     before = (folder / "checkpoint.pt").stat().st_mtime_ns
     at = new_app()
     assert at.text_input(key="cfg_run").value == "taken"  # the newest run is selected
@@ -222,15 +148,15 @@ def test_existing_name_asks_instead_of_overwriting(env: Path, tiny_data: Path) -
     assert_no_exception(at)
 
 
-def test_slider_changes_generated_image(env: Path, tiny_data: Path) -> None:
-    saved_run(env, tiny_data)
+def test_slider_changes_generated_image(env: Path, data_dir: Path) -> None:
+    saved_run(env, data_dir)
     at = show(new_app(), "explore")
     assert_no_exception(at)
     assert len(at.slider) == 8  # K defaults to 8
-    before = digit_url(at)
+    before = image_url(at, "current sliders")
     slider = at.slider(key="lab_z_0")
     slider.set_value(1.0 if slider.value < 0.5 else -1.0).run()
-    assert digit_url(at) != before  # media URLs are content hashes: a new URL is a new picture
+    assert image_url(at, "current sliders") != before  # media URLs are content hashes: a new URL is a new picture
     # K follows the number box; Zero resets every slider to 0.
     at.number_input(key="lab_k").set_value(3).run()
     assert len(at.slider) == 3
@@ -239,8 +165,8 @@ def test_slider_changes_generated_image(env: Path, tiny_data: Path) -> None:
     assert_no_exception(at)
 
 
-def test_timeline_and_downloads(env: Path, tiny_data: Path) -> None:
-    saved_run(env, tiny_data, epochs=3)
+def test_timeline_and_downloads(env: Path, data_dir: Path) -> None:
+    saved_run(env, data_dir, epochs=3)
     at = show(new_app(), "explore")
     assert_no_exception(at)
     assert at.select_slider(key="tl_epoch").value == 3
@@ -251,8 +177,8 @@ def test_timeline_and_downloads(env: Path, tiny_data: Path) -> None:
     assert_no_exception(at)
 
 
-def test_damaged_run_is_reported_and_the_rest_works(env: Path, tiny_data: Path) -> None:
-    saved_run(env, tiny_data, "good")
+def test_damaged_run_is_reported_and_the_rest_works(env: Path, data_dir: Path) -> None:
+    saved_run(env, data_dir, "good")
     (env / "broken").mkdir()
     (env / "broken" / "checkpoint.pt").write_bytes(b"not a checkpoint at all")
     at = show(new_app(), "runs")
@@ -286,13 +212,8 @@ def with_metrics(folder: Path, rows: list[dict[str, object]]) -> None:
     save_checkpoint(record, folder / "checkpoint.pt")
 
 
-def charts(at: AppTest) -> list[str]:
-    """The Vega-Lite specs (JSON text) of the page's altair charts."""
-    return [chart.proto.spec for chart in at.get("vega_lite_chart")]
-
-
-def test_stored_run_shows_quality_and_collapse(env: Path, tiny_data: Path) -> None:
-    folder = saved_run(env, tiny_data, "judged")
+def test_stored_run_shows_quality_and_collapse(env: Path, data_dir: Path) -> None:
+    folder = saved_run(env, data_dir, "judged")
     collapsed = [0.02, 0.55, 0.05, 0.05, 0.05, 0.08, 0.0, 0.1, 0.1, 0.0]  # class 1 holds 55%
     readable = {"readable": 0.41, "readable_real": 0.9, "readable_ratio": 0.41 / 0.9,
                 "readable_histogram": [0.041] * 10}
@@ -304,7 +225,7 @@ def test_stored_run_shows_quality_and_collapse(env: Path, tiny_data: Path) -> No
     fid = next(m for m in at.metric if m.label.startswith("FID"))
     assert fid.value == "61.50" and "floor 2.50 at n=400" in fid.label  # the FID next to its floor
     assert next(m for m in at.metric if m.label == "Classes present").value == "8 / 10"
-    specs = charts(at)
+    specs = chart_specs(at)
     assert any("class histogram" in spec for spec in specs)
     assert any("real-vs-real floor" in spec for spec in specs)  # the FID trend with its floor
     assert any("gradient norm (L2)" in spec for spec in specs)  # beside the losses
@@ -313,13 +234,13 @@ def test_stored_run_shows_quality_and_collapse(env: Path, tiny_data: Path) -> No
     assert not any("only" in text and "classes present" in text for text in warnings)  # 8 present: no warning
 
 
-def test_stored_run_without_metrics_says_why(env: Path, tiny_data: Path) -> None:
-    saved_run(env, tiny_data, "unjudged")  # eval_every = 0
+def test_stored_run_without_metrics_says_why(env: Path, data_dir: Path) -> None:
+    saved_run(env, data_dir, "unjudged")  # eval_every = 0
     at = new_app()
     assert_no_exception(at)
     assert any("quality metrics are off" in c.value.lower() for c in at.caption)
     assert not any(m.label.startswith("FID") for m in at.metric)
-    assert not any("class histogram" in spec for spec in charts(at))
+    assert not any("class histogram" in spec for spec in chart_specs(at))
     assert not any("mode collapse" in w.value for w in at.warning)
 
 
@@ -363,20 +284,20 @@ def test_chart_table_downsamples_long_runs() -> None:
     assert len(short["step"]) == 10 and np.allclose(short["g_loss"], history[:10, 1])
 
 
-def test_timeline_gif(env: Path, tiny_data: Path) -> None:
+def test_timeline_gif(env: Path, data_dir: Path) -> None:
     from PIL import Image
 
     from gan_core.runs.folder import RunPaths
     from ganlab.explore.frames import frame_paths, timeline_gif
 
-    saved_run(env, tiny_data, "gif", epochs=2)
+    saved_run(env, data_dir, "gif", epochs=2)
     frames = frame_paths(RunPaths.of(env, "gif"))
     assert [epoch for epoch, _ in frames] == [1, 2]
     gif = Image.open(__import__("io").BytesIO(timeline_gif(frames)))
     assert gif.format == "GIF" and gif.n_frames == 2
 
 
-def test_holder_starts_one_trainer(env: Path, tiny_data: Path) -> None:
+def test_holder_starts_one_trainer(env: Path, data_dir: Path) -> None:
     from ganlab.state.holder import TrainerBusy, TrainerHolder, button_states, next_free_name
 
     box = TrainerHolder()
@@ -384,7 +305,7 @@ def test_holder_starts_one_trainer(env: Path, tiny_data: Path) -> None:
     made = []
 
     def make() -> Trainer:
-        made.append(Trainer(config, "one", checkpoints=env, data_dir=tiny_data, threads=0))
+        made.append(Trainer(config, "one", checkpoints=env, data_dir=data_dir, threads=0))
         return made[-1]
 
     box.start(make)
@@ -481,7 +402,7 @@ def test_bundled_digits_are_said_and_the_download_can_be_asked_for_again(env: Pa
     button asks for the MNIST download again (the marker that keeps the fallback is removed)."""
     from gan_core.data import OFFLINE_MARKER
 
-    at = new_app()  # MNIST on disk (tiny_data): nothing to say, no button
+    at = new_app()  # MNIST on disk (data_dir): nothing to say, no button
     assert not [b for b in at.sidebar.button if b.key == "retry_download"]
     offline = tmp_path / "offline-data"
     offline.mkdir()
@@ -495,8 +416,8 @@ def test_bundled_digits_are_said_and_the_download_can_be_asked_for_again(env: Pa
     assert_no_exception(at)
 
 
-def test_runs_page_shows_disk_use_and_deletes_after_asking(env: Path, tiny_data: Path) -> None:
-    folder = saved_run(env, tiny_data, "gone")
+def test_runs_page_shows_disk_use_and_deletes_after_asking(env: Path, data_dir: Path) -> None:
+    folder = saved_run(env, data_dir, "gone")
     at = show(new_app(), "runs")
     table = at.dataframe[0].value
     assert list(table["run"]) == ["gone"] and table["disk"][0].endswith("MiB") and table["disk"][0] != "0.0 MiB"
@@ -509,7 +430,7 @@ def test_runs_page_shows_disk_use_and_deletes_after_asking(env: Path, tiny_data:
     assert_no_exception(at)
 
 
-def test_a_version_1_checkpoint_opens_in_the_app_and_continues(env: Path, tiny_data: Path) -> None:
+def test_a_version_1_checkpoint_opens_in_the_app_and_continues(env: Path, data_dir: Path) -> None:
     """A checkpoint in the first format (written by a frozen copy of that writer) is listed, explored and
     continued like any run."""
     from fixtures.checkpoint_v1 import write_v1_checkpoint
@@ -520,7 +441,7 @@ def test_a_version_1_checkpoint_opens_in_the_app_and_continues(env: Path, tiny_d
     row = at.dataframe[0].value.iloc[0]
     assert (row["run"], row["epochs"], row["state"]) == ("old", "1 / 2", "ok")  # saved mid-run
     at = show(at, "explore")
-    assert digit_url(at)  # the lab samples its generator
+    assert image_url(at, "current sliders")  # the lab samples its generator
     at = show(at, "train")
     assert any("gradient norms: not recorded" in c.value.lower() for c in at.caption)  # saved before them
     at.button(key="btn_resume").click().run()
@@ -530,4 +451,4 @@ def test_a_version_1_checkpoint_opens_in_the_app_and_continues(env: Path, tiny_d
     finally:
         stop_if_running(at)
     assert_no_exception(at)
-    assert any("gradient norm (L2)" in spec for spec in charts(at))  # recorded by the continued steps
+    assert any("gradient norm (L2)" in spec for spec in chart_specs(at))  # recorded by the continued steps

@@ -1,28 +1,24 @@
 """The game's pages through AppTest: step buttons and live edits on Train, sweeps and runs side by side on
-Runs (fixtures and helpers from test_app)."""
+Runs (fixtures in tests/app/conftest.py)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from test_app import (
-    TINY,
+from gan_core.sweep.plan import SweepRun, new_manifest, write_manifest
+
+from helpers import (
+    TINY_WIDGETS,
     assert_no_exception,
-    charts,
-    env,
+    chart_specs,
     new_app,
     saved_run,
     set_values,
     show,
     stop_if_running,
-    tiny_data,
     wait_for,
 )
-
-from gan_core.sweep.plan import SweepRun, new_manifest, write_manifest
-
-__all__ = ["env", "tiny_data"]  # pytest fixtures, used by name
 
 
 def metric(at, label: str) -> str:  # noqa: ANN001 - an AppTest
@@ -45,7 +41,7 @@ def last_step(at) -> tuple[str, int, int]:  # noqa: ANN001 - an AppTest
 
 
 def test_pause_then_d_and_g_steps_move_the_counters_and_edits_are_recorded(env: Path) -> None:
-    at = set_values(new_app(), {**TINY, "cfg_epochs": 200})
+    at = set_values(new_app(), {**TINY_WIDGETS, "cfg_epochs": 200})
     at.text_input(key="cfg_run").input("stepped").run()
     at.button(key="btn_train").click().run()
     try:
@@ -69,9 +65,9 @@ def test_pause_then_d_and_g_steps_move_the_counters_and_edits_are_recorded(env: 
         stop_if_running(at)
 
 
-def test_runs_page_compares_a_sweeps_runs_by_recipe(env: Path, tiny_data: Path) -> None:
+def test_runs_page_compares_a_sweeps_runs_by_recipe(env: Path, data_dir: Path) -> None:
     for seed in (0, 1):
-        saved_run(env, tiny_data, name=f"sw-seed-s{seed}", epochs=1)
+        saved_run(env, data_dir, name=f"sw-seed-s{seed}", epochs=1)
     runs = [SweepRun(f"sw-seed-s{seed}", "seed", seed, {}) for seed in (0, 1)]
     write_manifest(env, new_manifest("sw", runs, 1))
     at = show(new_app(), "runs")
@@ -79,5 +75,5 @@ def test_runs_page_compares_a_sweeps_runs_by_recipe(env: Path, tiny_data: Path) 
     assert_no_exception(at)
     table = at.table[0].value
     assert len(table) == 1 and table["runs"].iloc[0] == 2  # one recipe (saved_run trains seed 3 each time)
-    assert sum("(epoch mean)" in spec for spec in charts(at)) == 2  # D and G gradient norms overlaid too
+    assert sum("(epoch mean)" in spec for spec in chart_specs(at)) == 2  # D and G gradient norms overlaid too
     assert not at.button(key="btn_sweep").disabled  # nothing trains here: a sweep may be launched
