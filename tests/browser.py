@@ -23,8 +23,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 EXCEPTION = '[data-testid="stException"]'
 WAIT_MS = 45_000
 
-
-
 REQUIRE_BROWSER = "GANLAB_REQUIRE_BROWSER"  # set by .ci/run: there a missing browser fails, never skips
 
 
@@ -152,13 +150,21 @@ def set_number(page, label: str, value: int) -> None:
     box.press("Enter")
 
 
-
-
 def goto(page, title: str) -> None:
     """Open one of the app's pages (Train, Explore, Runs) through the sidebar's navigation."""
     page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
     page.get_by_role("heading", name=title).wait_for()
 
 
-def launch(playwright):  # a Playwright instance; returns its Browser
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium through Playwright (a Browser), closed afterwards; the calling module has called
+    ``require_chromium``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

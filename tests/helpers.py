@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import time
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core.config import GANConfig
+from gan_core.config import FieldSpec, GANConfig
 from gan_core.data import TrainingData, idx_bytes
 
 # Four steps per epoch at batch 20: fast, yet every code path (epochs, flushes, checkpoints) runs. Quality
@@ -26,6 +27,17 @@ TINY = dict(batch_size=20, epochs=2, log_every=2, device="cpu", eval_every=0, pr
 
 def tiny_config(**changes: object) -> GANConfig:
     return GANConfig(**{**TINY, **changes})
+
+
+def outside(spec: FieldSpec) -> object:
+    """A value just outside the field's range: below a closed low end, else at an open one (the CLI's and the
+    sidebar's tests both check that it is refused)."""
+    return spec.low if spec.low_open else spec.kind(spec.low - 1)
+
+
+def inside(spec: FieldSpec) -> object:
+    """An end of the range that belongs to it."""
+    return spec.kind(spec.high if spec.low_open else spec.low)
 
 
 def tiny_data(n: int = 80, seed: int = 0) -> TrainingData:
@@ -159,3 +171,114 @@ def tiny_demo(folder: Path, **changes: object) -> Path:
     export_demo(RunPaths.of(folder / "_source", "demo-source").checkpoint, folder,
                 command="python -m gan_core train --run demo-source --epochs 2 (tiny test run)")
     return folder
+
+
+# --- the app's pages in-process (Streamlit's AppTest) ------------------------------------------------------
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+# Widget values for a run of a few seconds on the AppTests' 400 digits: batch 50, 3 epochs, no judge.
+TINY_WIDGETS = {"cfg_batch_size": 50, "cfg_epochs": 3, "cfg_log_every": 1, "cfg_eval_every": 0}
+
+
+@contextlib.contextmanager
+def app_server(monkeypatch: pytest.MonkeyPatch, checkpoints: Path, data: Path, demo: Path) -> Iterator[Path]:
+    """The app as a fresh server process would start: its checkpoints root (made here), data and demo
+    folders, a judge of 40 steps (the lab's nearest digits need one); Streamlit's caches cleared before and
+    after (a new TrainerHolder), and a trainer still alive at the end stopped. Yields ``checkpoints``."""
+    import streamlit as st
+
+    checkpoints.mkdir()
+    monkeypatch.setenv("GANLAB_CHECKPOINTS", str(checkpoints))
+    monkeypatch.setenv("GANLAB_DATA_DIR", str(data))
+    monkeypatch.setenv("GANLAB_DEMO_DIR", str(demo))
+    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        yield checkpoints
+    finally:
+        from ganlab.state.resources import holder
+
+        trainer = holder().alive()
+        if trainer is not None:
+            trainer.stop()
+        st.cache_resource.clear()
+        st.cache_data.clear()
+
+
+def new_app() -> object:
+    """A new session (a new tab) of the whole app, run once; an AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(APP), default_timeout=60).run()
+
+
+def show(at: object, page: str) -> object:
+    """Open one of the app's pages: train, explore or runs."""
+    return at.switch_page(f"ganlab/pages/{page}.py").run()
+
+
+def assert_no_exception(at: object) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def image_url(at: object, caption: str) -> str:
+    """The media URL of the first image whose caption contains ``caption`` (a content hash: it changes
+    with the picture)."""
+    found = [img.value[0] for img in at.image if any(caption in c for c in img.captions)]
+    assert found, [img.captions for img in at.image]
+    return found[0]
+
+
+def chart_specs(at: object) -> list[str]:
+    """The Vega-Lite specs (JSON text) of the page's altair charts."""
+    return [chart.proto.spec for chart in at.get("vega_lite_chart")]
+
+
+def set_values(at: object, values: dict[str, object]) -> object:
+    for key, value in values.items():
+        at.number_input(key=key).set_value(value)
+    return at.run()
+
+
+def buttons(at: object) -> dict[str, bool]:
+    """Enabled state of the four trainer buttons."""
+    return {name: not at.button(key=f"btn_{name}").disabled for name in ("train", "pause", "resume", "stop")}
+
+
+def status(at: object) -> str:
+    return at.metric[0].value
+
+
+def step(at: object) -> int:
+    return int(at.metric[1].value.replace(",", ""))
+
+
+def wait_for(at: object, predicate: Callable[[object], object], timeout: float = 60.0) -> object:
+    """Rerun the session ``at`` until ``predicate(at)`` holds (fragments with ``run_every`` are not
+    auto-run by AppTest: each rerun is a poll); returns ``at``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        at.run()
+        if predicate(at):
+            return at
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; metrics {[m.value for m in at.metric]}")
+        time.sleep(0.3)
+
+
+def stop_if_running(at: object) -> None:
+    if not at.button(key="btn_stop").disabled:
+        at.button(key="btn_stop").click().run()
+
+
+def saved_run(root: Path, data_dir: Path, name: str = "saved", epochs: int = 2) -> Path:
+    """A finished run ``root/name`` of batch 50 on the MNIST files under ``data_dir`` (seed 3, no judge)."""
+    from gan_core.train.trainer import Trainer
+
+    config = GANConfig(batch_size=50, epochs=epochs, log_every=1, seed=3, eval_every=0)
+    trainer = Trainer(config, name, checkpoints=root, data_dir=data_dir, threads=0)
+    trainer.start()
+    trainer.join(120)
+    assert trainer.snapshot().status == "finished", trainer.snapshot()
+    return root / name

@@ -9,15 +9,16 @@ checkpoints root and a fresh server (caches cleared); the judge trains for 40 st
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from gan_core.data import write_bundled_mnist
+from gan_core.quality.neighbours import CLOSER, COPYING
 from gan_core.runs import demo
 from gan_core.runs.checkpoint import save_checkpoint
 from gan_core.runs.folder import RunPaths
@@ -25,9 +26,7 @@ from gan_core.train.trainer import Trainer
 from ganlab.state.source import DEMO_RUN
 from ganlab.train.verdicts import FAKE_RGB, REAL_RGB, UNDECIDED_RGB, bordered_grid, legend_html, verdict_colours
 
-from helpers import tiny_config, tiny_data, tiny_demo
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
+from helpers import assert_no_exception, chart_specs, image_url, new_app, show, tiny_config, tiny_data, tiny_demo
 
 
 @pytest.fixture(scope="module")
@@ -43,48 +42,19 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture()
-def env(tmp_path: Path, shared: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "checkpoints"
-    root.mkdir()
-    monkeypatch.setenv("GANLAB_CHECKPOINTS", str(root))
-    monkeypatch.setenv("GANLAB_DATA_DIR", str(shared / "data"))
-    monkeypatch.setenv("GANLAB_DEMO_DIR", str(shared / "demo"))
-    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")
-    st.cache_resource.clear()  # a fresh server process per test
-    st.cache_data.clear()
-    yield root
-    from ganlab.state.resources import holder
+@pytest.fixture(scope="module")
+def data_dir(shared: Path) -> Path:
+    return shared / "data"
 
-    trainer = holder().alive()
-    if trainer is not None:
-        trainer.stop()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+
+@pytest.fixture(scope="module")
+def demo_dir(shared: Path) -> Path:
+    return shared / "demo"
 
 
 def with_saved_run(root: Path, shared: Path) -> Path:
     shutil.copytree(shared / "runs" / "saved", root / "saved")
     return root / "saved"
-
-
-def new_app() -> AppTest:
-    return AppTest.from_file(str(APP), default_timeout=60).run()
-
-
-def show(at: AppTest, page: str) -> AppTest:
-    return at.switch_page(f"ganlab/pages/{page}.py").run()
-
-
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def image(at: AppTest, caption: str) -> str:
-    """The media URL of the image whose caption contains ``caption`` (it changes with the picture)."""
-    found = [img.value[0] for img in at.image if any(caption in c for c in img.captions)]
-    assert found, [img.captions for img in at.image]
-    return found[0]
 
 
 def texts(at: AppTest) -> str:
@@ -94,7 +64,7 @@ def texts(at: AppTest) -> str:
 
 def charts(at: AppTest) -> str:
     """The page's Vega-Lite specs; none may point at Altair's placeholder dataset (it would draw nothing)."""
-    specs = "\n".join(chart.proto.spec for chart in at.get("vega_lite_chart"))
+    specs = "\n".join(chart_specs(at))
     assert '"empty"' not in specs
     return specs
 
@@ -103,9 +73,9 @@ def charts(at: AppTest) -> str:
 
 def test_a_fresh_install_opens_the_demo_with_d_verdicts_on_its_grid(env: Path) -> None:
     at = new_app()
-    no_exception(at)
+    assert_no_exception(at)
     assert "The demo run" in texts(at) and "read-only" in texts(at)
-    assert image(at, "fixed noise · EMA generator")  # the demo's grid, from its EMA generator
+    assert image_url(at, "fixed noise · EMA generator")  # the demo's grid, from its EMA generator
     assert "D says real" in texts(at) and "D's probability that each image is real" in texts(at)
     assert "D's output: real vs generated" in charts(at)  # the histogram, from the app's real digits
     assert "digits of the EMA generator" in texts(at)  # the demo has no raw G for the histogram's fakes
@@ -113,8 +83,8 @@ def test_a_fresh_install_opens_the_demo_with_d_verdicts_on_its_grid(env: Path) -
     assert "Resume is off: the demo run is read-only" in texts(at)
     assert at.toggle(key="view_raw_g").disabled  # no raw G to switch to
     at = show(at, "explore")
-    no_exception(at)
-    assert image(at, "current sliders")
+    assert_no_exception(at)
+    assert image_url(at, "current sliders")
 
 
 def test_the_lab_opens_the_demo_on_the_seed_its_manifest_names(env: Path, shared: Path, tmp_path: Path,
@@ -127,7 +97,7 @@ def test_the_lab_opens_the_demo_on_the_seed_its_manifest_names(env: Path, shared
     (folder / demo.MANIFEST).write_text(json.dumps({**manifest, "lab_seed": 5}))  # the hash covers the weights
     monkeypatch.setenv("GANLAB_DEMO_DIR", str(folder))
     at = show(new_app(), "explore")
-    no_exception(at)
+    assert_no_exception(at)
     assert at.number_input(key="lab_seed").value == 5
 
 
@@ -140,7 +110,7 @@ def test_the_demo_is_listed_first_read_only_and_continue_and_delete_are_refused(
     assert list(table["run"]) == [DEMO_RUN, "saved"] and table["state"].iloc[0] == "read-only"
     at.selectbox(key="browser_pick").set_value(DEMO_RUN).run()
     at.button(key="btn_open_resume").click().run()
-    no_exception(at)
+    assert_no_exception(at)
     assert demo.CONTINUE_REFUSED in texts(at)
     from ganlab.state.resources import holder
 
@@ -161,7 +131,7 @@ def test_train_from_the_demo_starts_a_new_run_in_one_click(env: Path, monkeypatc
     monkeypatch.setattr(ganlab.widgets.actions, "TrainerProcess", quick_trainer)
     at = new_app()
     at.button(key="btn_train").click().run()
-    no_exception(at)
+    assert_no_exception(at)
     from ganlab.state.resources import holder
 
     trainer = holder().trainer
@@ -187,11 +157,11 @@ def test_a_damaged_or_swapped_demo_is_refused_and_the_app_still_opens(env: Path,
         (folder / demo.MANIFEST).unlink()
     monkeypatch.setenv("GANLAB_DEMO_DIR", str(folder))
     at = new_app()
-    no_exception(at)
+    assert_no_exception(at)
     assert "The shipped demo run was refused" in texts(at) and "The demo run (" not in texts(at)
     assert not at.button(key="btn_train").disabled  # a run of one's own can still be trained
     at = show(at, "runs")
-    no_exception(at)
+    assert_no_exception(at)
     assert at.dataframe[0].value["state"].iloc[0] == "refused"
     assert "The shipped demo run is refused" in texts(at)
 
@@ -201,17 +171,17 @@ def test_a_damaged_or_swapped_demo_is_refused_and_the_app_still_opens(env: Path,
 def test_the_switch_shows_the_raw_g_on_the_grid_and_in_the_lab(env: Path, shared: Path) -> None:
     with_saved_run(env, shared)
     at = new_app()
-    ema_grid = image(at, "fixed noise · EMA generator")
+    ema_grid = image_url(at, "fixed noise · EMA generator")
     legend = texts(at)
     assert "D says real" in legend and "Border: D's probability" in legend
     at.toggle(key="view_raw_g").set_value(True).run()
-    no_exception(at)
-    assert image(at, "fixed noise · raw G") != ema_grid
+    assert_no_exception(at)
+    assert image_url(at, "fixed noise · raw G") != ema_grid
     at = show(at, "explore")
-    raw_digit = image(at, "current sliders")
+    raw_digit = image_url(at, "current sliders")
     assert any("Raw G of **saved**" in c.value for c in at.caption)
     at.toggle(key="view_raw_g").set_value(False).run()
-    assert image(at, "current sliders") != raw_digit
+    assert image_url(at, "current sliders") != raw_digit
     assert any("EMA generator of **saved**" in c.value for c in at.caption)
 
 
@@ -232,7 +202,7 @@ def test_a_loss_without_probability_shows_raw_scores_and_says_so(env: Path) -> N
     trainer.start()
     trainer.join(120)
     at = new_app()
-    no_exception(at)
+    assert_no_exception(at)
     words = texts(at)
     assert "raw score above 0 (the real side)" in words
     assert "the hinge loss trains a score, not a probability" in words
@@ -256,12 +226,12 @@ def test_precision_recall_are_charted_beside_fid_with_the_most_and_least_realist
     record["metrics_log"] = rows
     save_checkpoint(record, folder / "checkpoint.pt")
     at = new_app()
-    no_exception(at)
+    assert_no_exception(at)
     specs = charts(at)
     assert "precision (fidelity) and recall (coverage)" in specs and "FID (judge features)" in specs
     assert "precision 0.70 (real vs real 0.88)" in texts(at)
-    assert image(at, "the 10 most realistic of 60 samples · realism 2.00")
-    assert image(at, "the 10 least realistic of 60 samples · realism 0.00")
+    assert image_url(at, "the 10 most realistic of 60 samples · realism 2.00")
+    assert image_url(at, "the 10 least realistic of 60 samples · realism 0.00")
 
 
 def test_without_precision_in_the_rows_the_chart_says_when_it_comes(env: Path, shared: Path) -> None:
@@ -273,7 +243,7 @@ def test_without_precision_in_the_rows_the_chart_says_when_it_comes(env: Path, s
                               "histogram": [0.1] * 10}]
     save_checkpoint(record, folder / "checkpoint.pt")
     at = new_app()
-    no_exception(at)
+    assert_no_exception(at)
     assert "precision (fidelity)" not in charts(at)
     assert "Precision and recall appear with the evaluations that measure them." in texts(at)
 
@@ -284,9 +254,39 @@ def nearest_captions(at: AppTest) -> list[str]:
     return [c for img in at.image for c in img.captions if "nearest training digits" in c]
 
 
+# The copying check's sentence for a ratio below each limit, as the page prints it (the library's wording).
+VERDICTS = (
+    (COPYING, "Generated digits sit much closer to training digits than unseen real digits do (ratio {}): the "
+              "generator may be copying training digits."),
+    (CLOSER, "Generated digits sit somewhat closer to training digits than unseen real digits do (ratio {}): "
+             "look at their nearest training digits."),
+    (float("inf"), "No sign of copying: generated digits are about as far from the training digits as unseen "
+                   "real digits are, or farther (ratio {})."),
+)
+
+
+def assert_copying_verdicts(at: AppTest) -> None:
+    """Each space's verdict is the sentence the COPYING/CLOSER thresholds give for the ratio it prints, that
+    ratio is the one of the medians printed above it (to their rounding), and it is a warning exactly when
+    the ratio is below COPYING (a caption otherwise)."""
+    medians = [re.search(r"median distance ([\d.]+) for the grid, ([\d.]+) for \d+ held-out", m.value)
+               for m in at.markdown]
+    medians = [(float(found[1]), float(found[2])) for found in medians if found]
+    verdicts = [(w.value, True) for w in at.warning if "(ratio " in w.value]
+    verdicts += [(c.value, False) for c in at.caption if "(ratio " in c.value]
+    assert len(medians) == len(verdicts) == 2, (medians, verdicts)  # features and pixels
+    for text, warned in verdicts:
+        ratio = float(re.search(r"\(ratio ([\d.]+)\)", text)[1])
+        assert any(abs(ratio - grid / held) <= 0.005 + 0.005 * (1 + grid / held) / (held - 0.005)
+                   for grid, held in medians), (ratio, medians)
+        sentence = next(sentence for limit, sentence in VERDICTS if ratio < limit)
+        assert text == sentence.format(f"{ratio:.2f}")
+        assert warned == (ratio < COPYING), text
+
+
 def test_the_lab_digit_and_a_grid_cell_show_their_5_nearest_training_digits_in_both_spaces(env: Path) -> None:
     at = show(new_app(), "explore")
-    no_exception(at)
+    assert_no_exception(at)
     for space in ("judge features", "pixels"):
         captions = [c for img in at.image for c in img.captions if f"nearest training digits in {space}" in c]
         assert len(captions) == 2  # the lab's digit, and the grid cell picked below the copying check
@@ -295,11 +295,12 @@ def test_the_lab_digit_and_a_grid_cell_show_their_5_nearest_training_digits_in_b
             assert len(distances) == 5 and distances == sorted(distances) and distances[0] > 0
     before = nearest_captions(at)
     at.number_input(key="nn_cell").set_value(7).run()
-    no_exception(at)
-    assert image(at, "grid cell 7") and nearest_captions(at)[:2] == before[:2] and nearest_captions(at) != before
+    assert_no_exception(at)
+    assert image_url(at, "grid cell 7") and nearest_captions(at)[:2] == before[:2] and nearest_captions(at) != before
     words = texts(at)
     assert "Is G copying its training digits?" in [s.value for s in at.subheader]
-    assert "median distance" in words and ("copying" in words or "closer" in words)
+    assert "median distance" in words
+    assert_copying_verdicts(at)
     assert "distance to the nearest training digit (judge features)" in charts(at)
 
 

@@ -6,8 +6,10 @@ import sys
 import pytest
 
 from gan_core.cli.main import build_parser, config_flags
-from gan_core.config import GROUPS, ConfigError, FieldSpec, GANConfig, fields, validate_run_name
+from gan_core.config import GROUPS, ConfigError, GANConfig, fields, validate_run_name
 from gan_core.presets import RUN_FIELDS, preset_config
+
+from helpers import inside, outside
 
 SEED_DEFAULTS = dict(batch_size=100, lr_d=2e-4, lr_g=2e-4, beta1_d=0.1, beta1_g=0.5, beta2=0.999, z_dim=100,
                      dropout_keep=0.5, leaky_slope=0.2, d_steps=1, seed=0, dataset="mnist", device="auto")
@@ -79,16 +81,6 @@ def train_flags() -> dict[str, argparse.Action]:
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return {flag: action for action in commands.choices["train"]._actions for flag in action.option_strings}
-
-
-def outside(spec: FieldSpec):
-    """A value just outside the field's range: below a closed low end, else at an open one."""
-    return spec.low if spec.low_open else spec.kind(spec.low - 1)
-
-
-def inside(spec: FieldSpec):
-    """An end of the range that belongs to it."""
-    return spec.kind(spec.high if spec.low_open else spec.low)
 
 
 @pytest.mark.parametrize("spec", fields(), ids=lambda spec: spec.name)

@@ -33,8 +33,8 @@ from helpers import wait_until, write_mnist_idx
 
 ROOT = Path(__file__).resolve().parents[2]
 EPOCHS = 12
-# 60 images: 3 steps/epoch
-TINY = {"batch_size": [20], "eval_every": [0], "log_every": [3], "checkpoint_seconds": [0.0]}
+# A sweep's --set values (one list per field) for tiny runs: 60 images, 3 steps/epoch
+TINY_SETS = {"batch_size": [20], "eval_every": [0], "log_every": [3], "checkpoint_seconds": [0.0]}
 
 
 def test_grid_expands_presets_values_and_seeds_with_typed_values():
@@ -71,7 +71,7 @@ def dirs(tmp_path):
 
 
 def _new_sweep(dirs, name: str, seeds=(0, 1)) -> list[str]:
-    runs = expand_grid(name, ["seed", "stable"], list(seeds), TINY, epochs=EPOCHS)
+    runs = expand_grid(name, ["seed", "stable"], list(seeds), TINY_SETS, epochs=EPOCHS)
     write_manifest(dirs["ckpt"], new_manifest(name, runs, EPOCHS))
     return [run.name for run in runs]
 

@@ -18,25 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from browser import (
-    EXCEPTION,
-    WAIT_MS,
-    click,
-    digit_src,
-    expect,
-    goto,
-    launch,
-    metric,
-    open_page,
-    progress_epoch,
-    progress_step,
-    require_chromium,
-    set_number,
-    streamlit_server,
-    wait_on_page,
-)
+import browser as web
 
-require_chromium()  # the walk imports playwright itself
+web.require_chromium()
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 TRAIN_SECONDS = 60  # of training watched, counted from the first step
@@ -108,12 +92,12 @@ class Walk:
         """Every block at most once (``settle``: also among the faded elements of a rerun, once it ended),
         and a step counter that never goes back."""
         page = self.page
-        assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+        assert page.locator(web.EXCEPTION).count() == 0, page.locator(web.EXCEPTION).first.inner_text()
         assert not self.too_many(self.blocks()), self.blocks()
         if settle:
-            wait_on_page(page, lambda: not self.too_many(self.blocks(with_stale=True)),
+            web.wait_on_page(page, lambda: not self.too_many(self.blocks(with_stale=True)),
                        f"stale blocks to go: {self.blocks(with_stale=True)}", timeout=SETTLE_SECONDS)
-        step = progress_step(page)
+        step = web.progress_step(page)
         assert step >= self.last_step, f"the step counter went back from {self.last_step} to {step}"
         self.last_step = step
         return step
@@ -122,13 +106,13 @@ class Walk:
         """Once an epoch has ended, the grid and the quality block are on the Train page (a rerun in flight
         may hide them for a moment)."""
         if disk_epochs(self.run):
-            wait_on_page(self.page, lambda: self.blocks()["grid"] >= 1 and self.blocks()["quality"] == 1,
+            web.wait_on_page(self.page, lambda: self.blocks()["grid"] >= 1 and self.blocks()["quality"] == 1,
                        f"the grid and the quality block: {self.blocks()}", timeout=20)
 
     def look_at_train_page(self) -> None:
         """Switch to Train and check it once drawn: for a moment after the Train heading appears, the Explore
         page's images are still there and not yet faded (CI once counted 9 of them as the Train page's)."""
-        goto(self.page, "Train")
+        web.goto(self.page, "Train")
         self.page.wait_for_timeout(3000)
         self.check_train_page(settle=True)
         self.check_blocks_present()
@@ -144,130 +128,124 @@ class Walk:
 
 
 def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from playwright.sync_api import sync_playwright
-
     checkpoints, data = tmp_path / "checkpoints", tmp_path / "data"  # both empty: a fresh install
     monkeypatch.setenv("GANLAB_DEMO_DIR", str(DEMO))  # ...with the demo run the repository ships
     shots = Path(os.environ.get("GANLAB_WALK_DIR", tmp_path / "walk"))
     shots.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "streamlit.log"
     run = checkpoints / "mnist-1"
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            with streamlit_server(checkpoints, data, log) as url:
-                page = open_page(browser, url)
-                page.set_viewport_size({"width": 1400, "height": 1600})
-                walk = Walk(page, shots, run)
-                demo_banner = page.get_by_text(re.compile(r"The demo run \(\d+ epochs"))
-                demo_banner.wait_for()  # no run yet: the demo opens by default
-                # Its grid carries D's verdicts: coloured borders with their legend, and D's histogram. The demo
-                # trains with the default preset's least-squares loss, so D's output is a raw score, not a p.
-                for text in ("raw score above 0.5 (the real side)", re.compile(r"Border: D's raw score"),
-                             re.compile(r"D's output on \d+ real training digits")):
-                    expect()(page.get_by_text(text)).to_be_visible(timeout=WAIT_MS)
-                demo_shot = walk.shot("demo")
-                # Its lab: a digit and its 5 nearest training digits in both spaces, and the copying check.
-                goto(page, "Explore")
-                wait_on_page(page, lambda: digit_src(page) != "", "the demo's lab digit")
-                for space in ("judge features", "pixels"):
-                    expect()(page.get_by_text(f"5 nearest training digits in {space}").first).to_be_visible(
-                        timeout=WAIT_MS)
-                expect()(page.get_by_text(re.compile(r"Judge features: median distance"))).to_be_visible(
-                    timeout=WAIT_MS)
-                demo_explore_shot = walk.shot("demo-explore")
-                goto(page, "Train")
-                click(page, "btn_train")  # ...and one click trains a new run, which the pages then follow
-                wait_on_page(page, lambda: demo_banner.count() == 0, "the new run's page")
-                walk.shot("clicked-train")
-                # Until the first step the page says what it is doing (data, model, judge).
-                wait_on_page(page, lambda: walk.check_train_page() > 0, "the first step", timeout=180)
-                started = time.monotonic()
-                walk.shot("first-step")
-                # The data line says what G trains on and what is held out from it.
-                held_out = re.compile(r"4,000 bundled MNIST digits for training \(\+1,000 held out\)")
-                page.get_by_text(held_out).first.wait_for(timeout=10_000)
-                # Offline, the sidebar says the bundled digits stay in use and offers the download again.
-                page.get_by_role("button", name="Try the MNIST download again").wait_for(timeout=10_000)
+    with web.chromium() as browser:
+        with web.streamlit_server(checkpoints, data, log) as url:
+            page = web.open_page(browser, url)
+            page.set_viewport_size({"width": 1400, "height": 1600})
+            walk = Walk(page, shots, run)
+            demo_banner = page.get_by_text(re.compile(r"The demo run \(\d+ epochs"))
+            demo_banner.wait_for()  # no run yet: the demo opens by default
+            # Its grid carries D's verdicts: coloured borders with their legend, and D's histogram. The demo
+            # trains with the default preset's least-squares loss, so D's output is a raw score, not a p.
+            for text in ("raw score above 0.5 (the real side)", re.compile(r"Border: D's raw score"),
+                         re.compile(r"D's output on \d+ real training digits")):
+                web.expect()(page.get_by_text(text)).to_be_visible(timeout=web.WAIT_MS)
+            demo_shot = walk.shot("demo")
+            # Its lab: a digit and its 5 nearest training digits in both spaces, and the copying check.
+            web.goto(page, "Explore")
+            web.wait_on_page(page, lambda: web.digit_src(page) != "", "the demo's lab digit")
+            for space in ("judge features", "pixels"):
+                web.expect()(page.get_by_text(f"5 nearest training digits in {space}").first).to_be_visible(
+                    timeout=web.WAIT_MS)
+            web.expect()(page.get_by_text(re.compile(r"Judge features: median distance"))).to_be_visible(
+                timeout=web.WAIT_MS)
+            demo_explore_shot = walk.shot("demo-explore")
+            web.goto(page, "Train")
+            web.click(page, "btn_train")  # ...and one click trains a new run, which the pages then follow
+            web.wait_on_page(page, lambda: demo_banner.count() == 0, "the new run's page")
+            walk.shot("clicked-train")
+            # Until the first step the page says what it is doing (data, model, judge).
+            web.wait_on_page(page, lambda: walk.check_train_page() > 0, "the first step", timeout=180)
+            started = time.monotonic()
+            walk.shot("first-step")
+            # The data line says what G trains on and what is held out from it.
+            held_out = re.compile(r"4,000 bundled MNIST digits for training \(\+1,000 held out\)")
+            page.get_by_text(held_out).first.wait_for(timeout=10_000)
+            # Offline, the sidebar says the bundled digits stay in use and offers the download again.
+            page.get_by_role("button", name="Try the MNIST download again").wait_for(timeout=10_000)
 
-                # The lab opens by itself: weights are published with the first steps.
-                goto(page, "Explore")
-                wait_on_page(page, lambda: digit_src(page) != "", "the lab's digit",
-                           timeout=LAB_OPENS_WITHIN)
-                before = digit_src(page)
-                thumb = page.locator('.st-key-lab_z_0 input[type="range"]')
-                thumb.focus()
-                key = "ArrowRight" if float(thumb.input_value()) < 0.5 else "ArrowLeft"
-                for _ in range(25):
-                    thumb.press(key)
-                wait_on_page(page, lambda: digit_src(page) not in ("", before), "the digit to follow the slider")
-                walk.shot("lab-slider")
+            # The lab opens by itself: weights are published with the first steps.
+            web.goto(page, "Explore")
+            web.wait_on_page(page, lambda: web.digit_src(page) != "", "the lab's digit",
+                       timeout=LAB_OPENS_WITHIN)
+            before = web.digit_src(page)
+            thumb = page.locator('.st-key-lab_z_0 input[type="range"]')
+            thumb.focus()
+            key = "ArrowRight" if float(thumb.input_value()) < 0.5 else "ArrowLeft"
+            for _ in range(25):
+                thumb.press(key)
+            web.wait_on_page(page, lambda: web.digit_src(page) not in ("", before), "the digit to follow the slider")
+            walk.shot("lab-slider")
 
-                # A minute of training, looking at both pages every few seconds; Pause and Resume half-way
-                # (on a quiet machine the default run can end within the minute).
-                mid_shot = None
-                while time.monotonic() - started < TRAIN_SECONDS:
-                    walk.look_at_train_page()
-                    walk.note_epochs()
-                    path = walk.shot("train")
-                    if mid_shot is None and time.monotonic() - started > TRAIN_SECONDS / 2:
-                        mid_shot = path
-                        half_way = metric(page, STATUS)  # Pause and Resume must be tried, never skipped
-                        assert half_way == "running", f"half-way the run is {half_way!r}: Pause/Resume untried"
-                        if half_way == "running":
-                            click(page, "btn_pause")
-                            wait_on_page(page, lambda: metric(page, STATUS) == "paused", "paused")
-                            paused_step = walk.check_train_page()
-                            walk.shot("paused")
-                            click(page, "btn_resume")
-                            wait_on_page(page, lambda paused=paused_step: walk.check_train_page() > paused or
-                                       metric(page, STATUS) == "finished", "steps after resuming")
-                    newest = disk_epochs(run)
-                    goto(page, "Explore")
-                    if newest:  # a page just opened shows the newest epoch on disk
-                        wait_on_page(page, lambda expected=newest[-1]: (timeline_epoch(page) or 0) >= expected,
-                                   f"the timeline to show epoch {newest[-1]}", timeout=20)
-                    page.wait_for_timeout(2000)
-                    walk.note_epochs()
-                    assert digit_src(page), "the lab closed during training"
-                    walk.shot("explore")
-                # The run's evaluations chart precision and recall beside FID.
-                goto(page, "Train")
-                expect()(page.get_by_text(re.compile(r"Epoch \d+: precision \d\.\d\d \(real vs real"))).to_be_visible(
-                    timeout=WAIT_MS)
-                goto(page, "Explore")
-                # Left open, the Explore page's timeline follows new epochs by itself.
-                page.wait_for_timeout(TIMELINE_LAG * 1000)
-                walk.note_epochs()
-                assert timeline_epoch(page) >= walk.newest_epoch_before(TIMELINE_LAG), "the timeline is stale"
-                assert len({epoch for _, epoch in walk.epochs_seen}) >= 2, "no epoch finished in a minute"
-
+            # A minute of training, looking at both pages every few seconds; Pause and Resume half-way
+            # (on a quiet machine the default run can end within the minute).
+            mid_shot = None
+            while time.monotonic() - started < TRAIN_SECONDS:
                 walk.look_at_train_page()
-                end_shot = walk.shot("end")
-                if metric(page, STATUS) == "running":
-                    click(page, "btn_stop")
-                    wait_on_page(page, lambda: metric(page, STATUS) == "idle", "stopped")
-                else:  # it ended within the minute: Stop is tried after the restart below
-                    assert metric(page, STATUS) == "finished", metric(page, STATUS)
-                saved_step, saved_epoch = progress_step(page), progress_epoch(page)
-                page.close()
+                walk.note_epochs()
+                path = walk.shot("train")
+                if mid_shot is None and time.monotonic() - started > TRAIN_SECONDS / 2:
+                    mid_shot = path
+                    half_way = web.metric(page, STATUS)  # Pause and Resume must be tried, never skipped
+                    assert half_way == "running", f"half-way the run is {half_way!r}: Pause/Resume untried"
+                    if half_way == "running":
+                        web.click(page, "btn_pause")
+                        web.wait_on_page(page, lambda: web.metric(page, STATUS) == "paused", "paused")
+                        paused_step = walk.check_train_page()
+                        walk.shot("paused")
+                        web.click(page, "btn_resume")
+                        web.wait_on_page(page, lambda paused=paused_step: walk.check_train_page() > paused or
+                                   web.metric(page, STATUS) == "finished", "steps after resuming")
+                newest = disk_epochs(run)
+                web.goto(page, "Explore")
+                if newest:  # a page just opened shows the newest epoch on disk
+                    web.wait_on_page(page, lambda expected=newest[-1]: (timeline_epoch(page) or 0) >= expected,
+                               f"the timeline to show epoch {newest[-1]}", timeout=20)
+                page.wait_for_timeout(2000)
+                walk.note_epochs()
+                assert web.digit_src(page), "the lab closed during training"
+                walk.shot("explore")
+            # The run's evaluations chart precision and recall beside FID.
+            web.goto(page, "Train")
+            web.expect()(page.get_by_text(re.compile(r"Epoch \d+: precision \d\.\d\d \(real vs real"))).to_be_visible(
+                timeout=web.WAIT_MS)
+            web.goto(page, "Explore")
+            # Left open, the Explore page's timeline follows new epochs by itself.
+            page.wait_for_timeout(TIMELINE_LAG * 1000)
+            walk.note_epochs()
+            assert timeline_epoch(page) >= walk.newest_epoch_before(TIMELINE_LAG), "the timeline is stale"
+            assert len({epoch for _, epoch in walk.epochs_seen}) >= 2, "no epoch finished in a minute"
 
-            # A new server process: nothing in memory; the run continues from its checkpoint (a finished
-            # run after raising its epoch total).
-            with streamlit_server(checkpoints, data, log) as url:
-                page = open_page(browser, url)
-                wait_on_page(page, lambda: progress_step(page) == saved_step, "the saved step after a restart")
-                # A runway of epochs, so that Stop comes before the end even where an epoch takes a second.
-                set_number(page, "Epochs", saved_epoch + RESUME_RUNWAY)
-                click(page, "btn_resume")
-                wait_on_page(page, lambda: progress_epoch(page) > saved_epoch, "an epoch beyond the saved one",
-                           timeout=120)
-                click(page, "btn_stop")
-                wait_on_page(page, lambda: metric(page, STATUS) == "idle", "stopped again")
-                assert page.locator(EXCEPTION).count() == 0
-                page.close()
-        finally:
-            browser.close()
+            walk.look_at_train_page()
+            end_shot = walk.shot("end")
+            if web.metric(page, STATUS) == "running":
+                web.click(page, "btn_stop")
+                web.wait_on_page(page, lambda: web.metric(page, STATUS) == "idle", "stopped")
+            else:  # it ended within the minute: Stop is tried after the restart below
+                assert web.metric(page, STATUS) == "finished", web.metric(page, STATUS)
+            saved_step, saved_epoch = web.progress_step(page), web.progress_epoch(page)
+            page.close()
+
+        # A new server process: nothing in memory; the run continues from its checkpoint (a finished
+        # run after raising its epoch total).
+        with web.streamlit_server(checkpoints, data, log) as url:
+            page = web.open_page(browser, url)
+            web.wait_on_page(page, lambda: web.progress_step(page) == saved_step, "the saved step after a restart")
+            # A runway of epochs, so that Stop comes before the end even where an epoch takes a second.
+            web.set_number(page, "Epochs", saved_epoch + RESUME_RUNWAY)
+            web.click(page, "btn_resume")
+            web.wait_on_page(page, lambda: web.progress_epoch(page) > saved_epoch, "an epoch beyond the saved one",
+                       timeout=120)
+            web.click(page, "btn_stop")
+            web.wait_on_page(page, lambda: web.metric(page, STATUS) == "idle", "stopped again")
+            assert page.locator(web.EXCEPTION).count() == 0
+            page.close()
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
     if os.environ.get("GANLAB_WALK_DOCS"):  # retake the README's screenshots from this walk
         docs = Path(__file__).resolve().parents[2] / "docs"

@@ -17,10 +17,9 @@ from PIL import Image, ImageDraw
 from gan_core.cli.main import main
 from gan_core.data import write_bundled_mnist
 
-import browser
-from browser import EXCEPTION, click, expect, goto, image_src, launch, open_page, streamlit_server, wait_on_page
+import browser as web
 
-sync_api = browser.require_chromium()
+web.require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -43,28 +42,28 @@ def seven_png() -> bytes:
 
 
 def drive(page: Any, tmp_path: Path) -> None:
-    goto(page, "Explore")
+    web.goto(page, "Explore")
     page.get_by_role("heading", name="Directions, digits and inversion").wait_for()
     page.locator(".st-key-lt_open").get_by_text("Open the latent tools").click()
 
     # Principal directions: pick them, then move PC 1 with the keyboard; the digit changes.
     page.locator(".st-key-lt_mode").get_by_text("Principal directions").click()
-    wait_on_page(page, lambda: image_src(page, "direction sliders") != "", "the direction digit", timeout=150)
-    before = image_src(page, "direction sliders")
+    web.wait_on_page(page, lambda: web.image_src(page, "direction sliders") != "", "the direction digit", timeout=150)
+    before = web.image_src(page, "direction sliders")
     thumb = page.locator('.st-key-lt_dir_0_0 input[type="range"]')
     thumb.focus()
     for _ in range(15):
         thumb.press("ArrowRight")
-    wait_on_page(page, lambda: image_src(page, "direction sliders") not in ("", before),
+    web.wait_on_page(page, lambda: web.image_src(page, "direction sliders") not in ("", before),
                "the digit to move along PC 1")
 
     # Toward 7: the path strip and the referee's verdict appear.
     page.get_by_role("tab", name="Toward a digit").click()
-    click(page, "lt_toward_7")
-    expect()(page.get_by_text("path toward 7")).to_be_visible(timeout=90_000)
-    expect()(page.get_by_text(re.compile(r"Referee \(never steers\): p\(7\)"))).to_be_visible(timeout=90_000)
-    expect()(page.get_by_text("Base: “toward 7” from the previous z.")).to_be_visible(timeout=90_000)
-    expect()(page.locator('.st-key-lt_dir_1_0 input[type="range"]')).to_have_value("0")  # sliders start again
+    web.click(page, "lt_toward_7")
+    web.expect()(page.get_by_text("path toward 7")).to_be_visible(timeout=90_000)
+    web.expect()(page.get_by_text(re.compile(r"Referee \(never steers\): p\(7\)"))).to_be_visible(timeout=90_000)
+    web.expect()(page.get_by_text("Base: “toward 7” from the previous z.")).to_be_visible(timeout=90_000)
+    web.expect()(page.locator('.st-key-lt_dir_1_0 input[type="range"]')).to_have_value("0")  # sliders start again
 
     # Draw a stroke on the canvas and invert it.
     page.get_by_role("tab", name="Find the z of a digit").click()
@@ -77,9 +76,9 @@ def drive(page: Any, tmp_path: Path) -> None:
     for x, y in ((150, 50), (110, 120), (90, 190)):
         page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
     page.mouse.up()
-    click(page, "lt_invert")
-    expect()(page.get_by_text("target | reconstruction G(z)")).to_be_visible(timeout=90_000)
-    expect()(page.get_by_text(re.compile(r"pixel MSE \d"))).to_be_visible(timeout=90_000)
+    web.click(page, "lt_invert")
+    web.expect()(page.get_by_text("target | reconstruction G(z)")).to_be_visible(timeout=90_000)
+    web.expect()(page.get_by_text(re.compile(r"pixel MSE \d"))).to_be_visible(timeout=90_000)
 
     # Upload a PNG: shown as MNIST would have it; a text file renamed .png is refused.
     page.locator(".st-key-lt_source").get_by_text("Upload").click()
@@ -87,13 +86,13 @@ def drive(page: Any, tmp_path: Path) -> None:
     png = tmp_path / "seven.png"
     png.write_bytes(seven_png())
     upload.set_input_files(str(png))
-    expect()(page.get_by_text("as MNIST would have it")).to_be_visible(timeout=90_000)
+    web.expect()(page.get_by_text("as MNIST would have it")).to_be_visible(timeout=90_000)
     fake = tmp_path / "notes.png"
     fake.write_text("these are my notes, not a picture\n")
     upload.set_input_files(str(fake))
-    expect()(page.get_by_text(re.compile(r"Cannot use notes\.png: this file is not an image"))) \
+    web.expect()(page.get_by_text(re.compile(r"Cannot use notes\.png: this file is not an image"))) \
         .to_be_visible()
-    assert page.locator(EXCEPTION).count() == 0
+    assert page.locator(web.EXCEPTION).count() == 0
 
 
 def test_the_sidebar_keeps_its_values_when_explore_is_opened_during_the_first_page_run(
@@ -102,39 +101,31 @@ def test_the_sidebar_keeps_its_values_when_explore_is_opened_during_the_first_pa
     defaults back (an empty run name, zeros) in about one server in four: the latent tools closed and the
     page asked for a run name. Each try is a fresh server with no judge cached, as that race needs."""
     monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")
-    with sync_api.sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            for attempt in range(4):
-                root = tmp_path / f"try{attempt}"
-                shutil.copytree(saved_run / "ckpt" / "lab", root / "ckpt" / "lab")  # not its judge cache
-                with streamlit_server(root / "ckpt", saved_run / "data", root / "streamlit.log") as url:
-                    page = open_page(browser, url)
-                    goto(page, "Explore")
-                    page.get_by_role("heading", name="Directions, digits and inversion").wait_for()
-                    page.locator(".st-key-lt_open").get_by_text("Open the latent tools").click()
-                    page.locator(".st-key-lt_mode").get_by_text("Principal directions").wait_for()
-                    assert page.get_by_label("Run name", exact=True).input_value() == "lab", f"try {attempt}"
-                    assert page.get_by_label("Batch size", exact=True).input_value() == "50", f"try {attempt}"
-                    page.close()
-        finally:
-            browser.close()
+    with web.chromium() as browser:
+        for attempt in range(4):
+            root = tmp_path / f"try{attempt}"
+            shutil.copytree(saved_run / "ckpt" / "lab", root / "ckpt" / "lab")  # not its judge cache
+            with web.streamlit_server(root / "ckpt", saved_run / "data", root / "streamlit.log") as url:
+                page = web.open_page(browser, url)
+                web.goto(page, "Explore")
+                page.get_by_role("heading", name="Directions, digits and inversion").wait_for()
+                page.locator(".st-key-lt_open").get_by_text("Open the latent tools").click()
+                page.locator(".st-key-lt_mode").get_by_text("Principal directions").wait_for()
+                assert page.get_by_label("Run name", exact=True).input_value() == "lab", f"try {attempt}"
+                assert page.get_by_label("Batch size", exact=True).input_value() == "50", f"try {attempt}"
+                page.close()
 
 
 def test_directions_edit_draw_invert_upload(saved_run: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the judge and the referee train in seconds
-    with sync_api.sync_playwright() as playwright:
-        browser = launch(playwright)
+    with web.chromium() as browser, web.streamlit_server(saved_run / "ckpt", saved_run / "data",
+                                                tmp_path / "streamlit.log") as url:
+        page = web.open_page(browser, url)
         try:
-            with streamlit_server(saved_run / "ckpt", saved_run / "data", tmp_path / "streamlit.log") as url:
-                page = open_page(browser, url)
-                try:
-                    drive(page, tmp_path)
-                except Exception:
-                    page.screenshot(path=str(tmp_path / "latent_failure.png"), full_page=True)
-                    raise
-                if os.environ.get("GANLAB_SCREENSHOT"):
-                    page.screenshot(path=os.environ["GANLAB_SCREENSHOT"], full_page=True)
-        finally:
-            browser.close()
+            drive(page, tmp_path)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "latent_failure.png"), full_page=True)
+            raise
+        if os.environ.get("GANLAB_SCREENSHOT"):
+            page.screenshot(path=os.environ["GANLAB_SCREENSHOT"], full_page=True)
