@@ -67,7 +67,9 @@ class SavedRun:
 
     def __init__(self, name: str, record: dict[str, Any], generator: Generator, raw: Generator | None) -> None:
         self.config: GANConfig = record["config"]
-        self._history = history_columns(np.array(record["history"], dtype=np.float32))
+        history = record["history"]  # a tensor in a checkpoint, an array in the demo's manifest
+        history = history.float().numpy() if isinstance(history, torch.Tensor) else history
+        self._history = history_columns(np.array(history, dtype=np.float32))
         self._epoch_log = tuple(record["epoch_log"])
         self._metrics = tuple(record.get("metrics_log", ()))
         self._edits = tuple(dict(edit) for edit in record.get("edits", ()))
