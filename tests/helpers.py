@@ -68,7 +68,12 @@ def write_mnist_idx(root: Path, n: int = 60, seed: int = 0, test_n: int = 20) ->
     return root
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.01) -> bool:
+# The one time limit of a wait in these tests: far beyond any run or condition here, so that only a hang (not
+# a loaded 2-core machine) reaches it. A test never asserts that something happens within some seconds.
+HANG_SECONDS = 600
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = HANG_SECONDS, interval: float = 0.01) -> bool:
     """Poll ``predicate`` until it is true (True) or ``timeout`` seconds pass (False). The one "wait for a
     condition" of the core tests; the browser tests' ``browser.wait_on_page`` raises instead, with a
     screenshot."""
@@ -84,18 +89,28 @@ def state_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-# A limit on how long a trainer may take to finish in a test: far beyond any run here, so that only a hang
-# (not a loaded 2-core machine) reaches it.
-FINISH_SECONDS = 600
-
-
-def finish(trainer: object, status: str = "finished") -> object:
-    """Wait for ``trainer`` (a started Trainer) to end and check it ended with ``status``; returns it."""
-    trainer.join(FINISH_SECONDS)
+def finish(trainer: object, *statuses: str) -> object:
+    """Wait for ``trainer`` (a started Trainer or TrainerProcess) to end and check it ended with one of
+    ``statuses`` (default: finished); returns it."""
+    trainer.join(HANG_SECONDS)
     snap = trainer.snapshot()
-    assert not trainer.is_alive(), f"the trainer still runs after {FINISH_SECONDS} s: {snap}"
-    assert snap.status == status, snap.error or snap
+    assert not trainer.is_alive(), f"the trainer still runs after {HANG_SECONDS} s: {snap}"
+    assert snap.status in (statuses or ("finished",)), snap.error or snap
     return trainer
+
+
+def assert_stays_paused(trainer: object, paused_at: int) -> None:
+    """``trainer`` (a Trainer or TrainerProcess, reported paused at step ``paused_at``) is halted, not only
+    reported paused: asked for one hand-made D step, it takes exactly that step and is paused again at it. An
+    event, where "sleep, then the step has not moved" passes whenever a loaded machine did not run the
+    training thread during the sleep."""
+    from gan_core.runs.snapshot import Status
+
+    previous = trainer.step_report()
+    assert trainer.step_once("D")  # accepted only while a pause is asked for
+    assert wait_until(lambda: trainer.step_report() is not previous)
+    assert (trainer.step_report().kind, trainer.step_report().step) == ("D", paused_at + 1)
+    assert wait_until(lambda: trainer.snapshot().status == Status.PAUSED and trainer.snapshot().step == paused_at + 1)
 
 
 def train(root: Path, run: str, epochs: int, *, continue_run: bool = False, stop_at_step: int | None = None,
@@ -111,7 +126,7 @@ def train(root: Path, run: str, epochs: int, *, continue_run: bool = False, stop
     if stop_at_step is not None:
         trainer.add_callback(lambda event, snap: trainer.stop() if snap.step >= stop_at_step else None)
     trainer.start()
-    trainer.join(FINISH_SECONDS)
+    trainer.join(HANG_SECONDS)
     snap = trainer.snapshot()
     assert snap.error is None, snap.error
     if stop_at_step is not None:
@@ -254,7 +269,7 @@ def step(at: object) -> int:
     return int(at.metric[1].value.replace(",", ""))
 
 
-def wait_for(at: object, predicate: Callable[[object], object], timeout: float = 60.0) -> object:
+def wait_for(at: object, predicate: Callable[[object], object], timeout: float = HANG_SECONDS) -> object:
     """Rerun the session ``at`` until ``predicate(at)`` holds (fragments with ``run_every`` are not
     auto-run by AppTest: each rerun is a poll); returns ``at``."""
     deadline = time.monotonic() + timeout
@@ -279,6 +294,6 @@ def saved_run(root: Path, data_dir: Path, name: str = "saved", epochs: int = 2) 
     config = GANConfig(batch_size=50, epochs=epochs, log_every=1, seed=3, eval_every=0)
     trainer = Trainer(config, name, checkpoints=root, data_dir=data_dir, threads=0)
     trainer.start()
-    trainer.join(120)
+    finish(trainer)
     assert trainer.snapshot().status == "finished", trainer.snapshot()
     return root / name

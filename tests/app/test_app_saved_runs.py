@@ -145,7 +145,7 @@ def test_a_version_1_checkpoint_opens_in_the_app_and_continues(env: Path, data_d
     assert any("gradient norms: not recorded" in c.value.lower() for c in at.caption)  # saved before them
     at.button(key="btn_resume").click().run()
     try:
-        wait_for(at, lambda a: status(a) == "finished", timeout=120)
+        wait_for(at, lambda a: status(a) == "finished")
         assert "epoch 2 of 2" in at.get("progress")[0].proto.text
     finally:
         stop_if_running(at)

@@ -45,9 +45,9 @@ def test_pause_then_d_and_g_steps_move_the_counters_and_edits_are_recorded(env: 
     at.text_input(key="cfg_run").input("stepped").run()
     at.button(key="btn_train").click().run()
     try:
-        wait_for(at, lambda a: metric(a, "Status") == "running" and step_metric(a) > 0, timeout=120)
+        wait_for(at, lambda a: metric(a, "Status") == "running" and step_metric(a) > 0)
         at.number_input(key="edit_lr_g").set_value(0.001).run()  # a live edit while training
-        wait_for(at, lambda a: any("lr_g" in str(df.value) for df in a.dataframe), timeout=60)
+        wait_for(at, lambda a: any("lr_g" in str(df.value) for df in a.dataframe))
         at.button(key="btn_pause").click().run()
         wait_for(at, lambda a: metric(a, "Status") == "paused")
         before = step_metric(at)

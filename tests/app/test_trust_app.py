@@ -26,7 +26,17 @@ from gan_core.train.trainer import Trainer
 from ganlab.state.source import DEMO_RUN
 from ganlab.train.verdicts import FAKE_RGB, REAL_RGB, UNDECIDED_RGB, bordered_grid, legend_html, verdict_colours
 
-from helpers import assert_no_exception, chart_specs, image_url, new_app, show, tiny_config, tiny_data, tiny_demo
+from helpers import (
+    assert_no_exception,
+    chart_specs,
+    finish,
+    image_url,
+    new_app,
+    show,
+    tiny_config,
+    tiny_data,
+    tiny_demo,
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +47,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tiny_demo(root / "demo")
     trainer = Trainer(tiny_config(seed=1), "saved", checkpoints=root / "runs", data=tiny_data())
     trainer.start()
-    trainer.join(120)
-    assert trainer.snapshot().status == "finished", trainer.snapshot().error
+    finish(trainer)
     return root
 
 
@@ -200,7 +209,7 @@ def test_border_colours_and_legend_follow_the_verdict() -> None:
 def test_a_loss_without_probability_shows_raw_scores_and_says_so(env: Path) -> None:
     trainer = Trainer(tiny_config(loss="hinge"), "hinge", checkpoints=env, data=tiny_data())
     trainer.start()
-    trainer.join(120)
+    finish(trainer)
     at = new_app()
     assert_no_exception(at)
     words = texts(at)

@@ -29,7 +29,7 @@ from gan_core.sweep.plan import (
     write_manifest,
 )
 
-from helpers import wait_until, write_mnist_idx
+from helpers import HANG_SECONDS, wait_until, write_mnist_idx
 
 ROOT = Path(__file__).resolve().parents[2]
 EPOCHS = 12
@@ -106,7 +106,7 @@ def test_a_sweep_whose_driver_is_killed_continues_every_run_once(dirs, ray_local
         def under_way_or_ended() -> bool:
             return max(epochs_done(dirs["ckpt"], n) for n in names) >= 2 or driver.poll() is not None
 
-        under_way = wait_until(under_way_or_ended, timeout=600)
+        under_way = wait_until(under_way_or_ended)
         assert under_way and driver.poll() is None, log.read_text()[-2000:]
         started_by_driver = psutil.Process(driver.pid).children(recursive=True)
         driver.send_signal(signal.SIGKILL)
@@ -138,10 +138,11 @@ def test_runs_execute_in_workers_and_a_killed_worker_is_reported_then_continued(
                 return True
         return False
 
-    assert wait_until(a_run_under_way, timeout=180)
+    assert wait_until(a_run_under_way)
     assert victim["pid"] != os.getpid()
     os.kill(victim["pid"], signal.SIGKILL)  # the worker process training that run
-    driver.join(180)
+    driver.join(HANG_SECONDS)
+    assert not driver.is_alive()
     assert first[victim["name"]]["status"] == FAILED and first[victim["name"]]["error"]
     done_before = {n: RunPaths.of(dirs["ckpt"], n).checkpoint.stat().st_mtime_ns
                    for n, o in first.items() if o["status"] == COMPLETE}

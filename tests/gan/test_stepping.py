@@ -13,7 +13,7 @@ from gan_core.runs.folder import RunPaths
 from gan_core.runs.snapshot import Status
 from gan_core.train.trainer import Trainer
 
-from helpers import tiny_config, tiny_data, wait_until, write_mnist_idx
+from helpers import HANG_SECONDS, finish, tiny_config, tiny_data, wait_until, write_mnist_idx
 
 EDIT_AT = 4  # steps; 4 steps per epoch, flushes every 2
 
@@ -23,10 +23,10 @@ def make(tmp_path, run, *, epochs=3, continue_run=False):
                    continue_run=continue_run)
 
 
-def finish(trainer):
-    trainer.join(120)
-    snap = trainer.snapshot()
-    assert snap.error is None and snap.status in (Status.FINISHED, Status.IDLE), snap
+def ended(trainer):
+    """``finish``, where the run may also have been stopped (by a test's callback), without an error."""
+    finish(trainer, Status.FINISHED, Status.IDLE)
+    assert trainer.snapshot().error is None, trainer.snapshot().error
     return trainer
 
 
@@ -60,7 +60,7 @@ def run_with_edit(tmp_path, run, *, stop_after_edit):
 
     trainer.add_callback(at_step)
     trainer.start()
-    return finish(trainer)
+    return ended(trainer)
 
 
 def test_a_run_edited_live_then_stopped_and_continued_equals_the_uninterrupted_run(tmp_path):
@@ -71,7 +71,7 @@ def test_a_run_edited_live_then_stopped_and_continued_equals_the_uninterrupted_r
     assert [e["field"] for e in stopped["edits"]] == ["lr_g", "d_steps"]  # the stop's checkpoint kept them
     finish_run = make(tmp_path, "split", continue_run=True)
     finish_run.start()
-    finish(finish_run)
+    ended(finish_run)
     straight, split = record_of(tmp_path, "straight"), record_of(tmp_path, "split")
     assert_same_run(straight, split)
     assert straight["edits"] == [{"step": EDIT_AT, "field": "lr_g", "old": 2e-4, "new": 1e-3},
@@ -84,7 +84,7 @@ def test_a_run_edited_live_then_stopped_and_continued_equals_the_uninterrupted_r
     # and the edits changed the run: without them the weights differ
     plain = make(tmp_path, "plain")
     plain.start()
-    finish(plain)
+    ended(plain)
     assert not torch.equal(record_of(tmp_path, "plain")["generator"]["net.0.weight"],
                            straight["generator"]["net.0.weight"])
 
@@ -102,15 +102,14 @@ def pause_at(trainer, step):
     armed = {"on": True}
     trainer.add_callback(lambda event, snap: trainer.pause() if armed["on"] and snap.step >= step else None)
     trainer.start()
-    assert wait_until(lambda: trainer.snapshot().status == Status.PAUSED, timeout=120)
+    assert wait_until(lambda: trainer.snapshot().status == Status.PAUSED)
     return armed
 
 
 def hand_step(trainer, kind):
     previous = trainer.step_report()
     assert trainer.step_once(kind)
-    assert wait_until(lambda: trainer.step_report() is not previous and trainer.snapshot().status == Status.PAUSED,
-                      timeout=60)
+    assert wait_until(lambda: trainer.step_report() is not previous and trainer.snapshot().status == Status.PAUSED)
     return trainer.step_report()
 
 
@@ -134,7 +133,7 @@ def test_hand_made_steps_move_one_net_once_and_keep_the_run_valid(tmp_path):
     assert (both.step, both.g_updates) == (step + 2, g_updates + 2) and set(both.grad_norms) == {"D", "G"}
     armed["on"] = False
     trainer.unpause()
-    finish(trainer)
+    ended(trainer)
     record = record_of(tmp_path, "hand")
     assert record["epoch"] == 3 and record["step"] == 12 == len(record["history"])
     assert [row["epoch"] for row in record["epoch_log"]] == [1, 2, 3]
@@ -150,12 +149,12 @@ def test_a_run_stepped_by_hand_continues_exactly_after_a_stop(tmp_path):
         armed["on"] = False
         if stop:
             trainer.stop()
-            finish(trainer)
+            ended(trainer)
             trainer = make(tmp_path, run, continue_run=True)
             trainer.start()
         else:
             trainer.unpause()
-        return finish(trainer)
+        return ended(trainer)
 
     stepped("once", stop=False)
     stepped("twice", stop=True)
@@ -170,18 +169,18 @@ def test_steps_and_edits_reach_a_training_process(tmp_path):
                              data_dir=data)
     trainer.start()
     try:
-        assert wait_until(lambda: trainer.snapshot().step >= 2, timeout=120)
+        assert wait_until(lambda: trainer.snapshot().step >= 2)
         trainer.pause()
-        assert wait_until(lambda: trainer.snapshot().status == Status.PAUSED, timeout=30)
+        assert wait_until(lambda: trainer.snapshot().status == Status.PAUSED)
         step = trainer.snapshot().step
-        assert trainer.step_once(D_STEP)
+        assert trainer.step_once(D_STEP, timeout=HANG_SECONDS)  # returns with the step's report
         report = trainer.step_report()
         assert report is not None and report.kind == D_STEP and report.step == step + 1
-        assert wait_until(lambda: trainer.snapshot().step == step + 1, timeout=10)
+        assert wait_until(lambda: trainer.snapshot().step == step + 1)
         trainer.edit("lr_d", 1e-4)
         assert trainer.config.lr_d == 1e-4  # the values in force, at once in the parent
         trainer.unpause()
-        assert wait_until(lambda: trainer.edits() and trainer.edits()[0]["new"] == 1e-4, timeout=30)
+        assert wait_until(lambda: trainer.edits() and trainer.edits()[0]["new"] == 1e-4)
     finally:
         trainer.stop()
     assert load_checkpoint(RunPaths.of(tmp_path / "ck", "proc").checkpoint)["edits"][0]["field"] == "lr_d"

@@ -14,7 +14,7 @@ from gan_core.quality.judge import BUNDLED, JUDGE_VERSION, data_key, load_or_tra
 from gan_core.quality.loader import JudgeLoader
 from gan_core.train.trainer import Trainer
 
-from helpers import tiny_config, tiny_data, wait_until
+from helpers import finish, tiny_config, tiny_data, wait_until
 
 
 def test_gan_steps_while_the_judge_is_prepared_and_the_last_epoch_is_evaluated(tmp_path, monkeypatch):
@@ -45,7 +45,7 @@ def test_gan_steps_while_the_judge_is_prepared_and_the_last_epoch_is_evaluated(t
     assert "step 1/4" in snap.judge and snap.judge_progress == 0.25 and snap.phase == "training"
     release.set()
     trainer.unpause()
-    trainer.join(60)
+    finish(trainer)
     snap = trainer.snapshot()
     assert snap.status == "finished", snap.error
     assert trainer.metrics()[-1]["epoch"] == 4  # the last epoch always has metrics

@@ -21,7 +21,7 @@ from gan_core.runs.checkpoint import load_checkpoint, save_checkpoint
 from gan_core.runs.record import from_record, to_record
 from gan_core.train.trainer import Trainer
 
-from helpers import one_thread, tiny_config, tiny_data, write_mnist_idx  # noqa: F401 - one_thread: autouse
+from helpers import finish, one_thread, tiny_config, tiny_data, write_mnist_idx  # noqa: F401 - one_thread: autouse
 
 # --- FID -------------------------------------------------------------------------------------------
 
@@ -185,8 +185,7 @@ def test_trainer_metrics_survive_a_checkpoint_round_trip(tmp_path):
     judge = load_or_train_judge(data, tmp_path / JUDGE_DIR, "mnist", steps=10, referee_steps=10)
     trainer = Trainer(config, "m", checkpoints=tmp_path, data=data, threads=0, judge=judge, eval_share=None)
     trainer.start()
-    trainer.join(120)
-    assert trainer.snapshot().status == "finished", trainer.snapshot().error
+    finish(trainer)
     rows = trainer.metrics()
     assert [r["epoch"] for r in rows] == [1, 2]
     assert all(0 <= r["readable"] <= 1 and r["readable_real"] is not None for r in rows)  # the referee's share
@@ -210,8 +209,7 @@ def test_eval_every_zero_turns_metrics_off(tmp_path):
     trainer = Trainer(tiny_config(epochs=1, eval_every=0), "off", checkpoints=tmp_path, data=tiny_data(40),
                       threads=0)
     trainer.start()
-    trainer.join(60)
-    assert trainer.snapshot().status == "finished"
+    finish(trainer)
     assert trainer.metrics() == () and trainer.snapshot().judge == ""
     assert not (tmp_path / JUDGE_DIR).exists()
 
@@ -223,7 +221,7 @@ def test_cli_evaluate_prints_metrics_and_floor(tmp_path, capsys, monkeypatch):
     trainer = Trainer(tiny_config(epochs=1, eval_every=0), "e", checkpoints=tmp_path / "ck", data=data,
                       threads=0)
     trainer.start()
-    trainer.join(60)
+    finish(trainer)
     code = cli_main(["evaluate", "--run", "e", "--checkpoints", str(tmp_path / "ck"), "--data-dir",
                      str(data_dir), "--n", "50"])
     out = capsys.readouterr().out
@@ -247,8 +245,7 @@ def test_quality_bench_loop_is_the_trainers_loop(tmp_path):
     trainer = Trainer(preset_config("stable", epochs=2, device="cpu", eval_samples=50), "b", checkpoints=tmp_path,
                       data=data, threads=torch.get_num_threads(), judge=judge, eval_share=None)
     trainer.start()
-    trainer.join(120)
-    assert trainer.snapshot().status == "finished", trainer.snapshot().error
+    finish(trainer)
     record = load_checkpoint(tmp_path / "b" / "checkpoint.pt")
     for key, value in run.state.generator.state_dict().items():
         assert torch.equal(value, record["generator"][key]), key

@@ -16,7 +16,7 @@ from gan_core.runs.checkpoint import load_checkpoint
 from gan_core.runs.folder import RunPaths
 from gan_core.train.trainer import Trainer
 
-from helpers import tiny_config, write_mnist_idx
+from helpers import finish, tiny_config, write_mnist_idx
 
 
 def test_a_failed_download_is_remembered_until_asked_for_again(tmp_path, monkeypatch):
@@ -67,8 +67,7 @@ def test_the_gan_never_sees_held_out_images_and_the_run_records_its_data(tmp_pat
     config = tiny_config(epochs=2, eval_every=1, eval_samples=30)
     trainer = Trainer(config, "r", checkpoints=tmp_path / "ck", data=data, threads=0, judge=judge, eval_share=None)
     trainer.start()
-    trainer.join(60)
-    assert trainer.snapshot().status == "finished", trainer.snapshot().error
+    finish(trainer)
     assert trainer.snapshot().data_kind == "folder"
     assert len(seen) == 6  # 60 training images, batch 20, 2 epochs
     assert not held & {bytes(row.numpy().tobytes()) for batch in seen for row in batch}

@@ -8,7 +8,7 @@ from gan_core.gan.model import Discriminator
 from gan_core.gan.state import GANState
 from gan_core.quality import verdict as vd
 
-from helpers import tiny_config
+from helpers import finish, tiny_config
 
 
 def test_probability_per_image_matches_d_and_ignores_batch_mates():
@@ -105,7 +105,7 @@ def test_a_saved_run_gives_its_grid_verdicts_and_both_generators(tmp_path):
 
     trainer = Trainer(tiny_config(eval_every=0), "r", checkpoints=tmp_path, data=tiny_data())
     trainer.start()
-    trainer.join(60)
+    finish(trainer)
     saved = SavedRun.open(RunPaths.of(tmp_path, "r").checkpoint)
     assert saved.verdicts()["grid"]["values"] == trainer.verdicts()["grid"]["values"]
     z = torch.rand(3, trainer.config.z_dim)
@@ -123,7 +123,7 @@ def test_saved_and_live_verdicts_judge_the_raw_grid_too_and_a_saved_run_its_hist
     data = tiny_data()
     trainer = Trainer(tiny_config(eval_every=0), "r", checkpoints=tmp_path, data=data)
     trainer.start()
-    trainer.join(60)
+    finish(trainer)
     live, saved = trainer.verdicts(), SavedRun.open(RunPaths.of(tmp_path, "r").checkpoint)
     assert live["grid_raw"]["values"] != live["grid"]["values"]  # the EMA generator is not G
     assert saved.verdicts()["histogram"] is None  # no real digits given

@@ -90,14 +90,14 @@ def test_sweep_table_groups_the_sweeps_runs_from_their_checkpoints(tmp_path, cap
     from gan_core.sweep.plan import expand_grid, new_manifest, write_manifest
     from gan_core.train.trainer import Trainer
 
-    from helpers import tiny_data
+    from helpers import finish, tiny_data
 
     runs = expand_grid("t", ["seed"], [0, 1], {"batch_size": [20], "eval_every": [0]}, epochs=1)
     write_manifest(tmp_path, new_manifest("t", runs, 1))
     for run in runs:
         trainer = Trainer(run.config(1, "cpu"), run.name, checkpoints=tmp_path, data=tiny_data())
         trainer.start()
-        trainer.join(60)
+        finish(trainer)
     assert main(["sweep", "--name", "t", "--table", "--checkpoints", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("| recipe |") and len(lines) == 3

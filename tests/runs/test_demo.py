@@ -13,7 +13,7 @@ from gan_core.runs.reader import SavedRun
 from gan_core.runs.snapshot import Status
 from gan_core.train.trainer import Trainer
 
-from helpers import tiny_config, tiny_data
+from helpers import finish, tiny_config, tiny_data
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +22,7 @@ def exported(tmp_path_factory):
     trainer = Trainer(tiny_config(eval_every=0, spectral_norm=True), "run", checkpoints=root / "ckpt",
                       data=tiny_data())
     trainer.start()
-    trainer.join(600)
-    assert trainer.snapshot().status == "finished", trainer.snapshot().error
+    finish(trainer)
     checkpoint = RunPaths.of(root / "ckpt", "run").checkpoint
     demo.export_demo(checkpoint, root / "demo", command="python -m gan_core train ...", evaluation={"fid": 1.0})
     return root, checkpoint
@@ -111,7 +110,7 @@ def test_continuing_the_demo_is_refused_with_a_clear_message(exported, tmp_path,
     folder = copy_demo(exported, tmp_path)
     trainer = Trainer(tiny_config(eval_every=0), "demo", checkpoints=folder.parent, data=tiny_data(), continue_run=True)
     trainer.start()
-    trainer.join(30)
+    finish(trainer, Status.ERROR)
     assert trainer.snapshot().status == Status.ERROR and trainer.snapshot().error == demo.CONTINUE_REFUSED
     assert main(["train", "--run", "demo", "--checkpoints", str(folder.parent), "--continue", "--quiet"]) == 2
     assert "read-only" in capsys.readouterr().err

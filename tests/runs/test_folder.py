@@ -11,11 +11,10 @@ from gan_core.runs import checkpoint as ckpt
 from gan_core.runs.checkpoint import VERSION, save_checkpoint
 from gan_core.runs.folder import RunError, RunLock, RunPaths, delete_run, disk_usage, list_runs
 from gan_core.runs.record import to_record
-from gan_core.runs.snapshot import Status
 from gan_core.runs.summary import read_summary, summarise, write_summary
 from gan_core.train.trainer import Trainer
 
-from helpers import tiny_config, tiny_data, wait_until
+from helpers import finish, tiny_config, tiny_data, wait_until
 
 SOURCE = {"kind": "test", "train_size": 80, "held_out_size": 0, "message": "test: 80 random images"}
 
@@ -49,8 +48,7 @@ class CountingLoader:
 def test_the_trainer_writes_a_summary_describing_each_checkpoint(tmp_path: Path) -> None:
     trainer = Trainer(tiny_config(epochs=2, eval_every=0), "r", checkpoints=tmp_path, data=tiny_data())
     trainer.start()
-    trainer.join(60)
-    assert trainer.snapshot().status == Status.FINISHED, trainer.snapshot().error
+    finish(trainer)
     paths = RunPaths.of(tmp_path, "r")
     summary = read_summary(paths.summary)
     assert summary is not None and summary.describes(paths.checkpoint.stat())

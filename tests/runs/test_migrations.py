@@ -18,7 +18,7 @@ from gan_core.runs.snapshot import Status
 from gan_core.train.trainer import Trainer
 
 from fixtures.checkpoint_v1 import CONFIG_V1, write_v1_checkpoint
-from helpers import tiny_data
+from helpers import finish, tiny_data
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_a_version_1_run_is_listed_and_continues_through_the_trainer(tmp_path: P
     config = GANConfig.from_dict({**stored["config"], "epochs": 3})
     trainer = Trainer(config, "old", checkpoints=tmp_path, data=tiny_data(80), continue_run=True)
     trainer.start()
-    trainer.join(60)
+    finish(trainer)
     snap = trainer.snapshot()
     assert (snap.status, snap.epoch, snap.step) == (Status.FINISHED, 3, 12), snap.error
     record = load_checkpoint(paths.checkpoint)
@@ -129,7 +129,7 @@ def test_a_run_saved_mid_epoch_continues_on_data_of_another_size(tmp_path: Path,
     config = GANConfig.from_dict({**stored["config"], "epochs": 2})
     trainer = Trainer(config, "old", checkpoints=tmp_path, data=tiny_data(160), continue_run=True)
     trainer.start()
-    trainer.join(60)
+    finish(trainer)
     snap = trainer.snapshot()
     assert (snap.status, snap.epoch, snap.step) == (Status.FINISHED, 2, 6 + 8), snap.error  # a whole new epoch of 8
     assert torch.isfinite(load_checkpoint(paths.checkpoint)["history"][:, :len(STATS)]).all()

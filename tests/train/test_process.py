@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ from gan_core.train import process
 from gan_core.train.process import TrainerProcess
 from gan_core.train.trainer import Trainer
 
-from helpers import tiny_config, wait_until, write_mnist_idx
+from helpers import HANG_SECONDS, assert_stays_paused, finish, tiny_config, wait_until, write_mnist_idx
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,8 +40,7 @@ def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path, mo
     trainer = TrainerProcess(config, "proc", checkpoints="ck", data_dir=data.relative_to(tmp_path))
     trainer.start()
     trainer.start()  # a double click: still one child
-    trainer.join(120)
-    assert not trainer.is_alive()
+    finish(trainer)
     snap = trainer.snapshot()
     assert (snap.status, snap.epoch, snap.step) == (Status.FINISHED, 3, 12), snap.error
     assert "80" in snap.data_source  # the data source line comes from the child's loader
@@ -71,8 +69,7 @@ def test_a_prestarted_process_trains_the_next_run_and_a_discarded_one_exits(tmp_
     trainer = TrainerProcess(tiny_config(epochs=1), "warm", checkpoints=tmp_path / "ck", data_dir=data)
     trainer.start()
     assert trainer._process is spare and process._spare is None  # the waiting process trains this run
-    trainer.join(120)
-    assert trainer.snapshot().status == Status.FINISHED, trainer.snapshot().error
+    finish(trainer)
 
     process.prestart()
     stale = process._spare[0]
@@ -81,26 +78,24 @@ def test_a_prestarted_process_trains_the_next_run_and_a_discarded_one_exits(tmp_
     other.start()
     assert other._process is not stale
     assert stale.wait(60) == 0  # it read EOF and ended quietly
-    other.join(120)
-    assert other.snapshot().status == Status.FINISHED, other.snapshot().error
+    finish(other)
 
 
 def test_pause_unpause_stop_reach_the_child(tmp_path: Path, data: Path) -> None:
     trainer = TrainerProcess(tiny_config(epochs=100_000), "ctl", checkpoints=tmp_path / "ck", data_dir=data)
     trainer.start()
     try:
-        assert wait_until(lambda: trainer.snapshot().step > 0, timeout=120)
-        trainer.pause()  # returns once the child reports the pause
+        assert wait_until(lambda: trainer.snapshot().step > 0)
+        trainer.pause(HANG_SECONDS)  # returns once the child reports the pause
         assert trainer.snapshot().status == Status.PAUSED
         assert RunPaths.of(tmp_path / "ck", "ctl").checkpoint.is_file()  # paused means on disk
         paused_at = trainer.snapshot().step
-        time.sleep(1.0)
-        assert trainer.snapshot().step == paused_at
-        trainer.unpause()
+        assert_stays_paused(trainer, paused_at)
+        trainer.unpause(HANG_SECONDS)  # returns once the child reports it runs again
         assert trainer.snapshot().status == Status.RUNNING
-        assert wait_until(lambda: trainer.snapshot().step > paused_at, timeout=60)
+        assert wait_until(lambda: trainer.snapshot().step > paused_at + 1)
     finally:
-        trainer.stop(60)
+        trainer.stop(HANG_SECONDS)
     assert not trainer.is_alive() and trainer.snapshot().status == Status.IDLE
     assert load_checkpoint(RunPaths.of(tmp_path / "ck", "ctl").checkpoint)["step"] == trainer.snapshot().step
 
@@ -108,9 +103,9 @@ def test_pause_unpause_stop_reach_the_child(tmp_path: Path, data: Path) -> None:
 def test_a_killed_child_is_reported(tmp_path: Path, data: Path) -> None:
     trainer = TrainerProcess(tiny_config(epochs=100_000), "dies", checkpoints=tmp_path / "ck", data_dir=data)
     trainer.start()
-    assert wait_until(lambda: trainer.snapshot().step > 0, timeout=120)
+    assert wait_until(lambda: trainer.snapshot().step > 0)
     os.kill(trainer._process.pid, signal.SIGKILL)
-    trainer.join(30)
+    finish(trainer, Status.ERROR)
     snap = trainer.snapshot()
     assert not trainer.is_alive()
     assert snap.status == Status.ERROR and "ended unexpectedly" in (snap.error or "") and "-9" in snap.error
@@ -135,12 +130,11 @@ def test_a_killed_parent_makes_the_child_checkpoint_and_end(tmp_path: Path, data
     finally:
         parent.kill()
         parent.wait()
-    child.wait(60)  # it noticed the closed pipe, checkpointed and ended (a hang fails here)
+    child.wait(HANG_SECONDS)  # it noticed the closed pipe, checkpointed and ended (a hang fails here)
     record = load_checkpoint(RunPaths.of(tmp_path / "ck", "orphan").checkpoint)
     assert record["step"] > 0
     # ... and released the run: a new trainer resumes it.
     again = Trainer(tiny_config(epochs=record["epoch"] + 1), "orphan", checkpoints=tmp_path / "ck", data_dir=data,
                     continue_run=True)
     again.start()
-    again.join(60)
-    assert again.snapshot().status == Status.FINISHED, again.snapshot().error
+    finish(again)

@@ -21,7 +21,7 @@ from gan_core.runs.folder import RunPaths, list_runs
 from gan_core.runs.snapshot import Status
 from gan_core.train.trainer import Trainer
 
-from helpers import PickleAttack, tiny_config, tiny_data, wait_until, write_mnist_idx
+from helpers import PickleAttack, finish, tiny_config, tiny_data, wait_until, write_mnist_idx
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,7 +128,7 @@ def test_full_or_read_only_disk_reports_error_and_keeps_last_good_checkpoint(tmp
 
     monkeypatch.setattr(atomic.os, "replace", replace_then_fail)
     trainer.start()
-    trainer.join(30)
+    finish(trainer, Status.ERROR)
     snap = trainer.snapshot()
     assert snap.status == Status.ERROR
     assert os.strerror(failure) in snap.error
@@ -138,15 +138,14 @@ def test_full_or_read_only_disk_reports_error_and_keeps_last_good_checkpoint(tmp
     assert not list(paths.folder.rglob(f"*{atomic.TEMP_SUFFIX}"))
     resumed = Trainer(tiny_config(epochs=3), "disk", checkpoints=tmp_path, data=tiny_data(), continue_run=True)
     resumed.start()
-    resumed.join(30)
-    assert resumed.snapshot().status == Status.FINISHED
+    finish(resumed)
     assert read_csv_epochs(paths) == [1, 2, 3]
 
 
 def test_run_listing_marks_damaged_runs_and_keeps_the_rest(tmp_path):
     good = Trainer(tiny_config(epochs=1), "good", checkpoints=tmp_path, data=tiny_data())
     good.start()
-    good.join(30)
+    finish(good)
     marker = tmp_path / "pwned"
     hostile = RunPaths.of(tmp_path, "hostile")
     hostile.folder.mkdir()
