@@ -70,7 +70,7 @@ def write_mnist_idx(root: Path, n: int = 60, seed: int = 0, test_n: int = 20) ->
 
 # The one time limit of a wait in these tests: far beyond any run or condition here, so that only a hang (not
 # a loaded 2-core machine) reaches it. A test never asserts that something happens within some seconds.
-HANG_SECONDS = 600
+HANG_SECONDS = float(os.environ.get("GANLAB_TEST_HANG_SECONDS", 600))
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = HANG_SECONDS, interval: float = 0.01) -> bool:

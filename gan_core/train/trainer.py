@@ -193,6 +193,8 @@ class Trainer(TrainerView):
                 if hand_made is not None:  # one update by hand, the loop's own, then paused again
                     # A D or D+G step takes this very batch; G alone takes none, so the epoch does not move.
                     hand_made_step(state, hand_made, None if hand_made == G_STEP else real, self._publishing)
+                    if not self._requests.halt_requested():  # unpaused while it stepped: no halt announces it
+                        self._publishing.publish(status=Status.RUNNING, eta_seconds=None, images_per_sec=0.0)
                     continue
                 # The algorithm: (1) D learns to tell this real batch from G's fakes, (2) G learns to fool
                 # D, every d_steps-th step (GANState.train_step).
