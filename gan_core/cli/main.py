@@ -22,9 +22,9 @@ from ..gan.losses import loss_view
 from ..gan.model import Generator, generate, seeded_z
 from ..images import make_grid, save_png
 from ..presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
+from ..quality import referee
 from ..quality.judge import JUDGE_DIR, eval_noise, load_or_train_judge
 from ..quality.metrics import CLASS_NAMES, format_row, quality_warnings
-from ..quality.referee import TRAIN_STEPS as REFEREE_STEPS
 from ..runs.checkpoint import CheckpointError, load_checkpoint, load_generator
 from ..runs.demo import CONTINUE_REFUSED, is_demo
 from ..runs.folder import RunError, RunPaths
@@ -218,7 +218,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.download:
         ask_for_download(args.data_dir)
     data = load_training_data(config.dataset, args.data_dir)
-    judge = load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=REFEREE_STEPS)
+    # referee.TRAIN_STEPS is read at call time, so a test can shorten the referee's training.
+    judge = load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=referee.TRAIN_STEPS)
     row = judge.evaluate(generate(generator, eval_noise(args.n, config.z_dim, seed=args.seed)))
     names = CLASS_NAMES[config.dataset]
     preset = preset_of(config) or "custom"

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..data import load_training_data
+from ..quality import referee
 from ..quality.judge import JUDGE_DIR, load_or_train_judge
-from ..quality.referee import TRAIN_STEPS as REFEREE_STEPS
 from ..runs.folder import FileLock
 from .plan import (
     COMPLETE,
@@ -119,7 +119,7 @@ def _prepare_judges(configs: Any, checkpoints: Path, data_dir: Path) -> None:
     """Train the quality judge once per dataset before the tasks start, so they do not all train it."""
     for dataset in sorted({c.dataset for c in configs if c.eval_every > 0}):
         load_or_train_judge(load_training_data(dataset, data_dir), checkpoints / JUDGE_DIR, dataset,
-                            referee_steps=REFEREE_STEPS)
+                            referee_steps=referee.TRAIN_STEPS)  # read at call time
 
 
 def _emit(on_event: Callable[[str, dict[str, Any]], None] | None, name: str, outcome: dict[str, Any]) -> None:
