@@ -15,3 +15,19 @@ def short_referee(monkeypatch: pytest.MonkeyPatch) -> None:
     """A trainer on the tests' tiny data trains its referee (readability) beside the GAN: 20 steps here, not
     its own 3,000 (a minute of both cores). The offline digits' referee ships trained and is unaffected."""
     monkeypatch.setattr("gan_core.quality.loader.REFEREE_STEPS", 20)
+
+
+# The files that take longest (tens of seconds to two minutes each: browser walks, Ray, killed processes),
+# started first: with two workers taking whole files in collection order, a long file started last would
+# leave one worker alone at the end. The order of the rest is unchanged.
+SLOW_FIRST = ("tests/e2e/test_first_run.py", "tests/e2e/test_latent_browser.py", "tests/cli/test_sweep.py",
+              "tests/train/test_process.py", "tests/train/test_reliability.py", "tests/e2e/test_game_browser.py",
+              "tests/bench/test_gpu_check.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::")[0]
+        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
