@@ -171,6 +171,7 @@ class Trainer(TrainerView):
         steps_per_epoch = len(images) // batch
         self._begin(state, images, steps_per_epoch)
         first_step = True
+        shown_paused = False  # the status says "paused" (a hand-made step was taken while paused)
         while state.epoch < config.epochs:
             if state.perm is None:  # a new epoch (a continued run may be inside one)
                 state.perm = torch.randperm(len(images), device=state.device)
@@ -184,18 +185,20 @@ class Trainer(TrainerView):
                 hand_made = None
                 if self._requests.halt_requested():
                     state.epoch_seconds = time.monotonic() - epoch_started  # a pause is no training time
-                    hand_made = self._halt(state)
+                    hand_made = self._halt(state)  # announces "paused", and "running" when it returns None
                     if hand_made == STOP:
                         return
+                    shown_paused = hand_made is not None
                     epoch_started = time.monotonic() - state.epoch_seconds
                 b = state.batch_in_epoch
                 real = images[state.perm[b * batch:(b + 1) * batch]]
                 if hand_made is not None:  # one update by hand, the loop's own, then paused again
                     # A D or D+G step takes this very batch; G alone takes none, so the epoch does not move.
                     hand_made_step(state, hand_made, None if hand_made == G_STEP else real, self._publishing)
-                    if not self._requests.halt_requested():  # unpaused while it stepped: no halt announces it
-                        self._publishing.publish(status=Status.RUNNING, eta_seconds=None, images_per_sec=0.0)
                     continue
+                if shown_paused:  # unpaused right after a hand-made step, before a halt could say so
+                    self._publishing.publish(status=Status.RUNNING, eta_seconds=None, images_per_sec=0.0)
+                    shown_paused = False
                 # The algorithm: (1) D learns to tell this real batch from G's fakes, (2) G learns to fool
                 # D, every d_steps-th step (GANState.train_step).
                 update_g = (state.step + 1) % state.config.d_steps == 0
