@@ -58,11 +58,18 @@ def lab_latency(work: Path, data: Path, changes: int) -> list[float]:
     os.environ.update(GANLAB_CHECKPOINTS=str(root), GANLAB_DATA_DIR=str(data), GANLAB_TIMING_FILE=str(timing))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
     at.switch_page("ganlab/pages/explore.py").run()  # the lab's page
+    return slider_changes(at, changes, timing)
+
+
+def slider_changes(at: object, changes: int, timing: Path) -> list[float]:
+    """Move the lab's direction sliders ``changes`` times (AppTest ``at`` on the Explore page) and return the
+    lab fragment's server time of each change, read from the GANLAB_TIMING_FILE ``timing``."""
     assert not at.exception, at.exception
-    assert len(at.slider) == 8, "expected K = 8 sliders"
+    keys = sorted(str(s.key) for s in at.slider if str(s.key).startswith("lab_dir_"))
+    assert len(keys) == 6, f"expected the 6 default principal-direction sliders, got {keys}"
     for i in range(changes):
-        at.slider(key=f"lab_z_{i % 8}").set_value(round(-0.9 + 1.8 * ((i * 7) % 10) / 9, 2)).run()
-        assert not at.exception
+        at.slider(key=keys[i % len(keys)]).set_value(round(-2.5 + 5.0 * ((i * 7) % 10) / 9, 1)).run()
+        assert not at.exception, at.exception
     times = [float(line.split()[1]) for line in timing.read_text().splitlines() if line.startswith("latent_lab ")]
     return times[-changes:]
 

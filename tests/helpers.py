@@ -237,6 +237,11 @@ def assert_no_exception(at: object) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def lab_sliders(at: object) -> list:
+    """The latent lab's direction sliders (not its truncation slider, nor any other page's)."""
+    return [s for s in at.slider if str(s.key).startswith("lab_dir_")]
+
+
 def image_url(at: object, caption: str) -> str:
     """The media URL of the first image whose caption contains ``caption`` (a content hash: it changes
     with the picture)."""

@@ -1,16 +1,21 @@
-""""Toward 0 … 9": move the shown z toward a digit by gradient steps on the judge (gan_core.steering),
-show the path as a strip with the judge's probability at each point, and adopt the result."""
+""""Toward 0 … 9": move the lab's z toward a digit by gradient steps on the judge (gan_core.latent.steering),
+show the path as a strip with the judge's probability at each point, and let the referee, which never steers,
+decide: the result becomes the lab's z only when the referee reads the digit with p >= 90%. Otherwise the page
+says the edit failed, keeps the z, and offers the best attempt to adopt by hand."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 import torch
 
 from gan_core.images import gif_bytes, make_grid
-from gan_core.latent.steering import MAX_PIXEL_CHANGE, PULL, RESTARTS, SHIFTS, STEP_SIZE, STEPS, TARGET_P, toward_digit
+from gan_core.latent.steering import MAX_PIXEL_CHANGE, PULL, RESTARTS, SHIFTS, STEP_SIZE, STEPS, toward_digit
+from gan_core.quality.metrics import READABLE_P
 from gan_core.runs.reader import RunReader
-from ganlab.explore.latent_state import adopt_after_rerun, shown_z
+from ganlab.explore.latent_state import adopt, adopt_after_rerun, shown_z
 from ganlab.state import keys
 from ganlab.state.models import private_generator, private_judge, referee
 from ganlab.state.refresh import region
@@ -19,38 +24,63 @@ from ganlab.state.resources import fast_png, one_thread
 STRIP_FRAMES = 10
 
 
+@dataclass(frozen=True)
+class EditShown:
+    """The last edit, as the page shows it."""
+
+    digit: int
+    images: np.ndarray  # (steps + 1, 28, 28): the path
+    judge_p: np.ndarray  # (steps + 1,): the judge's probability of the digit along it
+    referee_probs: np.ndarray  # (10,): the referee's reading of the final image
+    final_z: np.ndarray  # (z_dim,)
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.referee_probs[self.digit] >= READABLE_P)
+
+
 def edits_ui(name: str, reader: RunReader) -> None:
     st.caption(f"Each button climbs the judge's log-probability of the digit (averaged over the image and its "
-               f"{len(SHIFTS) - 1} one-pixel shifts) from the z shown above: at most {STEPS} steps of "
-               f"{STEP_SIZE} in z, each pulled {PULL:.0%} back toward the start, stopping when the judge gives "
-               f"{TARGET_P:.2%} or before the image changes by more than {MAX_PIXEL_CHANGE:.0%} (mean |pixel "
-               f"change|); short of that, {RESTARTS} more tries from jittered starts, and the judge keeps the "
-               "best. A second network, which never steers, scores the result.")
+               f"{len(SHIFTS) - 1} one-pixel shifts) from the lab's z: at most {STEPS} steps of {STEP_SIZE} in z, "
+               f"each pulled {PULL:.0%} back toward the start, never changing the image by more than "
+               f"{MAX_PIXEL_CHANGE:.0%} (mean |pixel change|), with {RESTARTS} more tries from jittered starts "
+               f"when short. A second network, the referee, which never steers, decides: the result becomes the "
+               f"lab's z only when it reads the digit with p ≥ {READABLE_P:.0%}.")
     cols = st.columns(10)
     asked = [d for d in range(10) if cols[d].button(f"→ {d}", key=keys.lt_toward(d), width="stretch",
                                                       help=f"move the digit toward a {d}")]
     if asked:
-        run_edit(name, reader, asked[0])
+        run_edit(reader, asked[0])
     last = st.session_state.get(keys.LT_EDIT)
     if last is not None:
-        show_edit(*last)
+        show_edit(last)
 
 
-def show_edit(digit: int, images: np.ndarray, probs: np.ndarray, verdict: float) -> None:
+def show_edit(edit: EditShown) -> None:
+    d = edit.digit
     with region():
-        frames = np.linspace(0, len(images) - 1, min(STRIP_FRAMES, len(images))).round().astype(int)
-        st.image(fast_png(make_grid(images[frames], ncols=len(frames), scale=3)), output_format="PNG",
-                 caption=f"path toward {digit}: judge p({digit}) " + " → ".join(f"{probs[i]:.0%}" for i in frames))
-        st.markdown(f"Referee (never steers): p({digit}) = **{verdict:.0%}** for the final image; "
-                    f"{len(images) - 1} steps. The final z is now the sliders' base.")
-        st.download_button("path (.gif)", gif_bytes(images), f"toward_{digit}.gif", key=keys.LT_DL_PATH)
+        frames = np.linspace(0, len(edit.images) - 1, min(STRIP_FRAMES, len(edit.images))).round().astype(int)
+        st.image(fast_png(make_grid(edit.images[frames], ncols=len(frames), scale=3)), output_format="PNG",
+                 caption=f"path toward {d}: judge p({d}) " + " → ".join(f"{edit.judge_p[i]:.0%}" for i in frames))
+        reads = int(edit.referee_probs.argmax())
+        if edit.reached:
+            st.success(f"Reached {d}: the referee (never steers) reads {d} with p = {edit.referee_probs[d]:.0%} "
+                       f"after {len(edit.images) - 1} steps. This is now the lab's z.")
+        else:
+            st.error(f"“Toward {d}” failed: the referee reads the result as {reads} "
+                     f"({edit.referee_probs[reads]:.0%}), and {d} with only {edit.referee_probs[d]:.0%} (it must "
+                     f"be ≥ {READABLE_P:.0%}). The lab keeps its z.")
+            st.button("Use the best attempt anyway", key=keys.LT_USE_EDIT, on_click=adopt,
+                      args=(edit.final_z, f"the best attempt toward {d} (the referee reads {reads})"))
+        st.download_button("path (.gif)", gif_bytes(edit.images), f"toward_{d}.gif", key=keys.LT_DL_PATH)
 
 
-def run_edit(name: str, reader: RunReader, digit: int) -> None:
-    z = shown_z(reader.config.z_dim)
+def run_edit(reader: RunReader, digit: int) -> None:
+    z = shown_z()
     generator = private_generator(reader)
     if generator is None:
         return
+    judge_net, second = private_judge(reader.config.dataset), referee(reader.config.dataset)
     st.button("Cancel", key=keys.LT_CANCEL_EDIT, help="stops the edit (any click does)")
     bar = st.progress(0.0, text=f"toward {digit}…")
     steps_done = [0]
@@ -61,11 +91,12 @@ def run_edit(name: str, reader: RunReader, digit: int) -> None:
         bar.progress(min(steps_done[0] / (2 * STEPS), 1.0), text=f"toward {digit}: step {steps_done[0]}")
         return False
 
-    judge_net, second = private_judge(reader.config.dataset), referee(reader.config.dataset)
     with one_thread():
         edit = toward_digit(generator, judge_net, z[None], digit, should_stop=progress)
         images = reader.sample(torch.from_numpy(edit.path[:, 0]))
-        verdict = float(second.probabilities(images[-1:])[0, digit])
+        verdict = second.probabilities(images[-1:])[0]
     bar.empty()
-    st.session_state[keys.LT_EDIT] = (digit, images, edit.judge_p[:, 0], verdict)
-    adopt_after_rerun(edit.final[0], f"“toward {digit}” from the previous z")
+    shown = EditShown(digit, images, edit.judge_p[:, 0], verdict, edit.final[0])
+    st.session_state[keys.LT_EDIT] = shown
+    if shown.reached:
+        adopt_after_rerun(shown.final_z, f"“toward {digit}” from the previous z")

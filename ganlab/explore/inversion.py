@@ -1,5 +1,5 @@
 """Find the z of a digit (gan_core.inversion): a held-out real digit, one drawn with the mouse, or an
-uploaded picture (gan_core.digit_image makes it MNIST-like or says why not); then hand the z to the sliders."""
+uploaded picture (gan_core.digit_image makes it MNIST-like or says why not); then hand the z to the lab."""
 
 from __future__ import annotations
 
@@ -126,4 +126,5 @@ def show_inversion(reader: RunReader) -> None:
                 + (" · cancelled" if result.cancelled else ""))
     if len(result.errors):
         st.line_chart(pd.DataFrame({"pixel MSE": result.errors}), height=140, x_label="step", y_label="MSE")
-    st.button("Use this z", key=keys.LT_USE_INVERTED, on_click=adopt, args=(result.z[0], "the inverted digit"))
+    st.button("Use this z in the lab", key=keys.LT_USE_INVERTED, on_click=adopt,
+              args=(result.z[0], "the inverted digit"))

@@ -1,60 +1,62 @@
-"""The latent lab: sliders over chosen latent dimensions, the big digit, a sweep grid and an interpolation
-strip. A slider change reruns only this fragment; the images (a nested fragment) follow the training
-weights on their own, so the widgets stay put while a run trains."""
+"""The latent lab: one current z, one big digit, one set of sliders, one sweep grid and one interpolation
+strip; the tools below it (toward a digit, find the z of a digit, saved latents) act on that z and hand their
+result back to it. The lab opens on a digit the referee reads, with sliders along G's principal directions.
+
+One fragment, never nested: a slider or a tool reruns the lab only, and while a run trains (and "Follow
+training" is on) the fragment reruns on its own with the newest weights. A timed rerun never interrupts a
+running edit or search: Streamlit does not let a fragment's timer preempt a script run."""
 
 from __future__ import annotations
 
-import secrets
-
+import numpy as np
 import streamlit as st
 import torch
 
 from gan_core import CheckpointError
 from gan_core.gan.model import seeded_z
-from gan_core.images import make_grid, upscale
-from gan_core.latent.sampling import with_values
+from gan_core.images import gif_bytes, make_grid, png_bytes, upscale
+from gan_core.latent.directions import DEFAULT_LAYER, LAYERS, move
+from gan_core.latent.sampling import truncate
+from gan_core.latent.store import npy_bytes
+from gan_core.runs.reader import RunReader
+from ganlab.explore.directions import MODES, PRINCIPAL, RAW, SliderDirections, slider_directions
 from ganlab.explore.lab_batch import lab_batch
+from ganlab.explore.latent_state import (
+    ANY_DIGIT,
+    adopt,
+    apply_pending,
+    base_z,
+    has_base,
+    reset_sliders,
+    slider_generation,
+    start_choice,
+)
 from ganlab.explore.neighbours import nearest_ui
+from ganlab.explore.tools import tools_ui
 from ganlab.state import keys
+from ganlab.state.models import readable_start, referee_probabilities
 from ganlab.state.refresh import follow_status, live_period, slowdown
 from ganlab.state.resources import fast_png, one_thread, timed
-from ganlab.state.sliders import forget_lab_sliders
 from ganlab.state.source import is_demo_name, live_trainer, run_reader
 from ganlab.widgets.generator import shown_images
 
-LAB_FOLLOW_SECONDS = 5.0  # the images' period while they follow the training weights
-SWEEP_STEPS = 9  # columns of the sweep grid: -1 ... 1
+LAB_FOLLOW_SECONDS = 5.0  # the lab's period while it follows the training weights
+SWEEP_STEPS = 9  # columns of the sweep grid: -span ... span
 STRIP_STEPS = 10  # images in the interpolation strip
-MAX_SLIDERS = 16
+MAX_SLIDERS = 12
+DEFAULT_SLIDERS = 6
 DIGIT_SCALE = 10  # 28 px -> 280 px, nearest neighbour
 
 
-def on_lab_random() -> None:
-    st.session_state[keys.LAB_SEED] = secrets.randbelow(1_000_000)  # not torch's global RNG
-    st.session_state[keys.LAB_BASE] = "seed"
-    forget_lab_sliders()
+def on_start() -> None:
+    """"Start from" changed: the lab starts again from the first readable latent of that choice."""
+    st.session_state[keys.LAB_START_INDEX] = 0
+    st.session_state.pop(keys.LAB_BASE, None)
 
 
-def on_lab_zero() -> None:
-    st.session_state[keys.LAB_BASE] = "zero"
-    forget_lab_sliders()
-
-
-def on_lab_reseed() -> None:
-    st.session_state[keys.LAB_BASE] = "seed"
-    forget_lab_sliders()
-
-
-def on_lab_k() -> None:
-    """K changed: keep the chosen dims, drop from the end or add the next unused ones."""
-    k, dims = int(st.session_state[keys.LAB_K]), list(st.session_state.get(keys.LAB_DIMS, []))
-    z_dim = int(st.session_state.get(keys.LAB_Z_DIM, 100))
-    extra = [d for d in range(z_dim) if d not in dims]
-    st.session_state[keys.LAB_DIMS] = (dims + extra)[:k] if k > len(dims) else dims[:k]
-
-
-def on_lab_dims() -> None:
-    st.session_state[keys.LAB_K] = max(1, len(st.session_state[keys.LAB_DIMS]))
+def on_another() -> None:
+    st.session_state[keys.LAB_START_INDEX] = int(st.session_state.get(keys.LAB_START_INDEX, 0)) + 1
+    st.session_state.pop(keys.LAB_BASE, None)
 
 
 def lab_ui(name: str | None, status: str | None) -> None:
@@ -64,7 +66,7 @@ def lab_ui(name: str | None, status: str | None) -> None:
     head, toggle = st.columns([4, 1])
     head.subheader("Latent lab")
     follow = toggle.toggle("Follow training", value=True, key=keys.LAB_FOLLOW,
-                           help=f"while training, refresh with the newest weights every {LAB_FOLLOW_SECONDS:g} s "
+                           help=f"while training, redraw with the newest weights every {LAB_FOLLOW_SECONDS:g} s "
                                 "(slower while several sessions watch)")
     try:
         reader = run_reader(name)
@@ -73,94 +75,113 @@ def lab_ui(name: str | None, status: str | None) -> None:
         return
     # A run that has just started has no weights yet: poll until they exist, then redraw the page.
     waiting = reader is not None and period is not None and not reader.has_weights()
-    images_every = LAB_FOLLOW_SECONDS * slowdown(period) if period is not None and follow else None
-    st.fragment(timed(latent_lab), run_every=period if waiting else None)(name, status, period, images_every,
-                                                                          waiting)
+    every = period if waiting else LAB_FOLLOW_SECONDS * slowdown(period) if period is not None and follow else None
+    st.fragment(timed(latent_lab), run_every=every)(name, status, period, waiting)
 
 
-def latent_lab(name: str | None, page_status: str | None, period: float | None, images_every: float | None,
-               waiting: bool) -> None:
+def latent_lab(name: str | None, page_status: str | None, period: float | None, waiting: bool) -> None:
     follow_status(page_status, period)
     reader = run_reader(name) if name is not None else None
-    if reader is None or not reader.has_weights():
+    if name is None or reader is None or not reader.has_weights():
         if reader is not None and period is not None:
             st.info("The latent lab opens as soon as the first weights are published…", icon="⏳")
         else:
             st.info("The latent lab opens once the run has weights: train it, or pick a saved run.")
         return
     if waiting:
-        st.rerun(scope="app")  # the first weights exist: redraw with the images following training
+        st.rerun(scope="app")  # the first weights exist: redraw with the lab following training
+    apply_pending()  # a tool's result, before any slider is drawn
+    if not has_base(name, reader.config.z_dim):
+        choice = start_choice()
+        with st.spinner("Finding a digit the referee reads…"):
+            z, note = readable_start(reader, None if choice == ANY_DIGIT else int(choice),
+                                     int(st.session_state.get(keys.LAB_START_INDEX, 0)))
+        adopt(z, note, name)
+    controls, images = st.columns([2, 3])
+    with controls:
+        directions, values, psi, strip_seed = controls_ui(name, reader)
+    z = move(base_z(), directions.vectors, values)
+    st.session_state[keys.LAB_SHOWN] = truncate(z, psi).tolist()
+    with images:
+        digit = images_ui(name, reader, z, directions, psi, strip_seed)
+    tools_ui(name, reader)
+    if digit is not None:
+        st.markdown("**Nearest real digits** to the lab's digit: is it a training digit copied?")
+        nearest_ui(reader.config.dataset, digit)
+
+
+def controls_ui(name: str, reader: RunReader) -> tuple[SliderDirections, list[float], float, int]:
+    """Where the z starts, what the sliders move along, the sliders and the truncation."""
     z_dim = reader.config.z_dim
-    st.session_state[keys.LAB_Z_DIM] = z_dim
-    # A demo names the seed of a digit both classifiers read (tools/export_demo); other runs start at 0.
-    st.session_state.setdefault(keys.LAB_SEED, getattr(reader, "lab_seed", 0))
-    st.session_state.setdefault(keys.LAB_BASE, "seed")
-    dims = [d for d in st.session_state.get(keys.LAB_DIMS, list(range(8))) if d < z_dim] or list(range(min(8, z_dim)))
-    st.session_state[keys.LAB_DIMS] = dims
-    st.session_state[keys.LAB_K] = len(dims)
+    c = st.columns([3, 2])
+    c[0].selectbox("Start from", [ANY_DIGIT, *range(10)], key=keys.LAB_START, on_change=on_start,
+                   format_func=lambda d: d if d == ANY_DIGIT else f"a {d}",
+                   help="a seeded latent whose digit the referee reads with p ≥ 90%")
+    c[1].button("Another", key=keys.LAB_ANOTHER, on_click=on_another, width="stretch",
+                help="the next readable latent of that choice")
+    mode = st.radio("Sliders move along", MODES, key=keys.LAB_MODE, horizontal=True, on_change=reset_sliders,
+                    help="principal directions: the main ways G's first layer varies (PCA of its activations, "
+                         "mapped back to z), in standard deviations; raw: single coordinates z[i]; class: the "
+                         "mean z the judge reads as a digit minus the mean of all")
+    layer, k, dims = DEFAULT_LAYER, DEFAULT_SLIDERS, []
+    c = st.columns(2)
+    if mode == PRINCIPAL:
+        layer = c[0].selectbox("Layer", list(LAYERS), index=list(LAYERS).index(DEFAULT_LAYER), key=keys.LAB_LAYER,
+                               help="the layer of G whose activations the PCA uses")
+        k = int(c[1].number_input("Sliders", 1, MAX_SLIDERS, DEFAULT_SLIDERS, key=keys.LAB_K))
+    elif mode == RAW:
+        dims = st.multiselect("Coordinates", list(range(z_dim)), default=list(range(DEFAULT_SLIDERS)),
+                              key=keys.LAB_DIMS, max_selections=MAX_SLIDERS, format_func=lambda d: f"z[{d}]",
+                              on_change=reset_sliders)
+    directions = slider_directions(name, reader, mode, layer, k, dims)
+    generation = slider_generation()
+    step = 0.1 if mode != RAW else 0.05
+    values = []
+    cols = st.columns(2)
+    for i, label in enumerate(directions.labels):
+        with cols[i % 2]:
+            values.append(st.slider(f"{label} {directions.unit}".strip(), -directions.span, directions.span, 0.0,
+                                    step, key=keys.lab_slider(i, generation)))
+    psi = st.slider("Truncation ψ (1 = off)", 0.0, 1.0, 1.0, 0.05, key=keys.lab_psi(generation),
+                    help="scales z toward the centre of the prior's box, on every image of the lab")
+    c = st.columns([3, 2])
+    c[0].caption(f"Base z: {st.session_state.get(keys.LAB_BASE_NOTE, '')}.")
+    c[1].button("Sliders to 0", key=keys.LAB_ZERO, on_click=reset_sliders, width="stretch")
+    strip_seed = int(st.number_input("Strip to seed", min_value=0, step=1, value=1, key=keys.LAB_STRIP_SEED,
+                                     help="the interpolation strip runs from the current z to this seed's z"))
+    return directions, values, float(psi), strip_seed
 
-    controls_col, images_col = st.columns([2, 3])
-    with controls_col:
-        c = st.columns(2)
-        c[0].number_input("Base seed", min_value=0, step=1, key=keys.LAB_SEED, on_change=on_lab_reseed)
-        c[1].number_input("Sliders K", min_value=1, max_value=min(MAX_SLIDERS, z_dim), step=1, key=keys.LAB_K,
-                          on_change=on_lab_k)
-        c = st.columns(3)
-        c[0].button("Random", key=keys.LAB_RANDOM, on_click=on_lab_random, width="stretch",
-                    help="a new random base seed")
-        c[1].button("Zero", key=keys.LAB_ZERO, on_click=on_lab_zero, width="stretch")
-        c[2].button("Re-seed", key=keys.LAB_RESEED, on_click=on_lab_reseed, width="stretch",
-                    help="back to the vector drawn from the base seed")
-        st.multiselect("Latent dimensions (one slider and one sweep row each)", list(range(z_dim)), key=keys.LAB_DIMS,
-                       max_selections=MAX_SLIDERS, on_change=on_lab_dims, format_func=lambda d: f"z[{d}]")
-        base = torch.zeros(z_dim) if st.session_state[keys.LAB_BASE] == "zero" else \
-            seeded_z(int(st.session_state[keys.LAB_SEED]), z_dim)[0]
-        values = []
-        slider_cols = st.columns(2)
-        for i, dim in enumerate(dims):
-            st.session_state.setdefault(keys.lab_slider(dim), round(float(base[dim]), 2))
-            with slider_cols[i % 2]:
-                values.append(st.slider(f"z[{dim}]", -1.0, 1.0, step=0.01, key=keys.lab_slider(dim), format="%.2f"))
-        s = st.columns(2)
-        seed_a = s[0].number_input("Strip from seed", min_value=0, step=1, value=1, key=keys.LAB_SEED_A)
-        seed_b = s[1].number_input("to seed", min_value=0, step=1, value=2, key=keys.LAB_SEED_B)
-    with images_col:
-        st.fragment(lab_images, run_every=images_every)(
-            name, with_values(base, dims, values), tuple(dims), int(seed_a), int(seed_b))
 
-
-def lab_images(name: str, z: torch.Tensor, dims: tuple[int, ...], seed_a: int, seed_b: int) -> None:
-    """The big digit, the sweep grid and the interpolation strip for the current values: one generator
-    batch. While following training this fragment reruns alone, so the widgets beside it stay put."""
-    try:
-        reader = run_reader(name)
-    except CheckpointError:
-        return  # the lab's controls already said so
-    if reader is None:
-        return
+def images_ui(name: str, reader: RunReader, z: torch.Tensor, directions: SliderDirections, psi: float,
+              strip_seed: int) -> np.ndarray | None:
+    """The big digit with the referee's reading, the sweep grid and the strip: one generator batch. Returns
+    the big digit (None before the first published weights)."""
     z_dim = reader.config.z_dim
-    batch, layout = lab_batch(z, list(dims), SWEEP_STEPS, seeded_z(seed_a, z_dim)[0], seeded_z(seed_b, z_dim)[0],
-                              STRIP_STEPS)
+    batch, layout = lab_batch(z, directions.vectors, directions.span, SWEEP_STEPS, seeded_z(strip_seed, z_dim)[0],
+                              STRIP_STEPS, psi)
     with one_thread():
         images, label = shown_images(reader, batch)
     if images is None:
         st.info("Waiting for the first published weights…")
-        return
+        return None
+    digit, sweep_images, strip = layout.split(images)
     snap = reader.snapshot()
     source = ("live weights" if live_trainer(name) is not None else "demo, read-only" if is_demo_name(name)
               else "checkpoint")
-    digit, sweep_images, strip = layout.split(images)
     digit_col, sweep_col = st.columns([1, 2])
     digit_col.image(fast_png(upscale(make_grid(digit[None], pad=0), DIGIT_SCALE)),
                     caption="G(z) for the current sliders", output_format="PNG")
-    generator = label[0].upper() + label[1:]
-    digit_col.caption(f"{generator} of **{name}**: {source}, epoch {snap.epoch}, step {snap.step:,}.")
-    if dims:
-        rows = ", ".join(f"z[{d}]" for d in dims)
-        sweep_col.image(fast_png(make_grid(sweep_images, ncols=SWEEP_STEPS, scale=2)),
-                        caption=f"sweep: the rows move {rows} in turn from -1 (left) to 1 (right); "
-                                "the other entries stay at the current values", output_format="PNG")
+    probs = referee_probabilities(reader.config.dataset, digit)
+    best = int(probs.argmax())
+    digit_col.markdown(f"Referee reads **{best}** ({probs[best]:.0%})")
+    digit_col.caption(f"{label[0].upper() + label[1:]} of **{name}**: {source}, epoch {snap.epoch}, "
+                      f"step {snap.step:,}.")
+    sweep_png = make_grid(sweep_images, ncols=SWEEP_STEPS, scale=2)
+    sweep_col.image(fast_png(sweep_png), caption=f"sweep: {directions.describe()}", output_format="PNG")
     st.image(fast_png(make_grid(strip, ncols=STRIP_STEPS, scale=2)),
-             caption=f"interpolation: seed {seed_a} → seed {seed_b}", output_format="PNG")
-    st.markdown("**Nearest real digits** to G(z) above: is it a training digit copied?")
-    nearest_ui(reader.config.dataset, digit)
+             caption=f"interpolation: the current z → seed {strip_seed}", output_format="PNG")
+    c = st.columns(3)
+    c[0].download_button("z (.npy)", npy_bytes(truncate(z, psi).numpy()), "z.npy", key=keys.LAB_DL_Z)
+    c[1].download_button("sweep (.png)", png_bytes(sweep_png), "sweep.png", key=keys.LAB_DL_SWEEP)
+    c[2].download_button("row 1 (.gif)", gif_bytes(sweep_images[:SWEEP_STEPS]), "direction.gif", key=keys.LAB_DL_GIF)
+    return digit

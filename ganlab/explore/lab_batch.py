@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from gan_core.latent.sampling import interpolate, sweep
+from gan_core.latent.directions import sweep_directions
+from gan_core.latent.sampling import interpolate, truncate
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,13 @@ class LabBatch:
         return digit, sweep_images, strip
 
 
-def lab_batch(z: torch.Tensor, dims: Sequence[int], sweep_steps: int, z_a: torch.Tensor, z_b: torch.Tensor,
-              strip_steps: int) -> tuple[torch.Tensor, LabBatch]:
-    """All latents of one latent-lab view stacked into one batch, so the generator runs once per rerun."""
-    sweep_rows = sweep(z, dims, sweep_steps) if len(dims) else z.reshape(1, -1)[:0]
-    strip = interpolate(z_a, z_b, strip_steps)
-    batch = torch.cat((z.reshape(1, -1), sweep_rows, strip))
-    return batch, LabBatch(len(sweep_rows), len(strip))
+def lab_batch(z: torch.Tensor, vectors: np.ndarray, span: float, sweep_steps: int, strip_end: torch.Tensor,
+              strip_steps: int, psi: float = 1.0) -> tuple[torch.Tensor, LabBatch]:
+    """All latents of one latent-lab view in one batch, so the generator runs once per rerun: z (the base
+    moved by the sliders), one sweep row per slider direction (from -span to span around z) and the strip
+    from z to ``strip_end``; truncation ``psi`` applies to every one of them alike."""
+    z = z.reshape(1, -1)
+    rows = sweep_directions(z, vectors, sweep_steps, span) if len(vectors) else z[:0]
+    strip = interpolate(z[0], strip_end.reshape(-1), strip_steps)
+    batch = truncate(torch.cat((z, rows, strip)), psi)
+    return batch, LabBatch(len(rows), len(strip))

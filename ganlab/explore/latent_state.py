@@ -1,78 +1,76 @@
-"""The latent tools' state in the session: the base z that the direction sliders start from, and how a
-new z (from an edit, an inversion, a saved latent or the lab above) takes its place."""
+"""The latent lab's one current z in the session: a base z (a readable start, or a tool's result) that the
+sliders move from. Every tool reads the z shown now (``shown_z``) and hands its result back with ``adopt``:
+the result becomes the base, and the sliders start again at 0."""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-import torch
+from streamlit.errors import StreamlitAPIException
 
-from gan_core.gan.model import seeded_z
-from gan_core.latent.sampling import with_values
 from ganlab.state import keys
 from ganlab.state.sliders import forget_keys
 
-
-def lab_z(z_dim: int) -> np.ndarray:
-    """The z the latent lab above shows now: its base vector with its sliders' values."""
-    base = torch.zeros(z_dim) if st.session_state.get(keys.LAB_BASE) == "zero" else \
-        seeded_z(int(st.session_state.get(keys.LAB_SEED, 0)), z_dim)[0]
-    dims = [d for d in st.session_state.get(keys.LAB_DIMS, []) if d < z_dim
-            and keys.lab_slider(d) in st.session_state]
-    values = [float(st.session_state[keys.lab_slider(d)]) for d in dims]
-    return with_values(base, dims, values).numpy()
+ANY_DIGIT = "any readable digit"
 
 
-def base_z(z_dim: int) -> np.ndarray:
-    """The base z of the direction sliders; the lab's z until something else is adopted."""
-    base = st.session_state.get(keys.LT_BASE)
-    if base is None or len(base) != z_dim:
-        base = lab_z(z_dim).tolist()
-        st.session_state[keys.LT_BASE] = base
-        st.session_state[keys.LT_BASE_NOTE] = "the latent lab's z"
-    return np.asarray(base, dtype=np.float32)
+def has_base(name: str, z_dim: int) -> bool:
+    """Whether the lab holds a base z for run ``name`` (another run, or none yet: the lab starts again)."""
+    base = st.session_state.get(keys.LAB_BASE)
+    return st.session_state.get(keys.LAB_RUN) == name and base is not None and len(base) == z_dim
+
+
+def base_z() -> np.ndarray:
+    return np.asarray(st.session_state[keys.LAB_BASE], dtype=np.float32)
 
 
 def slider_generation() -> int:
-    return int(st.session_state.get(keys.LT_GENERATION, 0))
+    return int(st.session_state.get(keys.LAB_GENERATION, 0))
 
 
 def reset_sliders() -> None:
-    """Every direction slider, the class slider and the truncation back to their defaults: they are drawn
-    again under new keys (a slider the browser shows keeps its value through a rerun otherwise)."""
+    """Every slider and the truncation back to their defaults: they are drawn again under new keys (a slider
+    the browser shows keeps its value through a rerun otherwise)."""
     old = slider_generation()
-    forget_keys(lambda key: key.startswith(keys.LT_SLIDER_PREFIX) or key in (keys.lt_class_amount(old),
-                                                                            keys.lt_psi(old)))
-    st.session_state[keys.LT_GENERATION] = old + 1
+    forget_keys(lambda key: key.startswith(keys.LAB_SLIDER_PREFIX) or key == keys.lab_psi(old))
+    st.session_state[keys.LAB_GENERATION] = old + 1
 
 
-def adopt(z: np.ndarray, note: str) -> None:
-    """Make ``z`` the sliders' base: every slider back to 0, truncation off. Call from a callback (before
-    the widgets are drawn) or follow with a rerun."""
-    st.session_state[keys.LT_BASE] = np.asarray(z, dtype=np.float32).reshape(-1).tolist()
-    st.session_state[keys.LT_BASE_NOTE] = note
+def adopt(z: np.ndarray, note: str, name: str | None = None) -> None:
+    """Make ``z`` the lab's base (of run ``name``, default: the run it holds now): every slider back to 0,
+    truncation off. Call from a callback (before the widgets are drawn) or use ``adopt_after_rerun``."""
+    z = np.asarray(z, dtype=np.float32).reshape(-1)
+    if name is not None:
+        st.session_state[keys.LAB_RUN] = name
+    st.session_state[keys.LAB_BASE] = z.tolist()
+    st.session_state[keys.LAB_BASE_NOTE] = note
+    st.session_state[keys.LAB_SHOWN] = z.tolist()
     reset_sliders()
 
 
 def adopt_after_rerun(z: np.ndarray, note: str) -> None:
     """``adopt`` from the script body after the sliders were drawn: a slider's browser-side value would come
     back with the rerun, so the change waits for the top of the next run (``apply_pending``)."""
-    st.session_state[keys.LT_PENDING] = (np.asarray(z, dtype=np.float32).reshape(-1).tolist(), note)
-    st.rerun(scope="fragment")
+    st.session_state[keys.LAB_PENDING] = (np.asarray(z, dtype=np.float32).reshape(-1).tolist(), note)
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:  # a full run of the page drew the lab (not the lab's own rerun)
+        st.rerun()
 
 
 def apply_pending() -> None:
     """Call before any slider is drawn."""
-    pending = st.session_state.pop(keys.LT_PENDING, None)
+    pending = st.session_state.pop(keys.LAB_PENDING, None)
     if pending is not None:
         adopt(*pending)
 
 
-def on_take_lab_z() -> None:
-    adopt(lab_z(int(st.session_state.get(keys.LAB_Z_DIM, 100))), "the latent lab's z")
-
-
-def shown_z(z_dim: int) -> np.ndarray:
+def shown_z() -> np.ndarray:
     """The z of the big digit as last drawn (the base before the first drawing)."""
-    shown = st.session_state.get(keys.LT_SHOWN)
-    return np.asarray(shown, np.float32) if shown is not None and len(shown) == z_dim else base_z(z_dim)
+    shown = st.session_state.get(keys.LAB_SHOWN)
+    return np.asarray(shown if shown is not None else st.session_state[keys.LAB_BASE], np.float32)
+
+
+def start_choice() -> str | int:
+    """"Start from": ANY_DIGIT or a digit."""
+    return st.session_state.get(keys.LAB_START, ANY_DIGIT)

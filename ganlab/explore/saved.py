@@ -20,7 +20,7 @@ def saved_ui(name: str, reader: RunReader) -> None:
     label = c[0].text_input("Name", key=keys.LT_SAVE_NAME, placeholder="e.g. thin-seven")
     if c[1].button("Save z", key=keys.LT_SAVE, width="stretch", disabled=not label):
         try:
-            save_latent(paths, label.strip(), shown_z(reader.config.z_dim))
+            save_latent(paths, label.strip(), shown_z())
             st.success(f"Saved as {label.strip()} in {paths.folder.name}/latents/.")
         except LatentStoreError as exc:
             st.error(str(exc))
@@ -34,7 +34,7 @@ def saved_ui(name: str, reader: RunReader) -> None:
     d = c[2].selectbox("+ c", [NONE, *names], key=keys.LT_COMBINE[2])
     c[3].button("Use a − b + c", key=keys.LT_COMBINE_BUTTON, on_click=on_combine,
                 args=(name, reader.config.z_dim, a, b, d),
-                width="stretch", help="the result (clipped to the prior's box) becomes the sliders' base")
+                width="stretch", help="the result (clipped to the prior's box) becomes the lab's z")
 
 
 def on_combine(name: str, z_dim: int, a: str, b: str, c: str) -> None:

@@ -1,11 +1,10 @@
-"""Explore: the latent lab, its tools (directions, digit edits, inversion) and the timeline of the selected run."""
+"""Explore: the latent lab (one z, its sliders and tools), the copying check and the timeline of the selected run."""
 
 import streamlit as st
 
 from ganlab.explore.lab import lab_ui
 from ganlab.explore.neighbours import copying_region
 from ganlab.explore.timeline import timeline_ui
-from ganlab.explore.tools import latent_tools_ui
 from ganlab.pages import shown_run
 from ganlab.state.refresh import trainer_status
 from ganlab.widgets.demo import demo_banner_ui
@@ -17,5 +16,4 @@ demo_banner_ui(name)
 status = trainer_status()
 lab_ui(name, status)
 copying_region(name)
-latent_tools_ui(name, status)
 timeline_ui(name, status)

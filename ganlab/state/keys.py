@@ -47,21 +47,34 @@ def edit_shown(name: str) -> str:
     return f"{edit_box(name)}_shown"
 
 
-# --- latent lab ---------------------------------------------------------------------------------------
-LAB_SEED = "lab_seed"  # base vector: seeded_z(seed)
-LAB_BASE = "lab_base"  # "seed" or "zero"
-LAB_K = "lab_k"  # how many sliders
-LAB_DIMS = "lab_dims"  # which latent dimensions they move
-LAB_Z_DIM = "lab_z_dim"
+# --- latent lab: one current z, its sliders and images ------------------------------------------------
 LAB_FOLLOW = "lab_follow"  # follow the training weights
-LAB_SEED_A, LAB_SEED_B = "lab_seed_a", "lab_seed_b"  # ends of the interpolation strip
-LAB_SLIDER_PREFIX = "lab_z_"
+LAB_RUN = "lab_run"  # the run the lab's base z belongs to: another run starts the lab again
+LAB_BASE = "lab_base"  # the base z (list of floats) the sliders move from, set by a start or a tool's result
+LAB_BASE_NOTE = "lab_base_note"  # where that z came from, for the caption
+LAB_PENDING = "lab_pending"  # (z, note) to adopt at the top of the next run, before the sliders are drawn
+LAB_SHOWN = "lab_shown"  # the z of the big digit as last drawn (base + sliders, truncated)
+LAB_START = "lab_start"  # "Start from": ANY_DIGIT or a digit 0-9
+LAB_START_INDEX = "lab_start_index"  # which of the readable starts ("Another" moves on)
+LAB_MODE = "lab_mode"  # the sliders move along principal directions, raw coordinates or class directions
+LAB_LAYER = "lab_layer"  # the layer of G whose PCA gives the principal directions
+LAB_K = "lab_k"  # how many sliders
+LAB_DIMS = "lab_dims"  # the raw coordinates the sliders move
+LAB_STRIP_SEED = "lab_strip_seed"  # the interpolation strip runs from the current z to this seed's z
+LAB_ANOTHER, LAB_ZERO = "lab_another", "lab_zero"  # buttons: another readable start; sliders back to 0
+LAB_GENERATION = "lab_generation"  # bumped to draw the sliders afresh (at their defaults) under new keys
+LAB_SLIDER_PREFIX = "lab_dir_"
+LAB_PSI = "lab_psi"  # truncation: 1 = untouched (+ _generation)
+LAB_DL_Z, LAB_DL_SWEEP, LAB_DL_GIF = "lab_dl_z", "lab_dl_sweep", "lab_dl_gif"  # downloads
 NN_CELL = "nn_cell"  # the fixed grid's cell whose nearest training digits are shown
-LAB_RANDOM, LAB_ZERO, LAB_RESEED = "lab_random", "lab_zero", "lab_reseed"  # buttons
 
 
-def lab_slider(dim: int) -> str:
-    return f"{LAB_SLIDER_PREFIX}{dim}"
+def lab_slider(k: int, generation: int) -> str:
+    return f"{LAB_SLIDER_PREFIX}{generation}_{k}"
+
+
+def lab_psi(generation: int) -> str:
+    return f"{LAB_PSI}_{generation}"
 
 
 # --- timeline and runs --------------------------------------------------------------------------------
@@ -80,19 +93,9 @@ SWEEP_SETS, SWEEP_NAME, BTN_SWEEP = "sweep_sets", "sweep_name", "btn_sweep"
 COMPARE_SWEEP, COMPARE_RUNS = "compare_sweep", "compare_runs"
 
 
-# --- latent tools: principal directions, digit edits, inversion, saved latents (ganlab/latent_*.py) -------
-LT_OPEN = "lt_open"  # the tools are drawn (and their networks prepared) only once opened
-LT_BASE = "lt_base"  # the z the direction sliders start from (list of floats), set by edits/inversion/loads
-LT_PENDING = "lt_pending"  # (z, note) to adopt at the top of the next run, before the sliders are drawn
-LT_BASE_NOTE = "lt_base_note"  # where that z came from, for the caption
-LT_SHOWN = "lt_shown"  # the z of the big digit as last drawn (base + sliders + class slider, truncated)
-LT_MODE = "lt_mode"  # "Principal directions" or "Raw z[i]"
-LT_LAYER = "lt_layer"  # the layer of G whose PCA gives the directions
-LT_K = "lt_k"  # how many direction sliders
-LT_PSI = "lt_psi"  # truncation: 1 = untouched (+ _generation)
-LT_CLASS_DIGIT, LT_CLASS_AMOUNT = "lt_class_digit", "lt_class_amount"  # the linear class slider (+ _generation)
-LT_SLIDER_PREFIX = "lt_dir_"
-LT_EDIT = "lt_edit"  # the last "toward d" path: (digit, images, judge probabilities)
+# --- the lab's tools: digit edits, inversion, saved latents (ganlab/explore/) -------------------------------
+LT_EDIT = "lt_edit"  # the last "toward d" edit: (digit, images, judge probabilities, Edit verdict)
+LT_USE_EDIT = "lt_use_edit"  # adopt a failed edit's best attempt by hand
 LT_SOURCE = "lt_source"  # inversion source: held-out digit, drawing or upload
 LT_HELD_LABEL, LT_HELD_INDEX = "lt_held_label", "lt_held_index"
 LT_CANVAS, LT_UPLOAD = "lt_canvas", "lt_upload"
@@ -101,27 +104,11 @@ LT_INVERSION = "lt_inversion"  # the last inversion: (target, Inversion)
 LT_SAVE_NAME = "lt_save_name"
 LT_COMBINE = ("lt_combine_a", "lt_combine_b", "lt_combine_c")
 LT_SAVE, LT_COMBINE_BUTTON = "lt_save", "lt_combine"
-LT_TAKE_LAB, LT_ZERO = "lt_take_lab", "lt_zero"
 LT_INVERT, LT_CANCEL_INVERT, LT_USE_INVERTED = "lt_invert", "lt_cancel_invert", "lt_use_inverted"
 LT_CANCEL_EDIT = "lt_cancel_edit"
-LT_DL_Z, LT_DL_SWEEP, LT_DL_GIF, LT_DL_PATH = "lt_dl_z", "lt_dl_sweep", "lt_dl_gif", "lt_dl_path"  # downloads
+LT_DL_PATH = "lt_dl_path"
 
 
 def lt_toward(digit: int) -> str:
     """The "→ digit" button of the digit edits."""
     return f"lt_toward_{digit}"
-
-
-LT_GENERATION = "lt_generation"  # bumped to draw the sliders afresh (at their defaults) under new keys
-
-
-def lt_slider(k: int, generation: int) -> str:
-    return f"{LT_SLIDER_PREFIX}{generation}_{k}"
-
-
-def lt_class_amount(generation: int) -> str:
-    return f"{LT_CLASS_AMOUNT}_{generation}"
-
-
-def lt_psi(generation: int) -> str:
-    return f"{LT_PSI}_{generation}"

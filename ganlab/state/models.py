@@ -15,8 +15,9 @@ import streamlit as st
 import torch
 
 from gan_core.data import TrainingData, load_training_data
-from gan_core.gan.model import Generator
+from gan_core.gan.model import Generator, seeded_z
 from gan_core.latent.directions import DirectionCache
+from gan_core.latent.starts import readable_latents
 from gan_core.latent.steering import class_directions
 from gan_core.quality.classifier import TRAIN_STEPS
 from gan_core.quality.judge import JUDGE_DIR, Judge, load_or_train_judge
@@ -27,6 +28,7 @@ from ganlab.state.resources import checkpoints_root, data_dir, one_thread
 LIVE_DIRECTIONS_SECONDS = 10.0  # while a run trains, its directions are recomputed at most this often
 UI_DIRECTION_SAMPLES = 10_000  # the bench measured 20,000; half keeps a recomputation under a second
 UI_CLASS_SAMPLES = 5_000
+UI_START_DRAWS = 2_048  # seeds looked at for a readable start before the lab settles for seed 0
 
 
 def judge_steps() -> int:
@@ -100,3 +102,25 @@ def judge_probabilities(dataset_name: str, image: np.ndarray) -> np.ndarray:
     net = judge(dataset_name).net  # outside no_grad: a cache miss trains the judge
     with torch.no_grad():
         return torch.softmax(net(torch.from_numpy(np.asarray(image, np.float32)).reshape(1, -1)), 1)[0].numpy()
+
+
+def referee_probabilities(dataset_name: str, image: np.ndarray) -> np.ndarray:
+    """The referee's (10,) probabilities of one image (the classifier that never steers an edit)."""
+    return referee(dataset_name).probabilities(np.asarray(image, np.float32)[None])[0]
+
+
+def readable_start(reader: RunReader, digit: int | None, index: int) -> tuple[np.ndarray, str]:
+    """The ``index``-th seeded latent whose digit the referee reads (as ``digit``, or as any digit) with
+    p >= 0.9 under the run's weights now, and where it came from in words; seed 0 when none is found."""
+    second = referee(reader.config.dataset)  # outside one_thread: a cache miss trains the referee
+    generator = private_generator(reader)
+    z_dim = reader.config.z_dim
+    with one_thread():
+        found = readable_latents(generator, second, z_dim, digit, index + 1, max_draws=UI_START_DRAWS)
+    if not len(found):
+        wanted = "any digit" if digit is None else f"a {digit}"
+        return seeded_z(0, z_dim)[0].numpy(), (f"seed 0: none of {found.drawn:,} seeds draws {wanted} the referee "
+                                                "reads with p ≥ 90% yet")
+    last = len(found) - 1
+    return found.z[last], (f"seed {int(found.seeds[last])}, a {int(found.digits[last])} the referee reads with "
+                           f"p = {found.referee_p[last]:.0%}")

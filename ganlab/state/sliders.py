@@ -1,5 +1,5 @@
-"""Sliders that start again: their values are dropped from the session, so each is drawn afresh from its
-base (the latent lab's sliders when a new run is opened or the base changes, the latent tools' on reset)."""
+"""Sliders that start again: their values are dropped from the session, so each is drawn afresh at its
+default (the latent lab's sliders when a new z is adopted, the whole lab when another run is opened)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,6 @@ def forget_keys(match: Callable[[str], bool]) -> None:
 
 
 def forget_lab_sliders() -> None:
-    """Drop the latent lab's slider values so they start again from the base vector (Random, Zero, Re-seed,
-    a new run)."""
-    forget_keys(lambda key: key.startswith(keys.LAB_SLIDER_PREFIX))
+    """The latent lab starts again at its first view (a readable start, sliders at 0): another run was opened."""
+    forget_keys(lambda key: key in (keys.LAB_RUN, keys.LAB_BASE, keys.LAB_BASE_NOTE, keys.LAB_SHOWN,
+                                    keys.LAB_START_INDEX))

@@ -31,8 +31,13 @@ def test_latent_helpers() -> None:
     assert rows[0, 3] == -1.0 and rows[8, 3] == 1.0 and rows[9, 5] == -1.0 and torch.all(rows[:9, 5] == 1.0)
     strip = interpolate(base, -base, 10)
     assert torch.allclose(strip[0], base) and torch.allclose(strip[-1], -base)
-    batch, layout = lab_batch(z, list(range(8)), 9, base, -base, 10)
+    batch, layout = lab_batch(z, np.eye(100, dtype=np.float32)[:8], 1.0, 9, -base, 10)
     assert batch.shape == (1 + 72 + 10, 100)
+    assert torch.equal(batch[0], z) and torch.allclose(batch[-1], -base)  # the strip runs from z to its end
+    assert torch.allclose(batch[1:10, 0], (z[0] + torch.linspace(-1, 1, 9)).clamp(-1, 1))  # row i moves z[i]
+    assert torch.equal(batch[1:10, 1:], z[1:].expand(9, -1))  # ... and nothing else
+    half, _ = lab_batch(z, np.eye(100, dtype=np.float32)[:8], 1.0, 9, -base, 10, psi=0.5)
+    assert torch.allclose(half, batch / 2)  # truncation applies to every latent of the view alike
     digit, sweep_images, strip_images = layout.split(np.arange(83)[:, None, None] * np.ones((1, 28, 28)))
     assert digit[0, 0] == 0 and sweep_images.shape[0] == 72 and strip_images[0, 0, 0] == 73
     assert upscale(np.eye(2, dtype=np.uint8), 3).shape == (6, 6)

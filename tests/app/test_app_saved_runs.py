@@ -10,6 +10,7 @@ from helpers import (
     assert_no_exception,
     chart_specs,
     image_url,
+    lab_sliders,
     new_app,
     saved_run,
     show,
@@ -23,16 +24,15 @@ def test_slider_changes_generated_image(env: Path, data_dir: Path) -> None:
     saved_run(env, data_dir)
     at = show(new_app(), "explore")
     assert_no_exception(at)
-    assert len(at.slider) == 8  # K defaults to 8
+    assert len(lab_sliders(at)) == 6  # six principal directions by default
     before = image_url(at, "current sliders")
-    slider = at.slider(key="lab_z_0")
-    slider.set_value(1.0 if slider.value < 0.5 else -1.0).run()
+    lab_sliders(at)[0].set_value(3.0).run()
     assert image_url(at, "current sliders") != before  # media URLs are content hashes: a new URL is a new picture
-    # K follows the number box; Zero resets every slider to 0.
+    # K follows the number box; "Sliders to 0" resets every slider to 0.
     at.number_input(key="lab_k").set_value(3).run()
-    assert len(at.slider) == 3
+    assert len(lab_sliders(at)) == 3
     at.button(key="lab_zero").click().run()
-    assert all(s.value == 0.0 for s in at.slider)
+    assert all(s.value == 0.0 for s in lab_sliders(at))
     assert_no_exception(at)
 
 
@@ -56,7 +56,7 @@ def test_damaged_run_is_reported_and_the_rest_works(env: Path, data_dir: Path) -
     assert_no_exception(at)
     assert any("broken" in w.value and "damaged" in w.value for w in at.warning)
     assert at.text_input(key="cfg_run").value == "good"
-    assert len(show(at, "explore").slider) == 8
+    assert len(lab_sliders(show(at, "explore"))) == 6
     # Selecting the damaged run shows a clear message for it, and nothing else breaks.
     at.text_input(key="cfg_run").input("broken").run()
     assert any("damaged" in e.value for e in at.error)  # the lab says why it cannot open

@@ -96,20 +96,6 @@ def test_a_fresh_install_opens_the_demo_with_d_verdicts_on_its_grid(env: Path) -
     assert image_url(at, "current sliders")
 
 
-def test_the_lab_opens_the_demo_on_the_seed_its_manifest_names(env: Path, shared: Path, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """tools/export_demo keeps the first seed whose digit both classifiers read: the lab's first digit."""
-    import json
-
-    folder = shutil.copytree(shared / "demo", tmp_path / "demo")
-    manifest = json.loads((folder / demo.MANIFEST).read_text())
-    (folder / demo.MANIFEST).write_text(json.dumps({**manifest, "lab_seed": 5}))  # the hash covers the weights
-    monkeypatch.setenv("GANLAB_DEMO_DIR", str(folder))
-    at = show(new_app(), "explore")
-    assert_no_exception(at)
-    assert at.number_input(key="lab_seed").value == 5
-
-
 def test_the_demo_is_listed_first_read_only_and_continue_and_delete_are_refused(env: Path, shared: Path) -> None:
     with_saved_run(env, shared)
     at = new_app()

@@ -201,7 +201,7 @@ def time_while_training(generator: torch.nn.Module, targets: torch.Tensor, args:
     name = f"bench-latent-bg-{os.getpid()}"
     trainer = subprocess.Popen([sys.executable, "-m", "gan_core", "train", "--run", name, "--epochs", "1000",
                                 "--checkpoints", str(folder), "--data-dir", args.data_dir, "--eval-every", "0",
-                                "--quiet"], cwd=Path(__file__).resolve().parents[1],
+                                "--quiet"], cwd=Path(__file__).resolve().parents[2],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(20)  # past data loading: the trainer is stepping
@@ -254,27 +254,23 @@ def part_lab(generator: torch.nn.Module) -> dict:
 
 
 def part_lab_app(args: argparse.Namespace, changes: int = 30) -> dict:
-    """Server time of the latent-tools fragment per direction-slider change (principal directions on), as
-    bench.app_latency times the lab: AppTest drives the sliders, GANLAB_TIMING_FILE times the fragment."""
+    """Server time of the latent lab's fragment per principal-direction slider change, as bench.app_latency
+    times it: AppTest drives the sliders, GANLAB_TIMING_FILE times the fragment."""
     from streamlit.testing.v1 import AppTest
+
+    from bench.app_latency import slider_changes
 
     timing = Path(args.checkpoints) / f".latent-timing-{os.getpid()}.txt"
     os.environ.update(GANLAB_CHECKPOINTS=str(args.checkpoints), GANLAB_DATA_DIR=str(args.data_dir),
                       GANLAB_TIMING_FILE=str(timing))
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=600).run()
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=600).run()
     at.text_input(key="cfg_run").input(args.run).run()
-    at.switch_page("ganlab/pages/explore.py").run()
-    at.toggle(key="lt_open").set_value(True).run()  # the first opening computes the directions once
-    assert not at.exception, at.exception
-    for i in range(changes):
-        at.slider(key=f"lt_dir_0_{i % 6}").set_value(round(-2.5 + 5.0 * ((i * 7) % 10) / 9, 1)).run()
-        assert not at.exception, at.exception
-    lines = [line.split() for line in timing.read_text().splitlines()]
+    at.switch_page("ganlab/pages/explore.py").run()  # the first view computes the directions once
+    times = slider_changes(at, changes, timing)
     timing.unlink()
-    times = [float(seconds) for name, seconds in lines if name == "latent_tools"][-changes:]
     row = {"ms_median": 1000 * float(np.median(times)), "ms_p90": 1000 * float(np.percentile(times, 90)),
            "ms_max": 1000 * float(np.max(times)), "n": len(times)}
-    print(f"latent-tools fragment per slider change: median {row['ms_median']:.1f} ms, p90 {row['ms_p90']:.1f}, "
+    print(f"latent-lab fragment per slider change: median {row['ms_median']:.1f} ms, p90 {row['ms_p90']:.1f}, "
           f"max {row['ms_max']:.1f} (n={len(times)})")
     return row
 

@@ -1,0 +1,2 @@
+"""The latent lab's benchmarks: ``python -m bench.latent`` (the tools' numbers of docs/latent-lab.md) and
+``python -m bench.latent.first_view`` (what the first view's sliders do)."""
