@@ -11,13 +11,15 @@ starts no training process ahead of a click.
 
 import streamlit as st
 
-from ganlab.pages import navigation, remember
+from ganlab.pages import has_trainer_buttons, navigation, remember, shown_run
 from ganlab.state.resources import warm_trainer
+from ganlab.widgets.follow import follow_trainer_ui
 from ganlab.widgets.sidebar import init_session, sidebar_ui
 
 st.set_page_config(page_title="GAN lab · MNIST", page_icon="🧪", layout="wide")
 page = navigation()
 init_session()
 remember(*sidebar_ui())
+follow_trainer_ui(shown_run(), bar=not has_trainer_buttons(page))  # every page follows the one trainer
 page.run()
 warm_trainer()  # after the page: the first view is not delayed by it

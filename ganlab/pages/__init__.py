@@ -27,9 +27,17 @@ def shown_run() -> str | None:
     return DEMO_RUN if st.session_state.get(keys.SHOW_DEMO) else selection()[0]
 
 
-def navigation() -> st.navigation:  # type: ignore[valid-type]
+TRAIN = "Train"  # the page with the trainer's buttons: the others carry the trainer bar instead
+
+
+def has_trainer_buttons(page: st.Page) -> bool:  # type: ignore[valid-type]
+    return page.title == TRAIN
+
+
+def navigation() -> st.Page:  # type: ignore[valid-type]
+    """The pages; returns the one to draw."""
     return st.navigation([
-        st.Page(str(FOLDER / "train.py"), title="Train", icon=":material/model_training:", default=True),
+        st.Page(str(FOLDER / "train.py"), title=TRAIN, icon=":material/model_training:", default=True),
         st.Page(str(FOLDER / "explore.py"), title="Explore", icon=":material/explore:"),
         st.Page(str(FOLDER / "runs.py"), title="Runs", icon=":material/folder_open:"),
     ])

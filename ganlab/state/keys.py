@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # --- session -----------------------------------------------------------------------------------------
-INITIALISED = "_initialised"  # the sidebar was filled once for this session
+INITIALISED = "_initialised"  # the session's first fill is complete (set last: a cut-short fill is made again)
 WATCHER_ID = "_watcher_id"  # this session's id in the shared refresh budget
 FLASH = "flash"  # (kind, text): a message from a button callback, shown once
 ASK_EXISTING = "ask_existing"  # run name whose Train hit an existing checkpoint: ask continue or rename
@@ -30,6 +30,8 @@ BTN_TRAIN, BTN_PAUSE, BTN_RESUME, BTN_STOP = "btn_train", "btn_pause", "btn_resu
 BTN_SHOW_TRAINER = "btn_show_trainer"  # show the run the server trains in the background
 BTN_ASK_RESUME, BTN_ASK_RENAME, BTN_ASK_CANCEL = "btn_ask_resume", "btn_ask_rename", "btn_ask_cancel"
 BTN_LEAVE_DEMO = "btn_leave_demo"
+# The trainer bar of the pages without the Train page's buttons (ganlab.widgets.follow)
+BAR_SHOW, BAR_PAUSE, BAR_RESUME, BAR_STOP = "bar_show", "bar_pause", "bar_resume", "bar_stop"
 
 
 def step_button(kind: str) -> str:

@@ -1,4 +1,5 @@
-"""When the page refreshes on its own: only while the server's trainer runs, on the shared budget.
+"""When the page refreshes on its own: while the server's trainer runs, on the shared budget; and, on every
+page, a cheap look every few seconds at what the server's one trainer does (``followed``).
 
 Streamlit leaves stale elements behind when a fragment's layout changes between reruns, so every region
 whose content varies is drawn into a ``region()``: one placeholder whose whole content is replaced.
@@ -10,7 +11,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from gan_core.runs.snapshot import Status
-from ganlab.state.resources import LIVE_REFRESH_SECONDS, holder, watch
+from ganlab.state.resources import LIVE_REFRESH_SECONDS, holder, poll, watch
 
 
 def region() -> DeltaGenerator:
@@ -18,10 +19,17 @@ def region() -> DeltaGenerator:
     return st.empty().container()
 
 
+def followed() -> tuple[str, str] | None:
+    """What every page follows of the server's trainer: (its run, its status) while it is alive, else None.
+    A page drawn with one value and looking at another is out of date."""
+    trainer = holder().alive()
+    return None if trainer is None else (trainer.paths.name, trainer.snapshot().status)
+
+
 def trainer_status() -> str | None:
     """The server's trainer's status while it is alive, else None."""
-    trainer = holder().alive()
-    return None if trainer is None else trainer.snapshot().status
+    seen = followed()
+    return None if seen is None else seen[1]
 
 
 def live_period(status: str | None) -> float | None:
@@ -34,10 +42,30 @@ def slowdown(period: float | None) -> float:
     return period / LIVE_REFRESH_SECONDS if period else 1.0
 
 
+def moved(now: float, drawn: float) -> bool:
+    """Whether a shared budget's period ``now`` is far enough from the ``drawn`` one (sessions came or went)
+    to draw the page's fragments again with it: not for every session that comes or goes."""
+    return not 2 / 3 <= now / drawn <= 3 / 2
+
+
 def follow_status(page_status: str | None, period: float | None) -> None:
     """Rerun the whole page when the trainer's status, or the sessions' shared refresh period, changed:
     the buttons and every fragment's period must follow."""
     if trainer_status() != page_status:
         st.rerun(scope="app")
-    if period is not None and not 2 / 3 <= watch() / period <= 3 / 2:
+    if period is not None and moved(watch(), period):
         st.rerun(scope="app")  # sessions came or went
+
+
+def look(seen: tuple[str, str] | None, period: float) -> None:
+    """One idle page's look (a fragment every ``period`` s): rerun the whole page when the server's trainer
+    is not what it was drawn with (``seen``): a Train, Pause, Resume or Stop on another page, or the run's
+    end, so that every page's buttons and words follow the one trainer. Draws nothing."""
+    if followed() != seen or moved(poll(), period):
+        st.rerun(scope="app")
+
+
+def follow_trainer(seen: tuple[str, str] | None) -> None:
+    """Look at the server's trainer every few seconds from this page, on the pollers' shared budget."""
+    period = poll()
+    st.fragment(look, run_every=period)(seen, period)

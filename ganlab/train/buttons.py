@@ -11,7 +11,14 @@ from ganlab.state.holder import ButtonStates, button_states, next_free_name
 from ganlab.state.resources import checkpoints_root, holder
 from ganlab.state.source import is_demo_name, saved_run_or_none
 from ganlab.state.sweeps import any_sweep_running
-from ganlab.widgets.actions import on_open, on_pause, on_rename_and_train, on_resume, on_stop, on_train
+from ganlab.widgets.actions import (
+    on_pause,
+    on_rename_and_train,
+    on_resume,
+    on_show_trainer,
+    on_stop,
+    on_train,
+)
 
 
 def can_continue(name: str | None) -> bool:
@@ -43,8 +50,7 @@ def controls_ui(name: str | None, config: GANConfig | None) -> str | None:
     with cols[4]:
         if trainer is not None and alive and name != trainer.paths.name:
             st.info(f"Training run **{trainer.paths.name}** in the background ({trainer.snapshot().status}).")
-            st.button(f"Show '{trainer.paths.name}'", key=keys.BTN_SHOW_TRAINER, on_click=on_open,
-                      args=(trainer.paths.name,))
+            st.button(f"Show '{trainer.paths.name}'", key=keys.BTN_SHOW_TRAINER, on_click=on_show_trainer)
         elif sweep is not None:
             st.info(f"Sweep **{sweep}** is running on this machine (Runs page): Train is disabled until it ends.")
         elif is_demo_name(name):

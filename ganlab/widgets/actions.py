@@ -88,6 +88,13 @@ def on_rename_and_train(new_name: str) -> None:
     on_train()
 
 
+def on_show_trainer() -> None:
+    """Show the run the server trains, with the config it trains with (it may have no checkpoint yet)."""
+    trainer = holder().trainer
+    if trainer is not None:
+        open_run(trainer.paths.name, trainer.config)
+
+
 def on_open(name: str, resume: bool = False) -> None:
     if is_demo_name(name):
         open_demo_run()

@@ -73,10 +73,16 @@ def hint(name: str) -> Hint:
 
 
 def init_session() -> None:
-    """Fill the widget state once per session: the training run, else the newest run, else defaults."""
+    """Fill the widget state once per session: the training run, else the newest run, else defaults (and the
+    demo, on an install with no runs of its own).
+
+    Every read or write of session state is a point where Streamlit may stop this run for a newer one (a
+    click on another page during the first load): the fill is written first and the flag that it is done
+    last, so a fill cut short anywhere is made again, whole, by the next run. Filling again is harmless: it
+    writes the same values.
+    """
     if st.session_state.get(keys.INITIALISED):
         return
-    st.session_state[keys.INITIALISED] = True
     defaults = preset_config(DEFAULT_PRESET)
     for name in CONFIG_FIELDS:
         st.session_state.setdefault(keys.field(name), getattr(defaults, name))
@@ -90,6 +96,7 @@ def init_session() -> None:
         st.session_state[keys.RUN] = "mnist-1"
         # A fresh install: the shipped demo run, when it opens, is there to explore in the first seconds.
         st.session_state[keys.SHOW_DEMO] = demo_problem() is None and demo_run() is not None
+    st.session_state[keys.INITIALISED] = True  # last: see above
 
 
 def open_run(name: str, config: GANConfig | None = None) -> None:
