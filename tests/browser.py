@@ -132,8 +132,8 @@ def image_src(page, caption: str) -> str:
 
 
 def digit_src(page) -> str:
-    image = page.locator('[data-testid="stImage"]').filter(has_text="current sliders").locator("img")
-    return image.first.get_attribute("src") or ""
+    """The src of the latent lab's big digit ("" while there is none)."""
+    return image_src(page, "current sliders")
 
 
 def open_page(browser, url: str):

@@ -42,7 +42,7 @@ def saved_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def shown_digit(page: Any) -> np.ndarray:
     """The lab's big digit as 28 x 28 pixels in [0, 1] (it is drawn 10x, nearest neighbour)."""
-    src = web.image_src(page, "current sliders")
+    src = web.digit_src(page)
     assert src, "no lab digit"
     body = page.request.get(urljoin(page.url, src)).body()
     picture = np.asarray(Image.open(io.BytesIO(body)).convert("L"), np.float32) / 255.0
@@ -51,11 +51,11 @@ def shown_digit(page: Any) -> np.ndarray:
 
 def drag_to(page: Any, index: int, key: str) -> np.ndarray:
     """Drag the lab's slider ``index`` to one end (``key`` Home or End) and return the digit once redrawn."""
-    before = web.image_src(page, "current sliders")
+    before = web.digit_src(page)
     thumb = page.locator(LAB_SLIDER).nth(index)
     thumb.focus()
     thumb.press(key)
-    web.wait_on_page(page, lambda: web.image_src(page, "current sliders") not in ("", before), f"the digit after slider {index} {key}")
+    web.wait_on_page(page, lambda: web.digit_src(page) not in ("", before), f"the digit after slider {index} {key}")
     return shown_digit(page)
 
 
@@ -70,7 +70,7 @@ def test_the_demo_opens_on_a_readable_digit_whose_first_four_sliders_each_move_i
                                                          tmp_path / "streamlit.log") as url:
         page = web.open_page(browser, url)
         web.goto(page, "Explore")
-        web.wait_on_page(page, lambda: web.image_src(page, "current sliders") != "", "the demo's lab digit", timeout=120)
+        web.wait_on_page(page, lambda: web.digit_src(page) != "", "the demo's lab digit", timeout=120)
         reading = page.get_by_text(re.compile(r"Referee reads \d \(\d+%\)")).first.inner_text()
         p = int(re.search(r"\((\d+)%\)", reading).group(1)) / 100
         assert p >= READABLE_P, reading
@@ -102,15 +102,15 @@ def seven_png() -> bytes:
 
 def drive(page: Any, tmp_path: Path) -> None:
     web.goto(page, "Explore")
-    web.wait_on_page(page, lambda: web.image_src(page, "current sliders") != "", "the lab's digit", timeout=150)
+    web.wait_on_page(page, lambda: web.digit_src(page) != "", "the lab's digit", timeout=150)
 
     # Move PC 1 with the keyboard: the digit changes.
-    before = web.image_src(page, "current sliders")
+    before = web.digit_src(page)
     thumb = page.locator(LAB_SLIDER).first
     thumb.focus()
     for _ in range(15):
         thumb.press("ArrowRight")
-    web.wait_on_page(page, lambda: web.image_src(page, "current sliders") not in ("", before), "the digit to move along PC 1")
+    web.wait_on_page(page, lambda: web.digit_src(page) not in ("", before), "the digit to move along PC 1")
 
     # Toward 7: the path strip, and the referee's verdict: reached (the lab takes the z, sliders back at 0) or
     # failed (said plainly, the best attempt offered).
