@@ -45,7 +45,8 @@ def live_ui(name: str | None, status: str | None) -> None:
     """The panel of run ``name``; ``status`` is the trainer's status this page was drawn for."""
     period = live_period(status)
     every = period * CURVES_EVERY if period is not None else None
-    st.fragment(timed(progress_panel), run_every=period if live_trainer(name) else every)(name, status, period)
+    ticks = period if live_trainer(name) else every  # a saved run shown while another trains barely moves
+    st.fragment(timed(progress_panel), run_every=ticks)(name, status, period)
     st.fragment(timed(charts_panel), run_every=every)(name)
 
 
