@@ -168,3 +168,25 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+# Every block's title: headings (st.title/header/subheader, markdown #...####) and metric labels. A block
+# drawn twice shows its title twice; a tooltip's hidden copy or a collapsed expander's content does not count.
+TITLES = 'h1, h2, h3, h4, [data-testid="stMetricLabel"]'
+TITLES_JS = """(selector) => Array.from(document.querySelectorAll(selector))
+    .filter(e => e.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}) && e.innerText.trim())
+    .map(e => [e.innerText.trim(), !!e.closest('[data-stale="true"]')])"""
+
+
+def titles(page, *, with_stale: bool = True) -> list[str]:
+    """The visible block titles on the page now, in page order (``with_stale``: the faded elements of a rerun
+    in progress too, as a screenshot shows them)."""
+    return [text for text, stale in page.evaluate(TITLES_JS, TITLES) if with_stale or not stale]
+
+
+def repeated(texts: list[str], allowed: frozenset[str] = frozenset()) -> dict[str, int]:
+    """The texts that occur more than once, with their counts, except the ``allowed`` ones."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        counts[text] = counts.get(text, 0) + 1
+    return {text: n for text, n in counts.items() if n > 1 and text not in allowed}

@@ -302,3 +302,22 @@ def saved_run(root: Path, data_dir: Path, name: str = "saved", epochs: int = 2) 
     finish(trainer)
     assert trainer.snapshot().status == "finished", trainer.snapshot()
     return root / name
+
+
+def metrics_row(epoch: int, fid: float, histogram: list[float]) -> dict[str, object]:
+    """A stored metrics row as the trainer writes it (see gan_core.metrics.quality_row)."""
+    return {"epoch": epoch, "step": epoch * 8, "fid": fid, "fid_floor": 2.5, "fid_n": 400, "fid_ref_n": 400,
+            "inception_score": 3.25, "histogram": histogram, "kl_uniform": 0.9,
+            "classes_present": sum(share >= 0.01 for share in histogram), "max_class_share": max(histogram),
+            "min_class_share": min(histogram), "confidence": 0.8, "samples": 400, "d_loss": 0.6, "g_loss": 1.2}
+
+
+def with_metrics(folder: Path, rows: list[dict[str, object]]) -> None:
+    """Write judge rows into a saved run's checkpoint: the judge itself is too slow to train per test."""
+    import torch
+
+    from gan_core.runs.checkpoint import save_checkpoint
+
+    record = torch.load(folder / "checkpoint.pt", map_location="cpu", weights_only=True)
+    record["metrics_log"] = rows
+    save_checkpoint(record, folder / "checkpoint.pt")

@@ -1,8 +1,12 @@
 """When the page refreshes on its own: while the server's trainer runs, on the shared budget; and, on every
 page, a cheap look every few seconds at what the server's one trainer does (``followed``).
 
-Streamlit leaves stale elements behind when a fragment's layout changes between reruns, so every region
-whose content varies is drawn into a ``region()``: one placeholder whose whole content is replaced.
+A rerun does not replace a container: the browser keeps a container's children and overwrites them by
+position, and ``st.empty().container()`` is no exception (the server's message queue composes the empty
+away when the container follows it in the same flush). So a container whose children differ in number or
+kind between reruns shows the previous rerun's leftovers, shifted, until the run ends, and a fragment's run
+may not end for a long while. Every region that refreshes is therefore drawn into fixed ``slots()``: the
+same number of placeholders at every rerun, each holding one element, nothing, or a block of fixed shape.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from ganlab.state.resources import LIVE_REFRESH_SECONDS, holder, poll, watch
 
 
 def region() -> DeltaGenerator:
-    """A container that replaces, rather than appends to, what the previous rerun drew in its place."""
+    """A container in a placeholder. It does not clear what the previous rerun drew in its place (see above):
+    draw the same shape into it at every rerun, or use ``slots``."""
     return st.empty().container()
 
 
@@ -24,6 +29,11 @@ def followed() -> tuple[str, str] | None:
     A page drawn with one value and looking at another is out of date."""
     trainer = holder().alive()
     return None if trainer is None else (trainer.paths.name, trainer.snapshot().status)
+
+
+def slots(n: int) -> list[DeltaGenerator]:
+    """``n`` placeholders in a row, each replaced whole by what is drawn into it (an element, or nothing)."""
+    return [st.empty() for _ in range(n)]
 
 
 def trainer_status() -> str | None:

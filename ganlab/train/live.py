@@ -1,7 +1,9 @@
 """The Train page's live panel: progress, loss, gradient-norm and D-output curves, the fixed-noise grid, quality.
 
-While training, the panel reruns every ``CURVES_EVERY`` periods and the progress inside it (a nested
-fragment) every period: the curves and the grid move slowly and cost the browser most.
+Two sibling fragments (never nested): while training, the progress reruns every period and the curves,
+grid and quality every ``CURVES_EVERY`` periods (they move slowly and cost the browser most). Both draw
+into fixed slots (``ganlab.state.refresh``), so every rerun has the same element tree whatever the run's
+state: before its first steps, its first evaluation, or after.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from gan_core.images import make_grid
 from gan_core.runs.reader import RunReader
 from gan_core.runs.snapshot import PHASE_JUDGE_WAIT, PHASE_STARTING, Snapshot, Status
 from ganlab.charts.core import GRAD_SERIES, LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
-from ganlab.state.refresh import follow_status, live_period, region
+from ganlab.state.refresh import follow_status, live_period, slots
 from ganlab.state.resources import fast_png, one_thread, timed
 from ganlab.state.source import live_trainer, run_reader
 from ganlab.train.quality import quality_ui
@@ -43,40 +45,47 @@ def live_ui(name: str | None, status: str | None) -> None:
     """The panel of run ``name``; ``status`` is the trainer's status this page was drawn for."""
     period = live_period(status)
     every = period * CURVES_EVERY if period is not None else None
-    st.fragment(timed(live_panel), run_every=every)(name, status, period)
+    ticks = period if live_trainer(name) else every  # a saved run shown while another trains barely moves
+    st.fragment(timed(progress_panel), run_every=ticks)(name, status, period)
+    st.fragment(timed(charts_panel), run_every=every)(name)
 
 
-def live_panel(name: str | None, page_status: str | None, period: float | None) -> None:
-    follow_status(page_status, period)
-    progress, curves, quality = region(), region(), region()
+def open_run(name: str | None) -> tuple[RunReader | None, tuple[str, str] | None]:
+    """The run to show, or None and why not: ("info" or "error", a sentence)."""
     if name is None:
-        progress.info("Fix the highlighted setting in the sidebar.")
-        return
+        return None, ("info", "Fix the highlighted setting in the sidebar.")
     try:
         reader = run_reader(name)
     except CheckpointError as exc:
-        progress.error(f"Run **{name}** is damaged: {exc}")
-        return
+        return None, ("error", f"Run **{name}** is damaged: {exc}")
     if reader is None:
-        progress.info(f"Run **{name}** has not been trained yet: press **Train** to start it.")
-        return
-    with progress:
-        if period is not None and reader.snapshot().status == Status.RUNNING:
-            st.fragment(live_progress, run_every=period)(name, page_status, period)
-        else:
-            progress_block(reader)
-    with curves:
-        curves_and_grid(reader, live_trainer(name) is not None)
-    with quality:
-        quality_ui(reader)
+        return None, ("info", f"Run **{name}** has not been trained yet: press **Train** to start it.")
+    return reader, None
 
 
-def live_progress(name: str, page_status: str | None, period: float) -> None:
-    """The part of the panel that changes every tick."""
+def progress_panel(name: str | None, page_status: str | None, period: float | None) -> None:
+    """The part of the panel that changes every tick: why there is nothing to show, or the progress."""
     follow_status(page_status, period)
-    reader = run_reader(name)
-    if reader is not None:
-        progress_block(reader)
+    note, body = slots(2)
+    reader, why = open_run(name)
+    if reader is None:
+        kind, text = why
+        getattr(note, kind)(text)
+    else:
+        with body.container():
+            progress_block(reader)
+
+
+def charts_panel(name: str | None) -> None:
+    """The curves and the grid, then quality: nothing until the run exists (the progress panel says why)."""
+    curves, quality = slots(2)
+    reader, _ = open_run(name)
+    if reader is None:
+        return
+    with curves.container():
+        curves_and_grid(reader, live_trainer(name) is not None)
+    with quality.container():
+        quality_ui(reader)
 
 
 def fmt_seconds(seconds: float | None) -> str:
@@ -96,6 +105,7 @@ def progress_label(snap: Snapshot) -> str:
 
 def progress_block(reader: RunReader) -> None:
     """Progress bar, status, step, images/s, ETA, last D outputs, data source, error."""
+    bar, numbers, data, error = slots(4)
     snap = reader.snapshot()
     running = snap.status == Status.RUNNING
     spe = snap.steps_per_epoch
@@ -103,8 +113,8 @@ def progress_block(reader: RunReader) -> None:
         done = snap.step / (snap.epochs_total * spe)
     else:
         done = 1.0 if snap.status == Status.FINISHED else snap.epoch / max(snap.epochs_total, 1)
-    st.progress(min(max(done, 0.0), 1.0), text=progress_label(snap))
-    m = st.columns(5)
+    bar.progress(min(max(done, 0.0), 1.0), text=progress_label(snap))
+    m = numbers.container().columns(5)
     m[0].metric("Status", str(snap.status))
     m[1].metric("Step", f"{snap.step:,}")
     m[2].metric("Images/s", f"{snap.images_per_sec:,.0f}" if running and spe else "–")
@@ -112,9 +122,9 @@ def progress_block(reader: RunReader) -> None:
     both = snap.d_real is not None and snap.d_fake is not None
     m[4].metric("D(x) / D(G(z))", f"{snap.d_real:.2f} / {snap.d_fake:.2f}" if both else "–")
     if snap.data_source:
-        st.caption(f"Data: {snap.data_source}")
+        data.caption(f"Data: {snap.data_source}")
     if snap.status == Status.ERROR:
-        st.error(f"Training stopped with an error: {snap.error}")
+        error.error(f"Training stopped with an error: {snap.error}")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -149,30 +159,34 @@ def curves_and_grid(reader: RunReader, live: bool) -> None:
     config, snap = reader.config, reader.snapshot()
     left, right = st.columns([3, 2])
     with left:
-        if len(history):
-            edits = reader.edits()
-            view = loss_view(config.loss)
-            st.vega_lite_chart(curve_table(history, LOSS_SERIES, edits),
+        losses, grads, outputs = slots(3)
+    if len(history):
+        edits = reader.edits()
+        view = loss_view(config.loss)
+        losses.vega_lite_chart(curve_table(history, LOSS_SERIES, edits),
                                curve_spec(tuple(LOSS_SERIES.values()), f"loss ({config.loss})"), width="stretch")
+        with grads:
             grad_norms_chart(history, edits)
-            st.vega_lite_chart(curve_table(history, PROB_SERIES, edits),
-                               curve_spec(tuple(PROB_SERIES.values()), f"mean D output ({view.output})",
-                                          view.reference, view.reference_label), width="stretch")
-        else:
-            st.caption("The curves appear after the first logged steps.")
+        outputs.vega_lite_chart(curve_table(history, PROB_SERIES, edits),
+                                curve_spec(tuple(PROB_SERIES.values()), f"mean D output ({view.output})",
+                                           view.reference, view.reference_label), width="stretch")
+    else:
+        losses.caption("The curves appear after the first logged steps.")
     with right:
-        verdicts = reader.verdicts()  # the grid's verdicts need no real digits: draw it before loading them
-        kind = shown_kind(reader)
-        on_grid = grid_verdict(verdicts, kind)
-        grid = _grid_png(f"{snap.run}:{id(reader)}", snap.weights_version, config.seed, config.z_dim, kind,
-                         None if verdicts is None else int(verdicts["step"]), reader, on_grid)
-        if grid is not None:
-            picture, label = grid
-            st.image(picture, caption=f"fixed noise · {label} · epoch {snap.epoch}, step {snap.step:,}",
-                     width="content", output_format="PNG")
-            if on_grid is not None:
-                st.markdown(legend_html(on_grid), unsafe_allow_html=True)
-                st.caption(verdict_caption(on_grid, int(verdicts["step"])))
-        else:
-            st.caption("The sample grid appears with the first published weights.")
+        picture, legend, note, histogram = slots(4)
+    verdicts = reader.verdicts()  # the grid's verdicts need no real digits: draw it before loading them
+    kind = shown_kind(reader)
+    on_grid = grid_verdict(verdicts, kind)
+    grid = _grid_png(f"{snap.run}:{id(reader)}", snap.weights_version, config.seed, config.z_dim, kind,
+                     None if verdicts is None else int(verdicts["step"]), reader, on_grid)
+    if grid is not None:
+        png, label = grid
+        picture.image(png, caption=f"fixed noise · {label} · epoch {snap.epoch}, step {snap.step:,}",
+                      width="content", output_format="PNG")
+        if on_grid is not None:
+            legend.markdown(legend_html(on_grid), unsafe_allow_html=True)
+            note.caption(verdict_caption(on_grid, int(verdicts["step"])))
+    else:
+        picture.caption("The sample grid appears with the first published weights.")
+    with histogram.container():
         histogram_ui(run_verdicts(reader, live))

@@ -12,11 +12,12 @@ import streamlit as st
 from gan_core import GANConfig
 from gan_core.images import make_grid
 from gan_core.quality.judge import eval_noise
-from gan_core.quality.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE
+from gan_core.quality.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE, quality_warnings
 from gan_core.runs.reader import RunReader
 from gan_core.runs.snapshot import Status
 from ganlab.charts.core import fid_spec, fid_table, histogram_spec, histogram_table
 from ganlab.charts.trust import pr_spec, pr_table
+from ganlab.state.refresh import slots
 from ganlab.state.resources import fast_png, fmt_number, one_thread
 
 
@@ -57,29 +58,53 @@ def quality_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> Non
                 help=f"collapse warning above {COLLAPSE_MAX_SHARE:.0%}")
 
 
-def quality_ui(reader: RunReader) -> None:
-    """Draw the quality block of ``reader``'s run (the live judge's status line while it trains)."""
-    rows, config, judge = reader.metrics(), reader.config, reader.snapshot().judge
-    st.markdown("**Quality**")
-    for text in reader.warnings():
-        st.warning(text, icon="⚠️")
-    snap = reader.snapshot()
-    if judge:
-        st.caption(f"Quality judge: {judge}")
+def quality_notes(reader: RunReader, rows: Sequence[dict[str, Any]]) -> str:
+    """The judge, the evaluation shown (its epoch: the schedule may leave one standing for many epochs) and
+    when the next comes, one line each."""
+    config, snap = reader.config, reader.snapshot()
+    lines = [f"Quality judge: {snap.judge}"] if snap.judge else []
     if snap.judge_progress is not None and snap.judge_progress < 1:
-        st.caption(f"Preparing the quality judge: {snap.judge_progress:.0%} (training goes on meanwhile).")
+        lines.append(f"Preparing the quality judge: {snap.judge_progress:.0%} (training goes on meanwhile).")
+    if rows:
+        row = rows[-1]
+        since = snap.epoch - int(row["epoch"])
+        ago = f", {since} epoch{'s' if since > 1 else ''} ago" if since > 0 else ""
+        lines.append(f"**Measured at epoch {row['epoch']}** (step {int(row.get('step', 0)):,}{ago}).")
     if snap.next_eval_epoch is not None and snap.status == Status.RUNNING:
-        st.caption(f"Next evaluation after epoch {snap.next_eval_epoch}.")
+        lines.append(f"Next evaluation after epoch {snap.next_eval_epoch}.")
     if not rows:
-        st.caption(no_quality_note(config))
+        lines.append(no_quality_note(config))
+    return "  \n".join(lines)
+
+
+def dated_warnings(reader: RunReader, row: dict[str, Any] | None) -> list[str]:
+    """The run's warnings, those of the latest evaluation naming its epoch (a collapse seen at epoch 1 is
+    no verdict on epoch 20)."""
+    measured = set(quality_warnings(row)) if row is not None else set()
+    return [f"{text} (evaluation of epoch {row['epoch']})" if text in measured else text
+            for text in reader.warnings()]
+
+
+def quality_ui(reader: RunReader) -> None:
+    """Draw the quality block of ``reader``'s run (the live judge's status line while it trains): the same
+    heading and slots before the first evaluation and after it, so a refresh replaces it in place."""
+    rows, config = reader.metrics(), reader.config
+    st.markdown("#### Quality")
+    warned, notes, numbers, trends, classes = slots(5)
+    row = rows[-1] if rows else None
+    warnings = dated_warnings(reader, row)
+    if warnings:
+        warned.warning("\n\n".join(warnings), icon="⚠️")
+    notes.caption(quality_notes(reader, rows))
+    if row is None:
         return
-    row = rows[-1]
-    quality_metrics(row, rows[-2] if len(rows) > 1 else None)
-    left, right = st.columns(2)
+    with numbers.container():
+        quality_metrics(row, rows[-2] if len(rows) > 1 else None)
+    left, right = trends.container().columns(2)
     left.vega_lite_chart(fid_table(rows), fid_spec(), width="stretch")
     with right:
         precision_recall_ui(rows)
-    left, right = st.columns([2, 3])
+    left, right = classes.container().columns([2, 3])
     names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
     left.vega_lite_chart(histogram_table(row.get("histogram") or [], names), histogram_spec(COLLAPSE_MAX_SHARE),
                          width="stretch")
@@ -89,17 +114,18 @@ def quality_ui(reader: RunReader) -> None:
 
 def precision_recall_ui(rows: Sequence[dict[str, Any]]) -> None:
     """Precision and recall per evaluation beside the real-vs-real reference at the same sizes."""
+    chart, note = slots(2)
     table = pr_table(rows)
     if table.empty:
-        st.caption("Precision and recall appear with the evaluations that measure them.")
+        note.caption("Precision and recall appear with the evaluations that measure them.")
         return
-    st.vega_lite_chart(table, pr_spec(), width="stretch")
+    chart.vega_lite_chart(table, pr_spec(), width="stretch")
     last = next(row for row in reversed(rows) if row.get("precision") is not None)
-    st.caption(f"Epoch {last['epoch']}: precision {last['precision']:.2f} (real vs real "
-               f"{fmt_number(last.get('precision_real'))}): the share of generated digits that look real; recall "
-               f"{last['recall']:.2f} (real vs real {fmt_number(last.get('recall_real'))}): the share of real "
-               f"variety G draws. k = {last.get('pr_k', 3)}, n = {last.get('pr_n', '–')} (Kynkäänniemi et al. "
-               f"2019); dashed: real against real digits at the same n, the best a generator can score.")
+    note.caption(f"Epoch {last['epoch']}: precision {last['precision']:.2f} (real vs real "
+                 f"{fmt_number(last.get('precision_real'))}): the share of generated digits that look real; recall "
+                 f"{last['recall']:.2f} (real vs real {fmt_number(last.get('recall_real'))}): the share of real "
+                 f"variety G draws. k = {last.get('pr_k', 3)}, n = {last.get('pr_n', '–')} (Kynkäänniemi et al. "
+                 f"2019); dashed: real against real digits at the same n, the best a generator can score.")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -114,6 +140,7 @@ def _extremes(run: str, version: int, epoch: int, _reader: RunReader, _row: dict
 
 def realism_ui(reader: RunReader, row: dict[str, Any]) -> None:
     """The most and least realistic samples of the latest evaluation (the paper's realism score)."""
+    most, least, note = slots(3)
     if not row.get("realism_best") or not row.get("samples"):
         return
     snap = reader.snapshot()
@@ -121,12 +148,12 @@ def realism_ui(reader: RunReader, row: dict[str, Any]) -> None:
     if images is None:
         return
     best, worst = images[:len(row["realism_best"])], images[len(row["realism_best"]):]
-    for label, pictures, scores in (("most", best, row["realism_best_scores"]),
-                                    ("least", worst, row["realism_worst_scores"])):
-        st.image(fast_png(make_grid(pictures, ncols=len(pictures), scale=2)),
-                 caption=f"the {len(pictures)} {label} realistic of {row['samples']:,} samples · realism "
-                         + " ".join(f"{v:.2f}" for v in scores), output_format="PNG")
+    for slot, label, pictures, scores in ((most, "most", best, row["realism_best_scores"]),
+                                          (least, "least", worst, row["realism_worst_scores"])):
+        slot.image(fast_png(make_grid(pictures, ncols=len(pictures), scale=2)),
+                   caption=f"the {len(pictures)} {label} realistic of {row['samples']:,} samples · realism "
+                           + " ".join(f"{v:.2f}" for v in scores), output_format="PNG")
     redrawn = "" if int(row.get("step", snap.step)) == snap.step else \
         f" Drawn again from the same noise by the weights of step {snap.step:,}; scored at step {row['step']:,}."
-    st.caption("Realism (Kynkäänniemi et al. 2019): above 1 a sample lies inside the ball of some real digit's "
-               f"3 nearest neighbours in judge features; the EMA generator, as evaluated.{redrawn}")
+    note.caption("Realism (Kynkäänniemi et al. 2019): above 1 a sample lies inside the ball of some real digit's "
+                 f"3 nearest neighbours in judge features; the EMA generator, as evaluated.{redrawn}")

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import streamlit as st
 import torch
 
 from gan_core.data import DataError
@@ -16,6 +15,7 @@ from gan_core.images import to_uint8
 from gan_core.runs.reader import RunReader
 from ganlab.charts.trust import verdict_spec, verdict_table
 from ganlab.state.models import dataset
+from ganlab.state.refresh import slots
 
 # Okabe & Ito's colour-blind-safe palette: blue and orange stay apart for every common colour vision.
 REAL_RGB = np.array((0, 114, 178), np.float32)  # "#0072B2"
@@ -104,20 +104,23 @@ def verdict_caption(grid: dict[str, Any], step: int) -> str:
 
 
 def histogram_ui(verdicts: dict[str, Any] | None) -> None:
-    """D's output on a batch of real digits against a batch of generated ones (same bins)."""
+    """D's output on a batch of real digits against a batch of generated ones (same bins); two slots, the
+    chart and its caption, whatever there is to show (the Train page refreshes it in place)."""
+    chart, note = slots(2)
     if verdicts is None:  # a live run before its first published verdicts
-        st.caption("D's real-vs-generated histogram appears with the first published weights.")
+        note.caption("D's real-vs-generated histogram appears with the first published weights.")
         return
     histogram = verdicts.get("histogram")
     if histogram is None:
-        st.caption("D's real-vs-generated histogram needs the run's training digits, which could not be loaded.")
+        note.caption("D's real-vs-generated histogram needs the run's training digits, which could not be loaded.")
         return
     axis = "D's probability “real”" if histogram["probability"] else "D's raw score"
-    st.vega_lite_chart(verdict_table(histogram), verdict_spec(axis, float(histogram["reference"])), width="stretch")
+    chart.vega_lite_chart(verdict_table(histogram), verdict_spec(axis, float(histogram["reference"])),
+                          width="stretch")
     fakes = "the raw G" if verdicts.get("histogram_fake", "raw") == "raw" else "the EMA generator"
     gap = ""
     if histogram["real_mean"] is not None and histogram["fake_mean"] is not None:
         gap = f" Means: real {histogram['real_mean']:.2f}, generated {histogram['fake_mean']:.2f}."
-    note = "" if histogram["probability"] else f" {histogram['note']}."
-    st.caption(f"D's output on {sum(histogram['real'])} real training digits and {sum(histogram['fake'])} "
-               f"digits of {fakes}: training pushes the two together.{gap}{note}")
+    explained = "" if histogram["probability"] else f" {histogram['note']}."
+    note.caption(f"D's output on {sum(histogram['real'])} real training digits and {sum(histogram['fake'])} "
+                 f"digits of {fakes}: training pushes the two together.{gap}{explained}")

@@ -11,12 +11,14 @@ from helpers import (
     chart_specs,
     image_url,
     lab_sliders,
+    metrics_row,
     new_app,
     saved_run,
     show,
     status,
     stop_if_running,
     wait_for,
+    with_metrics,
 )
 
 
@@ -62,25 +64,6 @@ def test_damaged_run_is_reported_and_the_rest_works(env: Path, data_dir: Path) -
     assert any("damaged" in e.value for e in at.error)  # the lab says why it cannot open
     assert any("damaged" in e.value for e in show(at, "train").error)
     assert_no_exception(at)
-
-
-def metrics_row(epoch: int, fid: float, histogram: list[float]) -> dict[str, object]:
-    """A stored metrics row as the trainer writes it (see gan_core.metrics.quality_row)."""
-    return {"epoch": epoch, "step": epoch * 8, "fid": fid, "fid_floor": 2.5, "fid_n": 400, "fid_ref_n": 400,
-            "inception_score": 3.25, "histogram": histogram, "kl_uniform": 0.9,
-            "classes_present": sum(share >= 0.01 for share in histogram), "max_class_share": max(histogram),
-            "min_class_share": min(histogram), "confidence": 0.8, "samples": 400, "d_loss": 0.6, "g_loss": 1.2}
-
-
-def with_metrics(folder: Path, rows: list[dict[str, object]]) -> None:
-    """Write judge rows into a saved run's checkpoint: the judge itself is too slow to train per test."""
-    import torch
-
-    from gan_core.runs.checkpoint import save_checkpoint
-
-    record = torch.load(folder / "checkpoint.pt", map_location="cpu", weights_only=True)
-    record["metrics_log"] = rows
-    save_checkpoint(record, folder / "checkpoint.pt")
 
 
 def test_stored_run_shows_quality_and_collapse(env: Path, data_dir: Path) -> None:

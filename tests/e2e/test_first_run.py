@@ -1,8 +1,9 @@
 """A first run as a new user makes it, in headless Chromium: empty checkpoints and data folders, the
 shipped demo run opens with D's verdicts on its grid and its lab digit's nearest real digits; the defaults,
 Train; the data line names the held-out split and the sidebar offers the MNIST download again. Then, for
-at least a minute of training, every few seconds on the Train and Explore pages: each block is drawn once,
-the step counter never goes back, the timeline shows the newest epoch, and the latent lab opens by itself
+at least a minute of training, staying a few refreshes on the Train page, then on Explore, with a screenshot
+every few seconds: no block title (heading or metric label) is shown twice at any screenshot, the step
+counter never goes back, the timeline shows the newest epoch, and the latent lab opens by itself
 once weights exist and answers a slider. Then Pause, Resume, Stop, a server restart and Continue.
 Screenshots of the walk go to ``GANLAB_WALK_DIR`` (default: the test's temporary folder); with
 ``GANLAB_WALK_DOCS=1`` four of them replace ``docs/app-midrun.png``, ``docs/app-end.png`` and the demo's
@@ -27,7 +28,13 @@ TRAIN_SECONDS = 60  # of training watched, counted from the first step
 LAB_OPENS_WITHIN = 30  # seconds after the first published weights
 RESUME_RUNWAY = 30  # epochs added before continuing after the restart
 TIMELINE_LAG = 10 + 5  # the timeline's refresh period while training, plus slack for a loaded machine
-STATUS, STEP, CLASSES = "Status", "Step", "Classes present"
+STATUS = "Status"
+# Screenshots per visit to the Train page (Explore: one fewer) and their spacing: the Train page refreshes
+# its progress every 2 s and its charts and quality every 4 s, so a visit sees both refresh in place.
+LOOKS, LOOK_MS = 3, 3000
+# Titles a page may show twice at once, with the reason: none so far (a title shown twice is a block drawn
+# twice, or a leftover of an earlier refresh).
+ALLOWED_REPEATS: dict[str, str] = {}
 
 
 COUNT_JS = """([selector, text, exact, withStale]) => Array.from(document.querySelectorAll(selector)).filter(
@@ -57,6 +64,10 @@ def timeline_epoch(page) -> int | None:
     return int(re.search(r"epoch (\d+)$", caption.first.inner_text().strip()).group(1))
 
 
+def lab_is_open(page) -> None:
+    assert web.digit_src(page), "the lab closed during training"
+
+
 class Walk:
     """Screenshots and the checks made at every look at the page."""
 
@@ -66,17 +77,22 @@ class Walk:
         self.epochs_seen: list[tuple[float, int]] = []  # (time, newest epoch on disk)
 
     def shot(self, name: str) -> Path:
+        """A screenshot, and no block title twice among what it shows (the faded elements of a rerun in
+        progress aside: ``settle`` waits for those to go)."""
         self.n += 1
         path = self.shots / f"{self.n:03d}-{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
+        twice = self.repeats()
+        assert not twice, f"{path.name}: shown twice: {twice}"
         return path
 
+    def repeats(self, *, with_stale: bool = False) -> dict[str, int]:
+        return web.repeated(web.titles(self.page, with_stale=with_stale), frozenset(ALLOWED_REPEATS))
+
     def blocks(self, *, with_stale: bool = False) -> dict[str, int]:
-        """How often each block of the Train page is drawn, and the most it may be."""
+        """How often the untitled blocks of the Train page are drawn (``repeats`` counts the titled ones)."""
         page = self.page
-        found = {label: count_metric(page, label, with_stale=with_stale) for label in (STATUS, STEP, CLASSES)}
-        found["progress"] = count(page, '[data-testid="stProgress"]', with_stale=with_stale)
-        found["quality"] = count(page, '[data-testid="stMarkdown"]', "Quality", exact=True, with_stale=with_stale)
+        found = {"progress": count(page, '[data-testid="stProgress"]', with_stale=with_stale)}
         found["charts"] = count(page, '[data-testid="stVegaLiteChart"]', with_stale=with_stale)
         found["grid"] = count(page, '[data-testid="stImage"]', with_stale=with_stale)
         return found
@@ -84,9 +100,12 @@ class Walk:
     @staticmethod
     def too_many(found: dict[str, int]) -> dict[str, int]:
         # Charts: losses, gradient norms, D output, D's real-vs-generated histogram, FID, precision/recall,
-        # class histogram; images: the grid and the most and least realistic samples; every other block once.
+        # class histogram; images: the grid and the most and least realistic samples; the progress bar once.
         limits = {"charts": 7, "grid": 3}
         return {name: n for name, n in found.items() if n > limits.get(name, 1)}
+
+    def settled(self) -> bool:
+        return not self.too_many(self.blocks(with_stale=True)) and not self.repeats(with_stale=True)
 
     def check_train_page(self, settle: bool = False) -> int:
         """Every block at most once (``settle``: also among the faded elements of a rerun, once it ended),
@@ -94,9 +113,10 @@ class Walk:
         page = self.page
         assert page.locator(web.EXCEPTION).count() == 0, page.locator(web.EXCEPTION).first.inner_text()
         assert not self.too_many(self.blocks()), self.blocks()
+        assert not self.repeats(), self.repeats()
         if settle:
-            web.wait_on_page(page, lambda: not self.too_many(self.blocks(with_stale=True)),
-                       f"stale blocks to go: {self.blocks(with_stale=True)}", timeout=SETTLE_SECONDS)
+            web.wait_on_page(page, self.settled, f"stale blocks to go: {self.blocks(with_stale=True)}, "
+                             f"{self.repeats(with_stale=True)}", timeout=SETTLE_SECONDS)
         step = web.progress_step(page)
         assert step >= self.last_step, f"the step counter went back from {self.last_step} to {step}"
         self.last_step = step
@@ -106,16 +126,28 @@ class Walk:
         """Once an epoch has ended, the grid and the quality block are on the Train page (a rerun in flight
         may hide them for a moment)."""
         if disk_epochs(self.run):
-            web.wait_on_page(self.page, lambda: self.blocks()["grid"] >= 1 and self.blocks()["quality"] == 1,
-                       f"the grid and the quality block: {self.blocks()}", timeout=20)
+            web.wait_on_page(self.page, lambda: self.blocks()["grid"] >= 1 and "Quality" in web.titles(self.page),
+                             f"the grid and the quality block: {self.blocks()}", timeout=20)
 
-    def look_at_train_page(self) -> None:
-        """Switch to Train and check it once drawn: for a moment after the Train heading appears, the Explore
-        page's images are still there and not yet faded (CI once counted 9 of them as the Train page's)."""
+    def look_at_train_page(self, looks: int = LOOKS) -> Path:
+        """Switch to Train and check it once drawn (for a moment after the Train heading appears, the Explore
+        page's images are still there and not yet faded: CI once counted 9 of them as the Train page's), then
+        stay for ``looks`` screenshots while its fragments refresh in place; returns the last one."""
         web.goto(self.page, "Train")
         self.page.wait_for_timeout(3000)
         self.check_train_page(settle=True)
         self.check_blocks_present()
+        return self.stay("train", self.check_train_page, looks)
+
+    def stay(self, name: str, check, looks: int) -> Path:
+        """``looks`` screenshots ``LOOK_MS`` apart, each checked (``shot``) and followed by ``check()``."""
+        for look in range(looks):
+            if look:
+                self.page.wait_for_timeout(LOOK_MS)
+            path = self.shot(name)
+            check()
+            self.note_epochs()
+        return path
 
     def note_epochs(self) -> None:
         epochs = disk_epochs(self.run)
@@ -125,6 +157,30 @@ class Walk:
     def newest_epoch_before(self, seconds: float) -> int:
         old = [epoch for t, epoch in self.epochs_seen if t <= time.monotonic() - seconds]
         return old[-1] if old else 0
+
+
+# The Quality block of the Train page at epoch 23 with the leftovers of its epoch-1 refresh under it, as a
+# fixed-up page once showed it (metric labels, one heading), plus what the counter must not count: a faded
+# element of a rerun in progress and a tooltip's hidden copy.
+LEFTOVER_PAGE = """<h1>Train</h1><h4>Quality</h4>
+<div data-testid="stMetricLabel">Inception score</div><div data-testid="stMetricLabel">Classes present</div>
+<div data-stale="true"><div data-testid="stMetricLabel">Status</div></div><div data-testid="stMetricLabel">Status</div>
+<div style="display: none"><div data-testid="stMetricLabel">Inception score</div></div>
+<div id="leftovers"></div>"""
+LEFTOVERS = """() => document.getElementById('leftovers').innerHTML =
+    '<div data-testid="stMetricLabel">Inception score</div><div data-testid="stMetricLabel">Classes present</div>'"""
+
+
+def test_the_walk_fails_on_a_title_shown_twice(tmp_path: Path) -> None:
+    with web.chromium() as browser:
+        page = browser.new_page()
+        page.set_content(LEFTOVER_PAGE)
+        walk = Walk(page, tmp_path, tmp_path / "run")
+        walk.shot("clean")  # a faded copy and a hidden one are no repeat
+        assert walk.repeats(with_stale=True) == {"Status": 2}  # ...until the rerun settles
+        page.evaluate(LEFTOVERS)
+        with pytest.raises(AssertionError, match="shown twice: {'Inception score': 2, 'Classes present': 2}"):
+            walk.shot("leftovers")
 
 
 def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -187,9 +243,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
             # (on a quiet machine the default run can end within the minute).
             mid_shot = None
             while time.monotonic() - started < TRAIN_SECONDS:
-                walk.look_at_train_page()
-                walk.note_epochs()
-                path = walk.shot("train")
+                path = walk.look_at_train_page()
                 if mid_shot is None and time.monotonic() - started > TRAIN_SECONDS / 2:
                     mid_shot = path
                     half_way = web.metric(page, STATUS)  # Pause and Resume must be tried, never skipped
@@ -208,9 +262,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                     web.wait_on_page(page, lambda expected=newest[-1]: (timeline_epoch(page) or 0) >= expected,
                                f"the timeline to show epoch {newest[-1]}", timeout=20)
                 page.wait_for_timeout(2000)
-                walk.note_epochs()
-                assert web.digit_src(page), "the lab closed during training"
-                walk.shot("explore")
+                walk.stay("explore", lambda: lab_is_open(page), LOOKS - 1)
             # The run's evaluations chart precision and recall beside FID.
             web.goto(page, "Train")
             web.expect()(page.get_by_text(re.compile(r"Epoch \d+: precision \d\.\d\d \(real vs real"))).to_be_visible(
@@ -222,8 +274,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
             assert timeline_epoch(page) >= walk.newest_epoch_before(TIMELINE_LAG), "the timeline is stale"
             assert len({epoch for _, epoch in walk.epochs_seen}) >= 2, "no epoch finished in a minute"
 
-            walk.look_at_train_page()
-            end_shot = walk.shot("end")
+            end_shot = walk.look_at_train_page(looks=1)
             if web.metric(page, STATUS) == "running":
                 web.click(page, "btn_stop")
                 web.wait_on_page(page, lambda: web.metric(page, STATUS) == "idle", "stopped")
