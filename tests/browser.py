@@ -4,6 +4,7 @@ Playwright, and readers of what the page shows (metrics, the progress bar, image
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import socket
@@ -13,8 +14,11 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urljoin
 
+import numpy as np
 import pytest
+from PIL import Image
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[1]
@@ -134,6 +138,62 @@ def image_src(page, caption: str) -> str:
 def digit_src(page) -> str:
     """The src of the latent lab's big digit ("" while there is none)."""
     return image_src(page, "current sliders")
+
+
+LAB_SLIDER = '[class*="st-key-lab_dir_"] input[type="range"]'  # the lab's direction sliders (keys carry a generation)
+READABLE_P = 0.9  # the lab's first digit: the referee reads it with at least this probability
+FULL_DRAG = 0.1  # mean |pixel change| a full drag of each of the first four sliders must reach at least
+
+
+def shown_digit(page) -> np.ndarray:
+    """The lab's big digit as 28 x 28 pixels in [0, 1] (it is drawn 10x, nearest neighbour)."""
+    src = digit_src(page)
+    assert src, "no lab digit"
+    picture = Image.open(io.BytesIO(page.request.get(urljoin(page.url, src)).body())).convert("L")
+    return (np.asarray(picture, np.float32) / 255.0)[5::10, 5::10]
+
+
+def drag_to(page, index: int, key: str) -> np.ndarray:
+    """Drag the lab's slider ``index`` to one end (``key`` Home or End); the digit once redrawn. The key is
+    pressed again while the slider is not there yet (a rerun may replace the slider under the focus)."""
+    before = digit_src(page)
+    thumb = page.locator(LAB_SLIDER).nth(index)
+    end = thumb.get_attribute("min" if key == "Home" else "max")
+
+    def at_end() -> bool:
+        if float(thumb.input_value()) != float(end):
+            thumb.focus()
+            thumb.press(key)
+            page.wait_for_timeout(500)
+        return float(thumb.input_value()) == float(end)
+
+    wait_on_page(page, at_end, f"slider {index} at its {key} end")
+    wait_on_page(page, lambda: digit_src(page) not in ("", before), f"the digit after slider {index} {key}")
+    return shown_digit(page)
+
+
+def check_first_view(page) -> list[float]:
+    """The latent lab's first view (on the Explore page): a digit the referee reads with p >= READABLE_P,
+    principal-direction sliders and no other latent sliders, and each of the first four sliders, dragged
+    from one end to the other, changing the big digit by at least FULL_DRAG (mean |pixel change|). Returns
+    those four changes; the sliders are back at 0 afterwards."""
+    wait_on_page(page, lambda: digit_src(page) != "", "the lab's digit", timeout=120)
+    reading = page.get_by_text(re.compile(r"Referee reads \d \(\d+%\)")).first.inner_text()
+    assert int(re.search(r"\((\d+)%\)", reading).group(1)) / 100 >= READABLE_P, reading
+    mode = page.locator(".st-key-lab_mode label").filter(has=page.locator("input:checked"))
+    assert mode.inner_text().strip() == "Principal directions"
+    sliders = page.locator('input[type="range"]')
+    wait_on_page(page, lambda: sliders.count() >= 7, "the lab's sliders")
+    labels = [sliders.nth(i).get_attribute("aria-label") for i in range(sliders.count())]
+    assert sorted(labels[:6]) == [f"PC {i} σ" for i in (1, 2, 3, 4, 5, 6)], labels
+    assert labels[6:] == ["Truncation ψ (1 = off)"], labels  # one set of latent sliders, no second lab
+    changes = []
+    for index in range(4):
+        low, high = drag_to(page, index, "Home"), drag_to(page, index, "End")
+        changes.append(float(np.abs(high - low).mean()))
+        click(page, "lab_zero")
+    assert min(changes) >= FULL_DRAG, changes
+    return changes
 
 
 def open_page(browser, url: str):

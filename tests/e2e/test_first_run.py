@@ -205,7 +205,9 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
             demo_shot = walk.shot("demo")
             # Its lab: a digit and its 5 nearest training digits in both spaces, and the copying check.
             web.goto(page, "Explore")
-            web.wait_on_page(page, lambda: web.digit_src(page) != "", "the demo's lab digit")
+            # The lab's first view: a digit the referee reads, under principal-direction sliders that each
+            # move it (a full drag >= 0.1 mean |pixel change|; the old lab's raw sliders moved it 0.01-0.06).
+            web.check_first_view(page)
             for space in ("judge features", "pixels"):
                 web.expect()(page.get_by_text(f"5 nearest training digits in {space}").first).to_be_visible(
                     timeout=web.WAIT_MS)
@@ -231,7 +233,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
             web.wait_on_page(page, lambda: web.digit_src(page) != "", "the lab's digit",
                        timeout=LAB_OPENS_WITHIN)
             before = web.digit_src(page)
-            thumb = page.locator('.st-key-lab_z_0 input[type="range"]')
+            thumb = page.locator(web.LAB_SLIDER).first
             thumb.focus()
             key = "ArrowRight" if float(thumb.input_value()) < 0.5 else "ArrowLeft"
             for _ in range(25):

@@ -1,5 +1,5 @@
-"""The latent lab in a real headless Chromium: the demo's first view (a digit the referee reads, under
-principal-direction sliders that each move it, one set of sliders), then on a saved run: move a slider,
+"""The latent lab in a real headless Chromium (its first view on the demo is checked by the first-run walk,
+tests/e2e/test_first_run.py, with browser.check_first_view): on a saved run, move a slider,
 "toward 7" (reached or reported as failed), draw a stroke on the canvas and invert it into the lab, upload a
 PNG, and upload a text file renamed .png to see the refusal. Needs Debian's ``chromium`` (see tests/browser.py)."""
 
@@ -11,9 +11,7 @@ import re
 import shutil
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
-import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
@@ -24,10 +22,7 @@ import browser as web
 
 web.require_chromium()
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
-READABLE_P = 0.9  # the first view's digit: the referee reads it with at least this probability
-FULL_DRAG = 0.1  # mean |pixel change| a full drag of each of the first four sliders must reach at least
-LAB_SLIDER = '[class*="st-key-lab_dir_"] input[type="range"]'  # the lab's direction sliders (keys carry a generation)
+LAB_SLIDER = web.LAB_SLIDER
 
 
 @pytest.fixture(scope="module")
@@ -38,58 +33,6 @@ def saved_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert main(["train", "--run", "lab", "--epochs", "2", "--checkpoints", str(root / "ckpt"), "--data-dir",
                  str(data), "--batch-size", "50", "--eval-every", "0", "--quiet"]) == 0
     return root
-
-
-def shown_digit(page: Any) -> np.ndarray:
-    """The lab's big digit as 28 x 28 pixels in [0, 1] (it is drawn 10x, nearest neighbour)."""
-    src = web.digit_src(page)
-    assert src, "no lab digit"
-    body = page.request.get(urljoin(page.url, src)).body()
-    picture = np.asarray(Image.open(io.BytesIO(body)).convert("L"), np.float32) / 255.0
-    return picture[5::10, 5::10]
-
-
-def drag_to(page: Any, index: int, key: str) -> np.ndarray:
-    """Drag the lab's slider ``index`` to one end (``key`` Home or End) and return the digit once redrawn."""
-    before = web.digit_src(page)
-    thumb = page.locator(LAB_SLIDER).nth(index)
-    thumb.focus()
-    thumb.press(key)
-    web.wait_on_page(page, lambda: web.digit_src(page) not in ("", before), f"the digit after slider {index} {key}")
-    return shown_digit(page)
-
-
-def test_the_demo_opens_on_a_readable_digit_whose_first_four_sliders_each_move_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh install (empty checkpoints and data: offline, the bundled digits, judge and referee) with the
-    shipped demo: the first Explore view. Each of the first four sliders dragged from one end to the other
-    must change the big digit by at least FULL_DRAG (mean |pixel change|); the old lab's raw sliders moved
-    it by 0.01-0.06 (bench/latent/first_view.py)."""
-    monkeypatch.setenv("GANLAB_DEMO_DIR", str(DEMO))
-    with web.chromium() as browser, web.streamlit_server(tmp_path / "ckpt", tmp_path / "data",
-                                                         tmp_path / "streamlit.log") as url:
-        page = web.open_page(browser, url)
-        web.goto(page, "Explore")
-        web.wait_on_page(page, lambda: web.digit_src(page) != "", "the demo's lab digit", timeout=120)
-        reading = page.get_by_text(re.compile(r"Referee reads \d \(\d+%\)")).first.inner_text()
-        p = int(re.search(r"\((\d+)%\)", reading).group(1)) / 100
-        assert p >= READABLE_P, reading
-        mode = page.locator(".st-key-lab_mode label").filter(has=page.locator("input:checked"))
-        assert mode.inner_text().strip() == "Principal directions"
-        sliders = page.locator('input[type="range"]')
-        web.wait_on_page(page, lambda: sliders.count() >= 7, "the lab's sliders")
-        labels = [sliders.nth(i).get_attribute("aria-label") for i in range(sliders.count())]
-        assert sorted(labels[:6]) == [f"PC {i} σ" for i in (1, 2, 3, 4, 5, 6)], labels
-        assert labels[6:] == ["Truncation ψ (1 = off)"], labels  # one set of latent sliders, no second lab
-        changes = []
-        for index in range(4):
-            low, high = drag_to(page, index, "Home"), drag_to(page, index, "End")
-            changes.append(float(np.abs(high - low).mean()))
-            web.click(page, "lab_zero")
-        assert min(changes) >= FULL_DRAG, changes
-        if os.environ.get("GANLAB_SCREENSHOT"):
-            page.screenshot(path=os.environ["GANLAB_SCREENSHOT"].replace(".png", "-first-view.png"), full_page=True)
-        assert page.locator(web.EXCEPTION).count() == 0
 
 
 def seven_png() -> bytes:
