@@ -16,7 +16,7 @@ import json
 
 from gan_core.data import load_training_data
 from gan_core.gan.model import generate
-from gan_core.latent.sampling import readable_seed
+from gan_core.latent.starts import readable_latents
 from gan_core.quality.judge import JUDGE_DIR, eval_noise, load_or_train_judge
 from gan_core.quality.neighbours import NeighbourIndex, memorisation
 from gan_core.quality.referee import TRAIN_STEPS as REFEREE_STEPS
@@ -51,7 +51,8 @@ def main() -> None:
     evaluation["samples"] = SAMPLES
     evaluation["memorisation"] = {space: {k: v for k, v in m.items() if k not in ("generated", "held_out")}
                                   for space, m in nearest.items()}
-    lab_seed = readable_seed(run.generator, run.config.z_dim, judge.readable)
+    first = readable_latents(run.generator, judge.referee, run.config.z_dim, judge_net=judge.net)
+    lab_seed = int(first.seeds[0]) if len(first) else 0
     export_demo(paths.checkpoint, args.out, command=args.command, evaluation=evaluation, lab_seed=lab_seed)
     open_demo(args.out)  # what was written reads back
     print(json.dumps(evaluation, indent=1))

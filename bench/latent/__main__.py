@@ -6,7 +6,7 @@
 Parts:
   layers      per layer of G: slider effect (mean |pixel change| per unit of z travelled, top 8 principal
               directions at ±3 sigma) and distinctness; the effect ratio against 8 raw z[i] sliders
-  edits       "toward d" from 100 seeded latents per digit, scored by the referee (never steers): share
+  edits       "toward d" from 100 seeded latents per digit, the referee decides (it never steers): share
               with p >= 0.9 for the asked digit, and the mean |pixel change| from the start
   inversion   100 held-out real digits: share the judge reads as the true digit, pixel MSE against the
               best of 20,000 random latents, seconds per inversion (and while a run trains: --while-training)
@@ -124,8 +124,8 @@ def referee_on_real(referee: Referee, data: TrainingData) -> dict:
 def part_edits(generator: torch.nn.Module, judge_net: torch.nn.Module, referee: Referee,
                args: argparse.Namespace) -> dict:
     print(f"steering: {STEPS} steps of {STEP_SIZE} in z on the judge's mean log-probability over {len(SHIFTS)} "
-          f"shifted views, pull-back {PULL}, pixel cap {MAX_PIXEL_CHANGE}, stop at judge p {TARGET_P}; "
-          f"{RESTARTS} restarts (jitter {JITTER}) for edits short of it")
+          f"shifted views, pull-back {PULL}, pixel cap {MAX_PIXEL_CHANGE}, stop at judge p {TARGET_P} with the referee "
+          f"agreeing; {RESTARTS} restarts (jitter {JITTER}) for edits the referee rejects")
     z = seeded_z(2024, generator.z_dim, args.edit_seeds)
     start_images = generate(generator, z)
     start_probs = referee.probabilities(start_images)
@@ -134,7 +134,7 @@ def part_edits(generator: torch.nn.Module, judge_net: torch.nn.Module, referee: 
     print(f"{'digit':5} {'success':>8} {'start':>6} {'judge':>6} {'|dpx|':>6} {'steps':>6} {'seconds':>8}")
     for digit in digits:
         started = time.perf_counter()
-        edit = toward_digit(generator, judge_net, z, digit)
+        edit = toward_digit(generator, judge_net, z, digit, referee=referee)
         seconds = time.perf_counter() - started
         final = generate(generator, torch.from_numpy(edit.final))
         probs = referee.probabilities(final)

@@ -6,12 +6,9 @@ exploring latents never disturbs the trainer's RNG streams (which a bit-exact re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-import numpy as np
 import torch
-
-from ..gan.model import generate, seeded_z
 
 Z_LOW, Z_HIGH = -1.0, 1.0  # the prior's support: z ~ Uniform[-1, 1]^z_dim
 
@@ -60,13 +57,3 @@ def truncate(z: torch.Tensor, psi: float) -> torch.Tensor:
         raise ValueError(f"psi must be in [0, 1], got {psi}")
     return PRIOR_CENTRE + psi * (z - PRIOR_CENTRE)
 
-
-def readable_seed(generator: torch.nn.Module, z_dim: int, read: Callable[[np.ndarray], np.ndarray],
-                  tries: int = 1000) -> int:
-    """The smallest seed whose latent ``seeded_z(seed)`` draws a digit that ``read`` accepts: ``read`` maps
-    images (n, 28, 28) to a bool (n,) (e.g. the judge and the referee both read it with p >= 0.9). The
-    latent lab starts there, so the first digit a newcomer sees is one a person can read. 0 when none of
-    ``tries`` is accepted."""
-    z = torch.cat([seeded_z(seed, z_dim) for seed in range(tries)])
-    accepted = np.flatnonzero(read(generate(generator, z).numpy()))
-    return int(accepted[0]) if len(accepted) else 0

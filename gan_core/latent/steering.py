@@ -1,16 +1,19 @@
 """Digit directions from the judge: "make it a 7" by projected gradient ascent, and linear class directions.
 
-``toward_digit`` moves latents toward a class by a fixed number of normalised gradient steps on the
-judge's log-probability of that class, each followed by a pull back toward the starting latent (so the
-style is kept) and a projection onto the prior's box. The log-probability climbed is the mean over the
-image and its eight one-pixel shifts: an edit must convince the judge wherever the digit sits within a
-pixel, so it cannot rest on one pixel-exact pattern that only this judge reads as the digit. A step
-that would change the image by more than ``MAX_PIXEL_CHANGE`` (mean absolute pixel difference from the
-start) is not taken and ends that attempt: an edit cannot win by drifting into pixels the start never
-had. An attempt also ends once the judge gives the class ``TARGET_P``. An edit that ends short of that
-(stuck at a local maximum or at the cap) is tried again from ``RESTARTS`` jittered copies of its start,
-under the same caps and measured from the same start, and the attempt the judge rates highest is kept.
-The judge steers; ``referee.py`` holds the classifier that scores the results.
+The judge steers; the referee (``quality/referee.py``, another architecture, another seed) decides. ``toward_digit``
+moves latents toward a class by normalised gradient steps on the judge's log-probability of that class, each
+followed by a pull back toward the starting latent (so the style is kept) and a projection onto the prior's box.
+The log-probability climbed is the mean over the image and its eight one-pixel shifts: an edit must convince
+the judge wherever the digit sits within a pixel, so it cannot rest on one pixel-exact pattern that only this
+judge reads as the digit. A step that would change the image by more than ``MAX_PIXEL_CHANGE`` (mean absolute
+pixel difference from the start) is not taken and halves that attempt's step; below ``SMALLEST_STEP`` the
+attempt ends: an edit cannot win by drifting into pixels the start never had. An attempt also ends once the
+judge gives the class ``TARGET_P`` and the referee reads it with ``REACHED_P``. An edit whose attempt the
+referee does not read as the digit (p >= ``REACHED_P`` on the final image) is tried again from ``RESTARTS``
+jittered copies of its start, all in one batch, under the same caps and measured from the same start; the
+attempt kept is the one the referee reads as the digit with the smallest pixel change, else the one it rates
+highest. The result carries the verdict (``EditPath.reached``, the referee's reading): a failed edit says so
+and still offers its best attempt.
 """
 
 from __future__ import annotations
@@ -24,18 +27,22 @@ from torch import nn
 
 from ..gan.model import sample_z
 from ..gan.modes import evaluating
+from ..quality.metrics import READABLE_P
 from .sampling import Z_HIGH, Z_LOW
+from .starts import Reader
 
 # Fixed on purpose (docs/latent-lab.md measures them): the same edit for every digit and every latent.
 STEPS = 100  # gradient steps at most
 STEP_SIZE = 0.3  # z-distance (L2) of one step along the normalised gradient
+SMALLEST_STEP = 1 / 16  # share of STEP_SIZE: an attempt whose step is halved below it ends
 PULL = 0.02  # share of the way back to the starting latent after each step
 MAX_PIXEL_CHANGE = 0.20  # mean |image - start image| an edit may reach (pixels in [0, 1])
 TARGET_P = 0.9999  # the judge's probability at which an edit stops (well past 0.9: the referee must agree)
 SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1))  # (dx, dy) in pixels
-RESTARTS = 2  # further attempts for an edit that did not reach TARGET_P
-JITTER = 0.5  # each restart begins at the start latent plus uniform noise in [-JITTER, JITTER] per coordinate
+RESTARTS = 7  # further attempts, in one batch, for an edit the referee does not read as the digit
+JITTER = 1.0  # each restart begins at the start latent plus uniform noise in [-JITTER, JITTER] per coordinate
 JITTER_SEED = 13
+REACHED_P = READABLE_P  # the referee's probability of the digit on the final image that makes an edit a success
 CLASS_DIRECTION_SAMPLES = 20_000
 CLASS_DIRECTION_SEED = 11
 
@@ -45,12 +52,20 @@ Shifts = Sequence[tuple[int, int]]
 
 @dataclass(frozen=True)
 class EditPath:
-    """The latents an edit went through: ``path[t]`` is (n, z_dim) after t steps (path[0] = start)."""
+    """The latents an edit went through: ``path[t]`` is (n, z_dim) after t steps (path[0] = start), and the
+    referee's verdict on the final image. ``final`` is the best attempt whether or not it ``reached`` the
+    digit: a caller adopts it on success and offers it by hand otherwise."""
 
     path: np.ndarray  # float32 (steps + 1, n, z_dim); rows of finished edits repeat their last latent
     judge_p: np.ndarray  # float32 (steps + 1, n): the judge's probability of the asked class at each point
     steps_taken: np.ndarray  # int (n,)
     cancelled: bool
+    reached: np.ndarray  # bool (n,): the referee reads the asked digit with p >= REACHED_P on the final image
+    referee_p: np.ndarray  # float (n,): the referee's probability of the asked digit on the final image
+    read_digit: np.ndarray  # int (n,): the digit the referee reads on the final image (its most likely class)
+    read_p: np.ndarray  # float (n,): the referee's probability of ``read_digit``
+    pixel_change: np.ndarray  # float (n,): mean |final image - start image|
+    attempts: np.ndarray  # int (n,): attempts made (1 + the restarts an edit needed)
 
     @property
     def final(self) -> np.ndarray:
@@ -73,37 +88,91 @@ def _class_log_prob(generator: nn.Module, judge_net: nn.Module, z: torch.Tensor,
     return log_p.gather(1, digits[:, None]).squeeze(1), images
 
 
+class _JudgeAsReader:
+    """The judge's own softmax, for a caller that gives no referee (its verdict then proves less)."""
+
+    def __init__(self, judge_net: nn.Module) -> None:
+        self.judge_net = judge_net
+
+    @torch.no_grad()
+    def probabilities(self, images: torch.Tensor) -> np.ndarray:
+        return torch.softmax(self.judge_net(images.reshape(len(images), -1)), 1).double().numpy()
+
+
+@dataclass
+class _Attempts:
+    """The attempt kept per row so far, with the referee's verdict on its final image."""
+
+    path: np.ndarray
+    probs: np.ndarray
+    taken: np.ndarray
+    referee_p: np.ndarray  # (n,) of the asked digit
+    change: np.ndarray  # (n,) mean |final image - start image|
+
+    def better(self, rows: np.ndarray, referee_p: np.ndarray, change: np.ndarray) -> np.ndarray:
+        """bool per entry of ``rows``: the new attempt beats the kept one: it reaches the digit where the kept
+        one does not; both reach it and it changes the image less; neither does and the referee rates it higher."""
+        new_ok, old_ok = referee_p >= REACHED_P, self.referee_p[rows] >= REACHED_P
+        return ((new_ok & ~old_ok) | (new_ok & old_ok & (change < self.change[rows]))
+                | (~new_ok & ~old_ok & (referee_p > self.referee_p[rows])))
+
+
 def toward_digit(generator: nn.Module, judge_net: nn.Module, z: torch.Tensor | np.ndarray,
-                 digits: int | np.ndarray | torch.Tensor, *, steps: int = STEPS, step_size: float = STEP_SIZE,
-                 pull: float = PULL, max_pixel_change: float = MAX_PIXEL_CHANGE, target_p: float = TARGET_P,
-                 shifts: Shifts = SHIFTS, restarts: int = RESTARTS, jitter: float = JITTER,
-                 should_stop: ShouldStop | None = None) -> EditPath:
+                 digits: int | np.ndarray | torch.Tensor, *, referee: Reader | None = None, steps: int = STEPS,
+                 step_size: float = STEP_SIZE, pull: float = PULL, max_pixel_change: float = MAX_PIXEL_CHANGE,
+                 target_p: float = TARGET_P, shifts: Shifts = SHIFTS, restarts: int = RESTARTS,
+                 jitter: float = JITTER, should_stop: ShouldStop | None = None) -> EditPath:
     """Edit each row of z (n, z_dim) toward its digit (an int for all, or one per row); see the module.
-    ``shifts`` are the (dx, dy) views whose mean log-probability is climbed. A restarted edit's
-    path shows the start, then the steps of the attempt kept."""
+    ``referee`` (``quality.referee.Referee``) gives the verdict; without one the judge's own softmax does.
+    ``shifts`` are the (dx, dy) views whose mean log-probability is climbed. A restarted edit's path shows
+    the start, then the steps of the attempt kept."""
     z0 = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, generator.z_dim)
     n = len(z0)
     digits = torch.as_tensor(np.broadcast_to(np.asarray(digits, dtype=np.int64), (n,)).copy())
-    climb = _Climb(generator, judge_net, steps, step_size, pull, max_pixel_change, target_p, shifts, should_stop)
+    reader = referee if referee is not None else _JudgeAsReader(judge_net)
+    climb = _Climb(generator, judge_net, reader, steps, step_size, pull, max_pixel_change, target_p, shifts,
+                   should_stop)
+    attempts = np.ones(n, dtype=np.int64)
     with evaluating(generator, judge_net, frozen=True):  # gradients flow to the latents only
-        path, probs, taken, score = climb(z0, z0, digits)
-        short = np.flatnonzero(probs[-1] < target_p)
+        with torch.no_grad():
+            start_images = generator(z0)
+
+        def verdict(path: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """(referee p of the asked digit, pixel change) of each path's final image."""
+            with torch.no_grad():
+                images = generator(torch.from_numpy(path[-1]))
+            probs = reader.probabilities(images)
+            change = (images - start_images[rows]).abs().mean(1).numpy()
+            return probs[np.arange(len(rows)), digits[rows].numpy()], change
+
+        everyone = np.arange(n)
+        path, probs, taken = climb(z0, z0, digits)
+        kept = _Attempts(path, probs, taken, *verdict(path, everyone))
+        short = np.flatnonzero(kept.referee_p < REACHED_P)
         if restarts > 0 and len(short) and not climb.cancelled:
-            rows = torch.as_tensor(np.tile(short, restarts))
+            rows = np.tile(short, restarts)  # every restart of every short edit in one batch
             noise = torch.rand(len(rows), z0.shape[1], generator=torch.Generator().manual_seed(JITTER_SEED))
             starts = (z0[rows] + (2 * noise - 1) * jitter).clamp(Z_LOW, Z_HIGH)
-            r_path, r_probs, r_taken, r_score = climb(starts, z0[rows], digits[rows])
+            r_path, r_probs, r_taken = climb(starts, z0[rows], digits[rows])
             if not climb.cancelled:
-                length = max(len(path), len(r_path))
-                path, probs, r_path, r_probs = (_pad(a, length) for a in (path, probs, r_path, r_probs))
-                r_path[0], r_probs[0] = path[0][rows.numpy()], probs[0][rows.numpy()]  # every path shows the start
+                r_referee_p, r_change = verdict(r_path, rows)
+                length = max(len(kept.path), len(r_path))
+                kept.path, kept.probs, r_path, r_probs = (_pad(a, length) for a in (kept.path, kept.probs, r_path,
+                                                                                    r_probs))
+                r_path[0], r_probs[0] = kept.path[0][rows], kept.probs[0][rows]  # every path shows the start
+                attempts[short] += restarts
                 for attempt in range(restarts):
-                    block = slice(attempt * len(short), (attempt + 1) * len(short))
-                    better = short[r_score[block] > score[short]]
-                    pick = np.flatnonzero(r_score[block] > score[short]) + attempt * len(short)
-                    path[:, better], probs[:, better] = r_path[:, pick], r_probs[:, pick]
-                    taken[better], score[better] = r_taken[pick], r_score[pick]
-    return EditPath(path, probs, taken, climb.cancelled)
+                    block = np.arange(attempt * len(short), (attempt + 1) * len(short))
+                    wins = kept.better(short, r_referee_p[block], r_change[block])
+                    better, pick = short[wins], block[wins]
+                    kept.path[:, better], kept.probs[:, better] = r_path[:, pick], r_probs[:, pick]
+                    kept.taken[better], kept.referee_p[better], kept.change[better] = (
+                        r_taken[pick], r_referee_p[pick], r_change[pick])
+        with torch.no_grad():
+            final_probs = reader.probabilities(generator(torch.from_numpy(kept.path[-1])))
+    return EditPath(kept.path, kept.probs, kept.taken, climb.cancelled, reached=kept.referee_p >= REACHED_P,
+                    referee_p=kept.referee_p, read_digit=final_probs.argmax(1), read_p=final_probs.max(1),
+                    pixel_change=kept.change, attempts=attempts)
 
 
 def _pad(a: np.ndarray, length: int) -> np.ndarray:
@@ -113,24 +182,31 @@ def _pad(a: np.ndarray, length: int) -> np.ndarray:
 
 class _Climb:
     """One attempt per row: projected, capped gradient ascent from ``starts``, pulled toward and capped
-    against ``anchors`` (the latents the edit was asked for)."""
+    against ``anchors`` (the latents the edit was asked for), until both the judge and the referee read the
+    digit. A step the pixel cap refuses halves that row's step size; below ``SMALLEST_STEP`` the attempt ends."""
 
-    def __init__(self, generator: nn.Module, judge_net: nn.Module, steps: int, step_size: float, pull: float,
-                 max_pixel_change: float, target_p: float, shifts: Shifts, should_stop: ShouldStop | None) -> None:
-        self.generator, self.judge_net, self.steps, self.step_size = generator, judge_net, steps, step_size
-        self.pull, self.max_pixel_change, self.target_p = pull, max_pixel_change, target_p
+    def __init__(self, generator: nn.Module, judge_net: nn.Module, reader: Reader, steps: int, step_size: float,
+                 pull: float, max_pixel_change: float, target_p: float, shifts: Shifts,
+                 should_stop: ShouldStop | None) -> None:
+        self.generator, self.judge_net, self.reader, self.steps = generator, judge_net, reader, steps
+        self.step_size, self.pull, self.max_pixel_change, self.target_p = step_size, pull, max_pixel_change, target_p
         self.shifts, self.should_stop = shifts, should_stop
         self.cancelled = False
 
+    def _read(self, images: torch.Tensor, digits: torch.Tensor) -> torch.Tensor:
+        """The referee's probability of each row's digit."""
+        return torch.from_numpy(self.reader.probabilities(images)).gather(1, digits[:, None]).squeeze(1)
+
     def __call__(self, starts: torch.Tensor, anchors: torch.Tensor,
-                 digits: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(path (t+1, n, z_dim), judge p (t+1, n), steps taken (n,), final shifted log-probability (n,))."""
+                 digits: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(path (t+1, n, z_dim), judge p (t+1, n), steps taken (n,))."""
         g, j = self.generator, self.judge_net
         with torch.no_grad():
             anchor_images = g(anchors)
-            log_p, _ = _class_log_prob(g, j, starts, digits)
+            log_p, images = _class_log_prob(g, j, starts, digits)
         current = starts.clone()
-        active = log_p.exp() < self.target_p
+        active = (log_p.exp() < self.target_p) | (self._read(images, digits) < REACHED_P)
+        size = torch.full((len(starts), 1), self.step_size)
         path, probs = [current.clone()], [log_p.exp()]
         taken = torch.zeros(len(starts), dtype=torch.int64)
         for _ in range(self.steps):
@@ -144,7 +220,7 @@ class _Climb:
                 log_p, _ = _class_log_prob(g, j, x, digits, self.shifts)
                 (grad,) = torch.autograd.grad(log_p.sum(), x)
             direction = grad / grad.norm(dim=1, keepdim=True).clamp_min(1e-12)
-            proposal = current + self.step_size * direction
+            proposal = current + size * direction
             proposal = (proposal - self.pull * (proposal - anchors)).clamp(Z_LOW, Z_HIGH)
             with torch.no_grad():
                 new_log_p, images = _class_log_prob(g, j, proposal, digits)
@@ -152,14 +228,13 @@ class _Climb:
             accept = active & within_cap
             current = torch.where(accept[:, None], proposal, current)
             taken += accept.long()
-            reached = accept & (new_log_p.exp() >= self.target_p)
-            active = accept & ~reached  # an attempt stops at the cap or once the judge is convinced
+            reached = accept & (new_log_p.exp() >= self.target_p) & (self._read(images, digits) >= REACHED_P)
+            size = torch.where((active & ~within_cap)[:, None], size / 2, size)
+            # an attempt stops once both read the digit, or once the cap has halved its step below the smallest
+            active = active & ~reached & (size[:, 0] >= self.step_size * SMALLEST_STEP)
             probs.append(torch.where(accept, new_log_p.exp(), probs[-1]))
             path.append(current.clone())
-        with torch.no_grad():
-            score, _ = _class_log_prob(g, j, current, digits, self.shifts)
-        return (torch.stack(path).numpy(), torch.stack(probs).float().numpy(), taken.numpy(),
-                score.numpy())
+        return torch.stack(path).numpy(), torch.stack(probs).float().numpy(), taken.numpy()
 
 
 @torch.no_grad()

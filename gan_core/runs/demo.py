@@ -52,7 +52,8 @@ def export_demo(checkpoint: str | os.PathLike[str], folder: str | os.PathLike[st
     """Write the demo files of a run's checkpoint into ``folder``: its EMA generator (the trained G when it
     keeps none) and D in float16, and the manifest with ``command`` (how it was trained), ``evaluation``
     (e.g. the metrics of ``python -m gan_core evaluate``) and ``lab_seed``, the latent lab's first base
-    seed (``readable_seed``: a digit both classifiers read). Returns the weights file."""
+    seed (``latent.starts.readable_latents`` with the judge: a digit both classifiers read). Returns the
+    weights file."""
     from safetensors.torch import save
 
     record = load_checkpoint(checkpoint)

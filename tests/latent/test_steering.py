@@ -2,10 +2,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_core.latent.steering import class_directions, toward_digit
+from gan_core.gan.model import generate
+from gan_core.latent.starts import readable_latents
+from gan_core.latent.steering import MAX_PIXEL_CHANGE, RESTARTS, class_directions, toward_digit
 
 from helpers import one_thread  # noqa: F401 - an autouse fixture
-from latent_helpers import LinearJudge, random_generator
+from latent_helpers import LinearJudge, demo_models, random_generator
 
 
 def test_toward_digit_raises_the_class_probability_within_the_caps():
@@ -38,22 +40,70 @@ def shifted_log_p(judge, images, digit):
         return torch.stack([torch.log_softmax(judge(v), 1)[:, digit] for v in views]).mean(0).numpy()
 
 
-def test_the_default_edit_climbs_the_shifted_judge_and_restarts_only_help():
-    generator, judge = random_generator(), LinearJudge()
-    z = torch.rand(4, 100, generator=torch.Generator().manual_seed(2)) * 2 - 1  # none starts at p 0.999
-    once = toward_digit(generator, judge, z, 2, steps=8, target_p=0.999, restarts=0)
-    edit = toward_digit(generator, judge, z, 2, steps=8, target_p=0.999)  # restarts: none reach 0.999
+class LinearReferee:
+    """A second linear classifier as the referee (another seed): it reads, it never steers."""
+
+    def __init__(self, seed: int = 1) -> None:
+        self.net = LinearJudge(seed)
+
+    def probabilities(self, images):
+        with torch.no_grad():
+            return torch.softmax(self.net(torch.as_tensor(images).reshape(len(images), -1)), 1).double().numpy()
+
+
+def test_the_referee_decides_restarts_and_which_attempt_is_kept():
+    generator, judge, referee = random_generator(), LinearJudge(), LinearReferee()
+    z = torch.rand(8, 100, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    once = toward_digit(generator, judge, z, 2, referee=referee, steps=8, target_p=0.999, restarts=0)
+    edit = toward_digit(generator, judge, z, 2, referee=referee, steps=8, target_p=0.999, restarts=3)
     np.testing.assert_allclose(edit.path[0], z.numpy())
-    assert edit.path.shape == (9, 4, 100) and edit.final.min() >= -1.0 and edit.final.max() <= 1.0
+    assert edit.path.shape[1:] == (8, 100) and edit.final.min() >= -1.0 and edit.final.max() <= 1.0
     with torch.no_grad():
-        start, final, final_once = (generator(torch.as_tensor(a)) for a in (z, edit.final, once.final))
-        probs = torch.softmax(judge(final), 1)[:, 2].numpy()
-    np.testing.assert_allclose(probs, edit.judge_p[-1], rtol=1e-4)
+        start, final = generator(z), generator(torch.as_tensor(edit.final))
+    probs = referee.probabilities(final)
+    np.testing.assert_allclose(edit.referee_p, probs[:, 2], rtol=1e-6)  # the verdict is the referee's, on the final
+    np.testing.assert_array_equal(edit.reached, probs[:, 2] >= 0.9)
+    np.testing.assert_array_equal(edit.read_digit, probs.argmax(1))
+    np.testing.assert_allclose(edit.read_p, probs.max(1), rtol=1e-6)
+    np.testing.assert_allclose(edit.pixel_change, (final - start).abs().mean(1).numpy(), atol=1e-6)
     assert torch.all((final - start).abs().mean(1) <= 0.2 + 1e-6)  # the cap holds against the asked start
-    gained = shifted_log_p(judge, final_once, 2) - shifted_log_p(judge, start, 2)
-    assert np.all(gained > 1.0)
-    kept, single = shifted_log_p(judge, final, 2), shifted_log_p(judge, final_once, 2)
-    assert np.all(kept >= single - 1e-4) and np.any(kept > single + 1e-3)  # a restart won somewhere
+    assert 0 < once.reached.sum() < 8, "the test needs edits that reach the digit at once and edits that do not"
+    first = once.reached
+    np.testing.assert_array_equal(edit.final[first], once.final[first])  # a success is never restarted
+    np.testing.assert_array_equal(edit.attempts, np.where(first, 1, 4))
+    kept_ok, once_p = edit.reached[~first], once.referee_p[~first]
+    assert np.all(kept_ok | (edit.referee_p[~first] >= once_p)) and np.any(edit.referee_p[~first] > once_p + 1e-3)
+    assert edit.reached.sum() > once.reached.sum()  # the restarts won somewhere
+
+
+def test_a_failed_edit_says_so_and_keeps_the_referees_best_attempt():
+    class ReadsZero:
+        def probabilities(self, images):
+            probs = np.full((len(images), 10), 0.0)
+            probs[:, 0] = 1.0
+            return probs
+
+    class ReadsFive:
+        def probabilities(self, images):
+            return np.eye(10)[np.full(len(images), 5)]
+
+    generator, judge = random_generator(), LinearJudge()
+    z = torch.rand(3, 100, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    edit = toward_digit(generator, judge, z, 5, referee=ReadsZero(), steps=6, target_p=0.999)
+    assert not edit.reached.any() and np.all(edit.referee_p == 0.0)
+    assert np.all(edit.read_digit == 0) and np.all(edit.read_p == 1.0) and np.all(edit.attempts == 1 + RESTARTS)
+    assert np.all(edit.judge_p[-1] > edit.judge_p[0])  # the judge climbed: only the referee says no
+    # An attempt stops once the judge gives target_p only where the referee reads the digit too: against a
+    # referee that never does, the climb goes on past the judge's target.
+    agreeing = toward_digit(generator, judge, z, 5, referee=ReadsFive(), steps=40, target_p=0.5, restarts=0)
+    refusing = toward_digit(generator, judge, z, 5, referee=ReadsZero(), steps=40, target_p=0.5, restarts=0)
+    stopped = agreeing.steps_taken < 40
+    assert agreeing.reached.all() and stopped.any() and np.all(agreeing.judge_p[-1, stopped] >= 0.5)
+    assert np.all(refusing.steps_taken[stopped] > agreeing.steps_taken[stopped])
+    alone = toward_digit(generator, judge, z, 5, steps=6, target_p=0.999, restarts=0)  # no referee: the judge's
+    with torch.no_grad():
+        judge_p = torch.softmax(judge(generator(torch.as_tensor(alone.final))), 1)[:, 5].numpy()
+    np.testing.assert_allclose(alone.referee_p, judge_p, rtol=1e-5)
 
 
 def test_each_row_gets_its_own_digit_and_pull_one_keeps_the_start():
@@ -110,3 +160,16 @@ def test_class_directions_are_class_means_minus_the_overall_mean():
     np.testing.assert_allclose(rows[1], [0.5, 0, 0, 0], atol=0.02)
     np.testing.assert_allclose(rows[0], [-0.5, 0, 0, 0], atol=0.02)
     assert np.all(rows[2:] == 0)  # never predicted: no direction
+
+
+def test_on_the_demo_the_verdict_is_the_referees_on_the_image_shown():
+    """"Toward 8" from a readable start of the demo (the issue's case started from a 0): what the edit reports is
+    what the referee reads on the final image, success or not."""
+    generator, judge_net, referee = demo_models()
+    starts = readable_latents(generator, referee, generator.z_dim, digit=0, count=1)
+    edit = toward_digit(generator, judge_net, starts.z, 8, referee=referee)
+    probs = referee.probabilities(generate(generator, torch.from_numpy(edit.final)))
+    np.testing.assert_array_equal(edit.reached, probs[:, 8] >= 0.9)
+    np.testing.assert_allclose(edit.referee_p, probs[:, 8], rtol=1e-5)
+    assert edit.reached.all()  # this start makes a readable 8
+    assert np.all(edit.pixel_change <= MAX_PIXEL_CHANGE + 1e-6)
