@@ -12,8 +12,16 @@ import streamlit as st
 import torch
 
 from gan_core.images import gif_bytes, make_grid
-from gan_core.latent.steering import MAX_PIXEL_CHANGE, PULL, RESTARTS, SHIFTS, STEP_SIZE, STEPS, toward_digit
-from gan_core.quality.metrics import READABLE_P
+from gan_core.latent.steering import (
+    MAX_PIXEL_CHANGE,
+    PULL,
+    REACHED_P,
+    RESTARTS,
+    SHIFTS,
+    STEP_SIZE,
+    STEPS,
+    toward_digit,
+)
 from gan_core.runs.reader import RunReader
 from ganlab.explore.latent_state import adopt, adopt_after_rerun, shown_z
 from ganlab.state import keys
@@ -26,26 +34,25 @@ STRIP_FRAMES = 10
 
 @dataclass(frozen=True)
 class EditShown:
-    """The last edit, as the page shows it."""
+    """The last edit, as the page shows it: its path, and the referee's verdict on the final image."""
 
     digit: int
     images: np.ndarray  # (steps + 1, 28, 28): the path
     judge_p: np.ndarray  # (steps + 1,): the judge's probability of the digit along it
-    referee_probs: np.ndarray  # (10,): the referee's reading of the final image
-    final_z: np.ndarray  # (z_dim,)
-
-    @property
-    def reached(self) -> bool:
-        return bool(self.referee_probs[self.digit] >= READABLE_P)
+    reached: bool  # the referee reads the digit with p >= REACHED_P
+    referee_p: float  # its probability of the digit
+    read_digit: int  # what it reads, and with which probability
+    read_p: float
+    final_z: np.ndarray  # (z_dim,): the best attempt, reached or not
 
 
 def edits_ui(name: str, reader: RunReader) -> None:
     st.caption(f"Each button climbs the judge's log-probability of the digit (averaged over the image and its "
                f"{len(SHIFTS) - 1} one-pixel shifts) from the lab's z: at most {STEPS} steps of {STEP_SIZE} in z, "
                f"each pulled {PULL:.0%} back toward the start, never changing the image by more than "
-               f"{MAX_PIXEL_CHANGE:.0%} (mean |pixel change|), with {RESTARTS} more tries from jittered starts "
-               f"when short. A second network, the referee, which never steers, decides: the result becomes the "
-               f"lab's z only when it reads the digit with p ≥ {READABLE_P:.0%}.")
+               f"{MAX_PIXEL_CHANGE:.0%} (mean |pixel change|). A second network, the referee, which never steers, "
+               f"decides: short of its verdict, {RESTARTS} more tries from jittered starts at once, and the result "
+               f"becomes the lab's z only when the referee reads the digit with p ≥ {REACHED_P:.0%}.")
     cols = st.columns(10)
     asked = [d for d in range(10) if cols[d].button(f"→ {d}", key=keys.lt_toward(d), width="stretch",
                                                       help=f"move the digit toward a {d}")]
@@ -62,16 +69,14 @@ def show_edit(edit: EditShown) -> None:
         frames = np.linspace(0, len(edit.images) - 1, min(STRIP_FRAMES, len(edit.images))).round().astype(int)
         st.image(fast_png(make_grid(edit.images[frames], ncols=len(frames), scale=3)), output_format="PNG",
                  caption=f"path toward {d}: judge p({d}) " + " → ".join(f"{edit.judge_p[i]:.0%}" for i in frames))
-        reads = int(edit.referee_probs.argmax())
         if edit.reached:
-            st.success(f"Reached {d}: the referee (never steers) reads {d} with p = {edit.referee_probs[d]:.0%} "
+            st.success(f"Reached {d}: the referee (never steers) reads {d} with p = {edit.referee_p:.0%} "
                        f"after {len(edit.images) - 1} steps. This is now the lab's z.")
         else:
-            st.error(f"“Toward {d}” failed: the referee reads the result as {reads} "
-                     f"({edit.referee_probs[reads]:.0%}), and {d} with only {edit.referee_probs[d]:.0%} (it must "
-                     f"be ≥ {READABLE_P:.0%}). The lab keeps its z.")
+            st.error(f"“Toward {d}” failed: the referee reads the result as {edit.read_digit} ({edit.read_p:.0%}), "
+                     f"and {d} with only {edit.referee_p:.0%} (it must be ≥ {REACHED_P:.0%}). The lab keeps its z.")
             st.button("Use the best attempt anyway", key=keys.LT_USE_EDIT, on_click=adopt,
-                      args=(edit.final_z, f"the best attempt toward {d} (the referee reads {reads})"))
+                      args=(edit.final_z, f"the best attempt toward {d} (the referee reads {edit.read_digit})"))
         st.download_button("path (.gif)", gif_bytes(edit.images), f"toward_{d}.gif", key=keys.LT_DL_PATH)
 
 
@@ -92,11 +97,11 @@ def run_edit(reader: RunReader, digit: int) -> None:
         return False
 
     with one_thread():
-        edit = toward_digit(generator, judge_net, z[None], digit, should_stop=progress)
+        edit = toward_digit(generator, judge_net, z[None], digit, referee=second, should_stop=progress)
         images = reader.sample(torch.from_numpy(edit.path[:, 0]))
-        verdict = second.probabilities(images[-1:])[0]
     bar.empty()
-    shown = EditShown(digit, images, edit.judge_p[:, 0], verdict, edit.final[0])
+    shown = EditShown(digit, images, edit.judge_p[:, 0], bool(edit.reached[0]), float(edit.referee_p[0]),
+                      int(edit.read_digit[0]), float(edit.read_p[0]), edit.final[0])
     st.session_state[keys.LT_EDIT] = shown
     if shown.reached:
         adopt_after_rerun(shown.final_z, f"“toward {digit}” from the previous z")

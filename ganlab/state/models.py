@@ -1,7 +1,7 @@
 """The models the latent tools need, cached once per server: the judge and the referee of a dataset, its
 held-out digits, principal directions per run and weights version, class directions, private generators.
 
-``GANLAB_JUDGE_STEPS`` (default: the judge's own) shortens the two classifiers' training for tests.
+``GANLAB_JUDGE_STEPS`` (default: each classifier's own) shortens the two classifiers' training for tests.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from gan_core.latent.starts import readable_latents
 from gan_core.latent.steering import class_directions
 from gan_core.quality.classifier import TRAIN_STEPS
 from gan_core.quality.judge import JUDGE_DIR, Judge, load_or_train_judge
+from gan_core.quality.referee import TRAIN_STEPS as REFEREE_STEPS
 from gan_core.quality.referee import Referee, load_or_train_referee, splits
 from gan_core.runs.reader import RunReader
 from ganlab.state.resources import checkpoints_root, data_dir, one_thread
@@ -31,8 +32,9 @@ UI_CLASS_SAMPLES = 5_000
 UI_START_DRAWS = 2_048  # seeds looked at for a readable start before the lab settles for seed 0
 
 
-def judge_steps() -> int:
-    return int(os.environ.get("GANLAB_JUDGE_STEPS", TRAIN_STEPS))
+def judge_steps(default: int = TRAIN_STEPS) -> int:
+    """The classifiers' training steps: ``default`` (each one's own) unless GANLAB_JUDGE_STEPS says otherwise."""
+    return int(os.environ.get("GANLAB_JUDGE_STEPS", default))
 
 
 @st.cache_resource(show_spinner=False)
@@ -51,7 +53,9 @@ def judge(name: str) -> Judge:
 @st.cache_resource(show_spinner="Preparing the referee network (once per dataset)…")
 def referee(name: str) -> Referee:
     with one_thread():
-        return load_or_train_referee(dataset(name), checkpoints_root() / JUDGE_DIR, name, steps=judge_steps())
+        # Its own steps, as the trainer's: the offline digits' referee is then the bundled one, never retrained.
+        return load_or_train_referee(dataset(name), checkpoints_root() / JUDGE_DIR, name,
+                                     steps=judge_steps(REFEREE_STEPS))
 
 
 @dataclass(frozen=True)

@@ -98,9 +98,13 @@ def test_each_mode_draws_one_set_of_sliders_and_a_sweep_row_per_slider(lab: Save
     assert_no_exception(at)
 
 
-def fake_edit(start: np.ndarray, end: np.ndarray) -> EditPath:
+def fake_edit(start: np.ndarray, end: np.ndarray, digit: int, reads: int) -> EditPath:
+    """An edit from ``start`` to ``end`` that the referee reads as ``reads`` (p 0.95): reached iff it is ``digit``."""
     path = np.stack([start, (start + end) / 2, end])[:, None, :].astype(np.float32)
-    return EditPath(path, np.array([[0.1], [0.5], [0.99]], np.float32), np.array([2]), False)
+    return EditPath(path, np.array([[0.1], [0.5], [0.99]], np.float32), np.array([2]), False,
+                    reached=np.array([reads == digit]), referee_p=np.array([0.95 if reads == digit else 0.01]),
+                    read_digit=np.array([reads]), read_p=np.array([0.95]), pixel_change=np.array([0.1]),
+                    attempts=np.array([1]))
 
 
 def test_every_tool_reads_the_one_z_and_an_edit_that_reaches_its_digit_becomes_it(
@@ -119,9 +123,10 @@ def test_every_tool_reads_the_one_z_and_an_edit_that_reaches_its_digit_becomes_i
     target = seeded_z(fours := seeds_reading(lab, 4, 1)[0], 100)[0].numpy()
     started = []
 
-    def toward(generator, judge, z0, digit, **kwargs):
+    def toward(generator, judge, z0, digit, *, referee, **kwargs):
         started.append(np.asarray(z0[0]).copy())
-        return fake_edit(np.asarray(z0[0]), target)
+        assert isinstance(referee, FakeReferee)  # the referee decides, not the judge
+        return fake_edit(np.asarray(z0[0]), target, digit, reads=4)
 
     monkeypatch.setattr(ganlab.explore.edits, "toward_digit", toward)
     at.button(key="lt_toward_4").click().run()
@@ -139,7 +144,8 @@ def test_an_edit_that_fails_says_so_keeps_the_z_and_offers_its_best_attempt(
     at = show(new_app(), "explore")
     start = base(at)
     elsewhere = seeded_z(seeds_reading(lab, 2, 1)[0], 100)[0].numpy()  # an attempt that ends on a "2"
-    monkeypatch.setattr(ganlab.explore.edits, "toward_digit", lambda g, j, z0, d, **kw: fake_edit(z0[0], elsewhere))
+    monkeypatch.setattr(ganlab.explore.edits, "toward_digit",
+                        lambda g, j, z0, d, **kw: fake_edit(z0[0], elsewhere, d, reads=2))
     at.button(key="lt_toward_8").click().run()
     assert_no_exception(at)
     assert not at.success and "“Toward 8” failed: the referee reads the result as 2 (95%)" in at.error[0].value

@@ -1,7 +1,7 @@
 """"Toward d" on the demo run: how often the referee reads d (p >= 0.9) after the edit, per digit, and what
 an edit costs.
 
-    python -m bench.edits.toward_digit [--starts 50] [--digits 0,1,...,9] [--single 10] [--json FILE]
+    python -m bench.latent.toward_digit [--starts 50] [--digits 0,1,...,9] [--single 10] [--json FILE]
 
 The starts: the first readable latents of the demo (``latent.starts.readable_latents``: seeds from 0 whose
 digit the referee reads as some digit with p >= 0.9); for digit d, the first ``--starts`` of them the referee
