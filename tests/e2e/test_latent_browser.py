@@ -79,6 +79,9 @@ def drive(page: Any, tmp_path: Path) -> None:
     for x, y in ((150, 50), (110, 120), (90, 190)):
         page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
     page.mouse.up()
+    # The drawing has reached the server once the search's options are offered: a click before that would be
+    # interrupted by the canvas's own update (any event stops a running search).
+    page.locator(".st-key-lt_features").wait_for()
     web.click(page, "lt_invert")
     web.expect()(page.get_by_text("target | reconstruction G(z)")).to_be_visible(timeout=90_000)
     web.expect()(page.get_by_text(re.compile(r"pixel MSE \d"))).to_be_visible(timeout=90_000)
