@@ -65,8 +65,10 @@ def drive(page: Any, tmp_path: Path) -> None:
     if verdict.inner_text().startswith("Reached"):
         web.expect()(page.get_by_text("Base z: “toward 7” from the previous z.")).to_be_visible(timeout=90_000)
         web.expect()(page.locator(LAB_SLIDER).first).to_have_value("0")  # sliders start again
-    else:
-        web.expect()(page.locator(".st-key-lt_use_edit button:visible")).to_be_visible()
+    else:  # the lab keeps its z until the best attempt is adopted by hand
+        web.expect()(page.get_by_text(re.compile(r"Base z: seed \d+"))).to_be_visible()
+        web.click(page, "lt_use_edit")
+        web.expect()(page.get_by_text(re.compile(r"Base z: the best attempt toward 7"))).to_be_visible(timeout=90_000)
 
     # Draw a stroke on the canvas, invert it and hand the z to the lab.
     page.get_by_role("tab", name="Find the z of a digit").click()
