@@ -22,7 +22,7 @@ def short_referee(monkeypatch: pytest.MonkeyPatch) -> None:
 # leave one worker alone at the end. The order of the rest is unchanged.
 SLOW_FIRST = ("tests/e2e/test_first_run.py", "tests/e2e/test_latent_browser.py", "tests/cli/test_sweep.py",
               "tests/train/test_process.py", "tests/train/test_reliability.py", "tests/e2e/test_game_browser.py",
-              "tests/bench/test_gpu_check.py")
+              "tests/e2e/test_pages_follow.py", "tests/bench/test_gpu_check.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -6,7 +6,7 @@ every few seconds: no block title (heading or metric label) is shown twice at an
 counter never goes back, the timeline shows the newest epoch, and the latent lab opens by itself
 once weights exist and answers a slider. Then Pause, Resume, Stop, a server restart and Continue.
 Screenshots of the walk go to ``GANLAB_WALK_DIR`` (default: the test's temporary folder); with
-``GANLAB_WALK_DOCS=1`` four of them replace ``docs/app-midrun.png``, ``docs/app-end.png`` and the demo's
+``GANLAB_WALK_DOCS=1`` four of them replace ``docs/app-midrun.png``, ``docs/app-explore.png`` and the demo's
 ``docs/trust-train.png`` and ``docs/trust-explore.png``.
 """
 
@@ -264,7 +264,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                     web.wait_on_page(page, lambda expected=newest[-1]: (timeline_epoch(page) or 0) >= expected,
                                f"the timeline to show epoch {newest[-1]}", timeout=20)
                 page.wait_for_timeout(2000)
-                walk.stay("explore", lambda: lab_is_open(page), LOOKS - 1)
+                explore_shot = walk.stay("explore", lambda: lab_is_open(page), LOOKS - 1)
             # The run's evaluations chart precision and recall beside FID.
             web.goto(page, "Train")
             web.expect()(page.get_by_text(re.compile(r"Epoch \d+: precision \d\.\d\d \(real vs real"))).to_be_visible(
@@ -303,6 +303,6 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     if os.environ.get("GANLAB_WALK_DOCS"):  # retake the README's screenshots from this walk
         docs = Path(__file__).resolve().parents[2] / "docs"
         (docs / "app-midrun.png").write_bytes((mid_shot or end_shot).read_bytes())
-        (docs / "app-end.png").write_bytes(end_shot.read_bytes())
+        (docs / "app-explore.png").write_bytes(explore_shot.read_bytes())
         (docs / "trust-train.png").write_bytes(demo_shot.read_bytes())
         (docs / "trust-explore.png").write_bytes(demo_explore_shot.read_bytes())

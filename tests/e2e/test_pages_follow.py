@@ -61,6 +61,7 @@ def server(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> I
     """A fresh install: no runs, the shipped demo. One per test: the first test's Explore page goes on
     computing after its tab closes, which would slow the next test's pages."""
     monkeypatch.setenv("GANLAB_DEMO_DIR", str(DEMO))
+    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the lab's judge and referee for these digits: seconds
     yield from serve(tmp_path, data_dir)
 
 
@@ -73,6 +74,7 @@ def slow_demo_server(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("GANLAB_TEST_SLOW_DEMO", str(SLOW_DEMO))
     monkeypatch.setenv("GANLAB_DEMO_DIR", str(DEMO))
+    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the lab's judge and referee for these digits: seconds
     yield from serve(tmp_path, data_dir)
 
 
