@@ -56,6 +56,55 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# A test-only slowdown for a server: a sitecustomize on its PYTHONPATH wraps one module-level function (the
+# app's or Streamlit's) with a sleep before its first ``times`` calls (every call when ``times`` is 0), so a
+# click lands inside the slow step every time, as on a slow machine. The function is wrapped as its module
+# is first loaded, so every ``from module import function`` gets the slow one. Each wait, as it starts,
+# adds a line to the file SLOW_CALL_STARTED beside the hook: a test can click once it is there.
+SLOW_CALL_STARTED = "slow-call-started"
+SLOW_CALL_HOOK = f"""
+import importlib.abc, importlib.util, os, sys, time
+
+MODULE, FUNCTION, SECONDS, TIMES = os.environ["GANLAB_TEST_SLOW_CALL"].split(":")
+
+class SlowCall(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != MODULE:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            original, slowed = getattr(module, FUNCTION), []
+
+            def slow(*args, **kwargs):
+                if int(TIMES) == 0 or len(slowed) < int(TIMES):
+                    slowed.append(True)
+                    with open(os.path.join(os.path.dirname(__file__), "{SLOW_CALL_STARTED}"), "a") as started:
+                        started.write(FUNCTION + "\\n")
+                    time.sleep(float(SECONDS))
+                return original(*args, **kwargs)
+            setattr(module, FUNCTION, slow)
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, SlowCall())
+"""
+
+
+def slow_call(monkeypatch: pytest.MonkeyPatch, hook_dir: Path, target: str, seconds: float, times: int = 0) -> Path:
+    """Make the servers started after this call sleep ``seconds`` before each of the first ``times`` calls
+    (0: every call) of ``target`` ("package.module:function"), through SLOW_CALL_HOOK. Returns the file
+    that gets a line as each wait starts."""
+    hook_dir.mkdir(parents=True, exist_ok=True)
+    (hook_dir / "sitecustomize.py").write_text(SLOW_CALL_HOOK)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(hook_dir), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("GANLAB_TEST_SLOW_CALL", f"{target}:{seconds}:{times}")
+    return hook_dir / SLOW_CALL_STARTED
+
+
 @contextlib.contextmanager
 def streamlit_server(checkpoints: Path, data: Path, log: Path) -> Iterator[str]:
     port = free_port()

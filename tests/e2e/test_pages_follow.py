@@ -4,7 +4,6 @@ another page's Train, never reloaded, shows that run as training within seconds,
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -20,33 +19,9 @@ web.require_chromium()
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 CLICK_AFTER = 1.0  # seconds after the first load (the navigation shown) that Explore is clicked
-SLOW_DEMO = 2.0  # seconds the demo takes to open in the first test's server, as on a slow machine
-# The first test's server opens the demo slowly (a sitecustomize on its PYTHONPATH), so that a click at
-# CLICK_AFTER always lands while the session's first fill waits for it, as it did on a slow machine.
-SLOW_DEMO_HOOK = """
-import importlib.abc, importlib.util, os, sys, time
-
-class SlowDemo(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name != "gan_core.runs.demo":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        load = spec.loader.exec_module
-
-        def exec_module(module):
-            load(module)
-            open_demo = module.open_demo
-
-            def slow_open_demo(*args, **kwargs):
-                time.sleep(float(os.environ["GANLAB_TEST_SLOW_DEMO"]))
-                return open_demo(*args, **kwargs)
-            module.open_demo = slow_open_demo
-        spec.loader.exec_module = exec_module
-        return spec
-
-sys.meta_path.insert(0, SlowDemo())
-"""
+# The first test's server opens the demo slowly (browser.slow_call), so that a click at CLICK_AFTER always
+# lands while the session's first fill waits for it, as it did on a slow machine.
+SLOW_DEMO = 2.0  # seconds the demo takes to open there
 FOLLOW_WITHIN = 5.0  # seconds from a Train on one page to every other page showing it
 DEMO_BANNER = re.compile(r"The demo run \(\d+ epochs")
 
@@ -68,11 +43,7 @@ def server(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> I
 @pytest.fixture()
 def slow_demo_server(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh install whose demo takes SLOW_DEMO seconds to open."""
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(SLOW_DEMO_HOOK)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])))
-    monkeypatch.setenv("GANLAB_TEST_SLOW_DEMO", str(SLOW_DEMO))
+    web.slow_call(monkeypatch, tmp_path / "hook", "gan_core.runs.demo:open_demo", SLOW_DEMO)
     monkeypatch.setenv("GANLAB_DEMO_DIR", str(DEMO))
     monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the lab's judge and referee for these digits: seconds
     yield from serve(tmp_path, data_dir)
