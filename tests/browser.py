@@ -194,6 +194,12 @@ READABLE_P = 0.9  # the lab's first digit: the referee reads it with at least th
 FULL_DRAG = 0.1  # mean |pixel change| a full drag of each of the first four sliders must reach at least
 
 
+def slider_labels(page) -> list[str]:
+    """The labels of the sliders on the page now (faded ones of a rerun in progress left out)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('input[type="range"]'))
+        .filter(e => !e.closest('[data-stale="true"]')).map(e => e.getAttribute('aria-label'))""")
+
+
 def shown_digit(page) -> np.ndarray:
     """The lab's big digit as 28 x 28 pixels in [0, 1] (it is drawn 10x, nearest neighbour)."""
     src = digit_src(page)
@@ -231,9 +237,8 @@ def check_first_view(page) -> list[float]:
     assert int(re.search(r"\((\d+)%\)", reading).group(1)) / 100 >= READABLE_P, reading
     mode = page.locator(".st-key-lab_mode label").filter(has=page.locator("input:checked"))
     assert mode.inner_text().strip() == "Principal directions"
-    sliders = page.locator('input[type="range"]')
-    wait_on_page(page, lambda: sliders.count() >= 7, "the lab's sliders")
-    labels = [sliders.nth(i).get_attribute("aria-label") for i in range(sliders.count())]
+    wait_on_page(page, lambda: len(slider_labels(page)) >= 7, "the lab's sliders")
+    labels = slider_labels(page)
     assert sorted(labels[:6]) == [f"PC {i} σ" for i in (1, 2, 3, 4, 5, 6)], labels
     assert labels[6:] == ["Truncation ψ (1 = off)"], labels  # one set of latent sliders, no second lab
     changes = []

@@ -46,7 +46,8 @@ class EditShown:
     final_z: np.ndarray  # (z_dim,): the best attempt, reached or not
 
 
-def edits_ui(name: str, reader: RunReader) -> None:
+def edits_ui(name: str, reader: RunReader) -> bool | None:
+    """The buttons and the last edit; returns its outcome as shown (None: no edit yet)."""
     st.caption(f"Each button climbs the judge's log-probability of the digit (averaged over the image and its "
                f"{len(SHIFTS) - 1} one-pixel shifts) from the lab's z: at most {STEPS} steps of {STEP_SIZE} in z, "
                f"each pulled {PULL:.0%} back toward the start, never changing the image by more than "
@@ -61,6 +62,7 @@ def edits_ui(name: str, reader: RunReader) -> None:
     last = st.session_state.get(keys.LT_EDIT)
     if last is not None:
         show_edit(last)
+    return None if last is None else last.reached
 
 
 def show_edit(edit: EditShown) -> None:

@@ -23,11 +23,12 @@ CANVAS_SIDE = 224  # px; a stroke of 18 px becomes ~2 px at MNIST's 20-px box, l
 FEATURE_WEIGHT = 0.02
 
 
-def inversion_ui(name: str, reader: RunReader) -> None:
+def inversion_ui(name: str, reader: RunReader) -> tuple[str, bool, bool]:
+    """The source, the search and its result; returns the layout as drawn (source, a target, a result)."""
     source = st.radio("Digit", [HELD, DRAW, UPLOAD], key=keys.LT_SOURCE, horizontal=True)
     target = None
     left, right = st.columns([1, 2])
-    with left, region():  # the content changes with the source: replace, never append
+    with left, region():  # the content changes with the source: the lab redraws when it does
         if source == HELD:
             target = held_digit(reader.config.dataset)
         elif source == DRAW:
@@ -45,6 +46,7 @@ def inversion_ui(name: str, reader: RunReader) -> None:
             c[1].button("Cancel", key=keys.LT_CANCEL_INVERT, width="stretch",
                         help="stops a running search (any click does)")
         show_inversion(reader)
+    return source, target is not None, st.session_state.get(keys.LT_INVERSION) is not None
 
 
 def held_digit(dataset_name: str) -> np.ndarray:

@@ -35,7 +35,7 @@ from ganlab.explore.neighbours import nearest_ui
 from ganlab.explore.tools import tools_ui
 from ganlab.state import keys
 from ganlab.state.models import readable_start, referee_probabilities
-from ganlab.state.refresh import follow_status, live_period, slowdown
+from ganlab.state.refresh import follow_status, live_period, redraw_when_reshaped, slowdown
 from ganlab.state.resources import fast_png, one_thread, timed
 from ganlab.state.source import is_demo_name, live_trainer, run_reader
 from ganlab.widgets.generator import shown_images
@@ -104,10 +104,12 @@ def latent_lab(name: str | None, page_status: str | None, period: float | None, 
     st.session_state[keys.LAB_SHOWN] = truncate(z, psi).tolist()
     with images:
         digit = images_ui(name, reader, z, directions, psi, strip_seed)
-    tools_ui(name, reader)
+    tools_shape = tools_ui(name, reader)
     if digit is not None:
         st.markdown("**Nearest real digits** to the lab's digit: is it a training digit copied?")
         nearest_ui(reader.config.dataset, digit)
+    redraw_when_reshaped(keys.LAB_SHAPE, (st.session_state.get(keys.LAB_MODE), len(directions.labels),
+                                          digit is not None, tools_shape))
 
 
 def controls_ui(name: str, reader: RunReader) -> tuple[SliderDirections, list[float], float, int]:

@@ -14,20 +14,22 @@ from ganlab.state.resources import checkpoints_root
 NONE = "—"
 
 
-def saved_ui(name: str, reader: RunReader) -> None:
+def saved_ui(name: str, reader: RunReader) -> bool:
+    """Save and combine; returns the layout as drawn (whether latents are listed)."""
     paths = RunPaths.of(checkpoints_root(), name)
     c = st.columns([3, 1])
     label = c[0].text_input("Name", key=keys.LT_SAVE_NAME, placeholder="e.g. thin-seven")
+    note = st.empty()  # the save's outcome, in a place of its own: it does not change the layout around it
     if c[1].button("Save z", key=keys.LT_SAVE, width="stretch", disabled=not label):
         try:
             save_latent(paths, label.strip(), shown_z())
-            st.success(f"Saved as {label.strip()} in {paths.folder.name}/latents/.")
+            note.success(f"Saved as {label.strip()} in {paths.folder.name}/latents/.")
         except LatentStoreError as exc:
-            st.error(str(exc))
+            note.error(str(exc))
     names = list_latents(paths)
     if not names:
         st.caption("No saved latents in this run yet.")
-        return
+        return False
     c = st.columns(4)
     a = c[0].selectbox("a", names, key=keys.LT_COMBINE[0])
     b = c[1].selectbox("− b", [NONE, *names], key=keys.LT_COMBINE[1])
@@ -35,6 +37,7 @@ def saved_ui(name: str, reader: RunReader) -> None:
     c[3].button("Use a − b + c", key=keys.LT_COMBINE_BUTTON, on_click=on_combine,
                 args=(name, reader.config.z_dim, a, b, d),
                 width="stretch", help="the result (clipped to the prior's box) becomes the lab's z")
+    return True
 
 
 def on_combine(name: str, z_dim: int, a: str, b: str, c: str) -> None:

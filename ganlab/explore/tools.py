@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import streamlit as st
 
 from gan_core.runs.reader import RunReader
@@ -14,14 +16,17 @@ from ganlab.state.source import is_demo_name
 TABS = ("Toward a digit", "Find the z of a digit", "Saved latents")
 
 
-def tools_ui(name: str, reader: RunReader) -> None:
+def tools_ui(name: str, reader: RunReader) -> Hashable:
+    """The tabs; returns their layout as drawn (what each shows varies with its input and result)."""
     edits, inversion, saved = st.tabs(list(TABS))
     with edits:
-        edits_ui(name, reader)
+        edit_shape = edits_ui(name, reader)
     with inversion:
-        inversion_ui(name, reader)
+        inversion_shape = inversion_ui(name, reader)
     with saved:
         if is_demo_name(name):
             st.caption("The demo run is read-only: latents cannot be saved into it. Train a run of your own.")
+            saved_shape = None
         else:
-            saved_ui(name, reader)
+            saved_shape = saved_ui(name, reader)
+    return edit_shape, inversion_shape, saved_shape

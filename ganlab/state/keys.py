@@ -55,6 +55,7 @@ LAB_RUN = "lab_run"  # the run the lab's base z belongs to: another run starts t
 LAB_BASE = "lab_base"  # the base z (list of floats) the sliders move from, set by a start or a tool's result
 LAB_BASE_NOTE = "lab_base_note"  # where that z came from, for the caption
 LAB_PENDING = "lab_pending"  # (z, note) to adopt at the top of the next run, before the sliders are drawn
+LAB_SHAPE = "_lab_shape"  # the lab's layout as last drawn (ganlab.state.refresh.redraw_when_reshaped)
 LAB_SHOWN = "lab_shown"  # the z of the big digit as last drawn (base + sliders, truncated)
 LAB_START = "lab_start"  # "Start from": ANY_DIGIT or a digit 0-9
 LAB_START_INDEX = "lab_start_index"  # which of the readable starts ("Another" moves on)

@@ -7,12 +7,17 @@ away when the container follows it in the same flush). So a container whose chil
 kind between reruns shows the previous rerun's leftovers, shifted, until the run ends, and a fragment's run
 may not end for a long while. Every region that refreshes is therefore drawn into fixed ``slots()``: the
 same number of placeholders at every rerun, each holding one element, nothing, or a block of fixed shape.
+A fragment whose layout follows the user's choices (the latent lab: its sliders, its tools' results) says
+its shape instead, and a change redraws the page once (``redraw_when_reshaped``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from gan_core.runs.snapshot import Status
 from ganlab.state.resources import LIVE_REFRESH_SECONDS, holder, poll, watch
@@ -22,6 +27,19 @@ def region() -> DeltaGenerator:
     """A container in a placeholder. It does not clear what the previous rerun drew in its place (see above):
     draw the same shape into it at every rerun, or use ``slots``."""
     return st.empty().container()
+
+
+def redraw_when_reshaped(key: str, shape: Hashable) -> None:
+    """For a fragment whose layout varies (how many sliders, which tool's result, which input): when ``shape``
+    differs from the one it was last drawn with, rerun the whole page once. A fragment's own rerun leaves
+    the elements it no longer draws on the page (they are only cleared when a whole run of the page ends), so
+    a layout that changed in a fragment run is drawn again by a run of the page. Call at the fragment's end."""
+    if st.session_state.get(key) == shape:
+        return
+    st.session_state[key] = shape
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.fragment_ids_this_run:  # a run of the whole page clears its leftovers itself
+        st.rerun(scope="app")
 
 
 def followed() -> tuple[str, str] | None:
