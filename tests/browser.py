@@ -165,6 +165,13 @@ def wait_on_page(page, predicate, what: str, timeout: float = WAIT_MS / 1000) ->
         page.wait_for_timeout(250)
 
 
+def playwright_error() -> type[Exception]:
+    """Playwright's error class (imported only when a browser test runs)."""
+    from playwright.sync_api import Error
+
+    return Error
+
+
 def expect():  # playwright's assertion helper, imported only when a browser test runs
     from playwright.sync_api import expect as playwright_expect
 
@@ -195,9 +202,10 @@ FULL_DRAG = 0.1  # mean |pixel change| a full drag of each of the first four sli
 
 
 def slider_labels(page) -> list[str]:
-    """The labels of the sliders on the page now (faded ones of a rerun in progress left out)."""
-    return page.evaluate("""() => Array.from(document.querySelectorAll('input[type="range"]'))
-        .filter(e => !e.closest('[data-stale="true"]')).map(e => e.getAttribute('aria-label'))""")
+    """The labels of the latent lab's sliders on the page now (its direction sliders and its truncation)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll(
+        '[class*="st-key-lab_dir_"] input[type="range"], [class*="st-key-lab_psi"] input[type="range"]'))
+        .map(e => e.getAttribute('aria-label'))""")
 
 
 def shown_digit(page) -> np.ndarray:

@@ -25,9 +25,13 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def edit_pixels(page) -> int:
-    """Pixels of the edit rules' colour in the first curve chart."""
+    """Pixels of the edit rules' colour in the first curve chart (0 while a rerun replaces the chart)."""
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
-    picture = np.asarray(Image.open(io.BytesIO(chart.screenshot())).convert("RGB")).astype(int)
+    try:
+        shot = chart.screenshot(timeout=5000)
+    except web.playwright_error():  # detached by a rerun between finding and shooting it: look again
+        return 0
+    picture = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
     return int((np.abs(picture - EDIT_RGB).sum(axis=2) < 40).sum())
 
 

@@ -71,7 +71,8 @@ def drive(page: Any, tmp_path: Path) -> None:
     # failed (said plainly, the best attempt offered).
     page.get_by_role("tab", name="Toward a digit").click()
     web.click(page, "lt_toward_7")
-    web.expect()(page.get_by_text("path toward 7")).to_be_visible(timeout=90_000)
+    path = page.get_by_text("path toward 7")  # a redraw may show the old copy beside the new for a moment
+    web.wait_on_page(page, lambda: path.count() == 1, f"one path strip ({path.count()} shown)", timeout=90)
     verdict = page.get_by_text(re.compile(r"Reached 7: the referee|“Toward 7” failed: the referee reads"))
     web.wait_on_page(page, lambda: verdict.count() == 1, f"one verdict ({verdict.count()} shown)", timeout=90)
     if verdict.inner_text().startswith("Reached"):
