@@ -196,7 +196,8 @@ def digit_src(page) -> str:
     return image_src(page, "current sliders")
 
 
-LAB_SLIDER = '[class*="st-key-lab_dir_"] input[type="range"]'  # the lab's direction sliders (keys carry a generation)
+# The lab's direction sliders (their keys carry a generation), not the faded ones of a rerun in progress.
+LAB_SLIDER = '[class*="st-key-lab_dir_"][data-stale="false"] input[type="range"]'
 READABLE_P = 0.9  # the lab's first digit: the referee reads it with at least this probability
 FULL_DRAG = 0.1  # mean |pixel change| a full drag of each of the first four sliders must reach at least
 
@@ -206,6 +207,11 @@ def slider_labels(page) -> list[str]:
     return page.evaluate("""() => Array.from(document.querySelectorAll(
         '[class*="st-key-lab_dir_"] input[type="range"], [class*="st-key-lab_psi"] input[type="range"]'))
         .map(e => e.getAttribute('aria-label'))""")
+
+
+def lab_slider_values(page) -> list[float]:
+    """The values of the lab's direction sliders now (faded ones of a rerun in progress left out)."""
+    return [float(v) for v in page.locator(LAB_SLIDER).evaluate_all("els => els.map(e => e.value)")]
 
 
 def shown_digit(page) -> np.ndarray:
@@ -253,7 +259,9 @@ def check_first_view(page) -> list[float]:
     for index in range(4):
         low, high = drag_to(page, index, "Home"), drag_to(page, index, "End")
         changes.append(float(np.abs(high - low).mean()))
-        click(page, "lab_zero")
+        click(page, "lab_zero")  # the sliders are drawn again, at 0, under new keys
+        wait_on_page(page, lambda: lab_slider_values(page) == [0.0] * 6,
+                     f"the six sliders back at 0: {lab_slider_values(page)}")
     assert min(changes) >= FULL_DRAG, changes
     return changes
 
