@@ -204,7 +204,8 @@ def main() -> None:
         data = write_bundled_mnist(work / "data")
         times = lab_latency(work, data, args.changes)
         ms = sorted(t * 1000 for t in times)
-        print(f"(1) latent-lab fragment, 8 sliders, 8x9 sweep + digit + 10-strip, {len(ms)} slider changes: "
+        print(f"(1) latent-lab fragment, 6 principal sliders, 6x9 sweep + digit + 10-strip + tools + nearest digits, "
+              f"{len(ms)} slider changes: "
               f"median {statistics.median(ms):.1f} ms, p90 {ms[int(0.9 * (len(ms) - 1))]:.1f} ms, "
               f"max {ms[-1]:.1f} ms (target <= 50 ms)", flush=True)
         if args.skip_throughput:
