@@ -75,13 +75,15 @@ def drive(page: Any, tmp_path: Path) -> None:
     web.wait_on_page(page, lambda: path.count() == 1, f"one path strip ({path.count()} shown)", timeout=90)
     verdict = page.get_by_text(re.compile(r"Reached 7: the referee|“Toward 7” failed: the referee reads"))
     web.wait_on_page(page, lambda: verdict.count() == 1, f"one verdict ({verdict.count()} shown)", timeout=90)
-    if verdict.inner_text().startswith("Reached"):
-        web.expect()(page.get_by_text("Base z: “toward 7” from the previous z.")).to_be_visible(timeout=90_000)
+    # (a redraw of the lab may show a faded copy beside the new one for a moment: texts are read from the first)
+    if verdict.first.inner_text().startswith("Reached"):
+        web.expect()(page.get_by_text("Base z: “toward 7” from the previous z.").first).to_be_visible(timeout=90_000)
         web.expect()(page.locator(LAB_SLIDER).first).to_have_value("0")  # sliders start again
     else:  # the lab keeps its z until the best attempt is adopted by hand
-        web.expect()(page.get_by_text(re.compile(r"Base z: seed \d+"))).to_be_visible()
+        web.expect()(page.get_by_text(re.compile(r"Base z: seed \d+")).first).to_be_visible()
         web.click(page, "lt_use_edit")
-        web.expect()(page.get_by_text(re.compile(r"Base z: the best attempt toward 7"))).to_be_visible(timeout=90_000)
+        adopted = page.get_by_text(re.compile(r"Base z: the best attempt toward 7")).first
+        web.expect()(adopted).to_be_visible(timeout=90_000)
 
     # Draw a stroke on the canvas, invert it and hand the z to the lab.
     page.get_by_role("tab", name="Find the z of a digit").click()
@@ -98,10 +100,10 @@ def drive(page: Any, tmp_path: Path) -> None:
     # interrupted by the canvas's own update (any event stops a running search).
     page.locator(".st-key-lt_features").wait_for()
     web.click(page, "lt_invert")
-    web.expect()(page.get_by_text("target | reconstruction G(z)")).to_be_visible(timeout=90_000)
-    web.expect()(page.get_by_text(re.compile(r"pixel MSE \d"))).to_be_visible(timeout=90_000)
+    web.expect()(page.get_by_text("target | reconstruction G(z)").first).to_be_visible(timeout=90_000)
+    web.expect()(page.get_by_text(re.compile(r"pixel MSE \d")).first).to_be_visible(timeout=90_000)
     web.click(page, "lt_use_inverted")
-    web.expect()(page.get_by_text("Base z: the inverted digit.")).to_be_visible(timeout=90_000)
+    web.expect()(page.get_by_text("Base z: the inverted digit.").first).to_be_visible(timeout=90_000)
 
     # Upload a PNG: shown as MNIST would have it; a text file renamed .png is refused.
     page.locator(".st-key-lt_source").get_by_text("Upload").click()
@@ -109,11 +111,11 @@ def drive(page: Any, tmp_path: Path) -> None:
     png = tmp_path / "seven.png"
     png.write_bytes(seven_png())
     upload.set_input_files(str(png))
-    web.expect()(page.get_by_text("as MNIST would have it")).to_be_visible(timeout=90_000)
+    web.expect()(page.get_by_text("as MNIST would have it").first).to_be_visible(timeout=90_000)
     fake = tmp_path / "notes.png"
     fake.write_text("these are my notes, not a picture\n")
     upload.set_input_files(str(fake))
-    web.expect()(page.get_by_text(re.compile(r"Cannot use notes\.png: this file is not an image"))) \
+    web.expect()(page.get_by_text(re.compile(r"Cannot use notes\.png: this file is not an image")).first) \
         .to_be_visible()
     assert page.locator(web.EXCEPTION).count() == 0
 
