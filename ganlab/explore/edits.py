@@ -20,6 +20,7 @@ from gan_core.latent.steering import (
     SHIFTS,
     STEP_SIZE,
     STEPS,
+    EditPath,
     toward_digit,
 )
 from gan_core.runs.reader import RunReader
@@ -34,16 +35,16 @@ STRIP_FRAMES = 10
 
 @dataclass(frozen=True)
 class EditShown:
-    """The last edit, as the page shows it: its path, and the referee's verdict on the final image."""
+    """The last edit as the page shows it: the asked digit, the path's images, and the edit itself (one row:
+    its path, the judge's probabilities along it and the referee's verdict on the final image)."""
 
     digit: int
     images: np.ndarray  # (steps + 1, 28, 28): the path
-    judge_p: np.ndarray  # (steps + 1,): the judge's probability of the digit along it
-    reached: bool  # the referee reads the digit with p >= REACHED_P
-    referee_p: float  # its probability of the digit
-    read_digit: int  # what it reads, and with which probability
-    read_p: float
-    final_z: np.ndarray  # (z_dim,): the best attempt, reached or not
+    edit: EditPath  # n = 1
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.edit.reached[0])
 
 
 def edits_ui(name: str, reader: RunReader) -> bool | None:
@@ -65,21 +66,22 @@ def edits_ui(name: str, reader: RunReader) -> bool | None:
     return None if last is None else last.reached
 
 
-def show_edit(edit: EditShown) -> None:
-    d = edit.digit
+def show_edit(shown: EditShown) -> None:
+    d, row = shown.digit, shown.edit
+    referee_p, read_digit, read_p = float(row.referee_p[0]), int(row.read_digit[0]), float(row.read_p[0])
     with region():
-        frames = np.linspace(0, len(edit.images) - 1, min(STRIP_FRAMES, len(edit.images))).round().astype(int)
-        st.image(fast_png(make_grid(edit.images[frames], ncols=len(frames), scale=3)), output_format="PNG",
-                 caption=f"path toward {d}: judge p({d}) " + " → ".join(f"{edit.judge_p[i]:.0%}" for i in frames))
-        if edit.reached:
-            st.success(f"Reached {d}: the referee (never steers) reads {d} with p = {edit.referee_p:.0%} "
-                       f"after {len(edit.images) - 1} steps. This is now the lab's z.")
+        frames = np.linspace(0, len(shown.images) - 1, min(STRIP_FRAMES, len(shown.images))).round().astype(int)
+        st.image(fast_png(make_grid(shown.images[frames], ncols=len(frames), scale=3)), output_format="PNG",
+                 caption=f"path toward {d}: judge p({d}) " + " → ".join(f"{row.judge_p[i, 0]:.0%}" for i in frames))
+        if shown.reached:
+            st.success(f"Reached {d}: the referee (never steers) reads {d} with p = {referee_p:.0%} "
+                       f"after {len(shown.images) - 1} steps. This is now the lab's z.")
         else:
-            st.error(f"“Toward {d}” failed: the referee reads the result as {edit.read_digit} ({edit.read_p:.0%}), "
-                     f"and {d} with only {edit.referee_p:.0%} (it must be ≥ {REACHED_P:.0%}). The lab keeps its z.")
+            st.error(f"“Toward {d}” failed: the referee reads the result as {read_digit} ({read_p:.0%}), "
+                     f"and {d} with only {referee_p:.0%} (it must be ≥ {REACHED_P:.0%}). The lab keeps its z.")
             st.button("Use the best attempt anyway", key=keys.LT_USE_EDIT, on_click=adopt,
-                      args=(edit.final_z, f"the best attempt toward {d} (the referee reads {edit.read_digit})"))
-        st.download_button("path (.gif)", gif_bytes(edit.images), f"toward_{d}.gif", key=keys.LT_DL_PATH)
+                      args=(row.final[0], f"the best attempt toward {d} (the referee reads {read_digit})"))
+        st.download_button("path (.gif)", gif_bytes(shown.images), f"toward_{d}.gif", key=keys.LT_DL_PATH)
 
 
 def run_edit(reader: RunReader, digit: int) -> None:
@@ -102,8 +104,7 @@ def run_edit(reader: RunReader, digit: int) -> None:
         edit = toward_digit(generator, judge_net, z[None], digit, referee=second, should_stop=progress)
         images = reader.sample(torch.from_numpy(edit.path[:, 0]))
     bar.empty()
-    shown = EditShown(digit, images, edit.judge_p[:, 0], bool(edit.reached[0]), float(edit.referee_p[0]),
-                      int(edit.read_digit[0]), float(edit.read_p[0]), edit.final[0])
+    shown = EditShown(digit, images, edit)
     st.session_state[keys.LT_EDIT] = shown
     if shown.reached:
-        adopt_after_rerun(shown.final_z, f"“toward {digit}” from the previous z")
+        adopt_after_rerun(edit.final[0], f"“toward {digit}” from the previous z")
