@@ -19,9 +19,7 @@ import numpy as np
 import torch
 
 from gan_core.data import load_training_data
-from gan_core.gan.model import generate
-from gan_core.latent.directions import SIGMA_RANGE, principal_directions, raw_directions
-from gan_core.latent.sampling import Z_HIGH, Z_LOW
+from gan_core.latent.directions import SIGMA_RANGE, full_drag, principal_directions, raw_directions
 from gan_core.latent.starts import readable_latents
 from gan_core.quality.judge import JUDGE_DIR
 from gan_core.quality.referee import load_or_train_referee
@@ -33,12 +31,8 @@ RAW_SPAN = 1.0  # as the app's raw sliders (ganlab.explore.directions.RAW_SPAN)
 
 
 def full_drag_change(generator: torch.nn.Module, z: torch.Tensor, vectors: np.ndarray, span: float) -> np.ndarray:
-    """(n, k) mean |G(z + span v_k) - G(z - span v_k)| per start and slider, both ends clipped to the box."""
-    v = torch.as_tensor(vectors, dtype=torch.float32)
-    plus = (z[:, None] + span * v[None]).clamp(Z_LOW, Z_HIGH).reshape(-1, z.shape[1])
-    minus = (z[:, None] - span * v[None]).clamp(Z_LOW, Z_HIGH).reshape(-1, z.shape[1])
-    change = (generate(generator, plus) - generate(generator, minus)).abs()
-    return change.reshape(len(z), len(v), -1).mean(2).numpy()
+    """(n, k) mean |pixel change| per start and slider over a full drag (``latent.directions.full_drag``)."""
+    return full_drag(generator, z, vectors, span)[0].numpy()
 
 
 def main(argv: list[str] | None = None) -> None:

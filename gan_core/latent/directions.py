@@ -104,13 +104,11 @@ def sweep_directions(z: torch.Tensor, vectors: np.ndarray, steps: int = 9,
 
 
 @torch.no_grad()
-def slider_effect(generator: nn.Module, z: torch.Tensor, vectors: np.ndarray, span: float) -> np.ndarray:
-    """Mean absolute pixel change per unit of distance travelled in z, per direction (len(vectors),).
-
-    From each base latent, move to both ends ``z ± span * v`` (clipped to the box) and divide the mean
-    absolute pixel difference of the two images by the distance actually travelled, so a longer slider
-    range earns nothing.
-    """
+def full_drag(generator: nn.Module, z: torch.Tensor, vectors: np.ndarray, span: float) -> tuple[torch.Tensor,
+                                                                                                 torch.Tensor]:
+    """What a full drag of each slider does, per base latent z (n, z_dim) and direction: the mean absolute
+    pixel difference between ``G(z + span v)`` and ``G(z - span v)`` (both ends clipped to the box), and the
+    distance actually travelled in z; two (n, k) tensors."""
     v = torch.as_tensor(vectors, dtype=torch.float32)
     ends_plus = (z[:, None, :] + span * v[None]).clamp(Z_LOW, Z_HIGH)  # (n, k, z_dim)
     ends_minus = (z[:, None, :] - span * v[None]).clamp(Z_LOW, Z_HIGH)
@@ -119,7 +117,17 @@ def slider_effect(generator: nn.Module, z: torch.Tensor, vectors: np.ndarray, sp
     with evaluating(generator):
         plus = generator(ends_plus.reshape(-1, flat)).reshape(len(z), len(v), -1)
         minus = generator(ends_minus.reshape(-1, flat)).reshape(len(z), len(v), -1)
-    change = (plus - minus).abs().mean(2)
+    return (plus - minus).abs().mean(2), travel
+
+
+def slider_effect(generator: nn.Module, z: torch.Tensor, vectors: np.ndarray, span: float) -> np.ndarray:
+    """Mean absolute pixel change per unit of distance travelled in z, per direction (len(vectors),).
+
+    From each base latent, move to both ends ``z ± span * v`` (clipped to the box) and divide the mean
+    absolute pixel difference of the two images by the distance actually travelled, so a longer slider
+    range earns nothing.
+    """
+    change, travel = full_drag(generator, z, vectors, span)
     per_unit = torch.where(travel > 1e-6, change / travel.clamp_min(1e-6), torch.zeros_like(change))
     return per_unit.mean(0).numpy()
 
