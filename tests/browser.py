@@ -196,16 +196,19 @@ def digit_src(page) -> str:
     return image_src(page, "current sliders")
 
 
-# The lab's direction sliders (their keys carry a generation), not the faded ones of a rerun in progress.
-LAB_SLIDER = '[class*="st-key-lab_dir_"][data-stale="false"] input[type="range"]'
+# The lab's direction sliders (their keys carry a generation) that a person sees: not the faded ones of a rerun
+# in progress, nor the hidden copies Streamlit's frontend may keep of the previous generation after "Sliders to 0"
+# redraws them under new keys in a fragment run (0 px high, seen in 2 of 40 resets under load).
+LAB_SLIDER = '[class*="st-key-lab_dir_"][data-stale="false"]:visible input[type="range"]'
 READABLE_P = 0.9  # the lab's first digit: the referee reads it with at least this probability
 FULL_DRAG = 0.1  # mean |pixel change| a full drag of each of the first four sliders must reach at least
 
 
 def slider_labels(page) -> list[str]:
-    """The labels of the latent lab's sliders on the page now (its direction sliders and its truncation)."""
+    """The labels of the latent lab's sliders a person sees now (its direction sliders and its truncation)."""
     return page.evaluate("""() => Array.from(document.querySelectorAll(
         '[class*="st-key-lab_dir_"] input[type="range"], [class*="st-key-lab_psi"] input[type="range"]'))
+        .filter(e => e.closest('[data-testid="stElementContainer"]').checkVisibility())
         .map(e => e.getAttribute('aria-label'))""")
 
 
