@@ -1,6 +1,13 @@
 """Suite-wide settings."""
 
+import os
+
 import pytest
+
+# One torch thread per process: two workers (and the app servers and trainers the browser and process tests
+# start) share two cores, and each of them on two threads left the cores oversubscribed. Set before torch is
+# imported here; the processes the tests start inherit it (a trainer honours it: gan_core.threads).
+os.environ["OMP_NUM_THREADS"] = "1"
 
 
 @pytest.fixture(autouse=True)

@@ -39,7 +39,7 @@ from ..runs.demo import CONTINUE_REFUSED, is_demo
 from ..runs.folder import RunError, RunLock, RunPaths, reconcile, write_events_csv
 from ..runs.record import from_record
 from ..runs.snapshot import PHASE_DATA, PHASE_DONE, PHASE_STARTING, PHASE_TRAINING, Snapshot, Status, TrainerView
-from ..threads import physical_cores
+from ..threads import training_threads
 from .checkpointing import Checkpointing
 from .epochs import SampleGrid, close_epoch
 from .evaluation import Evaluation
@@ -71,7 +71,7 @@ class Trainer(TrainerView):
         self.started_at = 0.0  # time.monotonic() when start() was called
         self._data = data
         # torch intra-op threads for training: None = one per physical core, 0 = leave the process's setting.
-        self._threads = physical_cores() if threads is None else threads
+        self._threads = training_threads() if threads is None else threads
         self._start_lock = threading.Lock()
         self._requests = Requests()
         self._publishing = Publisher(self)

@@ -21,7 +21,7 @@ import streamlit as st
 import torch
 
 from gan_core.images import png_bytes
-from gan_core.threads import physical_cores
+from gan_core.threads import training_threads
 from gan_core.train.process import prestart
 from ganlab.state import keys
 from ganlab.state.holder import TrainerHolder, Watchers
@@ -98,7 +98,8 @@ def device_in_use(device: str) -> str:
         return f"CUDA · {torch.cuda.get_device_name(0)}"
     if device == "cuda":
         return "CUDA requested, but no CUDA device is available"
-    return f"CPU · trains on {physical_cores()} threads"
+    threads = training_threads()
+    return f"CPU · trains on {threads} thread{'s' if threads > 1 else ''}"
 
 
 def timed(fn: Callable[..., None]) -> Callable[..., None]:
