@@ -102,7 +102,8 @@ def _onnx(run: Run, card: dict[str, Any]) -> bytes:
         # The TorchScript exporter announces its own deprecation; it is the offline, fast one (module doc).
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(model, (torch.zeros(2, run.config.z_dim),), buffer, dynamo=False,
-                          input_names=["z"], output_names=["images"], opset_version=ONNX_OPSET,
+                          training=torch.onnx.TrainingMode.EVAL, input_names=["z"], output_names=["images"],
+                          opset_version=ONNX_OPSET,
                           dynamic_axes={"z": {0: "batch"}, "images": {0: "batch"}})
     proto = onnx.load_from_string(buffer.getvalue())
     onnx.helper.set_model_props(proto, {CARD_KEY: json.dumps(card, sort_keys=True)})
