@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 # What torch.load raises under weights_only=True for a file that holds code or objects (a hostile file) ...
 REFUSED = pickle.UnpicklingError
+# What a refusal says, whatever torch's own (long, version-specific) text was: it is never quoted.
+REFUSED_TEXT = "refused: the file holds code or objects that are not plain data, and loading it could run them"
 # ... and for a damaged or truncated one.
 DAMAGED = (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError, TypeError)
 UNREADABLE = (REFUSED, *DAMAGED)
@@ -31,8 +34,14 @@ MISFIT = (RuntimeError, KeyError, ValueError, TypeError, IndexError)
 
 
 def read_record(path: str | os.PathLike[str]) -> Any:
-    """Whatever ``path`` holds, read on the CPU without running code; raises REFUSED or DAMAGED."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """Whatever ``path`` holds, read on the CPU without running code; raises REFUSED or DAMAGED.
+
+    Torch warns about a pickle protocol it did not write ("Detected pickle protocol 4 ...") before it refuses
+    a plain pickle: our files are all torch.save's, so that warning only ever comes with a refusal, which
+    the caller reports in one line of its own (``REFUSED_TEXT``)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def load_tagged(path: str | os.PathLike[str] | None, format: str, *, key: str | None = None,

@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_core train|sample|evaluate|sweep|invert``.
+"""Command line: ``python -m gan_core train|sample|evaluate|export|sweep|invert``.
 
 Errors a user can fix (bad config, missing or damaged run, no data) print one line and exit 2;
 Ctrl-C checkpoints the run and exits 130.
@@ -14,13 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..config import GROUPS, ConfigError, GANConfig, field_spec, fields, validate_run_name
 from ..data import DataError, ask_for_download, load_training_data
 from ..gan.losses import loss_view
-from ..gan.model import Generator, generate, seeded_z
-from ..images import make_grid, save_png
+from ..gan.model import Generator, generate
 from ..presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from ..quality import referee
 from ..quality.judge import JUDGE_DIR, eval_noise, load_or_train_judge
@@ -33,7 +30,10 @@ from ..sweep.plan import SweepError
 from ..threads import one_thread_here
 from ..train.trainer import Trainer
 from . import sweep as sweep_cli
+from .export import ExportCLIError, add_export_command, run_export
 from .latent import LatentCLIError, add_invert_command, add_sample_z_option, run_invert, run_sample_z
+from .progress import progress_for
+from .samples import PNG_MAX, SampleLimitError, write_samples
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -41,6 +41,7 @@ POLL_SECONDS = 0.2
 # The fields a continued run may change (``GANState.from_record`` takes exactly these); the rest are stored.
 CONTINUE_FIELDS = ("epochs", "device")
 CONTINUE_FLAGS = tuple("--" + name.replace("_", "-") for name in CONTINUE_FIELDS)
+EVAL_N = field_spec("eval_samples")  # evaluate --n: the range of the training-time evaluations' sample count
 
 
 class CLIError(Exception):
@@ -63,13 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
                             "the flags below override it")
     train.add_argument("--download", action="store_true",
                        help="try the MNIST download again after an earlier start fell back to the bundled digits")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--quiet", action="store_true", help="no progress (else a bar on a terminal, and one "
+                                                             "plain line per epoch in a log file or a pipe)")
     _add_config_flags(train)
 
     sample = commands.add_parser("sample", help="write generated digits of a run to a PNG grid or .npy")
     sample.add_argument("--run", required=True)
     sample.add_argument("--checkpoints", default="checkpoints")
-    sample.add_argument("--n", type=int, default=100, help="how many images (default 100)")
+    sample.add_argument("--n", type=int, default=100, help="how many images (default 100; a PNG grid holds at most "
+                                                           f"{PNG_MAX:,}; an .npy is streamed to disk in chunks)")
     sample.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npy (float32 (N, 28, 28))")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     add_sample_z_option(sample)
@@ -81,12 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--run", required=True)
     evaluate.add_argument("--checkpoints", default="checkpoints", help="checkpoints root; the judge is cached "
                                                                       "in its _judge/ folder")
-    evaluate.add_argument("--n", type=int, default=10000, help="generated samples (default 10000)")
+    evaluate.add_argument("--n", type=int, default=10000,
+                          help=f"generated samples (default 10000; {EVAL_N.range_text()}, as the {EVAL_N.label!r} "
+                               "setting)")
     evaluate.add_argument("--data-dir", default="data", help="where the run's dataset is found (default data/)")
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     evaluate.add_argument("--download", action="store_true", help="try the MNIST download again (see train)")
     evaluate.add_argument("--which", choices=["ema", "raw"], default="ema",
                           help="ema: the averaged generator people see (default); raw: the trained G")
+    add_export_command(commands)
     sweep_cli.add_parser(commands)
     add_invert_command(commands)
     return parser
@@ -129,8 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return sweep_cli.main(args)
         if args.command == "invert":
             return run_invert(args)
+        if args.command == "export":
+            return run_export(args)
         return _sample(args)
-    except (CLIError, LatentCLIError, ConfigError, CheckpointError, DataError, RunError, SweepError) as exc:
+    except (CLIError, LatentCLIError, ExportCLIError, SampleLimitError, ConfigError, CheckpointError, DataError,
+            RunError, SweepError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -148,21 +157,21 @@ def _train(args: argparse.Namespace) -> int:
             raise CLIError(f"--continue continues the stored config; drop {', '.join(fixed)}")
         if is_demo(paths.folder):
             raise CLIError(CONTINUE_REFUSED)
-        stored = load_checkpoint(paths.checkpoint).get("config") if paths.checkpoint.is_file() else None
-        if stored is None:
+        if not paths.checkpoint.is_file():
             raise CLIError(f"run '{args.run}' has no checkpoint at {paths.checkpoint}; train it without --continue")
-        config = stored.replace(**given)
+        stored = load_checkpoint(paths.checkpoint)
+        config, start_epoch = stored["config"].replace(**given), int(stored["epoch"])
     else:
         if paths.checkpoint.exists():
             raise CLIError(f"run '{args.run}' already exists at {paths.folder}; add --continue or pick another --run")
-        config = preset_config(args.preset or DEFAULT_PRESET, **given)
+        config, start_epoch = preset_config(args.preset or DEFAULT_PRESET, **given), 0
 
     one_thread_here()  # the trainer's thread gets the cores: one OpenMP team per training process
     trainer = Trainer(config, args.run, checkpoints=args.checkpoints, data_dir=args.data_dir,
                       continue_run=args.continue_run)
     launched = time.monotonic() - _process_age()
     trainer.start()
-    bar = None if args.quiet else _progress_bar()
+    progress = progress_for(args.quiet, start_epoch)  # a bar on a terminal, plain lines in a log or pipe
     started, first_step, source_shown, first_shown = time.monotonic(), None, False, False
     try:
         while trainer.is_alive():
@@ -177,24 +186,18 @@ def _train(args: argparse.Namespace) -> int:
                 first_shown = True
             if first_step is None and snap.steps_per_epoch:
                 first_step, started = snap.step, time.monotonic()
-            if bar is not None and snap.steps_per_epoch:
-                if not bar.total:
-                    bar.reset(total=snap.epochs_total * snap.steps_per_epoch)
-                    bar.update(snap.step)
-                bar.update(snap.step - bar.n)
-                bar.set_postfix(epoch=f"{snap.epoch}/{snap.epochs_total}", d=_fmt(snap.d_loss),
-                                g=_fmt(snap.g_loss), img_s=f"{snap.images_per_sec:,.0f}",
-                                next_eval="-" if snap.next_eval_epoch is None else f"epoch {snap.next_eval_epoch}",
-                                refresh=False)
-                bar.refresh()
+            if progress is not None:
+                progress.update(snap)
+        if progress is not None:
+            progress.update(trainer.snapshot())  # the last epoch, when it ended between two looks
     except KeyboardInterrupt:
         trainer.stop()
         print(f"\ninterrupted: checkpoint saved at step {trainer.snapshot().step}; "
               f"continue with --continue", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
-        if bar is not None:
-            bar.close()
+        if progress is not None:
+            progress.close()
     snap = trainer.snapshot()
     if snap.status == Status.ERROR:
         raise CLIError(snap.error or "training failed")
@@ -213,6 +216,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if not EVAL_N.low <= args.n <= EVAL_N.high:
+        raise CLIError(f"--n must be in {EVAL_N.range_text()} (the range of the {EVAL_N.label!r} setting), "
+                       f"got {args.n:,}")
     paths, generator, record = _open_run(args, min_n=2)
     config: GANConfig = record["config"]
     if args.download:
@@ -262,13 +268,7 @@ def _sample(args: argparse.Namespace) -> int:
     if args.z:
         return run_sample_z(args)
     _, generator, record = _open_run(args, min_n=1)
-    z = seeded_z(args.seed, record["config"].z_dim, args.n)
-    images = generate(generator, z).numpy()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".npy":
-        np.save(out, images)
-    else:
-        save_png(make_grid(images), out)
+    write_samples(generator, args.seed, args.n, out)
     print(f"wrote {args.n} samples of run '{args.run}' (epoch {record['epoch']}, "
           f"{_generator_name(args.which, record)}) to {out}")
     return 0
@@ -291,18 +291,8 @@ def _generator_name(which: str, record: dict) -> str:
     return "EMA generator" if record.get("ema") is not None else "trained G (the run keeps no EMA)"
 
 
-def _progress_bar():  # a tqdm bar; tqdm is imported only when a bar is shown
-    from tqdm import tqdm
-
-    return tqdm(total=0, unit="step", dynamic_ncols=True, desc="train", file=sys.stderr)
-
-
 def _process_age() -> float:
     """Seconds since this process was created (imports included), from the OS's own record."""
     import psutil
 
     return max(time.time() - psutil.Process().create_time(), 0.0)
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"

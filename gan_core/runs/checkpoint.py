@@ -18,7 +18,7 @@ import torch
 from ..atomic import atomic_write
 from ..config import ConfigError, GANConfig
 from ..gan.model import Generator
-from ..records import DAMAGED, MISFIT, REFUSED, read_record
+from ..records import DAMAGED, MISFIT, REFUSED, REFUSED_TEXT, read_record
 from . import migrations
 from .migrations import RecordVersionError, migrate
 
@@ -49,9 +49,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         record = read_record(path)
     except REFUSED as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CheckpointError(f"{path}: refused: the file holds code or objects that are not plain data "
-                              f"({reason[:160]})") from exc
+        raise CheckpointError(f"{path}: {REFUSED_TEXT}") from exc  # one line: torch's own text is not quoted
     except DAMAGED as exc:
         raise CheckpointError(f"{path}: damaged or truncated checkpoint ({type(exc).__name__})") from exc
     if not isinstance(record, dict) or record.get("format") != FORMAT:

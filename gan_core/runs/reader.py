@@ -73,7 +73,7 @@ class SavedRun:
         self._epoch_log = tuple(record["epoch_log"])
         self._metrics = tuple(record.get("metrics_log", ()))
         self._edits = tuple(dict(edit) for edit in record.get("edits", ()))
-        self._generator = generator  # the EMA generator (the trained G when the run keeps none)
+        self.generator = generator  # the EMA generator in eval mode (the trained G when the run keeps none)
         self._raw = raw
         self._record = record
         self._verdicts: dict[str, Any] | None = None  # only grown (a histogram added), so racing readers agree
@@ -105,27 +105,31 @@ class SavedRun:
     def edits(self) -> tuple[dict[str, Any], ...]:
         return self._edits
 
+    def data_source(self) -> dict[str, Any]:
+        """What the run trained on as its checkpoint records it (kind, sizes, message, ...); {} if unrecorded."""
+        return dict(self._record.get("data_source") or {})
+
     def warnings(self) -> list[str]:
         return run_warnings(self._metrics, self._epoch_log, loss_view(self.config.loss).d_wins_below)
 
     def has_weights(self, which: str = "ema") -> bool:
-        return pick_generator(which, self._generator, self._raw) is not None
+        return pick_generator(which, self.generator, self._raw) is not None
 
     def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray | None:
         """Images from the EMA generator (``which`` "ema") or the trained G ("raw"; None without one)."""
-        generator = pick_generator(which, self._generator, self._raw)
+        generator = pick_generator(which, self.generator, self._raw)
         return None if generator is None else generate(generator, z).numpy()
 
     def verdicts(self, real_images: torch.Tensor | None = None) -> dict[str, Any] | None:
         """D's verdict on the preview grid (see ``saved_verdicts``), computed once; given real images (the
         run's training digits), the real-vs-fake histogram as well."""
         if self._verdicts is None or (real_images is not None and self._verdicts["histogram"] is None):
-            self._verdicts = saved_verdicts(self._record, self._generator, real_images)
+            self._verdicts = saved_verdicts(self._record, self.generator, real_images)
         return self._verdicts
 
     def generator_copy(self) -> Generator:
         """A private eval-mode copy of the generator, for work that needs gradients (edits, inversion)."""
-        return copy.deepcopy(self._generator).eval()
+        return copy.deepcopy(self.generator).eval()
 
 
 def saved_verdicts(record: dict[str, Any], generator: nn.Module,

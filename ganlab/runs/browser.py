@@ -7,6 +7,7 @@ import streamlit as st
 
 from gan_core.runs.demo import MANIFEST, WEIGHTS, DemoError
 from gan_core.runs.folder import RunError, delete_run
+from ganlab.runs.downloads import downloads_ui
 from ganlab.state import keys
 from ganlab.state.resources import checkpoints_root, demo_dir, holder
 from ganlab.state.runs_list import all_runs
@@ -61,6 +62,8 @@ def run_browser_ui(name: str | None) -> None:
                    disabled=holder().alive() is not None)
     cols[3].button("Delete…", key=keys.BTN_DELETE, on_click=ask_delete, args=(picked,), width="stretch",
                    help="remove the run's folder (asks first)")
+    if picked not in {info.name for info in runs if info.error is not None}:
+        downloads_ui(picked)
 
 
 def demo_row() -> dict[str, object] | None:

@@ -85,6 +85,7 @@ TL_EPOCH = "tl_epoch"  # the timeline's epoch slider
 TL_PINNED = "tl_pinned"  # the user moved it off the newest epoch: stop following
 TL_NEWEST = "_tl_newest"  # the newest epoch when the slider was last drawn
 DL_GIF, DL_PNG, DL_CSV, DL_WEIGHTS = "dl_gif", "dl_png", "dl_csv", "dl_weights"  # the timeline's downloads
+DL_ONNX, DL_SAFETENSORS = "dl_onnx", "dl_safetensors"  # the Runs page's exports of the picked run
 BROWSER_PICK = "browser_pick"
 DELETE_ASK = "delete_ask"  # run name whose Delete was clicked: confirm or cancel
 BTN_OPEN, BTN_OPEN_RESUME, BTN_DELETE = "btn_open", "btn_open_resume", "btn_delete"
