@@ -25,6 +25,7 @@ from ..presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from ..quality import referee
 from ..quality.judge import JUDGE_DIR, eval_noise, load_or_train_judge
 from ..quality.metrics import CLASS_NAMES, format_row, quality_warnings
+from ..quality.unlabeled import NOT_AVAILABLE, label_free_judge, needs_label_free
 from ..runs.checkpoint import CheckpointError, load_checkpoint, load_generator
 from ..runs.demo import CONTINUE_REFUSED, is_demo
 from ..runs.folder import RunError, RunPaths
@@ -219,9 +220,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         ask_for_download(args.data_dir)
     data = load_training_data(config.dataset, args.data_dir)
     # referee.TRAIN_STEPS is read at call time, so a test can shorten the referee's training.
-    judge = load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=referee.TRAIN_STEPS)
+    unlabeled = needs_label_free(data)  # a folder of pictures without classes: the label-free figures
+    judge = label_free_judge(data) if unlabeled else \
+        load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=referee.TRAIN_STEPS)
     row = judge.evaluate(generate(generator, eval_noise(args.n, config.z_dim, seed=args.seed)))
-    names = CLASS_NAMES[config.dataset]
+    names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
     preset = preset_of(config) or "custom"
     print(f"run '{args.run}': epoch {record['epoch']}, step {record['step']}, preset {preset}, "
           f"{args.n:,} samples from the {_generator_name(args.which, record)}")
@@ -235,6 +238,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"precision      {row['precision']:.3f}   recall {row['recall']:.3f}   (k={row['pr_k']}, "
               f"n={row['pr_n']:,}; real-vs-real: precision {row['precision_real']:.3f}, "
               f"recall {row['recall_real']:.3f})")
+    if unlabeled:
+        print(f"not available  the {NOT_AVAILABLE}; this dataset has none")
+        return 0
     if row.get("readable") is not None:
         ratio = "-" if row["readable_ratio"] is None else f"{row['readable_ratio']:.2f}"
         print(f"readable       {row['readable']:.1%}   (judge and referee read the same digit with p >= 0.9; "

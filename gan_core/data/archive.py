@@ -18,12 +18,15 @@ single picture that is too large is not fatal: it is skipped and listed with the
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import re
 import stat
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
+from ..atomic import atomic_write_bytes
 from ..images import MAX_BYTES
 from .common import DataError
 
@@ -33,6 +36,7 @@ MAX_ZIP_BYTES = 200 * 2**20
 MAX_UNPACKED_BYTES = 200 * 2**20
 MAX_RATIO = 100  # unpacked size / archive size; pictures hardly compress, a bomb compresses ~1000x
 MAX_EMPTY = 1_000
+UPLOADS = "uploads"  # where the app keeps checked uploads, under data_dir
 IGNORED_PARTS = ("__MACOSX",)  # macOS's resource forks beside every zipped file
 
 
@@ -78,21 +82,35 @@ def open_source(source: str | os.PathLike[str]) -> Source:
     return _zip(path)
 
 
-def check_zip(path: str | os.PathLike[str]) -> int:
-    """Check the archive at ``path`` against every limit from its directory alone (nothing decoded); the
-    number of candidate pictures. What the app runs on an upload before it keeps the file."""
-    size = Path(path).stat().st_size
+def check_zip(archive: str | os.PathLike[str] | bytes) -> int:
+    """Check the .zip at a path (or its bytes) against every limit from its directory alone (nothing
+    decoded, nothing written); the number of candidate pictures."""
+    size = len(archive) if isinstance(archive, bytes) else Path(archive).stat().st_size
+    where = "the upload" if isinstance(archive, bytes) else Path(archive).name
     if size > MAX_ZIP_BYTES:
-        raise DataError(f"the archive is {size / 2**20:.0f} MB; the limit is {MAX_ZIP_BYTES // 2**20} MB")
-    with _open_zip(Path(path)) as archive:
-        return len(_checked_entries(archive, size, str(path)))
+        raise DataError(f"{where}: the archive is {size / 2**20:.0f} MB; the limit is {MAX_ZIP_BYTES // 2**20} MB")
+    with _open_zip(io.BytesIO(archive) if isinstance(archive, bytes) else Path(archive)) as opened:
+        return len(_checked_entries(opened, size, where))
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def keep_upload(data: bytes, filename: str, data_dir: str | os.PathLike[str]) -> Path:
+    """Check an uploaded .zip (``check_zip``) and only then keep it, atomically, as
+    ``data_dir/uploads/<first 16 hex of its sha256>/<its name>.zip``; the path, for ``folder:PATH``."""
+    check_zip(data)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(filename).stem).strip("-")[:64] or "upload"
+    path = Path(data_dir) / UPLOADS / hashlib.sha256(data).hexdigest()[:16] / f"{stem}.zip"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+    return path
+
+
+def _open_zip(source: Path | io.BytesIO) -> zipfile.ZipFile:
     try:
-        return zipfile.ZipFile(path)
+        return zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise DataError(f"{path.name}: not a .zip archive that can be read ({exc})") from exc
+        where = source.name if isinstance(source, Path) else "the upload"
+        raise DataError(f"{where}: not a .zip archive that can be read ({exc})") from exc
 
 
 def _checked_entries(archive: zipfile.ZipFile, archive_bytes: int, where: str) -> list[zipfile.ZipInfo]:

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,10 @@ def hash_weights(digest: Any, net: nn.Module) -> None:
 
 
 def cache_path(cache_dir: str | os.PathLike[str], name: str, dataset: str, key: str) -> Path:
-    """``<cache_dir>/<name>-<dataset>-<first 16 hex digits of the data key>.pt``."""
-    return Path(cache_dir) / f"{name}-{dataset}-{key[:16]}.pt"
+    """``<cache_dir>/<name>-<dataset>-<first 16 hex digits of the data key>.pt``; a dataset named by a path
+    (``folder:/my/digits``) becomes one file name (``folder-my-digits``)."""
+    safe = re.sub(r"[^A-Za-z0-9_]+", "-", dataset).strip("-")[:64]
+    return Path(cache_dir) / f"{name}-{safe}-{key[:16]}.pt"
 
 
 def load_first(paths: Sequence[Path | None], format: str, *, key: str, version: int,

