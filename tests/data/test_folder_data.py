@@ -180,3 +180,16 @@ def test_a_run_on_unlabeled_pictures_trains_records_its_data_and_evaluates_witho
     out = capsys.readouterr().out
     assert "no labels: FID and precision/recall in pixel PCA-64" in out and "precision " in out
     assert "not available  the readable share, Inception score" in out and "IS " not in out
+
+
+def test_an_upload_is_checked_before_it_is_kept_and_then_loads_under_its_own_name(files, tmp_path):
+    for kind in ("zip-slip", "zip bomb", "not a zip"):
+        bad = hostile(tmp_path / f"{kind}.zip", kind).read_bytes()
+        with pytest.raises(DataError):
+            archive.keep_upload(bad, "../../evil name.zip", tmp_path / "data")
+    assert not (tmp_path / "data").exists()
+    good = write_zip(tmp_path / "good.zip", files).read_bytes()
+    kept = archive.keep_upload(good, "../../My digits!.zip", tmp_path / "data")
+    assert kept.parent.parent == tmp_path / "data" / "uploads" and kept.name == "My-digits.zip"
+    assert kept.read_bytes() == good and archive.keep_upload(good, "My digits!.zip", tmp_path / "data") == kept
+    assert load_training_data(f"folder:{kept}", tmp_path / "data").name == "My-digits"
