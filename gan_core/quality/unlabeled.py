@@ -28,9 +28,10 @@ import torch
 from ..data import TrainingData, evenly_spaced
 from .distance import pairwise_distances
 from .manifold import manifold_row
-from .metrics import NUM_CLASSES
 from .real_side import RealSide
-from .shared import splits
+from .shared import needs_label_free, splits
+
+__all__ = ["NOT_AVAILABLE", "UnlabeledJudge", "label_free_judge", "needs_label_free", "project"]
 
 COMPONENTS = 64  # principal components kept: ~90% of MNIST's pixel variance
 FIT_IMAGES = 10_000  # training images the components are fitted to (evenly spaced), at most
@@ -39,11 +40,6 @@ FEATURES_NAME = f"pixel PCA-{COMPONENTS} (a linear autoencoder of this data, fit
 # What a row without labels cannot say, for the UI and the CLI.
 NOT_AVAILABLE = ("readable share, Inception score, classes present and the class histogram need a classifier "
                  "of labelled classes")
-
-
-def needs_label_free(data: TrainingData) -> bool:
-    """True when ``data`` cannot train the judge: no labels, or more classes than its NUM_CLASSES outputs."""
-    return not data.labeled or len(data.class_names) > NUM_CLASSES
 
 
 @dataclass

@@ -71,3 +71,15 @@ def test_unlabeled_data_gets_the_label_free_judge_at_once(unlabeled, tmp_path):
 def test_a_dataset_named_by_a_path_caches_under_one_file_name(tmp_path):
     path = cache_path(tmp_path, "judge", "folder:/home/me/../digits 2", "0123456789abcdef0123")
     assert path.parent == tmp_path and path.name == "judge-folder-home-me-digits-2-0123456789abcdef.pt"
+
+
+def test_a_classifier_refuses_unlabeled_data_in_one_line(unlabeled):
+    from gan_core.data import DataError
+    from gan_core.quality.judge import load_or_train_judge
+    from gan_core.quality.referee import load_or_train_referee
+
+    for load in (load_or_train_judge, load_or_train_referee):
+        with pytest.raises(DataError, match="needs labelled data with at most 10 classes; this dataset has no "
+                                            "labels") as refused:
+            load(unlabeled, None, "folder:/my/digits", steps=1)
+        assert "\n" not in str(refused.value)
