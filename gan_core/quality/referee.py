@@ -29,7 +29,17 @@ from torch import nn
 from ..data import TrainingData
 from ..records import save_record
 from . import shared
-from .shared import LR, as_images, build, cache_path, chunks, load_first, set_learning_rate, shifted
+from .shared import (
+    LR,
+    as_images,
+    build,
+    cache_path,
+    chunks,
+    load_first,
+    set_learning_rate,
+    shifted,
+    splits,  # noqa: F401 (imported from here by ganlab.state.models and bench.latent)
+)
 
 REFEREE_FORMAT = "gan_core.referee"
 REFEREE_VERSION = 2  # 2: 3,000 training steps (was 800)
