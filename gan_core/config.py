@@ -18,7 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-DATASETS = ("mnist", "fashion-mnist")
+DATASETS = ("mnist", "fashion-mnist", "kmnist")  # torchvision's MNIST-shaped sets (gan_core.data)
+# Or a folder (or .zip) of picture files of the user's own: ``folder:PATH`` (gan_core.data.folder).
+FOLDER_PREFIX = "folder:"
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")  # auto: see gan_core.precision.resolve_precision
 # The loss menu (gan_core.losses): the tutorial's non-saturating loss, the original minimax game, least squares
@@ -54,6 +56,7 @@ class FieldSpec:
     low_open: bool = False  # True: ``low`` itself is not allowed
     high_open: bool = False
     choices: tuple[str, ...] = ()  # allowed values of a str field
+    open_prefix: str = ""  # a str field also allows this prefix followed by any text (``folder:PATH``)
     run_field: bool = False  # how or how long a run executes, not the recipe (presets ignore it)
 
     @property
@@ -62,18 +65,23 @@ class FieldSpec:
         return "--" + self.name.replace("_", "-")
 
     def range_text(self) -> str:
-        """``[2, 4096]``, ``(0, 1]``, ``one of mnist, fashion-mnist`` or ``on/off``."""
+        """``[2, 4096]``, ``(0, 1]``, ``one of mnist, fashion-mnist``, ``... or folder:PATH`` or ``on/off``."""
         if self.choices:
-            return f"one of {', '.join(self.choices)}"
+            return f"one of {', '.join(self.choices)}" + (f" or {self.open_prefix}PATH" if self.open_prefix else "")
         if self.kind is bool:
             return "on/off"
         left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
         return f"{left}{self.low:g}, {self.high:g}{right}"
 
+    def opens(self, value: Any) -> bool:
+        """True when ``value`` is the open prefix followed by some text (``folder:digits``)."""
+        return bool(self.open_prefix) and isinstance(value, str) and value.startswith(self.open_prefix) \
+            and bool(value.removeprefix(self.open_prefix).strip())
+
     def check(self, value: Any) -> None:
         """Raise ConfigError naming this field when ``value`` has the wrong type or lies outside the range."""
         _check_type(self.name, value, self.kind)
-        if self.choices and value not in self.choices:
+        if self.choices and value not in self.choices and not self.opens(value):
             raise ConfigError(self.name, f"must be {self.range_text()}, got {value!r}")
         if self.kind in (int, float):
             if isinstance(value, float) and not math.isfinite(value):
@@ -95,8 +103,9 @@ _UNIT = {"low": 0.0, "high": 1.0}  # most rates and probabilities live in [0, 1]
 @dataclass(frozen=True)
 class GANConfig:
     # --- data ---
-    dataset: str = _field("mnist", "Dataset", "28x28 grey images either way", "data",
-                          choices=DATASETS, run_field=True)
+    dataset: str = _field("mnist", "Dataset", "28x28 grey images whichever: MNIST, Fashion-MNIST, Kuzushiji-MNIST, "
+                          "or folder:PATH, a folder or .zip of PNG/JPEG/BMP/GIF files (labels from sub-folder "
+                          "names, if any)", "data", choices=DATASETS, open_prefix=FOLDER_PREFIX, run_field=True)
     # --- model (the seed's MLP) ---
     z_dim: int = _field(100, "Latent size z_dim", "length of the noise vector z ~ Uniform[-1, 1]^z_dim",
                         "model", low=1, high=4096)

@@ -1,13 +1,22 @@
-"""The 28x28 pictures everything here draws: their size, grids, PNG and GIF encoding."""
+"""The 28x28 pictures everything here draws: their size, grids, PNG and GIF encoding; and the one decoder
+that turns any picture file (a person's upload, an image of a folder dataset) into such a picture.
+
+The decoder follows MNIST's own recipe: the drawing's bounding box is scaled (keeping its aspect) to fit a
+20x20 box, then placed in the 28x28 frame so that its centre of mass sits at the frame's centre. Dark ink on
+a light background (a scan, a photo of paper, a drawing on white) is inverted first; the background's
+level, read from the border, becomes black. Refusals raise ``DigitImageError`` with one line for a person.
+"""
 
 from __future__ import annotations
 
 import io
 import os
+import re
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .atomic import atomic_write_bytes
 
@@ -84,3 +93,115 @@ def encode_gif(pictures: Sequence[np.ndarray], *, frame_ms: int, last_frame_ms: 
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
                    optimize=optimize)
     return buffer.getvalue()
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_IMAGE_SIDE = 4096
+BOX = 20  # MNIST fits each digit into 20x20 before centring it in 28x28
+INK_THRESHOLD = 0.1  # share of the brightest ink a pixel needs to count toward the bounding box
+
+
+class DigitImageError(ValueError):
+    """The file cannot be used as a digit; the message says why, for a person."""
+
+
+def digit_from_bytes(data: bytes) -> np.ndarray:
+    """float32 (28, 28) in [0, 1], white ink on black, from the bytes of a PNG/JPEG/... file."""
+    if len(data) > MAX_BYTES:
+        raise DigitImageError(f"the file is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB")
+    if not data:
+        raise DigitImageError("the file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            picture = Image.open(io.BytesIO(data))
+            _check_side(*picture.size)  # read from the header, before any pixel is decoded
+            picture.load()
+    except DigitImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # PIL refuses a huge header (over ~89 M pixels) inside ``open``, before our own check could run.
+        raise DigitImageError(f"the image is too large ({_pixels(exc)}); the limit is {MAX_IMAGE_SIDE} pixels "
+                              f"per side") from exc
+    except UnidentifiedImageError as exc:
+        raise DigitImageError("this file is not an image that can be read (PNG, JPEG, GIF, BMP, WebP ...)") \
+            from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise DigitImageError(" ".join(f"the image is damaged and cannot be read ({exc})".split())) from exc
+    return digit_from_picture(picture)
+
+
+def _check_side(width: int, height: int) -> None:
+    if max(width, height) > MAX_IMAGE_SIDE:
+        raise DigitImageError(f"the image is too large ({width}x{height} pixels); the limit is {MAX_IMAGE_SIDE} "
+                              f"pixels per side")
+
+
+def _pixels(exc: Exception) -> str:
+    """The pixel count in PIL's bomb message ("Image size (400000000 pixels) exceeds ..."), for a person."""
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    return f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+
+
+def digit_from_picture(picture: Image.Image) -> np.ndarray:
+    """See ``digit_from_bytes``; takes an opened PIL image of any mode and size."""
+    picture = ImageOps.exif_transpose(picture)
+    grey = _grey(picture)
+    return centre_digit(grey)
+
+
+def _grey(picture: Image.Image) -> np.ndarray:
+    """float64 (h, w) in [0, 1] where 1 is white; transparent pixels take the background's colour."""
+    if picture.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        values = np.asarray(picture, dtype=np.float64)
+        span = values.max() - values.min()
+        return (values - values.min()) / span if span > 0 else np.zeros_like(values)
+    rgba = np.asarray(picture.convert("RGBA"), dtype=np.float64) / 255.0
+    grey = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
+    alpha = rgba[..., 3]
+    if alpha.min() < 1.0:
+        # Ink drawn on a transparent layer: put it on the background it contrasts with.
+        opaque = alpha > 0.5
+        ink_is_dark = opaque.any() and grey[opaque].mean() < 0.5
+        background = 1.0 if ink_is_dark else 0.0
+        grey = alpha * grey + (1.0 - alpha) * background
+    return grey
+
+
+def centre_digit(grey: np.ndarray) -> np.ndarray:
+    """(h, w) grey in [0, 1] (either polarity) -> float32 (28, 28) MNIST-style."""
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = float(np.median(border))
+    ink = background - grey if background > 0.5 else grey - background  # light background: invert
+    ink = np.clip(ink, 0.0, None)
+    peak = float(ink.max())
+    if peak <= 0.05:
+        raise DigitImageError("no digit found: the image is blank (one colour)")
+    ink = ink / peak
+    rows = np.flatnonzero((ink > INK_THRESHOLD).any(1))
+    cols = np.flatnonzero((ink > INK_THRESHOLD).any(0))
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize(size, Image.LANCZOS),
+                       dtype=np.float64) / 255.0
+    frame = np.zeros((IMAGE_SIDE, IMAGE_SIDE))
+    top, left = (IMAGE_SIDE - size[1]) // 2, (IMAGE_SIDE - size[0]) // 2
+    frame[top:top + size[1], left:left + size[0]] = small
+    centred = _shift_to_centre(frame)
+    # Shrinking thins the strokes' peaks (a 14-px pen on a 300-px canvas is ~1 px wide at 20x20); MNIST's
+    # strokes reach full white, so stretch the ink back to a peak of 1.
+    return (centred / max(float(centred.max()), 1e-6)).astype(np.float32)
+
+
+def _shift_to_centre(frame: np.ndarray) -> np.ndarray:
+    """Shift (bilinear, sub-pixel) so the centre of mass lands on the frame's centre."""
+    mass = frame.sum()
+    ys, xs = np.indices(frame.shape)
+    cy, cx = (ys * frame).sum() / mass, (xs * frame).sum() / mass
+    centre = (IMAGE_SIDE - 1) / 2.0
+    dy, dx = cy - centre, cx - centre
+    image = Image.fromarray(frame.astype(np.float32))  # mode "F"
+    # An affine transform maps output (x, y) to input (x + dx, y + dy): the content moves by (-dx, -dy).
+    moved = image.transform(image.size, Image.AFFINE, (1, 0, dx, 0, 1, dy), resample=Image.BILINEAR)
+    return np.clip(np.asarray(moved, dtype=np.float64), 0.0, 1.0)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Layers, lowest first: a module may import from its own layer and the ones below, never above. Packages
 # on one layer (a tuple) must not import each other. gan_core's top-level modules are its base layer.
 LAYERS = {
-    "gan_core": ["(base)", "gan", "quality", "runs", ("latent", "train"), "sweep", "cli"],
+    "gan_core": ["(base)", "data", "gan", "quality", "runs", ("latent", "train"), "sweep", "cli"],
     "ganlab": ["state", "charts", "widgets", ("train", "explore", "runs"), "pages"],
 }
 MAX_LINES = 350

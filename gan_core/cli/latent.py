@@ -14,8 +14,7 @@ import torch
 
 from ..config import validate_run_name
 from ..gan.model import Generator, generate
-from ..images import make_grid, save_png
-from ..latent.digit_image import DigitImageError, digit_from_bytes
+from ..images import DigitImageError, digit_from_bytes, make_grid, save_png
 from ..latent.inversion import STEPS, invert
 from ..latent.store import LatentStoreError, npy_bytes, read_latent
 from ..runs.checkpoint import load_generator

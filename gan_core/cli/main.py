@@ -22,6 +22,7 @@ from ..presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from ..quality import referee
 from ..quality.judge import JUDGE_DIR, eval_noise, load_or_train_judge
 from ..quality.metrics import CLASS_NAMES, format_row, quality_warnings
+from ..quality.unlabeled import NOT_AVAILABLE, label_free_judge, needs_label_free
 from ..runs.checkpoint import CheckpointError, load_checkpoint, load_generator
 from ..runs.demo import CONTINUE_REFUSED, is_demo
 from ..runs.folder import RunError, RunPaths
@@ -112,8 +113,8 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         group = groups[spec.group]
         if spec.kind is bool:
             group.add_argument(spec.flag, action=argparse.BooleanOptionalAction, default=None, help=text)
-        elif spec.choices:
-            group.add_argument(spec.flag, choices=spec.choices, help=text)
+        elif spec.choices:  # an open field (folder:PATH) is checked by GANConfig, not by argparse
+            group.add_argument(spec.flag, choices=None if spec.open_prefix else spec.choices, help=text)
         else:
             group.add_argument(spec.flag, type=spec.kind, metavar=spec.kind.__name__.upper(), help=text)
 
@@ -225,9 +226,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         ask_for_download(args.data_dir)
     data = load_training_data(config.dataset, args.data_dir)
     # referee.TRAIN_STEPS is read at call time, so a test can shorten the referee's training.
-    judge = load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=referee.TRAIN_STEPS)
+    unlabeled = needs_label_free(data)  # a folder of pictures without classes: the label-free figures
+    judge = label_free_judge(data) if unlabeled else \
+        load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=referee.TRAIN_STEPS)
     row = judge.evaluate(generate(generator, eval_noise(args.n, config.z_dim, seed=args.seed)))
-    names = CLASS_NAMES[config.dataset]
+    names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
     preset = preset_of(config) or "custom"
     print(f"run '{args.run}': epoch {record['epoch']}, step {record['step']}, preset {preset}, "
           f"{args.n:,} samples from the {_generator_name(args.which, record)}")
@@ -241,6 +244,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"precision      {row['precision']:.3f}   recall {row['recall']:.3f}   (k={row['pr_k']}, "
               f"n={row['pr_n']:,}; real-vs-real: precision {row['precision_real']:.3f}, "
               f"recall {row['recall_real']:.3f})")
+    if unlabeled:
+        print(f"not available  the {NOT_AVAILABLE}; this dataset has none")
+        return 0
     if row.get("readable") is not None:
         ratio = "-" if row["readable_ratio"] is None else f"{row['readable_ratio']:.2f}"
         print(f"readable       {row['readable']:.1%}   (judge and referee read the same digit with p >= 0.9; "

@@ -36,7 +36,7 @@ from .classifier import FEATURES, TRAIN_STEPS, JudgeNet, new_net, predict, remov
 from .metrics import quality_row, readability_row, readable
 from .real_side import RealSide
 from .referee import Referee, load_or_train_referee
-from .shared import cache_path, load_first, splits
+from .shared import cache_path, labelled_splits, load_first, splits
 
 __all__ = ["BUNDLED", "FEATURES", "JUDGE_DIR", "Judge", "JudgeNet", "accuracy", "data_key", "eval_noise",
            "judge_path", "load_or_train_judge", "predict", "train_judge"]
@@ -131,7 +131,7 @@ def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | 
     ``referee_steps`` > 0 prepares the referee of ``data`` too (``referee.TRAIN_STEPS`` is its own
     length), and every evaluation then reports readability.
     """
-    train_images, train_labels, held_images, held_labels = splits(data)
+    train_images, train_labels, held_images, held_labels = labelled_splits(data, "judge")
     key = data_key(data, steps)
     path = judge_path(cache_dir, dataset, key) if cache_dir is not None else None
     found = load_first((path, BUNDLED), JUDGE_FORMAT, key=key, version=JUDGE_VERSION, new_net=new_net)

@@ -20,6 +20,7 @@ from ..threads import one_thread_here
 from .classifier import Cancelled
 from .judge import Judge, load_or_train_judge
 from .referee import TRAIN_STEPS as REFEREE_STEPS
+from .unlabeled import UnlabeledJudge, label_free_judge, needs_label_free
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class JudgeLoader:
         self._data, self._cache_dir, self._dataset = data, cache_dir, dataset
         self._on_status = on_status  # (status line, progress in [0, 1] or None)
         self._cancel = threading.Event()
-        self._judge: Judge | None = None
+        self._judge: Judge | UnlabeledJudge | None = None
         self.failure: str | None = None
         self._started = 0.0
         self._last_progress = 0.0
@@ -44,11 +45,11 @@ class JudgeLoader:
         self._on_status("judge network: loading ...", None)
         self._thread.start()
 
-    def ready(self) -> Judge | None:
+    def ready(self) -> Judge | UnlabeledJudge | None:
         """The judge once prepared, else None (never blocks)."""
         return self._judge
 
-    def wait(self, timeout: float | None = None) -> Judge | None:
+    def wait(self, timeout: float | None = None) -> Judge | UnlabeledJudge | None:
         self._thread.join(timeout)
         return self._judge
 
@@ -61,6 +62,11 @@ class JudgeLoader:
     def _run(self) -> None:
         one_thread_here()  # beside the training thread, whose OpenMP team must stay the only one
         try:
+            if needs_label_free(self._data):  # no classes to learn: the label-free figures, no referee
+                self._judge = label_free_judge(self._data)
+                self._on_status(f"{self._judge.describe()}; ready after {time.monotonic() - self._started:.1f} s",
+                                1.0)
+                return
             judge = load_or_train_judge(self._data, self._cache_dir, self._dataset, progress=self._progress,
                                         cancel=self._cancel)
         except Cancelled as exc:

@@ -31,6 +31,8 @@ CLASS_NAMES = {
     "mnist": tuple(str(i) for i in range(10)),
     "fashion-mnist": ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                       "Boot"),
+    # Kuzushiji-MNIST's ten hiragana (Clanuwat et al. 2018), in label order
+    "kmnist": ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を"),
 }
 
 
@@ -142,9 +144,15 @@ def quality_warnings(row: Mapping[str, Any] | None, d_loss: float | None = None,
 
 
 def format_row(row: Mapping[str, Any], names: Sequence[str] | None = None) -> str:
-    """One line: FID (floor at n), IS, classes present, max share, confidence."""
+    """One line: FID (floor at n), IS, classes present, max share, confidence; for a row measured without
+    labels (``quality.unlabeled``), FID, precision and recall."""
     fid = "-" if row.get("fid") is None else f"{row['fid']:.2f}"
     floor = "-" if row.get("fid_floor") is None else f"{row['fid_floor']:.2f}"
+    if row.get("unlabeled"):
+        pr = "" if row.get("precision") is None else \
+            f" | precision {row['precision']:.2f} (real {row['precision_real']:.2f}) | recall {row['recall']:.2f} " \
+            f"(real {row['recall_real']:.2f})"
+        return f"FID {fid} (real-vs-real floor {floor} at n={row.get('fid_n')}){pr} | no labels: no IS or classes"
     hist = row.get("histogram") or []
     top = int(np.argmax(hist)) if hist else 0
     label = (names or CLASS_NAMES["mnist"])[top] if hist else "-"

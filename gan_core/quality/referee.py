@@ -29,7 +29,17 @@ from torch import nn
 from ..data import TrainingData
 from ..records import save_record
 from . import shared
-from .shared import LR, as_images, build, cache_path, chunks, load_first, set_learning_rate, shifted, splits
+from .shared import (
+    LR,
+    as_images,
+    build,
+    cache_path,
+    chunks,
+    load_first,
+    set_learning_rate,
+    shifted,
+    splits,  # noqa: F401 (imported from here by ganlab.state.models and bench.latent)
+)
 
 REFEREE_FORMAT = "gan_core.referee"
 REFEREE_VERSION = 2  # 2: 3,000 training steps (was 800)
@@ -113,7 +123,7 @@ def load_or_train_referee(data: TrainingData, cache_dir: str | os.PathLike[str] 
                           *, steps: int = TRAIN_STEPS) -> Referee:
     """The referee of ``data`` (trained on its training split, like the judge): cached, bundled, or trained
     now (and cached when ``cache_dir`` is given)."""
-    images, labels, held_images, held_labels = splits(data)
+    images, labels, held_images, held_labels = shared.labelled_splits(data, "referee")
     key = data_key(data, steps)
     path = referee_path(cache_dir, dataset, key) if cache_dir is not None else None
     found = load_first((path, BUNDLED), REFEREE_FORMAT, key=key, version=REFEREE_VERSION, new_net=new_referee)

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,14 +27,31 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import HOLD_OUT_EVERY, TrainingData, stride_split
+from ..data import HOLD_OUT_EVERY, DataError, TrainingData, stride_split
 from ..records import MISFIT, load_tagged
+from .metrics import NUM_CLASSES
 
 log = logging.getLogger(__name__)
 
 CHUNK = 200  # images per forward pass when scoring: 1.4-2x faster than 1,000 on a 2-core CPU (cache-sized)
 SHIFT = 2  # training images are moved by up to this many pixels each way
 LR, LATE_LR = 1e-3, 3e-4  # Adam's learning rate, and the lower one for the last third of training
+
+
+def needs_label_free(data: TrainingData) -> bool:
+    """True when ``data`` cannot train a classifier of NUM_CLASSES outputs: no labels (a folder of pictures
+    without class sub-folders), or more classes than that; ``quality.unlabeled`` measures such data."""
+    return not data.labeled or len(data.class_names) > NUM_CLASSES
+
+
+def labelled_splits(data: TrainingData, what: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``splits(data)`` for a classifier (``what``: judge or referee) to learn from: data without usable
+    labels is refused in one line instead of failing deep inside torch on label -1."""
+    if needs_label_free(data):
+        raise DataError(f"the {what} network needs labelled data with at most {NUM_CLASSES} classes; this "
+                        f"dataset has {len(data.class_names) if data.labeled else 'no'} labels (its quality is "
+                        f"measured without them: gan_core.quality.unlabeled)")
+    return splits(data)
 
 
 def splits(data: TrainingData) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -65,8 +83,10 @@ def hash_weights(digest: Any, net: nn.Module) -> None:
 
 
 def cache_path(cache_dir: str | os.PathLike[str], name: str, dataset: str, key: str) -> Path:
-    """``<cache_dir>/<name>-<dataset>-<first 16 hex digits of the data key>.pt``."""
-    return Path(cache_dir) / f"{name}-{dataset}-{key[:16]}.pt"
+    """``<cache_dir>/<name>-<dataset>-<first 16 hex digits of the data key>.pt``; a dataset named by a path
+    (``folder:/my/digits``) becomes one file name (``folder-my-digits``)."""
+    safe = re.sub(r"[^A-Za-z0-9_]+", "-", dataset).strip("-")[:64]
+    return Path(cache_dir) / f"{name}-{safe}-{key[:16]}.pt"
 
 
 def load_first(paths: Sequence[Path | None], format: str, *, key: str, version: int,

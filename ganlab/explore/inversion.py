@@ -1,5 +1,5 @@
 """Find the z of a digit (gan_core.inversion): a held-out real digit, one drawn with the mouse, or an
-uploaded picture (gan_core.digit_image makes it MNIST-like or says why not); then hand the z to the lab."""
+uploaded picture (gan_core.images makes it MNIST-like or says why not); then hand the z to the lab."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from gan_core.images import make_grid, upscale
-from gan_core.latent.digit_image import DigitImageError, digit_from_bytes, digit_from_picture
+from gan_core.images import DigitImageError, digit_from_bytes, digit_from_picture, make_grid, upscale
 from gan_core.latent.inversion import STARTS, STEPS, invert
 from gan_core.runs.reader import RunReader
 from ganlab.explore.latent_state import adopt

@@ -18,6 +18,10 @@ RAW_G = "view_raw_g"  # images come from the raw G instead of the EMA generator
 RUN = "cfg_run"
 PRESET = "cfg_preset"
 RETRY_DOWNLOAD = "retry_download"  # the sidebar's "try the MNIST download again" button
+# The dataset field's controls (ganlab.widgets.dataset): a named set or "my images", the folder or .zip path,
+# the .zip upload, and the upload's refusal (one line) to show under them
+DATASET_CHOICE, DATASET_PATH, DATASET_UPLOAD = "cfg_dataset_choice", "cfg_dataset_path", "cfg_dataset_upload"
+DATASET_REFUSAL = "cfg_dataset_refusal"
 
 
 def field(name: str) -> str:

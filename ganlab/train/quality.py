@@ -1,5 +1,7 @@
 """Generation quality: FID against its real-vs-real floor, IS, classes present, the class histogram, and
-the collapse / D-wins warnings (computed by the library, the same for live and saved runs)."""
+the collapse / D-wins warnings (computed by the library, the same for live and saved runs). Data without
+labels (a folder of pictures, ``gan_core.quality.unlabeled``) shows what still holds in the same slots: FID,
+precision and recall, the nearest real image of the most realistic samples, and says what is not available."""
 
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ from gan_core import GANConfig
 from gan_core.images import make_grid
 from gan_core.quality.judge import eval_noise
 from gan_core.quality.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE, quality_warnings
+from gan_core.quality.unlabeled import NOT_AVAILABLE
 from gan_core.runs.reader import RunReader
 from gan_core.runs.snapshot import Status
 from ganlab.charts.core import fid_spec, fid_table, histogram_spec, histogram_table
 from ganlab.charts.trust import pr_spec, pr_table
+from ganlab.state.models import held_out
 from ganlab.state.refresh import slots
 from ganlab.state.resources import fast_png, fmt_number, one_thread
 
@@ -56,6 +60,38 @@ def quality_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> Non
                 help="classes holding at least 1% of the samples")
     m[4].metric("Largest class", fmt_number(row.get("max_class_share"), ".0%"),
                 help=f"collapse warning above {COLLAPSE_MAX_SHARE:.0%}")
+
+
+def unlabeled_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> None:
+    """The figures of data without labels, in the same five columns as ``quality_metrics``: FID, precision
+    and recall beside their real-vs-real references; the class figures said to be unavailable, and why."""
+    fid, floor = row.get("fid"), row.get("fid_floor")
+    fid_delta = None
+    if previous is not None and fid is not None and previous.get("fid") is not None:
+        fid_delta = f"{fid - previous['fid']:+.2f}"
+    m = st.columns(5)
+    m[0].metric(f"FID (floor {fmt_number(floor)} at n={row.get('fid_n')})", fmt_number(fid), delta=fid_delta,
+                delta_color="inverse", help=f"Fréchet distance in {row.get('features', 'pixel features')}, "
+                                            "generated vs held-out real; the floor is real against real")
+    m[1].metric(f"Precision (real {fmt_number(row.get('precision_real'))})", fmt_number(row.get("precision")),
+                help="share of samples inside the real images' neighbourhoods, in the same features")
+    m[2].metric(f"Recall (real {fmt_number(row.get('recall_real'))})", fmt_number(row.get("recall")),
+                help="share of real images inside the samples' neighbourhoods: the variety G draws")
+    m[3].metric("Inception score", "not available", help=NOT_AVAILABLE)
+    m[4].metric("Classes present", "not available", help=NOT_AVAILABLE)
+    st.caption(f"**This dataset has no labels** (or more classes than the judge has): the {NOT_AVAILABLE}, so "
+               f"they are not available. FID and precision/recall are measured in {row.get('features')}; the "
+               "nearest real images and D's verdicts below need no labels.")
+
+
+def nearest_real_ui(reader: RunReader, row: dict[str, Any]) -> None:
+    """The nearest held-out real image of each of the most realistic samples (drawn beside them on the
+    right): what the samples resemble, in the features the figures use."""
+    if not row.get("nearest_real"):
+        return
+    images = held_out(reader.config.dataset).images[row["nearest_real"]]
+    st.image(fast_png(make_grid(images, ncols=len(images), scale=2)), output_format="PNG",
+             caption="the nearest held-out real image of each of the most realistic samples (right, top row)")
 
 
 def quality_notes(reader: RunReader, rows: Sequence[dict[str, Any]]) -> str:
@@ -99,12 +135,21 @@ def quality_ui(reader: RunReader) -> None:
     if row is None:
         return
     with numbers.container():
-        quality_metrics(row, rows[-2] if len(rows) > 1 else None)
+        if row.get("unlabeled"):
+            unlabeled_metrics(row, rows[-2] if len(rows) > 1 else None)
+        else:
+            quality_metrics(row, rows[-2] if len(rows) > 1 else None)
     left, right = trends.container().columns(2)
     left.vega_lite_chart(fid_table(rows), fid_spec(), width="stretch")
     with right:
         precision_recall_ui(rows)
     left, right = classes.container().columns([2, 3])
+    if row.get("unlabeled"):
+        with left:
+            nearest_real_ui(reader, row)
+        with right:
+            realism_ui(reader, row)
+        return
     names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
     left.vega_lite_chart(histogram_table(row.get("histogram") or [], names), histogram_spec(COLLAPSE_MAX_SHARE),
                          width="stretch")

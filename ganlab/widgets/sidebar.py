@@ -19,6 +19,7 @@ from ganlab.state.resources import data_dir, device_in_use, holder
 from ganlab.state.runs_list import all_runs
 from ganlab.state.sliders import forget_lab_sliders
 from ganlab.state.source import demo_problem, demo_run, saved_run_or_none
+from ganlab.widgets.dataset import dataset_control
 from ganlab.widgets.generator import generator_switch_ui
 
 CUSTOM = "custom"  # the preset box's value when the boxes follow no named recipe
@@ -155,7 +156,9 @@ def field_control(spec: FieldSpec, slots: dict[str, Any]) -> None:
     """The widget of one config field, with a slot under it for its validation message. Number boxes
     have no min/max on purpose: out-of-range values reach GANConfig, whose message is shown right here."""
     key, text, look = keys.field(spec.name), control_help(spec), hint(spec.name)
-    if spec.choices:
+    if spec.open_prefix:  # the dataset: a named one or folder:PATH
+        dataset_control(spec, text)
+    elif spec.choices:
         st.selectbox(spec.label, spec.choices, key=key, help=text)
     elif spec.kind is bool:
         st.checkbox(spec.label, key=key, help=text)

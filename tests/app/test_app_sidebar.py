@@ -19,7 +19,7 @@ def test_widgets_present(env: Path) -> None:
                   "dropout_keep", "seed"):
         assert f"cfg_{field}" in keys, field
     assert at.text_input(key="cfg_run").value == "mnist-1"
-    assert at.selectbox(key="cfg_dataset").value == "mnist"
+    assert at.selectbox(key="cfg_dataset_choice").value == "mnist"
     assert any("Device in use" in c.value for c in at.sidebar.caption)
     assert buttons(at) == {"train": True, "pause": False, "resume": False, "stop": False}
 
@@ -76,7 +76,7 @@ def test_every_config_field_has_a_sidebar_control_with_its_range(env: Path) -> N
     at = new_app()
     widgets = {w.key: w for kind in ("number_input", "checkbox", "selectbox") for w in at.get(kind)}
     for spec in fields():
-        widget = widgets[f"cfg_{spec.name}"]
+        widget = widgets[f"cfg_{spec.name}" if not spec.open_prefix else "cfg_dataset_choice"]
         assert widget.label == spec.label and spec.range_text() in widget.help, spec.name
         if spec.kind in (int, float) and not spec.choices:
             default = widget.value

