@@ -33,6 +33,7 @@ class JudgeLoader:
         self._data, self._cache_dir, self._dataset = data, cache_dir, dataset
         self._on_status = on_status  # (status line, progress in [0, 1] or None)
         self._cancel = threading.Event()
+        self._settled = threading.Event()  # set once the judge is ready or will not be (the referee may follow)
         self._judge: Judge | UnlabeledJudge | None = None
         self.failure: str | None = None
         self._started = 0.0
@@ -50,7 +51,10 @@ class JudgeLoader:
         return self._judge
 
     def wait(self, timeout: float | None = None) -> Judge | UnlabeledJudge | None:
-        self._thread.join(timeout)
+        """The judge once it is ready or has failed (None then), waiting up to ``timeout`` s. It does not wait
+        for the referee that may still be training after it: its figures come with the first evaluation
+        after it is ready."""
+        self._settled.wait(timeout)
         return self._judge
 
     def cancel(self, timeout: float = 10.0) -> None:
@@ -61,6 +65,21 @@ class JudgeLoader:
 
     def _run(self) -> None:
         one_thread_here()  # beside the training thread, whose OpenMP team must stay the only one
+        try:
+            self._prepare()
+        finally:
+            self._settled.set()  # ready, failed or cancelled: the last epoch's evaluation stops waiting
+        # The referee (readability) comes second: shipped for the offline digits, trained for other data
+        # while the metrics already run without it.
+        judge = self._judge
+        if isinstance(judge, Judge):
+            try:
+                judge.add_referee(self._data, self._cache_dir, self._dataset, steps=REFEREE_STEPS)
+            except Exception:  # readability is optional too
+                log.exception("referee network unavailable; no readability figures")
+
+    def _prepare(self) -> None:
+        """The judge: label-free for data without classes, else loaded or trained."""
         try:
             if needs_label_free(self._data):  # no classes to learn: the label-free figures, no referee
                 self._judge = label_free_judge(self._data)
@@ -79,12 +98,6 @@ class JudgeLoader:
             return
         self._judge = judge
         self._on_status(f"{judge.describe()}; ready after {time.monotonic() - self._started:.1f} s", 1.0)
-        # The referee (readability) comes second: shipped for the offline digits, trained for other data
-        # while the metrics already run without it.
-        try:
-            judge.add_referee(self._data, self._cache_dir, self._dataset, steps=REFEREE_STEPS)
-        except Exception:  # readability is optional too
-            log.exception("referee network unavailable; no readability figures")
 
     def _progress(self, done: int, total: int) -> None:
         now = time.monotonic()

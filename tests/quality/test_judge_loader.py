@@ -52,6 +52,30 @@ def test_gan_steps_while_the_judge_is_prepared_and_the_last_epoch_is_evaluated(t
     assert "judge CNN" in snap.judge and snap.next_eval_epoch is None and snap.phase == "done"
 
 
+def test_the_last_epoch_waits_for_the_judge_but_not_for_the_referee_training_after_it(tmp_path, monkeypatch):
+    # A run shorter than the judge's training waits for the judge at its last epoch; the referee's training
+    # (3,000 steps, about a minute on one core) must not hold the run's end: it blocks here until released.
+    judge_ready, referee_release = threading.Event(), threading.Event()
+    real = judge_loader.load_or_train_judge
+
+    def slow_judge(*args, **kwargs):
+        judge = real(*args, **kwargs)
+        judge_ready.set()
+        return judge
+
+    monkeypatch.setattr(judge_loader, "load_or_train_judge", slow_judge)
+    monkeypatch.setattr(judge_module.Judge, "add_referee", lambda *a, **k: referee_release.wait())
+    trainer = Trainer(tiny_config(epochs=1, eval_every=1, eval_samples=30), "ref", checkpoints=tmp_path,
+                      data=tiny_data(), threads=0, eval_share=None)
+    trainer.start()
+    try:
+        ended = wait_until(lambda: trainer.snapshot().status == "finished", 60)
+        assert ended and judge_ready.is_set(), trainer.snapshot().phase  # ...while the referee still trains
+        assert trainer.metrics()[-1]["epoch"] == 1
+    finally:
+        referee_release.set()
+
+
 def test_a_cancelled_judge_training_resumes_to_the_same_weights(tmp_path):
     data = tiny_data(100)
     images, labels = data.images, data.labels
