@@ -60,8 +60,8 @@ def ray_local():
     import ray
 
     os.environ["PYTHONPATH"] = str(ROOT)  # the workers the local raylet starts import gan_core from here
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
-    yield
+    context = ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    yield context.address_info["address"]  # a driver process joins it with --address
     ray.shutdown()
 
 
@@ -97,9 +97,11 @@ def test_a_sweep_whose_driver_is_killed_continues_every_run_once(dirs, ray_local
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = dirs["ckpt"].parent / "driver.log"
     with open(log, "wb") as out:
+        # The driver joins the tests' cluster (a second local cluster beside it took minutes to start on a
+        # loaded 2-core machine); killing it ends its Ray job, and with it the tasks training its runs.
         driver = subprocess.Popen([sys.executable, "-m", "gan_core", "sweep", "--name", "drv", "--checkpoints",
-                                   str(dirs["ckpt"]), "--data-dir", str(dirs["data"])], env=env,
-                                  stdout=out, stderr=subprocess.STDOUT)
+                                   str(dirs["ckpt"]), "--data-dir", str(dirs["data"]), "--address", ray_local],
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         # Kill it once a run is under way and none is finished: runs must be mid-epoch-sequence. (Starting
         # Ray takes seconds on an idle machine, minutes on a saturated one.)
