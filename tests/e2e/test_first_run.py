@@ -28,7 +28,7 @@ web.require_chromium()
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 TRAIN_SECONDS = 60  # of training watched, counted from the first step
 LAB_OPENS_WITHIN = 30  # seconds after the first published weights
-RESUME_RUNWAY = 30  # epochs added before continuing after the restart
+RESUME_RUNWAY = 300  # epochs added before continuing after the restart: Stop comes first (about 1 s an epoch)
 TIMELINE_LAG = 10 + 10  # the timeline's refresh period while training, plus an epoch and slack on a loaded machine
 STATUS = "Status"
 # Screenshots per visit to the Train page (Explore: one fewer) and their spacing: the Train page refreshes
