@@ -34,7 +34,7 @@ from ganlab.explore.latent_state import (
 from ganlab.explore.neighbours import nearest_ui
 from ganlab.explore.tools import tools_ui
 from ganlab.state import keys
-from ganlab.state.models import readable_start, referee_probabilities
+from ganlab.state.models import labelled, readable_start, referee_probabilities
 from ganlab.state.refresh import follow_status, live_period, redraw_when_reshaped, slowdown
 from ganlab.state.resources import fast_png, one_thread, timed
 from ganlab.state.source import is_demo_name, live_trainer, run_reader
@@ -90,6 +90,11 @@ def latent_lab(name: str | None, page_status: str | None, period: float | None, 
         return
     if waiting:
         st.rerun(scope="app")  # the first weights exist: redraw with the lab following training
+    if not labelled(reader.config.dataset):
+        st.info("The latent lab reads G's digits with the judge and the referee, two classifiers that learn from "
+                "labels: this run trains on pictures without labels, so the lab is not available for it (its "
+                "timeline and its quality without labels are).")
+        return
     apply_pending()  # a tool's result, before any slider is drawn
     if not has_base(name, reader.config.z_dim):
         choice = start_choice()

@@ -23,6 +23,7 @@ from gan_core.quality.classifier import TRAIN_STEPS
 from gan_core.quality.judge import JUDGE_DIR, Judge, load_or_train_judge
 from gan_core.quality.referee import TRAIN_STEPS as REFEREE_STEPS
 from gan_core.quality.referee import Referee, load_or_train_referee, splits
+from gan_core.quality.shared import needs_label_free
 from gan_core.runs.reader import RunReader
 from ganlab.state.resources import checkpoints_root, data_dir, one_thread
 
@@ -40,6 +41,12 @@ def judge_steps(default: int = TRAIN_STEPS) -> int:
 @st.cache_resource(show_spinner=False)
 def dataset(name: str) -> TrainingData:
     return load_training_data(name, data_dir())
+
+
+def labelled(name: str) -> bool:
+    """Whether dataset ``name`` has the labels the judge and the referee learn from (a folder of pictures
+    without class sub-folders has none)."""
+    return not needs_label_free(dataset(name))
 
 
 @st.cache_resource(show_spinner="Preparing the judge network (once per dataset)…")

@@ -1,6 +1,7 @@
 """The sidebar's dataset control through AppTest: the user's own pictures by folder path, validation under
 the field, and a run on them whose data line lists the unreadable files and whose quality block says what
-it can measure without labels. (The .zip upload's checks are the library's: test_folder_data.py.)"""
+it can measure without labels; the Explore page says why its lab is not available. (The .zip upload's
+checks are the library's: test_folder_data.py.)"""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from helpers import (
     buttons,
     new_app,
     set_values,
+    show,
     status,
     stop_if_running,
     wait_for,
@@ -49,5 +51,12 @@ def test_a_folder_of_pictures_trains_and_shows_what_holds_without_labels(env: Pa
         assert "**This dataset has no labels**" in captions
         assert [m.value for m in at.metric if m.label == "Inception score"] == ["not available"]
         assert_no_exception(at)
+        # Explore: the lab needs the judge and the referee, which need labels: it says so (it raised the
+        # referee's DataError as a traceback), and the timeline still shows the run's grids.
+        explore = show(at, "explore")
+        assert_no_exception(explore)
+        assert any("not available for it" in i.value for i in explore.info)
+        assert any("Timeline" in h.value for h in explore.subheader), [h.value for h in explore.subheader]
+        show(at, "train")
     finally:
         stop_if_running(at)
