@@ -32,20 +32,24 @@ def no_quality_note(config: GANConfig) -> str:
     return f"Quality metrics (FID, IS, class histogram) appear after {when}."
 
 
+def change(row: dict[str, Any], previous: dict[str, Any] | None, key: str, form: str,
+           scale: float = 1.0) -> str | None:
+    """The metric's change since the previous evaluation, formatted (None when either lacks it)."""
+    if previous is None or row.get(key) is None or previous.get(key) is None:
+        return None
+    return form.format((row[key] - previous[key]) * scale)
+
+
 def quality_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> None:
     """Latest readable share (real digits' in the label), FID (its floor in the label), IS, classes present and
     the largest class; deltas against the previous evaluation. Always five columns, so the block keeps its
     layout from the first evaluation on."""
     fid, floor = row.get("fid"), row.get("fid_floor")
-    fid_delta = None
-    if previous is not None and fid is not None and previous.get("fid") is not None:
-        fid_delta = f"{fid - previous['fid']:+.2f}"
+    fid_delta = change(row, previous, "fid", "{:+.2f}")
     hist = row.get("histogram") or []
     m = st.columns(5)
     readable, real = row.get("readable"), row.get("readable_real")
-    readable_delta = None
-    if previous is not None and readable is not None and previous.get("readable") is not None:
-        readable_delta = f"{(readable - previous['readable']) * 100:+.1f} pts"
+    readable_delta = change(row, previous, "readable", "{:+.1f} pts", scale=100)
     m[0].metric(f"Readable (real {fmt_number(real, '.0%')})", fmt_number(readable, ".0%"), delta=readable_delta,
                 help="share of samples that two independent classifiers (the judge and the referee) both read "
                      "as the same digit with p >= 0.9; in brackets the same share of held-out real digits, "
@@ -66,11 +70,9 @@ def unlabeled_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> N
     """The figures of data without labels, in the same five columns as ``quality_metrics``: FID, precision
     and recall beside their real-vs-real references; the class figures said to be unavailable, and why."""
     fid, floor = row.get("fid"), row.get("fid_floor")
-    fid_delta = None
-    if previous is not None and fid is not None and previous.get("fid") is not None:
-        fid_delta = f"{fid - previous['fid']:+.2f}"
     m = st.columns(5)
-    m[0].metric(f"FID (floor {fmt_number(floor)} at n={row.get('fid_n')})", fmt_number(fid), delta=fid_delta,
+    m[0].metric(f"FID (floor {fmt_number(floor)} at n={row.get('fid_n')})", fmt_number(fid),
+                delta=change(row, previous, "fid", "{:+.2f}"),
                 delta_color="inverse", help=f"Fréchet distance in {row.get('features', 'pixel features')}, "
                                             "generated vs held-out real; the floor is real against real")
     m[1].metric(f"Precision (real {fmt_number(row.get('precision_real'))})", fmt_number(row.get("precision")),
