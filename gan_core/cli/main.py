@@ -20,9 +20,10 @@ from ..gan.losses import loss_view
 from ..gan.model import Generator, generate
 from ..presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from ..quality import referee
-from ..quality.judge import JUDGE_DIR, eval_noise, load_or_train_judge
+from ..quality.judge import JUDGE_DIR, eval_noise
+from ..quality.loader import judge_for
 from ..quality.metrics import CLASS_NAMES, format_row, quality_warnings
-from ..quality.unlabeled import NOT_AVAILABLE, label_free_judge, needs_label_free
+from ..quality.unlabeled import NOT_AVAILABLE
 from ..runs.checkpoint import CheckpointError, load_checkpoint, load_generator
 from ..runs.demo import CONTINUE_REFUSED, is_demo
 from ..runs.folder import RunError, RunPaths
@@ -217,19 +218,20 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    if not EVAL_N.low <= args.n <= EVAL_N.high:
+    try:
+        EVAL_N.check(args.n)
+    except ConfigError:
         raise CLIError(f"--n must be in {EVAL_N.range_text()} (the range of the {EVAL_N.label!r} setting), "
-                       f"got {args.n:,}")
+                       f"got {args.n:,}") from None
     paths, generator, record = _open_run(args, min_n=2)
     config: GANConfig = record["config"]
     if args.download:
         ask_for_download(args.data_dir)
     data = load_training_data(config.dataset, args.data_dir)
     # referee.TRAIN_STEPS is read at call time, so a test can shorten the referee's training.
-    unlabeled = needs_label_free(data)  # a folder of pictures without classes: the label-free figures
-    judge = label_free_judge(data) if unlabeled else \
-        load_or_train_judge(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=referee.TRAIN_STEPS)
+    judge = judge_for(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=referee.TRAIN_STEPS)
     row = judge.evaluate(generate(generator, eval_noise(args.n, config.z_dim, seed=args.seed)))
+    unlabeled = bool(row.get("unlabeled"))  # a folder of pictures without classes: the label-free figures
     names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
     preset = preset_of(config) or "custom"
     print(f"run '{args.run}': epoch {record['epoch']}, step {record['step']}, preset {preset}, "

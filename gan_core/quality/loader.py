@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..data import TrainingData
 from ..threads import one_thread_here
@@ -25,6 +26,14 @@ from .unlabeled import UnlabeledJudge, label_free_judge, needs_label_free
 log = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 0.5  # at most this often a progress line is published
+
+
+def judge_for(data: TrainingData, cache_dir: Path | None, dataset: str, **kwargs: Any) -> Judge | UnlabeledJudge:
+    """The quality judge of ``data``: label-free for data without usable classes (no referee either), else the
+    judge classifier, loaded or trained (``load_or_train_judge``'s keyword arguments pass through)."""
+    if needs_label_free(data):
+        return label_free_judge(data)
+    return load_or_train_judge(data, cache_dir, dataset, **kwargs)
 
 
 class JudgeLoader:
@@ -79,15 +88,10 @@ class JudgeLoader:
                 log.exception("referee network unavailable; no readability figures")
 
     def _prepare(self) -> None:
-        """The judge: label-free for data without classes, else loaded or trained."""
+        """The judge (``judge_for``), with its status line."""
         try:
-            if needs_label_free(self._data):  # no classes to learn: the label-free figures, no referee
-                self._judge = label_free_judge(self._data)
-                self._on_status(f"{self._judge.describe()}; ready after {time.monotonic() - self._started:.1f} s",
-                                1.0)
-                return
-            judge = load_or_train_judge(self._data, self._cache_dir, self._dataset, progress=self._progress,
-                                        cancel=self._cancel)
+            judge = judge_for(self._data, self._cache_dir, self._dataset, progress=self._progress,
+                              cancel=self._cancel)
         except Cancelled as exc:
             self._on_status(f"judge network: {exc}", None)
             return

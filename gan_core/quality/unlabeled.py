@@ -85,16 +85,17 @@ def label_free_judge(data: TrainingData, components: int = COMPONENTS) -> Unlabe
     """Fit the pixel PCA to ``data``'s training split and score its real sides: the quality judge of data
     without usable labels."""
     train_images, _, held_images, _ = splits(data)
-    train = train_images.numpy().astype(np.float64)
-    fit = torch.from_numpy(train[evenly_spaced(len(train), min(len(train), FIT_IMAGES))])
-    centred = fit - fit.mean(dim=0)
+    train = train_images.numpy()  # float32; only the rows used are made float64 (exactly: a widening)
+    fit = torch.from_numpy(train[evenly_spaced(len(train), min(len(train), FIT_IMAGES))].astype(np.float64))
+    centre = fit.mean(dim=0)
+    centred = fit - centre
     # The covariance's eigenvectors, largest first (torch's eigh: ~30x faster than numpy's SVD on 2 cores).
     _, vectors = torch.linalg.eigh(centred.T @ centred)
     basis = vectors.flip(1)[:, :min(components, len(fit))].T.numpy()
-    mean = fit.mean(dim=0).numpy()
+    mean = centre.numpy()
     basis = basis * np.where(basis.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)  # a fixed sign per component
     digest = hashlib.sha256(np.round(basis, 6).tobytes()).hexdigest()[:12]
-    floor = train[evenly_spaced(len(train), min(len(train), FLOOR_IMAGES))]
+    floor = train[evenly_spaced(len(train), min(len(train), FLOOR_IMAGES))].astype(np.float64)
     return UnlabeledJudge(mean, basis, project(held_images, mean, basis), project(floor, mean, basis), len(train),
                           identity=f"pca-{digest}")
 

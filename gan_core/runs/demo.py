@@ -90,7 +90,7 @@ class DemoRun(SavedRun):
     def __init__(self, name: str, manifest: dict[str, Any], generator: Generator,
                  discriminator: Discriminator) -> None:
         self.manifest = manifest
-        self.generator, self.discriminator = generator, discriminator
+        self.discriminator = discriminator  # the generator: SavedRun's
         self.preview_z = torch.tensor(manifest["preview_z"], dtype=torch.float32)
         self.lab_seed = int(manifest.get("lab_seed", 0))  # the latent lab's first base seed (0 before it was kept)
         record = {"config": GANConfig.from_dict(manifest["config"]), "history": manifest["history"],
