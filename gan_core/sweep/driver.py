@@ -17,6 +17,7 @@ from typing import Any
 from ..data import load_training_data
 from ..quality import referee
 from ..quality.judge import JUDGE_DIR, load_or_train_judge
+from ..quality.shared import needs_label_free
 from ..runs.folder import FileLock
 from .plan import (
     COMPLETE,
@@ -116,10 +117,13 @@ def run_sweep(checkpoints: str | os.PathLike[str], sweep: str, data_dir: str | o
 
 
 def _prepare_judges(configs: Any, checkpoints: Path, data_dir: Path) -> None:
-    """Train the quality judge once per dataset before the tasks start, so they do not all train it."""
+    """Train the quality judge once per dataset before the tasks start, so they do not all train it. Data
+    without labels has no judge to train (each run fits its label-free judge in a second)."""
     for dataset in sorted({c.dataset for c in configs if c.eval_every > 0}):
-        load_or_train_judge(load_training_data(dataset, data_dir), checkpoints / JUDGE_DIR, dataset,
-                            referee_steps=referee.TRAIN_STEPS)  # read at call time
+        data = load_training_data(dataset, data_dir)
+        if not needs_label_free(data):
+            load_or_train_judge(data, checkpoints / JUDGE_DIR, dataset,
+                                referee_steps=referee.TRAIN_STEPS)  # read at call time
 
 
 def _emit(on_event: Callable[[str, dict[str, Any]], None] | None, name: str, outcome: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from gan_core.config import ConfigError, GANConfig
 from gan_core.data import DataError, archive, folder, load_training_data
 from gan_core.images import digit_from_bytes
 
-from helpers import TINY, finish, one_thread  # noqa: F401 (one_thread: autouse)
+from helpers import TINY, finish, one_thread, tiny_config  # noqa: F401 (one_thread: autouse)
 
 N_GOOD = 130
 
@@ -193,3 +193,14 @@ def test_an_upload_is_checked_before_it_is_kept_and_then_loads_under_its_own_nam
     assert kept.parent.parent == tmp_path / "data" / "uploads" and kept.name == "My-digits.zip"
     assert kept.read_bytes() == good and archive.keep_upload(good, "My digits!.zip", tmp_path / "data") == kept
     assert load_training_data(f"folder:{kept}", tmp_path / "data").name == "My-digits"
+
+
+def test_a_sweep_over_unlabeled_pictures_prepares_no_judge_and_does_not_fail(tmp_path):
+    # The sweep trains each labelled dataset's judge before its runs start; pictures without classes have
+    # none (the judge classifier refused them: the whole sweep failed before its first run).
+    from gan_core.sweep.driver import _prepare_judges
+
+    flat = {name.replace("/", "_"): body for name, body in digit_files(120, broken=False).items()}
+    folder = write_folder(tmp_path / "pictures", flat)
+    _prepare_judges([tiny_config(dataset=f"folder:{folder}", eval_every=1)], tmp_path / "ck", tmp_path / "data")
+    assert not (tmp_path / "ck").exists()  # nothing trained, nothing cached
