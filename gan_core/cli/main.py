@@ -22,7 +22,7 @@ from ..presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from ..quality import referee
 from ..quality.judge import JUDGE_DIR, eval_noise
 from ..quality.loader import judge_for
-from ..quality.metrics import CLASS_NAMES, format_row, quality_warnings
+from ..quality.metrics import class_shares, format_row, quality_warnings
 from ..quality.unlabeled import NOT_AVAILABLE
 from ..runs.checkpoint import CheckpointError, load_checkpoint, load_generator
 from ..runs.demo import CONTINUE_REFUSED, is_demo
@@ -232,7 +232,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     judge = judge_for(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=referee.TRAIN_STEPS)
     row = judge.evaluate(generate(generator, eval_noise(args.n, config.z_dim, seed=args.seed)))
     unlabeled = bool(row.get("unlabeled"))  # a folder of pictures without classes: the label-free figures
-    names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
+    names = data.label_names  # a folder's sub-folders ("cat", "dog"), a torchvision set's own classes
     preset = preset_of(config) or "custom"
     print(f"run '{args.run}': epoch {record['epoch']}, step {record['step']}, preset {preset}, "
           f"{args.n:,} samples from the {_generator_name(args.which, record)}")
@@ -253,14 +253,14 @@ def _evaluate(args: argparse.Namespace) -> int:
         ratio = "-" if row["readable_ratio"] is None else f"{row['readable_ratio']:.2f}"
         print(f"readable       {row['readable']:.1%}   (judge and referee read the same digit with p >= 0.9; "
               f"held-out real digits: {row['readable_real']:.1%}, ratio {ratio})")
-        readable_by_class = zip(names, row["readable_histogram"], strict=True)
+        readable_by_class = class_shares(row["readable_histogram"], names)
         print("  per class    " + "  ".join(f"{name}:{share:.1%}" for name, share in readable_by_class))
     print(f"IS             {row['inception_score']:.3f}   (1 = one class .. {len(names)} = all, confidently)")
     print(f"classes        {row['classes_present']}/{len(names)} present (>= 1% of samples); "
           f"max share {row['max_class_share']:.1%}, min share {row['min_class_share']:.1%}")
     print(f"KL to uniform  {row['kl_uniform']:.4f} nats")
     print(f"confidence     {row['confidence']:.3f}   (mean max-softmax)")
-    shares = zip(names, row["histogram"], strict=True)
+    shares = class_shares(row["histogram"], names)
     print("histogram      " + "  ".join(f"{name}:{share:.1%}" for name, share in shares))
     last = record["epoch_log"][-1] if record["epoch_log"] else None
     for warning in quality_warnings(row, None if last is None else last.get("d_loss"),

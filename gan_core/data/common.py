@@ -17,6 +17,15 @@ MNIST_TRAIN_SIZE = 60_000
 KIND_BUNDLED, KIND_MNIST, KIND_FASHION, KIND_FOLDER = "bundled-5k", "mnist-60k", "fashion-mnist", "folder"
 KIND_KMNIST = "kmnist"
 _IDX_DTYPE_UINT8 = 0x08
+DIGITS = tuple(str(i) for i in range(10))
+# Each torchvision set's classes in label order, for a person (a folder's come from its sub-folders).
+CLASS_NAMES = {
+    "mnist": DIGITS,
+    "fashion-mnist": ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                      "Boot"),
+    # Kuzushiji-MNIST's ten hiragana (Clanuwat et al. 2018), in label order
+    "kmnist": ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を"),
+}
 
 
 class DataError(RuntimeError):
@@ -44,6 +53,14 @@ class TrainingData:
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        """What each label is called, in label order: the class names, or the ten digits for data built by
+        hand (tests); () for data without labels. Every place that shows a class shows it by this name."""
+        if not self.labeled:
+            return ()
+        return self.class_names or DIGITS
 
     def held_out(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(images, labels) of the held-out split: real images the GAN never trained on."""

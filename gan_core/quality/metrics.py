@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.common import DIGITS
 from .manifold import manifold_row
 from .real_side import RealSide
 
@@ -27,13 +28,6 @@ PRESENT_SHARE = 0.01  # a class counts as present when at least 1% of the sample
 COLLAPSE_MAX_SHARE = 0.40  # warn when one class holds more than this share of the samples
 COLLAPSE_MIN_CLASSES = 8  # warn when fewer classes than this are present
 D_WINS_LOSS = 0.05  # warn when the epoch-mean D loss falls below this: D wins outright
-CLASS_NAMES = {
-    "mnist": tuple(str(i) for i in range(10)),
-    "fashion-mnist": ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                      "Boot"),
-    # Kuzushiji-MNIST's ten hiragana (Clanuwat et al. 2018), in label order
-    "kmnist": ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を"),
-}
 
 
 def inception_score(probs: np.ndarray, eps: float = 1e-12) -> float:
@@ -143,6 +137,12 @@ def quality_warnings(row: Mapping[str, Any] | None, d_loss: float | None = None,
     return warnings
 
 
+def class_shares(shares: Sequence[float], names: Sequence[str]) -> list[tuple[str, float]]:
+    """(name, share) of each of the data's classes: a per-class list of the judge's NUM_CLASSES outputs cut to
+    the classes the data has (a folder of 2 sub-folders trains a judge whose other 8 outputs name nothing)."""
+    return list(zip(names, shares, strict=False))
+
+
 def format_row(row: Mapping[str, Any], names: Sequence[str] | None = None) -> str:
     """One line: FID (floor at n), IS, classes present, max share, confidence; for a row measured without
     labels (``quality.unlabeled``), FID, precision and recall."""
@@ -154,8 +154,8 @@ def format_row(row: Mapping[str, Any], names: Sequence[str] | None = None) -> st
             f"(real {row['recall_real']:.2f})"
         return f"FID {fid} (real-vs-real floor {floor} at n={row.get('fid_n')}){pr} | no labels: no IS or classes"
     hist = row.get("histogram") or []
-    top = int(np.argmax(hist)) if hist else 0
-    label = (names or CLASS_NAMES["mnist"])[top] if hist else "-"
+    top, names = int(np.argmax(hist)) if hist else -1, tuple(names or DIGITS)
+    label = names[top] if 0 <= top < len(names) else "-"
     return (f"FID {fid} (real-vs-real floor {floor} at n={row.get('fid_n')}) | IS {row['inception_score']:.2f} | "
             f"classes {row['classes_present']}/{len(hist)} | max share {row['max_class_share']:.1%} ({label}) | "
             f"KL-uniform {row['kl_uniform']:.3f} | confidence {row['confidence']:.3f}")

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from ..data import TrainingData, evenly_spaced
 from .distance import pairwise_distances
@@ -31,7 +32,7 @@ from .manifold import manifold_row
 from .real_side import RealSide
 from .shared import needs_label_free, splits
 
-__all__ = ["NOT_AVAILABLE", "UnlabeledJudge", "label_free_judge", "needs_label_free", "project"]
+__all__ = ["NOT_AVAILABLE", "PixelFeatures", "UnlabeledJudge", "label_free_judge", "needs_label_free", "project"]
 
 COMPONENTS = 64  # principal components kept: ~90% of MNIST's pixel variance
 FIT_IMAGES = 10_000  # training images the components are fitted to (evenly spaced), at most
@@ -59,6 +60,11 @@ class UnlabeledJudge:
 
     def features(self, images: torch.Tensor | np.ndarray) -> np.ndarray:
         return project(images, self.mean, self.components)
+
+    def net(self) -> PixelFeatures:
+        """The features as a module with the judge network's ``features``: the nearest-image search
+        (``neighbours.NeighbourIndex``) of data without labels searches in them."""
+        return PixelFeatures(self.mean, self.components)
 
     def describe(self) -> str:
         return (f"no labels: FID and precision/recall in {FEATURES_NAME} {self.identity}, against "
@@ -104,3 +110,16 @@ def project(images: torch.Tensor | np.ndarray, mean: np.ndarray, basis: np.ndarr
     """Images in [0, 1] (any shape (n, ...)) -> their (n, components) coordinates on the fitted basis."""
     pixels = np.asarray(images.detach().cpu() if isinstance(images, torch.Tensor) else images, np.float64)
     return (pixels.reshape(len(pixels), -1) - mean) @ basis.T
+
+
+class PixelFeatures(nn.Module):
+    """The pixel PCA as a module: ``features(x)`` of flat images, float32; its mean and components are
+    buffers, so the weights-keyed caches (``neighbours.cached_features``) key on them as on a judge's."""
+
+    def __init__(self, mean: np.ndarray, components: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("components", torch.as_tensor(components, dtype=torch.float32))
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        return (images.reshape(len(images), -1).float() - self.mean) @ self.components.T

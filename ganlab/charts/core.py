@@ -21,6 +21,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from gan_core.quality.metrics import class_shares
 from ganlab.charts.series import chart_table
 
 # Column -> legend label, and label -> colour, of the two curve charts.
@@ -148,7 +149,8 @@ def histogram_spec(limit: float) -> dict[str, Any]:
 
 
 def histogram_table(histogram: Sequence[float], names: Sequence[str]) -> pd.DataFrame:
-    return pd.DataFrame({"class": list(names[:len(histogram)]), "share": list(histogram)})
+    """One row per class of the data (``metrics.class_shares``): its name and share."""
+    return pd.DataFrame(class_shares(histogram, names), columns=["class", "share"])
 
 
 def overlay_chart(rows: Sequence[Mapping[str, Any]], title: str, points: bool = False) -> alt.Chart:

@@ -15,6 +15,7 @@ from ganlab.state.resources import one_thread
 
 PRINCIPAL, RAW, CLASS = "Principal directions", "Raw z[i]", "Class directions"
 MODES = (PRINCIPAL, RAW, CLASS)
+LABEL_FREE_MODES = (PRINCIPAL, RAW)  # class directions need the judge, which needs labels
 RAW_SPAN = 1.0  # a raw slider adds -1 ... 1 to its coordinate (clipped to the prior's box)
 CLASS_SPAN = 2.0  # a class slider adds -2 ... 2 times its class direction
 
@@ -35,13 +36,20 @@ class SliderDirections:
         return f"row i: {what} from -{self.span:g} to +{self.span:g}{' σ' if self.unit else ''}{shares}"
 
 
-def slider_directions(name: str, reader: RunReader, mode: str, layer: str, k: int,
-                      dims: list[int]) -> SliderDirections:
-    """The directions of the lab's sliders for run ``name`` now (principal ones follow the weights)."""
+def modes(labelled: bool) -> tuple[str, ...]:
+    """What the sliders may move along: class directions only on data with labels."""
+    return MODES if labelled else LABEL_FREE_MODES
+
+
+def slider_directions(name: str, reader: RunReader, mode: str, layer: str, k: int, dims: list[int],
+                      names: tuple[str, ...]) -> SliderDirections:
+    """The directions of the lab's sliders for run ``name`` now (principal ones follow the weights);
+    ``names``: the data's classes, one class direction each (() without labels: no class directions)."""
     if mode == RAW:
         return SliderDirections(raw_directions(reader.config.z_dim, dims), RAW_SPAN, tuple(f"z[{d}]" for d in dims), "")
-    if mode == CLASS:
-        return SliderDirections(class_rows(name, reader), CLASS_SPAN, tuple(f"toward {d}" for d in range(10)), "")
+    if mode == CLASS and names:
+        return SliderDirections(class_rows(name, reader)[:len(names)], CLASS_SPAN,
+                                tuple(f"toward {n}" for n in names), "")
     with one_thread():  # private_generator takes no lock; nothing in here may (the lock is not reentrant)
         basis = direction_cache().get(name, weights_version(reader), lambda: private_generator(reader), layer)
     return SliderDirections(basis.vectors[:k], SIGMA_RANGE, tuple(f"PC {i + 1}" for i in range(min(k, len(basis)))),

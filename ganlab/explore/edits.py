@@ -26,7 +26,7 @@ from gan_core.latent.steering import (
 from gan_core.runs.reader import RunReader
 from ganlab.explore.latent_state import adopt, adopt_after_rerun, shown_z
 from ganlab.state import keys
-from ganlab.state.models import private_generator, private_judge, referee
+from ganlab.state.models import class_label, private_generator, private_judge, referee
 from ganlab.state.refresh import region
 from ganlab.state.resources import fast_png, one_thread
 
@@ -39,6 +39,7 @@ class EditShown:
     its path, the judge's probabilities along it and the referee's verdict on the final image)."""
 
     digit: int
+    label: str  # the class's name: "3", or a folder's "cat"
     images: np.ndarray  # (steps + 1, 28, 28): the path
     edit: EditPath  # n = 1
 
@@ -47,28 +48,30 @@ class EditShown:
         return bool(self.edit.reached[0])
 
 
-def edits_ui(name: str, reader: RunReader) -> bool | None:
-    """The buttons and the last edit; returns its outcome as shown (None: no edit yet)."""
+def edits_ui(name: str, reader: RunReader, names: tuple[str, ...]) -> bool | None:
+    """The buttons, one per class of the data (``names``), and the last edit; returns its outcome as shown
+    (None: no edit yet)."""
     st.caption(f"Each button climbs the judge's log-probability of the digit (averaged over the image and its "
                f"{len(SHIFTS) - 1} one-pixel shifts) from the lab's z: at most {STEPS} steps of {STEP_SIZE} in z, "
                f"each pulled {PULL:.0%} back toward the start, never changing the image by more than "
                f"{MAX_PIXEL_CHANGE:.0%} (mean |pixel change|). A second network, the referee, which never steers, "
                f"decides: short of its verdict, {RESTARTS} more tries from jittered starts at once, and the result "
                f"becomes the lab's z only when the referee reads the digit with p ≥ {REACHED_P:.0%}.")
-    cols = st.columns(10)
-    asked = [d for d in range(10) if cols[d].button(f"→ {d}", key=keys.lt_toward(d), width="stretch",
-                                                      help=f"move the digit toward a {d}")]
+    cols = st.columns(len(names))
+    asked = [d for d, label in enumerate(names) if cols[d].button(f"→ {label}", key=keys.lt_toward(d), width="stretch",
+                                                                   help=f"move the digit toward a {label}")]
     if asked:
-        run_edit(reader, asked[0])
+        run_edit(reader, asked[0], names[asked[0]])
     last = st.session_state.get(keys.LT_EDIT)
     if last is not None:
-        show_edit(last)
+        show_edit(last, names)
     return None if last is None else last.reached
 
 
-def show_edit(shown: EditShown) -> None:
-    d, row = shown.digit, shown.edit
-    referee_p, read_digit, read_p = float(row.referee_p[0]), int(row.read_digit[0]), float(row.read_p[0])
+def show_edit(shown: EditShown, names: tuple[str, ...]) -> None:
+    d, row = shown.label, shown.edit
+    referee_p, read_p = float(row.referee_p[0]), float(row.read_p[0])
+    read_digit = class_label(names, int(row.read_digit[0]))
     with region():
         frames = np.linspace(0, len(shown.images) - 1, min(STRIP_FRAMES, len(shown.images))).round().astype(int)
         st.image(fast_png(make_grid(shown.images[frames], ncols=len(frames), scale=3)), output_format="PNG",
@@ -84,27 +87,27 @@ def show_edit(shown: EditShown) -> None:
         st.download_button("path (.gif)", gif_bytes(shown.images), f"toward_{d}.gif", key=keys.LT_DL_PATH)
 
 
-def run_edit(reader: RunReader, digit: int) -> None:
+def run_edit(reader: RunReader, digit: int, label: str) -> None:
     z = shown_z()
     generator = private_generator(reader)
     if generator is None:
         return
     judge_net, second = private_judge(reader.config.dataset), referee(reader.config.dataset)
     st.button("Cancel", key=keys.LT_CANCEL_EDIT, help="stops the edit (any click does)")
-    bar = st.progress(0.0, text=f"toward {digit}…")
+    bar = st.progress(0.0, text=f"toward {label}…")
     steps_done = [0]
 
     def progress() -> bool:
         # A Streamlit call per step: a click elsewhere (e.g. another button) interrupts the edit here.
         steps_done[0] += 1
-        bar.progress(min(steps_done[0] / (2 * STEPS), 1.0), text=f"toward {digit}: step {steps_done[0]}")
+        bar.progress(min(steps_done[0] / (2 * STEPS), 1.0), text=f"toward {label}: step {steps_done[0]}")
         return False
 
     with one_thread():
         edit = toward_digit(generator, judge_net, z[None], digit, referee=second, should_stop=progress)
         images = reader.sample(torch.from_numpy(edit.path[:, 0]))
     bar.empty()
-    shown = EditShown(digit, images, edit)
+    shown = EditShown(digit, label, images, edit)
     st.session_state[keys.LT_EDIT] = shown
     if shown.reached:
-        adopt_after_rerun(edit.final[0], f"“toward {digit}” from the previous z")
+        adopt_after_rerun(edit.final[0], f"“toward {label}” from the previous z")

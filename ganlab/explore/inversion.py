@@ -13,7 +13,7 @@ from gan_core.latent.inversion import STARTS, STEPS, invert
 from gan_core.runs.reader import RunReader
 from ganlab.explore.latent_state import adopt
 from ganlab.state import keys
-from ganlab.state.models import held_out, judge_probabilities, private_generator, private_judge
+from ganlab.state.models import class_label, held_out, judge_probabilities, private_generator, private_judge
 from ganlab.state.refresh import region
 from ganlab.state.resources import fast_png, one_thread
 
@@ -22,36 +22,39 @@ CANVAS_SIDE = 224  # px; a stroke of 18 px becomes ~2 px at MNIST's 20-px box, l
 FEATURE_WEIGHT = 0.02
 
 
-def inversion_ui(name: str, reader: RunReader) -> tuple[str, bool, bool]:
-    """The source, the search and its result; returns the layout as drawn (source, a target, a result)."""
+def inversion_ui(name: str, reader: RunReader, names: tuple[str, ...]) -> tuple[str, bool, bool]:
+    """The source, the search and its result; returns the layout as drawn (source, a target, a result).
+    ``names``: the data's classes; () without labels, where the search uses pixels only and no judge reads."""
     source = st.radio("Digit", [HELD, DRAW, UPLOAD], key=keys.LT_SOURCE, horizontal=True)
     target = None
     left, right = st.columns([1, 2])
     with left, region():  # the content changes with the source: the lab redraws when it does
         if source == HELD:
-            target = held_digit(reader.config.dataset)
+            target = held_digit(reader.config.dataset, names)
         elif source == DRAW:
             target = drawn_digit()
         else:
             target = uploaded_digit()
     with right, region():
         if target is not None:
-            features = st.checkbox("also match the judge's features", key=keys.LT_FEATURES,
-                                   help=f"adds {FEATURE_WEIGHT} x the distance between the judge's features of "
-                                        "the two images to the pixel error")
+            features = bool(names) and st.checkbox(
+                "also match the judge's features", key=keys.LT_FEATURES,
+                help=f"adds {FEATURE_WEIGHT} x the distance between the judge's features of the two images to the "
+                     "pixel error")
             c = st.columns(2)
             if c[0].button("Find z", key=keys.LT_INVERT, type="primary", width="stretch"):
                 run_inversion(reader, target, features)
             c[1].button("Cancel", key=keys.LT_CANCEL_INVERT, width="stretch",
                         help="stops a running search (any click does)")
-        show_inversion(reader)
+        show_inversion(reader, names)
     return source, target is not None, st.session_state.get(keys.LT_INVERSION) is not None
 
 
-def held_digit(dataset_name: str) -> np.ndarray:
+def held_digit(dataset_name: str, names: tuple[str, ...]) -> np.ndarray:
     digits = held_out(dataset_name)
     c = st.columns(2)
-    label = c[0].selectbox("Label", ["any", *range(10)], key=keys.LT_HELD_LABEL)
+    label = c[0].selectbox("Label", ["any", *range(len(names))], key=keys.LT_HELD_LABEL,
+                           format_func=lambda d: d if d == "any" else names[d])
     pool = np.arange(len(digits.labels)) if label == "any" else np.flatnonzero(digits.labels == label)
     index = c[1].number_input(f"Index (of {len(pool)})", 0, max(len(pool) - 1, 0), 0, key=keys.LT_HELD_INDEX)
     image = digits.images[pool[min(int(index), len(pool) - 1)]]
@@ -112,7 +115,7 @@ def run_inversion(reader: RunReader, target: np.ndarray, features: bool) -> None
     st.session_state[keys.LT_INVERSION] = (target, result)
 
 
-def show_inversion(reader: RunReader) -> None:
+def show_inversion(reader: RunReader, names: tuple[str, ...]) -> None:
     last = st.session_state.get(keys.LT_INVERSION)
     if last is None:
         st.caption(f"Find z optimises {STARTS} starts at once for {STEPS} Adam steps inside the prior's box.")
@@ -120,11 +123,12 @@ def show_inversion(reader: RunReader) -> None:
     target, result = last
     pair = make_grid(np.stack([target, result.image]), ncols=2, scale=4)
     st.image(fast_png(pair), output_format="PNG", caption="target | reconstruction G(z)")
-    dataset_name = reader.config.dataset
-    p_target, p_recon = judge_probabilities(dataset_name, target), judge_probabilities(dataset_name, result.image)
-    st.markdown(f"Judge: target **{int(p_target.argmax())}** ({p_target.max():.0%}), reconstruction "
-                f"**{int(p_recon.argmax())}** ({p_recon.max():.0%}) · pixel MSE {result.mse:.4f}"
-                + (" · cancelled" if result.cancelled else ""))
+    readings = ""
+    if names:  # the judge learns from labels: without them, the pixel error alone
+        p_target, p_recon = (judge_probabilities(reader.config.dataset, image) for image in (target, result.image))
+        readings = (f"Judge: target **{class_label(names, int(p_target.argmax()))}** ({p_target.max():.0%}), "
+                    f"reconstruction **{class_label(names, int(p_recon.argmax()))}** ({p_recon.max():.0%}) · ")
+    st.markdown(f"{readings}pixel MSE {result.mse:.4f}" + (" · cancelled" if result.cancelled else ""))
     if len(result.errors):
         st.line_chart(pd.DataFrame({"pixel MSE": result.errors}), height=140, x_label="step", y_label="MSE")
     st.button("Use this z in the lab", key=keys.LT_USE_INVERTED, on_click=adopt,

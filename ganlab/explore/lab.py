@@ -4,7 +4,11 @@ result back to it. The lab opens on a digit the referee reads, with sliders alon
 
 One fragment, never nested: a slider or a tool reruns the lab only, and while a run trains (and "Follow
 training" is on) the fragment reruns on its own with the newest weights. A timed rerun never interrupts a
-running edit or search: Streamlit does not let a fragment's timer preempt a script run."""
+running edit or search: Streamlit does not let a fragment's timer preempt a script run.
+
+On data without labels (a folder of pictures without class sub-folders) there is no judge nor referee: the
+lab starts from seeded latents, its sliders follow G's principal directions or raw coordinates, its nearest
+real images are searched in a pixel PCA, and the tools that need a classifier say why they are absent."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from gan_core.latent.directions import DEFAULT_LAYER, LAYERS, move
 from gan_core.latent.sampling import truncate
 from gan_core.latent.store import npy_bytes
 from gan_core.runs.reader import RunReader
-from ganlab.explore.directions import MODES, PRINCIPAL, RAW, SliderDirections, slider_directions
+from ganlab.explore.directions import PRINCIPAL, RAW, SliderDirections, modes, slider_directions
 from ganlab.explore.lab_batch import lab_batch
 from ganlab.explore.latent_state import (
     ANY_DIGIT,
@@ -34,7 +38,7 @@ from ganlab.explore.latent_state import (
 from ganlab.explore.neighbours import nearest_ui
 from ganlab.explore.tools import tools_ui
 from ganlab.state import keys
-from ganlab.state.models import labelled, readable_start, referee_probabilities
+from ganlab.state.models import class_label, class_names, labelled, readable_start, referee_probabilities
 from ganlab.state.refresh import follow_status, live_period, redraw_when_reshaped, slowdown
 from ganlab.state.resources import fast_png, one_thread, timed
 from ganlab.state.source import is_demo_name, live_trainer, run_reader
@@ -90,26 +94,26 @@ def latent_lab(name: str | None, page_status: str | None, period: float | None, 
         return
     if waiting:
         st.rerun(scope="app")  # the first weights exist: redraw with the lab following training
-    if not labelled(reader.config.dataset):
-        st.info("The latent lab reads G's digits with the judge and the referee, two classifiers that learn from "
-                "labels: this run trains on pictures without labels, so the lab is not available for it (its "
-                "timeline and its quality without labels are).")
-        return
+    # The data's class names; () when it has no labels the judge and the referee could learn from.
+    names = class_names(reader.config.dataset) if labelled(reader.config.dataset) else ()
     apply_pending()  # a tool's result, before any slider is drawn
     if not has_base(name, reader.config.z_dim):
-        choice = start_choice()
-        with st.spinner("Finding a digit the referee reads…"):
-            z, note = readable_start(reader, None if choice == ANY_DIGIT else int(choice),
-                                     int(st.session_state.get(keys.LAB_START_INDEX, 0)))
+        index = int(st.session_state.get(keys.LAB_START_INDEX, 0))
+        if names:
+            choice = start_choice()
+            with st.spinner("Finding a digit the referee reads…"):
+                z, note = readable_start(reader, None if choice == ANY_DIGIT else int(choice), index)
+        else:
+            z, note = seeded_z(index, reader.config.z_dim)[0].numpy(), f"seed {index}"
         adopt(z, note, name)
     controls, images = st.columns([2, 3])
     with controls:
-        directions, values, psi, strip_seed = controls_ui(name, reader)
+        directions, values, psi, strip_seed = controls_ui(name, reader, names)
     z = move(base_z(), directions.vectors, values)
     st.session_state[keys.LAB_SHOWN] = truncate(z, psi).tolist()
     with images:
-        digit = images_ui(name, reader, z, directions, psi, strip_seed)
-    tools_shape = tools_ui(name, reader)
+        digit = images_ui(name, reader, z, directions, psi, strip_seed, names)
+    tools_shape = tools_ui(name, reader, names)
     if digit is not None:
         st.markdown("**Nearest real digits** to the lab's digit: is it a training digit copied?")
         nearest_ui(reader.config.dataset, digit)
@@ -117,19 +121,29 @@ def latent_lab(name: str | None, page_status: str | None, period: float | None, 
                                           digit is not None, tools_shape))
 
 
-def controls_ui(name: str, reader: RunReader) -> tuple[SliderDirections, list[float], float, int]:
-    """Where the z starts, what the sliders move along, the sliders and the truncation."""
+def controls_ui(name: str, reader: RunReader,
+                names: tuple[str, ...]) -> tuple[SliderDirections, list[float], float, int]:
+    """Where the z starts, what the sliders move along, the sliders and the truncation; ``names``: the data's
+    classes (() without labels: no referee picks the start, no class directions)."""
     z_dim = reader.config.z_dim
     c = st.columns([3, 2])
-    c[0].selectbox("Start from", [ANY_DIGIT, *range(10)], key=keys.LAB_START, on_change=on_start,
-                   format_func=lambda d: d if d == ANY_DIGIT else f"a {d}",
-                   help="a seeded latent whose digit the referee reads with p ≥ 90%")
+    if st.session_state.get(keys.LAB_START, ANY_DIGIT) not in (ANY_DIGIT, *range(len(names))):
+        st.session_state.pop(keys.LAB_START)  # a class of another run's data
+    if names:
+        c[0].selectbox("Start from", [ANY_DIGIT, *range(len(names))], key=keys.LAB_START, on_change=on_start,
+                       format_func=lambda d: d if d == ANY_DIGIT else f"a {names[d]}",
+                       help="a seeded latent whose digit the referee reads with p ≥ 90%")
+    else:
+        c[0].caption("Starts from seeded latents: without labels no referee picks a readable one.")
     c[1].button("Another", key=keys.LAB_ANOTHER, on_click=on_another, width="stretch",
-                help="the next readable latent of that choice")
-    mode = st.radio("Sliders move along", MODES, key=keys.LAB_MODE, horizontal=True, on_change=reset_sliders,
+                help="the next readable latent of that choice" if names else "the next seed")
+    if st.session_state.get(keys.LAB_MODE, PRINCIPAL) not in modes(bool(names)):
+        st.session_state.pop(keys.LAB_MODE)  # class directions chosen on another run's data, which had labels
+    mode = st.radio("Sliders move along", modes(bool(names)), key=keys.LAB_MODE, horizontal=True,
+                    on_change=reset_sliders,
                     help="principal directions: the main ways G's first layer varies (PCA of its activations, "
                          "mapped back to z), in standard deviations; raw: single coordinates z[i]; class: the "
-                         "mean z the judge reads as a digit minus the mean of all")
+                         "mean z the judge reads as a digit minus the mean of all (with labels only)")
     layer, k, dims = DEFAULT_LAYER, DEFAULT_SLIDERS, []
     c = st.columns(2)
     if mode == PRINCIPAL:
@@ -140,7 +154,7 @@ def controls_ui(name: str, reader: RunReader) -> tuple[SliderDirections, list[fl
         dims = st.multiselect("Coordinates", list(range(z_dim)), default=list(range(DEFAULT_SLIDERS)),
                               key=keys.LAB_DIMS, max_selections=MAX_SLIDERS, format_func=lambda d: f"z[{d}]",
                               on_change=reset_sliders)
-    directions = slider_directions(name, reader, mode, layer, k, dims)
+    directions = slider_directions(name, reader, mode, layer, k, dims, names)
     generation = slider_generation()
     step = 0.1 if mode != RAW else 0.05
     values = []
@@ -160,9 +174,9 @@ def controls_ui(name: str, reader: RunReader) -> tuple[SliderDirections, list[fl
 
 
 def images_ui(name: str, reader: RunReader, z: torch.Tensor, directions: SliderDirections, psi: float,
-              strip_seed: int) -> np.ndarray | None:
-    """The big digit with the referee's reading, the sweep grid and the strip: one generator batch. Returns
-    the big digit (None before the first published weights)."""
+              strip_seed: int, names: tuple[str, ...]) -> np.ndarray | None:
+    """The big digit with the referee's reading (with labels), the sweep grid and the strip: one generator
+    batch. Returns the big digit (None before the first published weights)."""
     z_dim = reader.config.z_dim
     batch, layout = lab_batch(z, directions.vectors, directions.span, SWEEP_STEPS, seeded_z(strip_seed, z_dim)[0],
                               STRIP_STEPS, psi)
@@ -178,9 +192,12 @@ def images_ui(name: str, reader: RunReader, z: torch.Tensor, directions: SliderD
     digit_col, sweep_col = st.columns([1, 2])
     digit_col.image(fast_png(upscale(make_grid(digit[None], pad=0), DIGIT_SCALE)),
                     caption="G(z) for the current sliders", output_format="PNG")
-    probs = referee_probabilities(reader.config.dataset, digit)
-    best = int(probs.argmax())
-    digit_col.markdown(f"Referee reads **{best}** ({probs[best]:.0%})")
+    if names:
+        probs = referee_probabilities(reader.config.dataset, digit)
+        best = int(probs.argmax())
+        digit_col.markdown(f"Referee reads **{class_label(names, best)}** ({probs[best]:.0%})")
+    else:
+        digit_col.markdown("No referee reading: the referee learns from labels, and this data has none.")
     digit_col.caption(f"{label[0].upper() + label[1:]} of **{name}**: {source}, epoch {snap.epoch}, "
                       f"step {snap.step:,}.")
     sweep_png = make_grid(sweep_images, ncols=SWEEP_STEPS, scale=2)

@@ -20,18 +20,17 @@ from gan_core.quality.neighbours import COPYING, SPACES, NeighbourIndex, memoris
 from gan_core.runs.reader import RunReader
 from ganlab.charts.trust import distance_spec, distance_table
 from ganlab.state import keys
-from ganlab.state.models import dataset, held_out, judge
+from ganlab.state.models import dataset, feature_net, features_words, held_out
 from ganlab.state.resources import checkpoints_root, fast_png, one_thread
 from ganlab.state.source import run_reader
 from ganlab.widgets.generator import shown_images, which
 
 NEAREST = 5
-SPACE_WORDS = {"features": "judge features", "pixels": "pixels"}
 
 
 @st.cache_resource(show_spinner="Indexing the training digits for the nearest-digit search (once per dataset)…")
 def neighbour_index(dataset_name: str) -> NeighbourIndex:
-    net = copy.deepcopy(judge(dataset_name).net).eval()  # private: queries switch its mode
+    net = copy.deepcopy(feature_net(dataset_name)).eval()  # private: queries switch its mode
     with one_thread():
         return NeighbourIndex.build(net, dataset(dataset_name).images, checkpoints_root() / JUDGE_DIR)
 
@@ -44,8 +43,14 @@ def index_or_none(dataset_name: str) -> NeighbourIndex | None:
         return None
 
 
+def space_words(dataset_name: str) -> dict[str, str]:
+    """Each search space for a caption: the judge's features, or without labels the pixel PCA's."""
+    return {"features": features_words(dataset_name), "pixels": "pixels"}
+
+
 def nearest_ui(dataset_name: str, digit: np.ndarray) -> None:
-    """The 5 nearest training digits of ``digit`` in judge features and in pixels, with distances."""
+    """The 5 nearest training digits of ``digit`` in judge (or pixel PCA) features and in pixels, with
+    distances."""
     index = index_or_none(dataset_name)
     if index is None:
         return
@@ -55,7 +60,8 @@ def nearest_ui(dataset_name: str, digit: np.ndarray) -> None:
         pictures = index.images[nearest.indices[0]].numpy()
         distances = ", ".join(f"{d:.2f}" for d in nearest.distances[0])
         st.image(fast_png(make_grid(pictures, ncols=NEAREST, scale=2)), output_format="PNG",
-                 caption=f"{len(pictures)} nearest training digits in {SPACE_WORDS[space]} · distances {distances}")
+                 caption=f"{len(pictures)} nearest training digits in {space_words(dataset_name)[space]} · "
+                         f"distances {distances}")
 
 
 @st.cache_resource(max_entries=4, show_spinner="Measuring the grid's distances to the training digits…")
@@ -91,12 +97,13 @@ def copying_ui(reader: RunReader) -> None:
     if found is None:
         return
     by_space, images, label = found
+    words = space_words(reader.config.dataset)
     left, right = st.columns([3, 2])
-    left.vega_lite_chart(distance_table(by_space["features"]), distance_spec(SPACE_WORDS["features"]),
+    left.vega_lite_chart(distance_table(by_space["features"]), distance_spec(words["features"]),
                          width="stretch")
     with right:
         for space, result in by_space.items():
-            st.markdown(f"**{SPACE_WORDS[space].capitalize()}**: median distance {result['generated_median']:.2f} "
+            st.markdown(f"**{words[space].capitalize()}**: median distance {result['generated_median']:.2f} "
                         f"for the grid, {result['held_out_median']:.2f} for {len(result['held_out'])} held-out real "
                         f"digits.")
             sentence = result["verdict"][0].upper() + result["verdict"][1:]

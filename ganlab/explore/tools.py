@@ -16,13 +16,20 @@ from ganlab.state.source import is_demo_name
 TABS = ("Toward a digit", "Find the z of a digit", "Saved latents")
 
 
-def tools_ui(name: str, reader: RunReader) -> Hashable:
-    """The tabs; returns their layout as drawn (what each shows varies with its input and result)."""
+def tools_ui(name: str, reader: RunReader, names: tuple[str, ...]) -> Hashable:
+    """The tabs; returns their layout as drawn (what each shows varies with its input and result). ``names``:
+    the data's classes; () without labels, where the edits, which need the judge, say why they are absent."""
     edits, inversion, saved = st.tabs(list(TABS))
     with edits:
-        edit_shape = edits_ui(name, reader)
+        if names:
+            edit_shape = edits_ui(name, reader, names)
+        else:
+            st.info("“Toward a class” climbs the judge's probability of a class, and the referee decides: two "
+                    "classifiers that learn from labels. This run's pictures have none, so the edits are not "
+                    "available; the sliders, the interpolation and the search for a z are.")
+            edit_shape = "no labels"
     with inversion:
-        inversion_shape = inversion_ui(name, reader)
+        inversion_shape = inversion_ui(name, reader, names)
     with saved:
         if is_demo_name(name):
             st.caption("The demo run is read-only: latents cannot be saved into it. Train a run of your own.")

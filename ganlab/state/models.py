@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from gan_core.data import TrainingData, load_training_data
+from gan_core.data import CLASS_NAMES, TrainingData, load_training_data
 from gan_core.gan.model import Generator, seeded_z
 from gan_core.latent.directions import DirectionCache
 from gan_core.latent.starts import readable_latents
@@ -24,6 +24,7 @@ from gan_core.quality.judge import JUDGE_DIR, Judge, load_or_train_judge
 from gan_core.quality.referee import TRAIN_STEPS as REFEREE_STEPS
 from gan_core.quality.referee import Referee, load_or_train_referee, splits
 from gan_core.quality.shared import needs_label_free
+from gan_core.quality.unlabeled import UnlabeledJudge, label_free_judge
 from gan_core.runs.reader import RunReader
 from ganlab.state.resources import checkpoints_root, data_dir, one_thread
 
@@ -49,6 +50,18 @@ def labelled(name: str) -> bool:
     return not needs_label_free(dataset(name))
 
 
+def class_names(name: str) -> tuple[str, ...]:
+    """Dataset ``name``'s classes in label order, as every label is shown: a torchvision set's own (without
+    loading it), a folder's sub-folder names ("cat", "dog"); () for pictures without labels."""
+    return CLASS_NAMES[name] if name in CLASS_NAMES else dataset(name).label_names
+
+
+def class_label(names: tuple[str, ...], index: int) -> str:
+    """Class ``index``'s name; a classifier has NUM_CLASSES outputs, so one beyond the data's classes (a
+    folder of two) is named by its number."""
+    return names[index] if 0 <= index < len(names) else str(index)
+
+
 @st.cache_resource(show_spinner="Preparing the judge network (once per dataset)…")
 def judge(name: str) -> Judge:
     # One thread (a 2-core machine with a training process is many times faster so); callers never hold
@@ -63,6 +76,24 @@ def referee(name: str) -> Referee:
         # Its own steps, as the trainer's: the offline digits' referee is then the bundled one, never retrained.
         return load_or_train_referee(dataset(name), checkpoints_root() / JUDGE_DIR, name,
                                      steps=judge_steps(REFEREE_STEPS))
+
+
+@st.cache_resource(show_spinner=False)
+def label_free(name: str) -> UnlabeledJudge:
+    """The quality judge of data without labels (a pixel PCA, fitted in a fraction of a second)."""
+    with one_thread():
+        return label_free_judge(dataset(name))
+
+
+def feature_net(name: str) -> torch.nn.Module:
+    """The network whose ``features`` the nearest-image search uses: the judge's, or for data without labels
+    the pixel PCA (``quality.unlabeled``). Shared: callers copy it before switching its mode."""
+    return judge(name).net if labelled(name) else label_free(name).net()
+
+
+def features_words(name: str) -> str:
+    """What those features are, for a caption."""
+    return "judge features" if labelled(name) else "pixel PCA features"
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ import streamlit as st
 from gan_core import GANConfig
 from gan_core.images import make_grid
 from gan_core.quality.judge import eval_noise
-from gan_core.quality.metrics import CLASS_NAMES, COLLAPSE_MAX_SHARE, quality_warnings
+from gan_core.quality.metrics import COLLAPSE_MAX_SHARE, quality_warnings
 from gan_core.quality.unlabeled import NOT_AVAILABLE
 from gan_core.runs.reader import RunReader
 from gan_core.runs.snapshot import Status
 from ganlab.charts.core import fid_spec, fid_table, histogram_spec, histogram_table
 from ganlab.charts.trust import pr_spec, pr_table
-from ganlab.state.models import held_out
+from ganlab.state.models import class_names, held_out
 from ganlab.state.refresh import slots
 from ganlab.state.resources import fast_png, fmt_number, one_thread
 
@@ -152,9 +152,8 @@ def quality_ui(reader: RunReader) -> None:
         with right:
             realism_ui(reader, row)
         return
-    names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
-    left.vega_lite_chart(histogram_table(row.get("histogram") or [], names), histogram_spec(COLLAPSE_MAX_SHARE),
-                         width="stretch")
+    left.vega_lite_chart(histogram_table(row.get("histogram") or [], class_names(config.dataset)),
+                         histogram_spec(COLLAPSE_MAX_SHARE), width="stretch")
     with right:
         realism_ui(reader, row)
 

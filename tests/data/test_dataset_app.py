@@ -1,6 +1,6 @@
 """The sidebar's dataset control through AppTest: the user's own pictures by folder path, validation under
 the field, and a run on them whose data line lists the unreadable files and whose quality block says what
-it can measure without labels; the Explore page says why its lab is not available. (The .zip upload's
+it can measure without labels; the Explore page's lab works without a judge and says which tools need one. (The .zip upload's
 checks are the library's: test_folder_data.py.)"""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from helpers import (
     app_server,
     assert_no_exception,
     buttons,
+    image_url,
+    lab_sliders,
     new_app,
     set_values,
     show,
@@ -51,11 +53,18 @@ def test_a_folder_of_pictures_trains_and_shows_what_holds_without_labels(env: Pa
         assert "**This dataset has no labels**" in captions
         assert [m.value for m in at.metric if m.label == "Inception score"] == ["not available"]
         assert_no_exception(at)
-        # Explore: the lab needs the judge and the referee, which need labels: it says so (it raised the
-        # referee's DataError as a traceback), and the timeline still shows the run's grids.
+        # Explore: the lab works without a judge (it showed only an info box): a seeded z, its principal-
+        # direction sliders, the big digit and its nearest real images in a pixel PCA; the tools that need
+        # the judge or the referee (classifiers that learn from labels) say why they are absent.
         explore = show(at, "explore")
         assert_no_exception(explore)
-        assert any("not available for it" in i.value for i in explore.info)
+        assert len(lab_sliders(explore)) == 6 and image_url(explore, "G(z) for the current sliders")
+        assert [r.options for r in explore.radio if r.key == "lab_mode"] == [["Principal directions", "Raw z[i]"]]
+        texts = " ".join(m.value for m in [*explore.markdown, *explore.info, *explore.caption])
+        assert "No referee reading" in texts and "the edits are not available" in texts
+        assert "nearest training digits in pixel PCA features" in " ".join(
+            c for img in explore.image for c in img.captions)
+        assert "Base z: seed 0." in texts
         assert any("Timeline" in h.value for h in explore.subheader), [h.value for h in explore.subheader]
         show(at, "train")
     finally:

@@ -8,8 +8,7 @@ import pytest
 
 import gan_core.data as data_module
 from gan_core.config import GANConfig
-from gan_core.data import KIND_KMNIST, DataError, load_training_data
-from gan_core.quality.metrics import CLASS_NAMES
+from gan_core.data import CLASS_NAMES, KIND_KMNIST, DataError, load_training_data
 
 from helpers import TINY, finish, one_thread, write_idx  # noqa: F401 (one_thread: autouse)
 
