@@ -161,6 +161,15 @@ def format_row(row: Mapping[str, Any], names: Sequence[str] | None = None) -> st
             f"KL-uniform {row['kl_uniform']:.3f} | confidence {row['confidence']:.3f}")
 
 
+def last_fid(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The latest FID of a run's metrics rows (a row may have none: too few samples) as plain data: its
+    value, floor, sample size and epoch; None when no row measured one. The one reading of "last FID"."""
+    row = next((row for row in reversed(rows) if row.get("fid") is not None), None)
+    if row is None:
+        return None
+    return {"value": row["fid"], "floor": row.get("fid_floor"), "n": row.get("fid_n"), "epoch": row.get("epoch")}
+
+
 def run_warnings(metrics: Sequence[Mapping[str, Any]], epoch_log: Sequence[Mapping[str, float]],
                  d_wins_below: float = D_WINS_LOSS) -> list[str]:
     """Collapse / D-wins warnings of a run: its latest evaluation and latest epoch-mean D loss."""

@@ -22,9 +22,8 @@ from ..gan.history import HISTORY
 from ..gan.model import Generator, seeded_z
 from .checkpoint import CheckpointError
 from .demo import DemoRun, is_demo, open_demo
+from .folder import CHECKPOINT_NAME
 from .reader import SavedRun
-
-CHECKPOINT_FILE = "checkpoint.pt"
 
 
 class Run:
@@ -86,8 +85,8 @@ def open_run(path: str | os.PathLike[str]) -> Run:
     path = Path(path)
     if path.is_dir() and is_demo(path):
         return Run(open_demo(path, name=path.name), path)
-    checkpoint = path / CHECKPOINT_FILE if path.is_dir() or not path.suffix else path
+    checkpoint = path / CHECKPOINT_NAME if path.is_dir() or not path.suffix else path
     if not checkpoint.is_file():
         raise CheckpointError(f"{checkpoint}: no checkpoint file (open_run takes a run folder, its "
-                              f"{CHECKPOINT_FILE}, or a demo folder)")
+                              f"{CHECKPOINT_NAME}, or a demo folder)")
     return Run(SavedRun.open(checkpoint), checkpoint.parent)

@@ -102,6 +102,15 @@ class DemoRun(SavedRun):
         self._snapshot = dataclasses.replace(self._snapshot, status=Status.FINISHED, epochs_total=self._snapshot.epoch,
                                              data_source="demo run (read-only)")
 
+    def last_fid(self) -> dict[str, Any] | None:
+        """The final evaluation the demo ships with (``python -m gan_core evaluate`` at its export), else the
+        last one measured while it trained."""
+        evaluation = self.manifest.get("evaluation") or {}
+        if evaluation.get("fid") is None:
+            return super().last_fid()
+        return {"value": evaluation["fid"], "floor": evaluation.get("fid_floor"), "n": evaluation.get("fid_n"),
+                "epoch": self._snapshot.epoch, "when": "python -m gan_core evaluate"}
+
 
 def _header_config(metadata: dict[str, str]) -> GANConfig | None:
     """The config the weights' header names, read as the manifest's is (fields added since the export take

@@ -54,14 +54,13 @@ class _Images(nn.Module):
 def model_card(run: Run, file_format: str) -> dict[str, Any]:
     """What a user of the exported generator needs to know, as plain JSON data (no sha256: see ``export``)."""
     config = run.config
-    fid = _last_fid(run)
     return {
         "format": CARD_FORMAT, "version": CARD_VERSION, "run": run.name, "file_format": file_format,
         "generator": "ema" if config.ema_decay > 0 else "trained G (the run keeps no EMA)",
         "config": config.to_dict(),
         # The name from the config, then whatever the run recorded of its data (kind, sizes, hash, ...).
         "dataset": {"name": config.dataset, **run.reader.data_source()},
-        "epochs": run.epoch, "step": run.reader.snapshot().step, "fid": fid,
+        "epochs": run.epoch, "step": run.reader.snapshot().step, "fid": run.reader.last_fid(),
         "z_prior": {"distribution": "uniform", "low": -1.0, "high": 1.0, "dim": config.z_dim,
                     "python": f"torch.rand(n, {config.z_dim}) * 2 - 1"},
         "input": {"name": "z", "dtype": "float32", "shape": ["batch", config.z_dim]},
@@ -115,17 +114,3 @@ def _safetensors(run: Run, card: dict[str, Any]) -> bytes:
 
     tensors = {key: value.detach().contiguous() for key, value in run.generator.state_dict().items()}
     return save(tensors, metadata={CARD_KEY: json.dumps(card, sort_keys=True)})
-
-
-def _last_fid(run: Run) -> dict[str, Any] | None:
-    """The last FID measured: the demo's final evaluation, else the latest training-time row that has one."""
-    if run.is_demo:
-        evaluation = run.reader.manifest.get("evaluation") or {}
-        if evaluation.get("fid") is not None:
-            return {"value": evaluation["fid"], "floor": evaluation.get("fid_floor"), "n": evaluation.get("fid_n"),
-                    "epoch": run.epoch, "when": "python -m gan_core evaluate"}
-    for row in reversed(run.metrics()):
-        if row.get("fid") is not None:
-            return {"value": row["fid"], "floor": row.get("fid_floor"), "n": row.get("fid_n"),
-                    "epoch": row.get("epoch"), "when": "during training"}
-    return None

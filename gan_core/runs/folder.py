@@ -27,6 +27,7 @@ from ..config import validate_run_name
 from . import checkpoint
 from .summary import SUMMARY_NAME, RunSummary, read_summary, summarise, write_summary
 
+CHECKPOINT_NAME = "checkpoint.pt"  # a run folder's one checkpoint: what makes a folder a run
 CSV_COLUMNS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
 EVENT_COLUMNS = ("step", "field", "old", "new")  # events.csv: live hyperparameter edits
 _SAMPLE_NAME = re.compile(r"^epoch_(\d{4,})\.png$")
@@ -51,7 +52,7 @@ class RunPaths:
 
     @property
     def checkpoint(self) -> Path:
-        return self.folder / "checkpoint.pt"
+        return self.folder / CHECKPOINT_NAME
 
     @property
     def summary(self) -> Path:

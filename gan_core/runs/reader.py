@@ -19,7 +19,7 @@ from ..config import GANConfig
 from ..gan.history import history_columns, latest_row
 from ..gan.losses import loss_view
 from ..gan.model import Discriminator, Generator, generate, seeded_z
-from ..quality.metrics import run_warnings
+from ..quality.metrics import last_fid, run_warnings
 from ..quality.verdict import VERDICT_NOISE_SEED, VERDICT_REAL, real_fake_histogram
 from ..quality.verdict import verdict as verdict_of
 from .checkpoint import load_generator, load_state
@@ -104,6 +104,11 @@ class SavedRun:
 
     def edits(self) -> tuple[dict[str, Any], ...]:
         return self._edits
+
+    def last_fid(self) -> dict[str, Any] | None:
+        """The run's last FID (``metrics.last_fid``) and when it was measured; None when never."""
+        fid = last_fid(self.metrics())
+        return None if fid is None else {**fid, "when": "during training"}
 
     def data_source(self) -> dict[str, Any]:
         """What the run trained on as its checkpoint records it (kind, sizes, message, ...); {} if unrecorded."""

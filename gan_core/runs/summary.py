@@ -19,6 +19,7 @@ from typing import Any
 
 from ..atomic import atomic_write_bytes
 from ..presets import preset_of
+from ..quality.metrics import last_fid
 
 SUMMARY_NAME = "run.json"
 
@@ -52,7 +53,7 @@ def summarise(record: Mapping[str, Any], checkpoint: os.stat_result) -> RunSumma
     source = record.get("data_source") or {}
     values = config.to_dict() if hasattr(config, "to_dict") else dict(config)
     last = record["epoch_log"][-1] if record["epoch_log"] else {}
-    fids = [row["fid"] for row in record.get("metrics_log", ()) if row.get("fid") is not None]
+    fid = last_fid(record.get("metrics_log", ()))
     return RunSummary(
         checkpoint_version=int(record["version"]),
         epochs_done=int(record["epoch"]),
@@ -60,7 +61,7 @@ def summarise(record: Mapping[str, Any], checkpoint: os.stat_result) -> RunSumma
         step=int(record["step"]),
         d_loss=_float(last.get("d_loss")),
         g_loss=_float(last.get("g_loss")),
-        fid=_float(fids[-1]) if fids else None,
+        fid=None if fid is None else _float(fid["value"]),
         dataset=str(values["dataset"]),
         data_source=source.get("message"),
         data_kind=source.get("kind"),

@@ -77,12 +77,11 @@ def demo_row() -> dict[str, object] | None:
                 "saved": "–", "disk": "–", "state": "refused"}
     if run is None:
         return None
-    snap, evaluation = run.snapshot(), run.manifest.get("evaluation") or {}
-    metrics = run.metrics()
-    fid = evaluation.get("fid", metrics[-1].get("fid") if metrics else None)
+    snap, fid = run.snapshot(), run.last_fid()
     size = sum(path.stat().st_size for path in (demo_dir() / MANIFEST, demo_dir() / WEIGHTS))
     return {"run": DEMO_RUN, "epochs": f"{snap.epoch} / {snap.epochs_total}", "D loss": snap.d_loss,
-            "G loss": snap.g_loss, "dataset": run.config.dataset, "FID": fid, "saved": "shipped",
+            "G loss": snap.g_loss, "dataset": run.config.dataset, "FID": None if fid is None else fid["value"],
+            "saved": "shipped",
             "disk": f"{size / 2**20:,.1f} MiB", "state": "read-only"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gan_core import RunInfo, list_runs
+from gan_core.runs.folder import CHECKPOINT_NAME
 from ganlab.state.resources import checkpoints_root
 
 
@@ -21,7 +22,7 @@ def all_runs() -> list[RunInfo]:
     prints = []
     for folder in sorted(root.iterdir()):
         try:
-            prints.append((folder.name, (folder / "checkpoint.pt").stat().st_mtime_ns))
+            prints.append((folder.name, (folder / CHECKPOINT_NAME).stat().st_mtime_ns))
         except OSError:
             continue
     return _cached_runs(str(root), tuple(prints))

@@ -1,5 +1,5 @@
 """The Runs page offers a run's generator as ONNX and as safetensors, built on the click (a deferred
-download), never on a rerun."""
+download) from the app's cached reader of the run, never on a rerun."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from safetensors.torch import load
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from gan_core.runs.export import CARD_KEY
+from gan_core.runs.reader import SavedRun
 from ganlab.runs import downloads
 
 from helpers import assert_no_exception, new_app, show, train
@@ -34,6 +35,8 @@ def test_the_runs_page_builds_the_exports_only_on_a_click(env: Path, monkeypatch
     labels = {b.label for b in at.get("download_button")}
     assert {"Generator (ONNX)", "Generator (safetensors)"} <= labels
     assert exports == []  # drawn twice, nothing built
+    # A click builds from the app's cached reader of the run: it never reads the checkpoint again.
+    monkeypatch.setattr(SavedRun, "open", lambda *a: pytest.fail("the click read the checkpoint again"))
     assert set(deferred) == {"tiny-generator.onnx", "tiny-generator.safetensors"}
     onnx_card = {p.key: p.value for p in onnx.load_from_string(deferred["tiny-generator.onnx"]()).metadata_props}
     assert json.loads(onnx_card[CARD_KEY])["run"] == "tiny"

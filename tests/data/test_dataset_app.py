@@ -1,7 +1,7 @@
 """The sidebar's dataset control through AppTest: the user's own pictures by folder path, validation under
 the field, and a run on them whose data line lists the unreadable files and whose quality block says what
-it can measure without labels; the Explore page's lab works without a judge and says which tools need one. (The .zip upload's
-checks are the library's: test_folder_data.py.)"""
+it can measure without labels; the Explore page's lab works without a judge and says which tools need one.
+(The .zip upload's checks are the library's: test_folder_data.py.)"""
 
 from __future__ import annotations
 

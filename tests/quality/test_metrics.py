@@ -250,3 +250,14 @@ def test_quality_bench_loop_is_the_trainers_loop(tmp_path):
     for key, value in run.state.generator.state_dict().items():
         assert torch.equal(value, record["generator"][key]), key
     assert [r["fid"] for r in run.rows] == [r["fid"] for r in trainer.metrics()]
+
+
+def test_the_last_fid_is_the_latest_row_that_measured_one():
+    # One reading of "last FID" for the run table, the summary and the model card: a later evaluation
+    # without an FID (too few samples) does not hide the one before it.
+    from gan_core.quality.metrics import last_fid
+
+    rows = [{"epoch": 1, "fid": 9.0, "fid_floor": 1.0, "fid_n": 50}, {"epoch": 2, "fid": 4.0, "fid_n": 60},
+            {"epoch": 3, "fid": None}]
+    assert last_fid(rows) == {"value": 4.0, "floor": None, "n": 60, "epoch": 2}
+    assert last_fid([{"epoch": 1, "fid": None}]) is None and last_fid([]) is None
