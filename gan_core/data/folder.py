@@ -25,7 +25,7 @@ import torch
 from ..images import MAX_BYTES, DigitImageError, digit_from_bytes, to_uint8
 from ..records import load_tagged, save_record
 from .archive import Source, open_source
-from .common import HOLD_OUT_EVERY, KIND_FOLDER, DataError, TrainingData, split_by_stride, stride_split
+from .common import HOLD_OUT_EVERY, KIND_FOLDER, DataError, TrainingData, held_count, split_by_stride
 
 MIN_IMAGES = 100
 SHOWN_SKIPPED = 5  # unreadable files named in the one-line message; the rest are counted
@@ -105,7 +105,7 @@ def training_data(record: dict[str, Any], path: Path) -> TrainingData:
     images = record["images"].reshape(len(record["images"]), -1).float() / 255.0
     labels, class_names, skipped = record["labels"], tuple(record["class_names"]), list(record["skipped"])
     name = dataset_name(path)
-    n_held = len(stride_split(len(images), HOLD_OUT_EVERY)[1])
+    n_held = held_count(len(images))
     labelled = f", {len(class_names)} classes from its sub-folders" if class_names else ", unlabeled"
     message = (f"folder {name}: {len(images) - n_held:,} training images (+{n_held:,} held out: every "
                f"{HOLD_OUT_EVERY}th) from {path}{labelled}" + (f"; {skipped_text(skipped)}" if skipped else ""))

@@ -204,3 +204,17 @@ def test_a_sweep_over_unlabeled_pictures_prepares_no_judge_and_does_not_fail(tmp
     folder = write_folder(tmp_path / "pictures", flat)
     _prepare_judges([tiny_config(dataset=f"folder:{folder}", eval_every=1)], tmp_path / "ck", tmp_path / "data")
     assert not (tmp_path / "ck").exists()  # nothing trained, nothing cached
+
+
+def test_a_cache_miss_reads_each_file_once_and_opens_a_zip_once(files, tmp_path, monkeypatch):
+    # The digest and the decoding share one reading (they read every file twice, and a .zip was opened
+    # three times: its directory's check, the digest, the decoding).
+    opened, reads = [], []
+    real_open, real_read = archive._open_zip, Path.read_bytes
+    monkeypatch.setattr(archive, "_open_zip", lambda source: opened.append(source) or real_open(source))
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or real_read(self))
+    zipped = load_training_data(f"folder:{write_zip(tmp_path / 'once.zip', files)}", tmp_path / "data")
+    assert len(opened) == 1 and len(zipped) + len(zipped.held_out()[0]) == N_GOOD
+    root = write_folder(tmp_path / "once", files)
+    load_training_data(f"folder:{root}", tmp_path / "data2")
+    assert sorted(reads) == sorted(root / name for name in files)  # every file, once
