@@ -33,7 +33,7 @@ from ..data import TrainingData, evenly_spaced
 from ..records import save_record
 from . import shared
 from .classifier import FEATURES, TRAIN_STEPS, JudgeNet, new_net, predict, remove, train_judge, weights_id
-from .metrics import quality_row, readability_row, readable
+from .metrics import NUM_CLASSES, quality_row, readability_row, readable
 from .real_side import RealSide
 from .referee import Referee, load_or_train_referee
 from .shared import cache_path, labelled_splits, load_first, splits
@@ -75,6 +75,7 @@ class Judge:
     path: Path | None = None
     origin: str = ""  # "cached", "bundled" or "trained now"
     identity: str = ""  # hash of the weights (judge_net.weights_id), recorded with every metrics row
+    classes: int = NUM_CLASSES  # the data's classes (a folder may have fewer than the net's NUM_CLASSES outputs)
     # The second opinion of the readability figures (None: the rows carry no readability), and the share of
     # held-out real digits that both networks read alike with p >= 0.9: what a perfect generator would score.
     referee: Referee | None = None
@@ -114,6 +115,8 @@ class Judge:
         if self.referee is not None:
             row.update(readability_row(probs, self.referee.probabilities(images), self.readable_real))
         row["judge"] = self.identity
+        if self.classes < NUM_CLASSES:  # the collapse warnings judge the histogram against the data's classes
+            row["classes"] = self.classes
         return row
 
 
@@ -153,7 +156,7 @@ def load_or_train_judge(data: TrainingData, cache_dir: str | os.PathLike[str] | 
     floor_images = train_images[evenly_spaced(len(train_images), min(len(train_images), FLOOR_IMAGES))]
     judge = Judge(net, shared.accuracy(probs, held_labels), len(train_images), len(held_images),
                   reference=features, floor_real=predict(net, floor_images)[0], cached=origin != "trained now",
-                  path=path, origin=origin, identity=weights_id(net))
+                  path=path, origin=origin, identity=weights_id(net), classes=len(data.label_names))
     if referee_steps > 0:
         judge.add_referee(data, cache_dir, dataset, steps=referee_steps)
     return judge

@@ -124,14 +124,19 @@ def quality_warnings(row: Mapping[str, Any] | None, d_loss: float | None = None,
     warnings = []
     if row:
         hist = row.get("histogram") or []
-        if hist and max(hist) > COLLAPSE_MAX_SHARE:
+        # The data's classes: a folder of fewer than ten (its judge's other outputs name nothing) is judged
+        # by the same rules scaled to them: a share over 4x the uniform one, fewer than 80% of them present.
+        classes = int(row.get("classes") or len(hist) or NUM_CLASSES)
+        max_share = min(1.0, COLLAPSE_MAX_SHARE * NUM_CLASSES / classes)
+        min_classes = min(COLLAPSE_MIN_CLASSES, classes)
+        if hist and max(hist) > max_share:
             top = int(np.argmax(hist))
             warnings.append(f"mode collapse: class {top} is {max(hist):.0%} of the samples "
-                            f"(over {COLLAPSE_MAX_SHARE:.0%})")
+                            f"(over {max_share:.0%})")
         present = row.get("classes_present")
-        if present is not None and present < COLLAPSE_MIN_CLASSES:
-            warnings.append(f"mode collapse: only {present} of {len(hist) or NUM_CLASSES} classes present "
-                            f"(fewer than {COLLAPSE_MIN_CLASSES})")
+        if present is not None and present < min_classes:
+            warnings.append(f"mode collapse: only {present} of {classes} classes present "
+                            f"(fewer than {min_classes})")
     if d_loss is not None and d_loss < d_wins_below:
         warnings.append(f"discriminator wins outright: epoch-mean D loss {d_loss:.3g} < {d_wins_below:g}")
     return warnings

@@ -60,7 +60,7 @@ def quality_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> Non
                      "distance for real images at the same sample size: the best a generator can score")
     m[2].metric("Inception score", fmt_number(row.get("inception_score")),
                 help=f"from 1 (all samples alike) to {len(hist) or 10} (confident and spread over every class)")
-    m[3].metric("Classes present", f"{row.get('classes_present', '–')} / {len(hist) or '–'}",
+    m[3].metric("Classes present", f"{row.get('classes_present', '–')} / {row.get('classes') or len(hist) or '–'}",
                 help="classes holding at least 1% of the samples")
     m[4].metric("Largest class", fmt_number(row.get("max_class_share"), ".0%"),
                 help=f"collapse warning above {COLLAPSE_MAX_SHARE:.0%}")

@@ -1,6 +1,6 @@
 """A labelled folder's classes are shown by their sub-folders' names (not 0-9) wherever labels are shown:
 the data, the CLI's evaluate output, the quality block's histogram table; MNIST and the other torchvision
-sets keep their own names."""
+sets keep their own names. The collapse warnings count the data's classes, not the judge's ten outputs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from folder_helpers import digit_files, write_folder
 from gan_core.config import GANConfig
 from gan_core.data import CLASS_NAMES, load_training_data
 from gan_core.quality import referee
-from gan_core.quality.metrics import format_row
+from gan_core.quality.metrics import format_row, quality_warnings
 from ganlab.charts.core import histogram_table
 
 from helpers import TINY, finish, one_thread  # noqa: F401 (one_thread: autouse)
@@ -42,6 +42,14 @@ def test_a_labelled_folder_names_its_classes_by_its_sub_folders_and_mnist_keeps_
     row = {"fid": 1.0, "fid_floor": 0.5, "fid_n": 10, "inception_score": 1.5, "histogram": [0.3, 0.7] + [0.0] * 8,
            "classes_present": 2, "max_class_share": 0.7, "kl_uniform": 0.1, "confidence": 0.9}
     assert "max share 70.0% (dog)" in format_row(row, data.label_names)
+    # The collapse warnings count the data's 2 classes, not the judge's 10 outputs: cats and dogs half and
+    # half is no collapse (it warned "only 2 of 10 classes present" and "class 0 is 50%" on every run).
+    halves = {**row, "classes": 2, "histogram": [0.5, 0.5] + [0.0] * 8, "classes_present": 2}
+    assert quality_warnings(halves) == []
+    only_cats = {**halves, "histogram": [1.0] + [0.0] * 9, "classes_present": 1}
+    assert quality_warnings(only_cats) == ["mode collapse: only 1 of 2 classes present (fewer than 2)"]
+    ten = {**row, "histogram": [0.5, 0.5] + [0.0] * 8, "classes_present": 2}  # MNIST's rules unchanged
+    assert len(quality_warnings(ten)) == 2 and "only 2 of 10 classes present (fewer than 8)" in quality_warnings(ten)[1]
 
 
 def test_the_cli_evaluate_of_a_labelled_folder_names_its_classes(pets, tmp_path, capsys, monkeypatch):
@@ -62,3 +70,4 @@ def test_the_cli_evaluate_of_a_labelled_folder_names_its_classes(pets, tmp_path,
     assert re.fullmatch(r"histogram\s+cat:\S+%\s+dog:\S+%", lines["histogram"]), lines["histogram"]
     assert re.fullmatch(r"per class\s+cat:\S+%\s+dog:\S+%", lines["per"].strip()), lines["per"]
     assert re.match(r"classes\s+\d/2 present", lines["classes"]) and "1 = one class .. 2 = all" in lines["IS"]
+    assert not any("of 10 classes" in line for line in lines.values())
