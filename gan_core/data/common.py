@@ -45,6 +45,18 @@ class TrainingData:
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
+    def class_labels(self, classes: int) -> torch.Tensor:
+        """The training labels a conditional GAN learns from (int64, values 0 to ``classes`` - 1); DataError
+        in one line for data without labels or with more classes than the GAN knows."""
+        what = self.name or self.kind
+        if not self.labeled:
+            raise DataError(f"a conditional GAN needs labelled images; {what} has none (put each class's "
+                            f"pictures in a sub-folder named after it, or turn conditional off)")
+        if len(self.labels) and (int(self.labels.min()) < 0 or int(self.labels.max()) >= classes):
+            raise DataError(f"a conditional GAN knows {classes} classes; {what} has labels "
+                            f"{int(self.labels.min())} to {int(self.labels.max())}")
+        return self.labels.long()
+
     def held_out(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(images, labels) of the held-out split: real images the GAN never trained on."""
         if self.held_images is None or self.held_labels is None:

@@ -14,7 +14,7 @@ import time
 import torch
 
 from ..data import TrainingData
-from ..gan.model import generate
+from ..gan.model import balanced_labels, generate
 from ..gan.state import GANState
 from ..quality.judge import JUDGE_DIR, Judge, eval_noise
 from ..quality.loader import JudgeLoader
@@ -70,7 +70,8 @@ class Evaluation:
         generator = self.publisher.shown()
         if self.judge is not None and generator is not None and schedule.due(state.epoch, self._elapsed()):
             started = time.monotonic()
-            row = self.judge.evaluate(generate(generator, self.noise))
+            asked = balanced_labels(generator, len(self.noise))  # a conditional G: every class alike
+            row = self.judge.evaluate(generate(generator, self.noise, asked), asked)
             last = state.epoch_log[-1]
             row.update(epoch=state.epoch, step=state.step, d_loss=last["d_loss"], g_loss=last["g_loss"],
                        eval_seconds=time.monotonic() - started, data=state.data_source.get("kind", ""))
