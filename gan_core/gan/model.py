@@ -60,7 +60,7 @@ def check_labels(classes: int, labels: torch.Tensor | None, n: int, who: str = "
         raise LabelError(f"this {who} is conditional: give one label (0 to {classes - 1}) per image")
     if not classes and labels is not None:
         raise LabelError(f"this {who} is unconditional: it takes no labels")
-    if labels is not None and tuple(labels.shape) != (n,):
+    if labels is not None and not torch.jit.is_tracing() and tuple(labels.shape) != (n,):
         raise LabelError(f"need one label per image: {n} images, labels of shape {tuple(labels.shape)}")
 
 

@@ -57,6 +57,6 @@ def test_a_conditional_dcgan_exports_to_onnx_with_a_labels_input_within_1e4(runs
 
 def test_a_sweep_sets_the_architecture_like_any_field():
     field, values = parse_set("architecture=mlp,dcgan")
-    runs = expand_grid("arch", ["seed"], [0], {field: values, "conditional": parse_set("conditional=on,off")[1]})
+    runs = expand_grid("arch", ["seed"], [0], {field: values, "conditional": parse_set("conditional=true,false")[1]})
     assert [(r.config(3).architecture, r.config(3).conditional) for r in runs] == [
         ("mlp", True), ("mlp", False), ("dcgan", True), ("dcgan", False)]

