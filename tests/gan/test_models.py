@@ -112,7 +112,7 @@ def test_a_conditional_d_learns_to_reject_a_wrong_label():
 
 
 def test_the_asked_for_share_counts_samples_read_as_their_own_label():
-    probs = np.eye(10)[[3, 3, 5, 1]]  # the judge reads 3, 3, 5, 1
+    probs = np.eye(10)[[3, 6, 5, 1]]  # the judge reads 3, 6, 5, 1
     row = asked_row(probs, np.array([3, 4, 5, 5]))
     assert row["asked"] == 0.5
     assert row["asked_per_class"][3] == 1.0 and row["asked_per_class"][4] == 0.0
