@@ -36,6 +36,7 @@ from gan_core.gan.model import balanced_labels, generate, grid_labels
 from gan_core.gan.state import GANState
 from gan_core.images import comparison_sheet, save_png
 from gan_core.quality.judge import Judge, eval_noise, load_or_train_judge
+from gan_core.quality.loader import evaluate_generator
 from gan_core.quality.metrics import CLASS_NAMES
 from gan_core.quality.referee import TRAIN_STEPS as REFEREE_STEPS
 from gan_core.runs.checkpoint import load_generator
@@ -97,8 +98,7 @@ def run_cell(model: str, seed: int, epochs: int, data: TrainingData, judge: Judg
         raise RuntimeError(f"{name}: {snap.error}")
     generator, _ = load_generator(paths.checkpoint)  # the EMA generator, as every view shows
     noise = eval_noise(eval_samples, config.z_dim)
-    asked = balanced_labels(generator, eval_samples)
-    row = judge.evaluate(generate(generator, noise, asked), asked)
+    row = evaluate_generator(judge, generator, noise)
     held = data.held_out()[0]
     real = held[evenly_spaced(len(held), 100)].numpy()
     grid = generate(generator, noise[:100], grid_labels(generator, 100)).numpy()  # conditional: row r asks for r

@@ -17,11 +17,11 @@ from typing import Any
 from ..config import GROUPS, ConfigError, GANConfig, field_spec, fields, validate_run_name
 from ..data import DataError, ask_for_download, load_training_data
 from ..gan.losses import loss_view
-from ..gan.model import Generator, balanced_labels, generate
+from ..gan.model import Generator
 from ..presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from ..quality import referee
 from ..quality.judge import JUDGE_DIR, eval_noise
-from ..quality.loader import judge_for
+from ..quality.loader import evaluate_generator, judge_for
 from ..quality.metrics import CLASS_NAMES, format_row, quality_warnings
 from ..quality.unlabeled import NOT_AVAILABLE
 from ..runs.checkpoint import CheckpointError, load_checkpoint, load_generator
@@ -230,8 +230,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     data = load_training_data(config.dataset, args.data_dir)
     # referee.TRAIN_STEPS is read at call time, so a test can shorten the referee's training.
     judge = judge_for(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=referee.TRAIN_STEPS)
-    asked = balanced_labels(generator, args.n)  # a conditional run: every class asked for alike
-    row = judge.evaluate(generate(generator, eval_noise(args.n, config.z_dim, seed=args.seed), asked), asked)
+    row = evaluate_generator(judge, generator, eval_noise(args.n, config.z_dim, seed=args.seed))
     unlabeled = bool(row.get("unlabeled"))  # a folder of pictures without classes: the label-free figures
     names = CLASS_NAMES.get(config.dataset, CLASS_NAMES["mnist"])
     preset = preset_of(config) or "custom"

@@ -13,6 +13,7 @@ from gan_core.gan.model import LabelError, generate, grid_labels, seeded_z, with
 from gan_core.gan.nets import build_models, make_discriminator, parameter_counts
 from gan_core.latent.directions import activations, layers
 from gan_core.latent.labels import across_labels, toward_label
+from gan_core.quality.loader import evaluate_generator
 from gan_core.quality.metrics import asked_row
 from gan_core.train.trainer import Trainer
 
@@ -128,3 +129,20 @@ def test_a_conditional_run_on_pictures_without_labels_is_refused_in_one_line(tmp
     trainer.join(HANG_SECONDS)
     error = trainer.snapshot().error or ""
     assert "a conditional GAN needs labelled images; my pictures has none" in error and "\n" not in error
+
+
+def test_an_evaluation_asks_a_conditional_g_for_every_class_alike():
+    class Recorder:
+        def evaluate(self, images, *asked):
+            self.seen = (images, *asked)
+            return {}
+
+    judge, noise = Recorder(), seeded_z(2, 100, 20)
+    torch.manual_seed(0)
+    conditional, _ = build_models(GANConfig(architecture="dcgan", conditional=True))
+    evaluate_generator(judge, conditional, noise)
+    images, asked = judge.seen
+    assert asked.tolist() == [i % 10 for i in range(20)] and torch.equal(images, generate(conditional, noise, asked))
+    unconditional, _ = build_models(GANConfig())
+    evaluate_generator(judge, unconditional, noise)
+    assert len(judge.seen) == 1  # as before labels existed: the label-free judge takes images only
