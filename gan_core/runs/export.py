@@ -8,7 +8,7 @@ eval mode: BatchNorm with its running statistics, no dropout, so an image never 
                   Exported by torch's TorchScript-based exporter (``dynamo=False``):
                   offline, no onnxscript, ~0.6 s for this MLP, where the dynamo exporter took ~3.4 s.
     safetensors   the generator's state_dict in float32 (tensors only, no code), loadable into
-                  ``gan_core.gan.nets.make_generator(GANConfig.from_dict(card["config"]))`` bit for bit.
+                  ``gan_core.make_generator(GANConfig.from_dict(card["config"]))`` bit for bit.
 
 The model card (``model_card``) is JSON: the config, the dataset as the run recorded it, epochs and step, the
 last FID measured, the z prior, the input and output, and the sha256 of the exported file. It travels
