@@ -60,7 +60,8 @@ def train(seed: int, epochs: int, out: Path, data_dir: str) -> None:
 
 def report(out: Path, data_dir: str, judge_cache: str, samples: int) -> None:
     from gan_core.config import GANConfig
-    from gan_core.gan.model import Generator, generate
+    from gan_core.gan.model import generate
+    from gan_core.gan.nets import make_generator
     from gan_core.quality.judge import eval_noise, load_or_train_judge
 
     data = load_training_data("mnist", data_dir)
@@ -71,7 +72,7 @@ def report(out: Path, data_dir: str, judge_cache: str, samples: int) -> None:
         config = GANConfig.from_dict(snap["config"])
         z = eval_noise(samples, config.z_dim)
         for name, weights in snap["generators"].items():
-            g = Generator(config)
+            g = make_generator(config)
             g.load_state_dict(weights)
             row = judge.evaluate(generate(g.eval(), z))
             rows.append({"seed": snap["seed"], "epoch": snap["epoch"], "which": name,

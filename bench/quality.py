@@ -29,7 +29,8 @@ from torch import nn
 
 from gan_core.config import GANConfig
 from gan_core.data import evenly_spaced, load_training_data
-from gan_core.gan.model import D_HIDDEN, IMAGE_PIXELS, generate, init_weights
+from gan_core.gan.model import D_HIDDEN, IMAGE_PIXELS, generate
+from gan_core.gan.nets import init_weights
 from gan_core.gan.state import GANState, adam
 from gan_core.images import comparison_sheet, save_png
 from gan_core.presets import PRESETS

@@ -21,7 +21,8 @@ from torch import nn
 
 from bench.common import interleaved, ms_per_call
 from gan_core.config import GANConfig
-from gan_core.gan.model import IMAGE_PIXELS, build_models
+from gan_core.gan.model import IMAGE_PIXELS
+from gan_core.gan.nets import build_models
 from gan_core.threads import physical_cores
 
 

@@ -28,6 +28,8 @@ PRECISIONS = ("auto", "fp32", "bf16")  # auto: see gan_core.precision.resolve_pr
 LOSSES = ("non-saturating", "minimax", "lsgan", "hinge")
 # What D sees (gan_core.augment): DiffAugment's translation and cutout, alone or together.
 AUGMENTS = ("off", "translation", "cutout", "translation-cutout")
+# The network pair (gan_core.gan.nets): the seed tutorial's MLPs, or a small DCGAN (strided convolutions).
+ARCHITECTURES = ("mlp", "dcgan")
 GROUPS = ("data", "model", "optimisation", "execution", "metrics")
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _KINDS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
@@ -106,13 +108,21 @@ class GANConfig:
     dataset: str = _field("mnist", "Dataset", "28x28 grey images whichever: MNIST, Fashion-MNIST, Kuzushiji-MNIST, "
                           "or folder:PATH, a folder or .zip of PNG/JPEG/BMP/GIF files (labels from sub-folder "
                           "names, if any)", "data", choices=DATASETS, open_prefix=FOLDER_PREFIX, run_field=True)
-    # --- model (the seed's MLP) ---
+    # --- model (the seed's MLP, or a small DCGAN) ---
+    architecture: str = _field("mlp", "Architecture", "the network pair: mlp = the seed tutorial's fully connected "
+                               "G and D; dcgan = transposed convolutions in G, strided convolutions in D "
+                               "(Radford et al. 2016), sized for 28x28", "model", choices=ARCHITECTURES)
+    conditional: bool = _field(False, "Conditional (ask for a class)", "G draws the class it is given (an "
+                               "embedding of the label joined to z) and D judges an image with its label "
+                               "(projection, Miyato & Koyama 2018); needs labelled data; off = the seed",
+                               "model")
     z_dim: int = _field(100, "Latent size z_dim", "length of the noise vector z ~ Uniform[-1, 1]^z_dim",
                         "model", low=1, high=4096)
     leaky_slope: float = _field(0.2, "LeakyReLU slope", "negative slope of every hidden activation", "model",
                                 **_UNIT, high_open=True)
     dropout_keep: float = _field(0.5, "G dropout keep", "keep-probability of G's dropout before its output "
-                                 "layer, while training", "model", **_UNIT, low_open=True)
+                                 "layer, while training (mlp only: the dcgan G has none)", "model",
+                                 **_UNIT, low_open=True)
     init_std: float = _field(0.02, "Init std", "std of the truncated-normal init of weights and biases", "model",
                              **_UNIT, low_open=True)
     pack: int = _field(1, "PacGAN pack", "images D judges at once (PacGAN); 1 = the seed; must divide the "
@@ -228,6 +238,9 @@ def validate(config: GANConfig) -> None:
     # Rules that join two fields stay explicit.
     if config.batch_size % config.pack:
         raise ConfigError("pack", f"must divide batch_size {config.batch_size}, got {config.pack}")
+    if config.conditional and config.pack > 1:
+        raise ConfigError("pack", "must be 1 for a conditional run: D judges each image with its own label, "
+                          f"not a pack of {config.pack}")
 
 
 def validate_run_name(name: str) -> str:

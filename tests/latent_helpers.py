@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_core.gan.model import Generator, init_weights
+from gan_core.gan.model import Generator
+from gan_core.gan.nets import init_weights, make_generator
 from gan_core.quality.classifier import JudgeNet
 from gan_core.quality.referee import Referee
 
@@ -20,7 +21,7 @@ def random_generator(seed: int = 0, z_dim: int = 100) -> Generator:
     """An untrained generator in eval mode (deterministic per seed)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        generator = Generator(tiny_config(z_dim=z_dim))
+        generator = make_generator(tiny_config(z_dim=z_dim))
         init_weights(generator, 0.2)  # larger than the seed's 0.02, so images vary visibly with z
     return generator.eval()
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from ..config import validate_run_name
-from ..gan.model import Generator, generate
+from ..gan.model import Generator, LabelError, generate, with_label
 from ..images import DigitImageError, digit_from_bytes, make_grid, save_png
 from ..latent.inversion import STEPS, invert
 from ..latent.store import LatentStoreError, npy_bytes, read_latent
@@ -37,6 +38,20 @@ def add_invert_command(commands: argparse._SubParsersAction) -> None:
 
 def add_sample_z_option(sample_parser: argparse.ArgumentParser) -> None:
     sample_parser.add_argument("--z", help="FILE.npy of latents (n, z_dim) to render instead of --n seeded ones")
+    sample_parser.add_argument("--label", type=int, help="the class a conditional run draws (0-9; required there)")
+
+
+def labelled(generator: Generator, label: int | None, run: str) -> nn.Module:
+    """``generator`` with ``--label`` fixed (``gan.model.with_label``); one-line errors for a label given to
+    an unconditional run, none given to a conditional one, or one out of range."""
+    if label is None and generator.classes:
+        raise LatentCLIError(f"run '{run}' is conditional: give --label (0 to {generator.classes - 1})")
+    if label is not None and not generator.classes:
+        raise LatentCLIError(f"run '{run}' is unconditional: it draws no asked-for class; drop --label")
+    try:
+        return with_label(generator, label)
+    except LabelError as exc:
+        raise LatentCLIError(f"--label: {exc}") from None
 
 
 def run_invert(args: argparse.Namespace) -> int:
@@ -77,7 +92,7 @@ def run_sample_z(args: argparse.Namespace) -> int:
         raise LatentCLIError(f"cannot read {args.z}: {exc.strerror or exc}") from exc
     except LatentStoreError as exc:
         raise LatentCLIError(f"{args.z}: {exc}") from exc
-    images = generate(generator, torch.from_numpy(z)).numpy()
+    images = generate(labelled(generator, args.label, args.run), torch.from_numpy(z)).numpy()
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":
         np.save(out, images)

@@ -17,11 +17,11 @@ from typing import Any
 from ..config import GROUPS, ConfigError, GANConfig, field_spec, fields, validate_run_name
 from ..data import DataError, ask_for_download, load_training_data
 from ..gan.losses import loss_view
-from ..gan.model import Generator, generate
+from ..gan.model import Generator
 from ..presets import DEFAULT_PRESET, PRESETS, preset_config, preset_of
 from ..quality import referee
 from ..quality.judge import JUDGE_DIR, eval_noise
-from ..quality.loader import judge_for
+from ..quality.loader import evaluate_generator, judge_for
 from ..quality.metrics import class_shares, format_row, quality_warnings
 from ..quality.unlabeled import NOT_AVAILABLE
 from ..runs.checkpoint import CheckpointError, load_checkpoint, load_generator
@@ -33,7 +33,7 @@ from ..threads import one_thread_here
 from ..train.trainer import Trainer
 from . import sweep as sweep_cli
 from .export import ExportCLIError, add_export_command, run_export
-from .latent import LatentCLIError, add_invert_command, add_sample_z_option, run_invert, run_sample_z
+from .latent import LatentCLIError, add_invert_command, add_sample_z_option, labelled, run_invert, run_sample_z
 from .progress import progress_for
 from .samples import PNG_MAX, SampleLimitError, write_samples
 
@@ -230,7 +230,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     data = load_training_data(config.dataset, args.data_dir)
     # referee.TRAIN_STEPS is read at call time, so a test can shorten the referee's training.
     judge = judge_for(data, paths.root / JUDGE_DIR, config.dataset, referee_steps=referee.TRAIN_STEPS)
-    row = judge.evaluate(generate(generator, eval_noise(args.n, config.z_dim, seed=args.seed)))
+    row = evaluate_generator(judge, generator, eval_noise(args.n, config.z_dim, seed=args.seed))
     unlabeled = bool(row.get("unlabeled"))  # a folder of pictures without classes: the label-free figures
     names = data.label_names  # a folder's sub-folders ("cat", "dog"), a torchvision set's own classes
     preset = preset_of(config) or "custom"
@@ -255,6 +255,10 @@ def _evaluate(args: argparse.Namespace) -> int:
               f"held-out real digits: {row['readable_real']:.1%}, ratio {ratio})")
         readable_by_class = class_shares(row["readable_histogram"], names)
         print("  per class    " + "  ".join(f"{name}:{share:.1%}" for name, share in readable_by_class))
+    if row.get("asked") is not None:
+        print(f"asked-for      {row['asked']:.1%}   (the judge reads the class each sample was drawn for)")
+        per_class = ("-" if share is None else f"{share:.1%}" for share in row["asked_per_class"])
+        print("  per class    " + "  ".join(f"{name}:{share}" for name, share in zip(names, per_class, strict=True)))
     print(f"IS             {row['inception_score']:.3f}   (1 = one class .. {len(names)} = all, confidently)")
     print(f"classes        {row['classes_present']}/{len(names)} present (>= 1% of samples); "
           f"max share {row['max_class_share']:.1%}, min share {row['min_class_share']:.1%}")
@@ -276,7 +280,7 @@ def _sample(args: argparse.Namespace) -> int:
     if args.z:
         return run_sample_z(args)
     _, generator, record = _open_run(args, min_n=1)
-    write_samples(generator, args.seed, args.n, out)
+    write_samples(labelled(generator, args.label, args.run), args.seed, args.n, out)
     print(f"wrote {args.n} samples of run '{args.run}' (epoch {record['epoch']}, "
           f"{_generator_name(args.which, record)}) to {out}")
     return 0

@@ -65,6 +65,18 @@ class TrainingData:
             return ()
         return self.class_names or DIGITS
 
+    def class_labels(self, classes: int) -> torch.Tensor:
+        """The training labels a conditional GAN learns from (int64, values 0 to ``classes`` - 1); DataError
+        in one line for data without labels or with more classes than the GAN knows."""
+        what = self.name or self.kind
+        if not self.labeled:
+            raise DataError(f"a conditional GAN needs labelled images; {what} has none (put each class's "
+                            f"pictures in a sub-folder named after it, or turn conditional off)")
+        if len(self.labels) and (int(self.labels.min()) < 0 or int(self.labels.max()) >= classes):
+            raise DataError(f"a conditional GAN knows {classes} classes; {what} has labels "
+                            f"{int(self.labels.min())} to {int(self.labels.max())}")
+        return self.labels.long()
+
     def held_out(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(images, labels) of the held-out split: real images the GAN never trained on."""
         if self.held_images is None or self.held_labels is None:
@@ -80,7 +92,7 @@ class TrainingData:
             record["name"] = self.name
         if self.content_hash:
             record["hash"] = self.content_hash
-        if self.class_names:
+        if self.class_names and self.class_names != DIGITS:  # the digits go without saying
             record["class_names"] = list(self.class_names)
         if self.skipped:
             record["skipped"] = list(self.skipped)

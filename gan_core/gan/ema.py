@@ -15,7 +15,7 @@ import copy
 import torch
 from torch import nn
 
-from .model import Generator, sample_z
+from .model import Generator, balanced_labels, sample_z
 
 # Warm-up: the decay used after n updates is min(decay, (1 + n) / (WARMUP + n)), so the first averages
 # are not dominated by the random initial weights (TensorFlow's ExponentialMovingAverage ``num_updates``).
@@ -49,10 +49,11 @@ def recalibrate_batchnorm(generator: Generator, samples: int = BN_SAMPLES, seed:
     """Replace every BatchNorm's running statistics with those of ``samples`` fresh latents through
     ``generator``'s current weights; leaves it in eval mode. Dropout stays off during the pass (it sits
     after the last BatchNorm anyway), so nothing draws from the global RNG."""
-    norms = [m for m in generator.modules() if isinstance(m, nn.BatchNorm1d)]
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     device = next(generator.parameters()).device
     z = sample_z(samples, generator.z_dim, device=device,
                  generator=torch.Generator(device=device).manual_seed(seed))
+    labels = balanced_labels(generator, samples)  # a conditional G: every class alike
     generator.eval()
     saved = [m.momentum for m in norms]
     try:
@@ -60,7 +61,7 @@ def recalibrate_batchnorm(generator: Generator, samples: int = BN_SAMPLES, seed:
             m.reset_running_stats()
             m.momentum = None  # a cumulative average: after one pass, exactly this batch's statistics
             m.train()
-        generator(z)
+        generator(z, *(() if labels is None else (labels.to(device),)))
     finally:
         for m, momentum in zip(norms, saved, strict=True):
             m.momentum = momentum

@@ -30,6 +30,10 @@ def layer_grad_norms(module: torch.nn.Module) -> dict[str, float]:
 def _describe(layer: torch.nn.Module) -> str:
     if isinstance(layer, (torch.nn.Linear, SNLinear)):
         return f"Linear {layer.in_features}→{layer.out_features}"
-    if isinstance(layer, torch.nn.BatchNorm1d):
+    if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
         return f"BatchNorm {layer.num_features}"
+    if isinstance(layer, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+        return f"{type(layer).__name__} {layer.in_channels}→{layer.out_channels}"
+    if isinstance(layer, torch.nn.Embedding):
+        return f"label embedding {layer.num_embeddings}×{layer.embedding_dim}"
     return type(layer).__name__

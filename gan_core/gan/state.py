@@ -20,8 +20,9 @@ from . import losses
 from .augment import augment
 from .grad_norms import grad_norm, layer_grad_norms
 from .history import StepHistory
-from .model import Discriminator, Generator, build_models, sample_z, seeded_z
+from .model import Discriminator, Generator, check_labels, grid_labels, sample_z, seeded_z
 from .modes import evaluating
+from .nets import build_models
 from .precision import resolve_precision
 
 PREVIEW_SAMPLES = 100  # the fixed-noise 10x10 grid saved every epoch
@@ -59,7 +60,7 @@ def preview_noise(seed: int, z_dim: int) -> torch.Tensor:
     return seeded_z(seed + 1, z_dim, PREVIEW_SAMPLES)
 
 
-def r1_penalty(discriminator: Discriminator, real: torch.Tensor) -> torch.Tensor:
+def r1_penalty(discriminator: Discriminator, real: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
     """E |grad_x D(x)|^2 over the real batch (Mescheder et al. 2018), differentiable in D's weights.
 
     D runs in eval mode for it: D has no dropout or BatchNorm, and a spectrally normalised layer then
@@ -67,7 +68,7 @@ def r1_penalty(discriminator: Discriminator, real: torch.Tensor) -> torch.Tensor
     can pass through (its training-mode kernel has a hand-written, once-differentiable backward)."""
     x = real.detach().float().requires_grad_(True)
     with evaluating(discriminator):
-        scores = discriminator(x)
+        scores = discriminator(x) if labels is None else discriminator(x, labels)
         (grad,) = torch.autograd.grad(scores.float().sum(), x, create_graph=True)
     return grad.pow(2).reshape(len(x), -1).sum(1).mean()
 
@@ -81,6 +82,8 @@ class GANState:
     opt_g: torch.optim.Adam
     opt_d: torch.optim.Adam
     preview_z: torch.Tensor  # (100, z_dim) on device: the same noise every epoch, so grids compare
+    # (100,) on device for a conditional run: row r of the 10x10 grid asks for label r; None otherwise.
+    preview_labels: torch.Tensor | None = field(init=False, default=None)
     epoch: int = 0  # completed epochs
     # The counters. ``step`` counts D updates, each on the next real batch: the history holds one row per
     # step, an epoch is ``steps_per_epoch`` of them, and epoch means, resume and charts rely on that.
@@ -121,6 +124,8 @@ class GANState:
 
     def __post_init__(self) -> None:
         self.g_pass, self.d_pass = self.generator, self.discriminator
+        labels = grid_labels(self.generator, len(self.preview_z))
+        self.preview_labels = None if labels is None else labels.to(self.preview_z.device)
         if self.ema is None and self.config.ema_decay > 0:
             self.ema = ema_.averaged_copy(self.generator)
         if self.config.compile:
@@ -143,16 +148,17 @@ class GANState:
 
     # --- the algorithm --------------------------------------------------------------------------
 
-    def train_step(self, real: torch.Tensor, update_g: bool = True) -> torch.Tensor:
-        """One GAN step on a real batch; returns its HISTORY row (d_loss, g_loss, d_real, d_fake, d_grad_norm,
-        g_grad_norm) as a device tensor.
+    def train_step(self, real: torch.Tensor, update_g: bool = True,
+                   labels: torch.Tensor | None = None) -> torch.Tensor:
+        """One GAN step on a real batch (with its ``labels`` for a conditional run, else None); returns its
+        HISTORY row (d_loss, g_loss, d_real, d_fake, d_grad_norm, g_grad_norm) as a device tensor.
 
         (1) update D on real + detached fake, (2) update G (every ``d_steps``-th step) and fold it into
-        the EMA generator.
+        the EMA generator. A conditional run asks G for uniformly random labels (``asked_labels``).
         Nothing here reads a value back to the host, so a GPU never waits on Python.
         """
         with self.autocast():
-            d_loss, d_real, d_fake = self.d_step(real)
+            d_loss, d_real, d_fake = self.d_step(real, labels)
             if update_g or self.last_g_loss is None:
                 self.last_g_loss = self.g_step(real.shape[0])
         g_norm = self.last_g_grad_norm
@@ -187,21 +193,32 @@ class GANState:
         """bfloat16 autocast when ``config.precision`` is bf16: matmuls in bf16, losses and weights fp32."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
 
-    def d_step(self, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def asked_labels(self, n: int) -> torch.Tensor | None:
+        """The labels a conditional run asks G for: uniform over the classes, drawn from the run's own RNG
+        (checkpointed, so a resumed run draws the same); None, and no draw, for an unconditional run."""
+        if not self.generator.classes:
+            return None
+        return torch.randint(self.generator.classes, (n,), device=self.device)
+
+    def d_step(self, real: torch.Tensor, labels: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Minimise D's loss (for the default loss, -log D(x) - log(1 - D(G(z)))); returns (loss, mean D(x),
         mean D(G(z))), detached, D's outputs read as ``losses.d_output`` does for the run's loss."""
         G, D, n = self.g_pass, self.d_pass, real.shape[0]
+        check_labels(self.generator.classes, labels, n, "run")  # a conditional run trains on labelled batches
+        asked = self.asked_labels(n)
         with torch.no_grad():  # the fake is detached: this step trains D only
-            fake = G(sample_z(n, self.config.z_dim, device=real.device))
+            fake = G(sample_z(n, self.config.z_dim, device=real.device), asked)
         # One pass over real and fake together: D has no BatchNorm, so this is the same maths as two
         # passes, with half the kernel launches. DiffAugment (when on) transforms both alike.
-        logits = D(augment(torch.cat((real, fake)), self.config.augment))
+        both = None if asked is None else torch.cat((labels, asked))
+        logits = D(augment(torch.cat((real, fake)), self.config.augment), both)
         half = logits.shape[0] // 2  # n, or n // pack packs when D packs samples (PacGAN)
         real_logits, fake_logits = logits[:half], logits[half:]
         loss = losses.discriminator_loss(self.config.loss, real_logits, fake_logits)
         total = loss  # what D minimises; the loss reported stays the game's, without the penalty
         if self.config.r1_gamma > 0 and self.step % R1_EVERY == 0:
-            total = loss + self.config.r1_gamma / 2 * R1_EVERY * r1_penalty(self.discriminator, real)
+            total = loss + self.config.r1_gamma / 2 * R1_EVERY * r1_penalty(self.discriminator, real, labels)
         self.opt_d.zero_grad(set_to_none=True)
         total.backward()
         self.last_d_grad_norm = grad_norm(self.discriminator)
@@ -216,9 +233,11 @@ class GANState:
         """Minimise G's loss (for the default loss, the non-saturating -log D(G(z))) on fresh noise, with D
         frozen, and fold the new G into the EMA generator; returns the loss."""
         G, D = self.g_pass, self.d_pass
+        asked = self.asked_labels(n)
         self.discriminator.requires_grad_(False)  # no gradients for D's weights: only G's path is differentiated
         try:
-            logits = D(augment(G(sample_z(n, self.config.z_dim, device=self.device)), self.config.augment))
+            fake = G(sample_z(n, self.config.z_dim, device=self.device), asked)
+            logits = D(augment(fake, self.config.augment), asked)
             loss = losses.generator_loss(self.config.loss, logits)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()

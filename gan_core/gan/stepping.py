@@ -50,8 +50,8 @@ def look(state: GANState) -> Look:
     looking draws no random numbers and changes no state: the run continues as if nobody had looked."""
     generator, discriminator = state.generator, state.discriminator
     with evaluating(generator, discriminator), torch.no_grad():
-        images = generator(state.preview_z)
-        scores = discriminator(images) if discriminator.pack == 1 else None
+        images = generator(state.preview_z, state.preview_labels)
+        scores = discriminator(images, state.preview_labels) if discriminator.pack == 1 else None
     loss = state.config.loss
     if scores is None:  # a packing D judges groups, not single images: no per-image verdict
         verdicts = np.full(len(images), np.nan, np.float32)

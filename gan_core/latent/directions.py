@@ -21,13 +21,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..gan.model import sample_z
+from ..gan.model import MLPGenerator, sample_z
 from ..gan.modes import evaluating
 from .sampling import Z_HIGH, Z_LOW
 
-# Where each layer's activations are read in ``Generator.net`` (Linear, LeakyReLU, BatchNorm per hidden
-# block; dropout, Linear, Sigmoid at the end): after each block's BatchNorm, and the image itself.
-LAYERS = {"h1": 2, "h2": 5, "h3": 8, "image": 11}
+# The MLP generator's layers (``MLPGenerator.LAYERS``: after each hidden block, and the image); a generator
+# names its own in its ``LAYERS`` (the DCGAN's: h1, the 7x7 map after its first block, h2 and image), and
+# ``layers`` lists them. A conditional G is moved with its label fixed (``gan.model.with_label``).
+LAYERS = MLPGenerator.LAYERS
 # The cheapest layer to recompute while a run trains; on the 100-epoch `stable` runs no layer's slider
 # effect or distinctness stood out beyond the noise of those measures (docs/latent-lab.md).
 DEFAULT_LAYER = "h1"
@@ -53,12 +54,17 @@ class Directions:
 @torch.no_grad()
 def activations(generator: nn.Module, z: torch.Tensor, layer: str, chunk: int = 5000) -> torch.Tensor:
     """(n, width) activations of ``layer`` (a key of LAYERS) for latents z, G in eval mode, flattened."""
-    if layer not in LAYERS:
-        raise ValueError(f"unknown layer {layer!r}; choose one of {', '.join(LAYERS)}")
-    head = generator.net[:LAYERS[layer] + 1]
+    if layer not in layers(generator):
+        raise ValueError(f"unknown layer {layer!r}; choose one of {', '.join(layers(generator))}")
     device = next(generator.parameters()).device
     with evaluating(generator):
-        return torch.cat([head(z[s:s + chunk].to(device)).float().cpu() for s in range(0, len(z), chunk)])
+        return torch.cat([generator.activation(z[s:s + chunk].to(device), layer).float().cpu()
+                          for s in range(0, len(z), chunk)])
+
+
+def layers(generator: nn.Module) -> tuple[str, ...]:
+    """The layers whose activations ``principal_directions`` can read in ``generator``, input side first."""
+    return tuple(getattr(generator, "LAYERS", LAYERS))
 
 
 def principal_directions(generator: nn.Module, layer: str = DEFAULT_LAYER, *, n: int = DEFAULT_SAMPLES,

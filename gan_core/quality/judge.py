@@ -33,7 +33,7 @@ from ..data import TrainingData, evenly_spaced
 from ..records import save_record
 from . import shared
 from .classifier import FEATURES, TRAIN_STEPS, JudgeNet, new_net, predict, remove, train_judge, weights_id
-from .metrics import NUM_CLASSES, quality_row, readability_row, readable
+from .metrics import NUM_CLASSES, asked_row, quality_row, readability_row, readable
 from .real_side import RealSide
 from .referee import Referee, load_or_train_referee
 from .shared import cache_path, labelled_splits, load_first, splits
@@ -107,11 +107,15 @@ class Judge:
             raise ValueError("readability needs the referee: load the judge with referee_steps")
         return readable(predict(self.net, images)[1], self.referee.probabilities(images))
 
-    def evaluate(self, images: torch.Tensor | np.ndarray) -> dict[str, Any]:
+    def evaluate(self, images: torch.Tensor | np.ndarray, asked: torch.Tensor | np.ndarray | None = None
+                 ) -> dict[str, Any]:
         """The metrics row (see ``metrics.quality_row``) of generated images in [0, 1], tagged with the
-        judge's identity."""
+        judge's identity; given the labels a conditional G was ``asked`` for, the share read as them
+        (``metrics.asked_row``)."""
         features, probs = predict(self.net, images)
         row = quality_row(features, probs, self.real)
+        if asked is not None:
+            row.update(asked_row(probs, np.asarray(asked)))
         if self.referee is not None:
             row.update(readability_row(probs, self.referee.probabilities(images), self.readable_real))
         row["judge"] = self.identity

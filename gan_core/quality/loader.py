@@ -16,7 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
+from torch import nn
+
 from ..data import TrainingData
+from ..gan.model import balanced_labels, generate
 from ..threads import one_thread_here
 from .classifier import Cancelled
 from .judge import Judge, load_or_train_judge
@@ -26,6 +30,15 @@ from .unlabeled import UnlabeledJudge, label_free_judge, needs_label_free
 log = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 0.5  # at most this often a progress line is published
+
+
+def evaluate_generator(judge: Judge | UnlabeledJudge, generator: nn.Module, noise: torch.Tensor) -> dict[str, Any]:
+    """The judge's metrics row of ``noise`` through ``generator`` (eval mode). A conditional G is asked for
+    every class alike (``balanced_labels``) and the row adds the share read as the asked-for class; an
+    unconditional one is evaluated exactly as before labels existed (so either judge serves it)."""
+    asked = balanced_labels(generator, len(noise))
+    images = generate(generator, noise, asked)
+    return judge.evaluate(images) if asked is None else judge.evaluate(images, asked)
 
 
 def judge_for(data: TrainingData, cache_dir: Path | None, dataset: str, **kwargs: Any) -> Judge | UnlabeledJudge:

@@ -82,6 +82,16 @@ def readability_row(probs: np.ndarray, second: np.ndarray, real_share: float | N
             "readable_histogram": [float(c) / max(len(agreed), 1) for c in counts]}
 
 
+def asked_row(probs: np.ndarray, asked: np.ndarray, num_classes: int = NUM_CLASSES) -> dict[str, Any]:
+    """A conditional run's figures: ``asked`` (the share of samples the judge reads as the class they were
+    drawn for) and ``asked_per_class`` (that share among the samples drawn for each class; None for a
+    class not asked for)."""
+    asked = np.asarray(asked)
+    hit = np.asarray(probs).argmax(1) == asked
+    per_class = [float(hit[asked == c].mean()) if np.any(asked == c) else None for c in range(num_classes)]
+    return {"asked": float(hit.mean()) if len(hit) else 0.0, "asked_per_class": per_class}
+
+
 def quality_row(gen_features: np.ndarray, gen_probs: np.ndarray, real: RealSide) -> dict[str, Any]:
     """All metrics of one generated sample as plain Python data (checkpoint- and JSON-safe): FID, IS, the
     class histogram, and precision, recall and realism (``manifold.manifold_row``).

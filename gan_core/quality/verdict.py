@@ -22,7 +22,7 @@ from torch import nn
 
 from ..config import GANConfig
 from ..gan.losses import loss_view, output_is_probability
-from ..gan.model import IMAGE_PIXELS, generate, seeded_z
+from ..gan.model import IMAGE_PIXELS, balanced_labels, generate, grid_labels, seeded_z
 from ..gan.modes import evaluating
 
 if TYPE_CHECKING:
@@ -59,11 +59,24 @@ def _reference(config: GANConfig, probability: bool) -> float:
     return 0.0 if output_is_probability(config.loss) else loss_view(config.loss).reference
 
 
+def _scores(discriminator: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    """D's logits of ``x``; a conditional D judges an image with a label: with ``labels`` None, each image
+    gets the label D finds most real (every D here scores "more real" higher, whatever its loss)."""
+    classes = getattr(discriminator, "classes", 0)
+    if labels is not None:
+        return discriminator(x, labels.to(x.device))
+    if not classes:
+        return discriminator(x)
+    return torch.stack([discriminator(x, torch.full((len(x),), c, device=x.device)) for c in range(classes)]).amax(0)
+
+
 @torch.no_grad()
-def raw_scores(discriminator: nn.Module, images: torch.Tensor | np.ndarray, pack: int = 1) -> np.ndarray:
+def raw_scores(discriminator: nn.Module, images: torch.Tensor | np.ndarray, pack: int = 1,
+               labels: torch.Tensor | None = None) -> np.ndarray:
     """D's raw output per image, float64 (n,): eval mode, no gradients, D's mode restored afterwards.
     With ``pack`` > 1 consecutive images form a pack (the last one filled up by repeating images from the
-    start) and every image carries its pack's score."""
+    start) and every image carries its pack's score. A conditional D reads ``labels`` (one per image), or
+    without them each image's most real label."""
     x = torch.as_tensor(np.asarray(images, dtype=np.float32)) if not isinstance(images, torch.Tensor) \
         else images.detach().float()
     n = len(x)
@@ -75,13 +88,15 @@ def raw_scores(discriminator: nn.Module, images: torch.Tensor | np.ndarray, pack
         x = torch.cat((x, x[torch.arange(short) % n]))
     device = next(discriminator.parameters()).device
     with evaluating(discriminator):
-        scores = discriminator(x.to(device)).float().cpu().double()
+        scores = _scores(discriminator, x.to(device), labels).float().cpu().double()
     return scores.repeat_interleave(pack)[:n].numpy()
 
 
-def verdict(discriminator: nn.Module, images: torch.Tensor | np.ndarray, config: GANConfig) -> Verdict:
-    """D's verdict on each of ``images`` ((n, 784) or (n, 28, 28) in [0, 1])."""
-    scores = raw_scores(discriminator, images, config.pack)
+def verdict(discriminator: nn.Module, images: torch.Tensor | np.ndarray, config: GANConfig,
+            labels: torch.Tensor | None = None) -> Verdict:
+    """D's verdict on each of ``images`` ((n, 784) or (n, 28, 28) in [0, 1]), with their ``labels`` for a
+    conditional D (see ``raw_scores``)."""
+    scores = raw_scores(discriminator, images, config.pack, labels)
     probability = has_probability(config)
     if probability:
         probabilities = np.exp(-np.logaddexp(0.0, -scores))  # sigmoid, without overflow for confident logits
@@ -95,11 +110,13 @@ def verdict(discriminator: nn.Module, images: torch.Tensor | np.ndarray, config:
 
 
 def real_fake_histogram(discriminator: nn.Module, real: torch.Tensor | np.ndarray, fake: torch.Tensor | np.ndarray,
-                        config: GANConfig, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
+                        config: GANConfig, bins: int = HISTOGRAM_BINS,
+                        fake_labels: torch.Tensor | None = None) -> dict[str, Any]:
     """D's verdicts on a real batch and a generated batch as two histograms over the same bins (the two
     distributions GAN training pushes together), as plain data: edges, real and fake counts, their means,
-    whether the values are probabilities, the undecided reference and the note."""
-    on_real, on_fake = verdict(discriminator, real, config), verdict(discriminator, fake, config)
+    whether the values are probabilities, the undecided reference and the note. A conditional D judges the
+    fakes with the labels they were drawn for (``fake_labels``), the real images with their most real label."""
+    on_real, on_fake = verdict(discriminator, real, config), verdict(discriminator, fake, config, fake_labels)
     if on_real.probability:
         edges = np.linspace(0.0, 1.0, bins + 1)
     else:
@@ -130,13 +147,16 @@ def live_verdicts(state: GANState, real_images: torch.Tensor) -> dict[str, Any]:
     generator people see) and the real-vs-fake histogram of a fixed real sample against the trained G's
     samples (what D is trained on). Eval mode throughout; draws nothing from the global RNG."""
     config = state.config
-    grid = generate(state.shown_generator(), state.preview_z)  # eval mode, even when that is G itself
-    on_grid = verdict(state.discriminator, grid, config).as_dict()
+    asked = grid_labels(state.generator, len(state.preview_z))
+    grid = generate(state.shown_generator(), state.preview_z, asked)  # eval mode, even when that is G itself
+    on_grid = verdict(state.discriminator, grid, config, asked).as_dict()
     # The raw G's grid too, for the view that shows the raw G instead of the average.
     on_raw = on_grid if state.ema is None else \
-        verdict(state.discriminator, generate(state.generator, state.preview_z), config).as_dict()
+        verdict(state.discriminator, generate(state.generator, state.preview_z, asked), config, asked).as_dict()
     step = max(1, len(real_images) // VERDICT_REAL)
     real = real_images[::step][:VERDICT_REAL]
-    fake = generate(state.generator, seeded_z(VERDICT_NOISE_SEED, config.z_dim, len(real)))
+    fake_labels = balanced_labels(state.generator, len(real))
+    fake = generate(state.generator, seeded_z(VERDICT_NOISE_SEED, config.z_dim, len(real)), fake_labels)
     return {"epoch": state.epoch, "step": state.step, "grid": on_grid, "grid_raw": on_raw,
-            "histogram": real_fake_histogram(state.discriminator, real, fake, config), "histogram_fake": "raw"}
+            "histogram": real_fake_histogram(state.discriminator, real, fake, config, fake_labels=fake_labels),
+            "histogram_fake": "raw"}

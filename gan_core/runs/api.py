@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from ..config import GANConfig
 from ..gan.history import HISTORY
@@ -66,12 +67,14 @@ class Run:
         """The quality rows measured while training (FID, IS, ... per evaluated epoch); may be empty."""
         return self.reader.metrics()
 
-    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+    def sample(self, n: int, seed: int = 0, label: int | None = None) -> np.ndarray:
         """``n`` images, float32 (n, 28, 28) in [0, 1], of the latents ``seeded_z(seed, z_dim, n)``: the same
-        digits ``python -m gan_core sample --seed`` writes, and image 0 is the latent lab's digit of ``seed``."""
+        digits ``python -m gan_core sample --seed`` writes, and image 0 is the latent lab's digit of ``seed``.
+        A conditional run draws class ``label`` (required there; refused by an unconditional run)."""
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
-        return self.reader.sample(seeded_z(seed, self.config.z_dim, n))
+        labels = None if label is None else torch.full((n,), int(label), dtype=torch.long)
+        return self.reader.sample(seeded_z(seed, self.config.z_dim, n), labels=labels)
 
     def __repr__(self) -> str:
         kind = "demo" if self.is_demo else "run"

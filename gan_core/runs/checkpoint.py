@@ -18,6 +18,7 @@ import torch
 from ..atomic import atomic_write
 from ..config import ConfigError, GANConfig
 from ..gan.model import Generator
+from ..gan.nets import make_generator
 from ..records import DAMAGED, MISFIT, REFUSED, REFUSED_TEXT, read_record
 from . import migrations
 from .migrations import RecordVersionError, migrate
@@ -80,7 +81,7 @@ def load_generator(path: str | os.PathLike[str], device: torch.device | str = "c
     if which not in ("ema", "raw"):
         raise ValueError(f"which must be 'ema' or 'raw', got {which!r}")
     record = load_checkpoint(path)
-    generator = Generator(record["config"])
+    generator = make_generator(record["config"])
     averaged = record.get("ema") if which == "ema" else None
     if averaged is not None:
         load_state(generator, averaged["generator"], path, "EMA generator")

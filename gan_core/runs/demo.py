@@ -27,6 +27,7 @@ import torch
 from ..atomic import atomic_write_bytes
 from ..config import ConfigError, GANConfig
 from ..gan.model import Discriminator, Generator
+from ..gan.nets import make_discriminator, make_generator
 from .checkpoint import CheckpointError, load_checkpoint, load_state
 from .reader import SavedRun
 from .snapshot import Status
@@ -154,7 +155,7 @@ def open_demo(folder: str | os.PathLike[str], name: str = "demo") -> DemoRun:
         raise DemoError(f"{weights_path}: damaged demo weights ({type(exc).__name__})") from exc
     if metadata.get("format") != DEMO_FORMAT or _header_config(metadata) != config:
         raise DemoError(f"{weights_path}: its header does not describe the run in {MANIFEST}")
-    generator, discriminator = Generator(config), Discriminator(config)
+    generator, discriminator = make_generator(config), make_discriminator(config)
     for prefix, module in (("generator.", generator), ("discriminator.", discriminator)):
         state = {k[len(prefix):]: v.float() if v.is_floating_point() else v
                  for k, v in tensors.items() if k.startswith(prefix)}

@@ -3,11 +3,12 @@
 Only the EMA generator is exported (the one every view shows; the trained G when the run keeps none), in
 eval mode: BatchNorm with its running statistics, no dropout, so an image never depends on its batch-mates.
 
-    onnx          input "z" float32 (batch, z_dim), output "images" float32 (batch, 28, 28) in [0, 1];
-                  the batch is dynamic. Exported by torch's TorchScript-based exporter (``dynamo=False``):
+    onnx          input "z" float32 (batch, z_dim), and for a conditional run "labels" int64 (batch,) in
+                  0..9; output "images" float32 (batch, 28, 28) in [0, 1]; the batch is dynamic.
+                  Exported by torch's TorchScript-based exporter (``dynamo=False``):
                   offline, no onnxscript, ~0.6 s for this MLP, where the dynamo exporter took ~3.4 s.
     safetensors   the generator's state_dict in float32 (tensors only, no code), loadable into
-                  ``Generator(GANConfig.from_dict(card["config"]))`` bit for bit.
+                  ``gan_core.make_generator(GANConfig.from_dict(card["config"]))`` bit for bit.
 
 The model card (``model_card``) is JSON: the config, the dataset as the run recorded it, epochs and step, the
 last FID measured, the z prior, the input and output, and the sha256 of the exported file. It travels
@@ -29,6 +30,7 @@ import torch
 from torch import nn
 
 from ..atomic import atomic_write_bytes
+from ..gan.model import CLASSES
 from ..gan.modes import evaluating
 from ..images import IMAGE_SIDE
 from .api import Run
@@ -47,13 +49,15 @@ class _Images(nn.Module):
         super().__init__()
         self.generator = generator
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.generator(z).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.generator(z, *(() if labels is None else (labels,))).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
 
 
 def model_card(run: Run, file_format: str) -> dict[str, Any]:
     """What a user of the exported generator needs to know, as plain JSON data (no sha256: see ``export``)."""
     config = run.config
+    labels = {"labels": {"name": "labels", "dtype": "int64", "shape": ["batch"], "range": [0, CLASSES - 1],
+                         "meaning": "the class each image is drawn as"}} if config.conditional else {}
     return {
         "format": CARD_FORMAT, "version": CARD_VERSION, "run": run.name, "file_format": file_format,
         "generator": "ema" if config.ema_decay > 0 else "trained G (the run keeps no EMA)",
@@ -63,7 +67,7 @@ def model_card(run: Run, file_format: str) -> dict[str, Any]:
         "epochs": run.epoch, "step": run.reader.snapshot().step, "fid": run.reader.last_fid(),
         "z_prior": {"distribution": "uniform", "low": -1.0, "high": 1.0, "dim": config.z_dim,
                     "python": f"torch.rand(n, {config.z_dim}) * 2 - 1"},
-        "input": {"name": "z", "dtype": "float32", "shape": ["batch", config.z_dim]},
+        "input": {"name": "z", "dtype": "float32", "shape": ["batch", config.z_dim]}, **labels,
         "output": {"name": "images", "dtype": "float32", "shape": ["batch", IMAGE_SIDE, IMAGE_SIDE],
                    "range": [0.0, 1.0], "meaning": "grey level, 0 = black background, 1 = white stroke"},
         "mode": "eval: BatchNorm uses its running statistics, no dropout",
@@ -96,14 +100,17 @@ def _onnx(run: Run, card: dict[str, Any]) -> bytes:
     import onnx
 
     model = _Images(run.generator)
+    conditional = run.config.conditional
+    inputs = (torch.zeros(2, run.config.z_dim),) + ((torch.zeros(2, dtype=torch.long),) if conditional else ())
+    names = ["z", "labels"] if conditional else ["z"]
     buffer = io.BytesIO()
     with evaluating(model), torch.no_grad(), warnings.catch_warnings():
         # The TorchScript exporter announces its own deprecation; it is the offline, fast one (module doc).
         warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(model, (torch.zeros(2, run.config.z_dim),), buffer, dynamo=False,
-                          training=torch.onnx.TrainingMode.EVAL, input_names=["z"], output_names=["images"],
+        torch.onnx.export(model, inputs, buffer, dynamo=False,
+                          training=torch.onnx.TrainingMode.EVAL, input_names=names, output_names=["images"],
                           opset_version=ONNX_OPSET,
-                          dynamic_axes={"z": {0: "batch"}, "images": {0: "batch"}})
+                          dynamic_axes={**{name: {0: "batch"} for name in names}, "images": {0: "batch"}})
     proto = onnx.load_from_string(buffer.getvalue())
     onnx.helper.set_model_props(proto, {CARD_KEY: json.dumps(card, sort_keys=True)})
     return proto.SerializeToString()

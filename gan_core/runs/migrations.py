@@ -77,12 +77,23 @@ def _v4_to_v5(record: Record) -> Record:
     return record
 
 
+def _v5_to_v6(record: Record) -> Record:
+    # Version 6 adds the architecture (mlp or dcgan) and the conditional switch to the config. Every older
+    # run trained the seed's MLP pair without labels, weight for weight the "mlp", unconditional pair.
+    config = record["config"]
+    if isinstance(config, dict):
+        config.setdefault("architecture", "mlp")
+        config.setdefault("conditional", False)
+    return record
+
+
 # STEPS[i] turns a version i + 1 record into a version i + 2 record.
 STEPS: tuple[Callable[[Record], Record], ...] = (
     _v1_to_v2,
     _v2_to_v3,
     _v3_to_v4,
     _v4_to_v5,
+    _v5_to_v6,
 )
 VERSION = len(STEPS) + 1  # the version every writer writes
 

@@ -18,7 +18,8 @@ from torch import nn
 from ..config import GANConfig
 from ..gan.history import history_columns, latest_row
 from ..gan.losses import loss_view
-from ..gan.model import Discriminator, Generator, generate, seeded_z
+from ..gan.model import Generator, balanced_labels, generate, grid_labels, seeded_z
+from ..gan.nets import make_discriminator, make_generator
 from ..quality.metrics import last_fid, run_warnings
 from ..quality.verdict import VERDICT_NOISE_SEED, VERDICT_REAL, real_fake_histogram
 from ..quality.verdict import verdict as verdict_of
@@ -49,7 +50,9 @@ class RunReader(Protocol):
         weights, and the demo has no raw G."""
         ...
 
-    def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray | None: ...
+    def sample(self, z: torch.Tensor, which: str = "ema", labels: torch.Tensor | None = None) -> np.ndarray | None:
+        """Images of ``z`` (and, for a conditional run, one label each), or None without weights."""
+        ...
 
     def verdicts(self, real_images: torch.Tensor | None = None) -> dict[str, Any] | None: ...
 
@@ -86,7 +89,7 @@ class SavedRun:
     def open(cls, path: str | Path) -> SavedRun:
         """Read ``checkpoints/<run>/checkpoint.pt``; raises ``CheckpointError`` when it is damaged."""
         generator, record = load_generator(path)
-        raw = Generator(record["config"])
+        raw = make_generator(record["config"])
         raw.load_state_dict(record["generator"])  # load_generator checked these weights against the config
         return cls(Path(path).parent.name, record, generator, raw.eval().requires_grad_(False))
 
@@ -120,10 +123,11 @@ class SavedRun:
     def has_weights(self, which: str = "ema") -> bool:
         return pick_generator(which, self.generator, self._raw) is not None
 
-    def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray | None:
-        """Images from the EMA generator (``which`` "ema") or the trained G ("raw"; None without one)."""
+    def sample(self, z: torch.Tensor, which: str = "ema", labels: torch.Tensor | None = None) -> np.ndarray | None:
+        """Images from the EMA generator (``which`` "ema") or the trained G ("raw"; None without one); a
+        conditional run needs one label per latent (``gan.model.generate``)."""
         generator = pick_generator(which, self.generator, self._raw)
-        return None if generator is None else generate(generator, z).numpy()
+        return None if generator is None else generate(generator, z, labels).numpy()
 
     def verdicts(self, real_images: torch.Tensor | None = None) -> dict[str, Any] | None:
         """D's verdict on the preview grid (see ``saved_verdicts``), computed once; given real images (the
@@ -144,22 +148,25 @@ def saved_verdicts(record: dict[str, Any], generator: nn.Module,
     against the trained G's samples. A record without the trained G (the demo run ships only its EMA
     generator) has no "grid_raw", and its histogram's fakes come from ``generator`` ("histogram_fake")."""
     config = record["config"]
-    discriminator = Discriminator(config)
+    discriminator = make_discriminator(config)
     load_state(discriminator, record["discriminator"], "checkpoint", "discriminator")
     trained = None
     if record.get("generator") is not None:
-        trained = Generator(config)
+        trained = make_generator(config)
         load_state(trained, record["generator"], "checkpoint", "generator")
-    grid = generate(generator, record["preview_z"])
-    on_raw = None if trained is None else verdict_of(discriminator, generate(trained, record["preview_z"]), config)
+    asked = grid_labels(generator, len(record["preview_z"]))
+    grid = generate(generator, record["preview_z"], asked)
+    on_raw = None if trained is None else \
+        verdict_of(discriminator, generate(trained, record["preview_z"], asked), config, asked)
     histogram = None
     if real_images is not None:
         step = max(1, len(real_images) // VERDICT_REAL)
         real = real_images[::step][:VERDICT_REAL]
+        fake_labels = balanced_labels(generator, len(real))
         fake = generate(trained if trained is not None else generator,
-                        seeded_z(VERDICT_NOISE_SEED, config.z_dim, len(real)))
-        histogram = real_fake_histogram(discriminator, real, fake, config)
+                        seeded_z(VERDICT_NOISE_SEED, config.z_dim, len(real)), fake_labels)
+        histogram = real_fake_histogram(discriminator, real, fake, config, fake_labels=fake_labels)
     return {"epoch": int(record["epoch"]), "step": int(record["step"]),
-            "grid": verdict_of(discriminator, grid, config).as_dict(),
+            "grid": verdict_of(discriminator, grid, config, asked).as_dict(),
             "grid_raw": None if on_raw is None else on_raw.as_dict(), "histogram": histogram,
             "histogram_fake": "raw" if trained is not None else "ema"}

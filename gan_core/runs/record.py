@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from ..gan.history import HISTORY, StepHistory
-from ..gan.model import Discriminator, Generator
+from ..gan.nets import make_discriminator, make_generator
 from ..gan.state import PREVIEW_SAMPLES, GANState, adam, resolve_device
 from . import checkpoint as ckpt
 
@@ -60,7 +60,7 @@ def from_record(record: dict[str, Any], path: str, *, epochs: int | None = None,
     if changes:
         config = config.replace(**changes)
     dev = resolve_device(config.device)
-    generator, discriminator = Generator(config), Discriminator(config)
+    generator, discriminator = make_generator(config), make_discriminator(config)
     ckpt.load_state(generator, record["generator"], path, "generator")
     ckpt.load_state(discriminator, record["discriminator"], path, "discriminator")
     generator.to(dev)

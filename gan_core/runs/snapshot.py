@@ -146,15 +146,16 @@ class TrainerView:
             metrics, epoch_log = self._metrics, self._epoch_log
         return run_warnings(metrics, epoch_log, loss_view(self.config.loss).d_wins_below)
 
-    def sample(self, z: torch.Tensor, which: str = "ema") -> np.ndarray | None:
+    def sample(self, z: torch.Tensor, which: str = "ema", labels: torch.Tensor | None = None) -> np.ndarray | None:
         """Images (n, 28, 28) in [0, 1] from the latest published generator (eval mode), or None before
         the first publication: ``which`` "ema" (the EMA generator; G itself when EMA is off) or "raw" (the
-        trained G). Safe during training: the published copies are never trained."""
+        trained G). Safe during training: the published copies are never trained. A conditional run needs one
+        label per latent (``gan.model.generate``)."""
         with self._lock:
             generator = self._pick(which)
         if generator is None:
             return None
-        return generate(generator, z).numpy()
+        return generate(generator, z, labels).numpy()
 
     def verdicts(self, real_images: torch.Tensor | None = None) -> dict[str, Any] | None:
         """D's latest verdicts as plain data (``verdict.live_verdicts``): "grid" and "grid_raw", one per

@@ -39,5 +39,5 @@ class SampleGrid:
     def epoch_ended(self, state: GANState) -> None:
         generator = self.publisher.shown()
         if generator is not None:
-            grid = generate(generator, state.preview_z).numpy()
+            grid = generate(generator, state.preview_z, state.preview_labels).numpy()  # row r: label r
             save_png(make_grid(grid, ncols=10), self.paths.sample(state.epoch))

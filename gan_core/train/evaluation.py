@@ -14,10 +14,9 @@ import time
 import torch
 
 from ..data import TrainingData
-from ..gan.model import generate
 from ..gan.state import GANState
 from ..quality.judge import JUDGE_DIR, Judge, eval_noise
-from ..quality.loader import JudgeLoader
+from ..quality.loader import JudgeLoader, evaluate_generator
 from ..runs.folder import RunPaths
 from ..runs.snapshot import PHASE_JUDGE_WAIT, PHASE_TRAINING
 from .publish import Publisher
@@ -70,7 +69,7 @@ class Evaluation:
         generator = self.publisher.shown()
         if self.judge is not None and generator is not None and schedule.due(state.epoch, self._elapsed()):
             started = time.monotonic()
-            row = self.judge.evaluate(generate(generator, self.noise))
+            row = evaluate_generator(self.judge, generator, self.noise)
             last = state.epoch_log[-1]
             row.update(epoch=state.epoch, step=state.step, d_loss=last["d_loss"], g_loss=last["g_loss"],
                        eval_seconds=time.monotonic() - started, data=state.data_source.get("kind", ""))

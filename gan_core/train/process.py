@@ -35,6 +35,7 @@ import torch
 
 from ..config import ConfigError, GANConfig
 from ..gan.model import Generator
+from ..gan.nets import make_generator
 from ..gan.state import EDITABLE
 from ..gan.stepping import STEP_KINDS
 from ..runs.folder import RunPaths
@@ -169,7 +170,7 @@ class TrainerProcess(TrainerView):
         # then the raw G is what a person sees.
         for which, weights in (("raw", update.weights), ("ema", update.ema_weights)):
             if weights is not None:
-                generators[which] = Generator(self.config)
+                generators[which] = make_generator(self.config)
                 generators[which].load_state_dict({name: torch.from_numpy(array) for name, array in weights.items()})
                 generators[which].eval().requires_grad_(False)
         with self._lock:

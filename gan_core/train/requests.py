@@ -97,7 +97,8 @@ class Requests:
         return bool(requested)
 
 
-def hand_made_step(state: GANState, kind: str, real: torch.Tensor | None, publisher: Publisher) -> None:
+def hand_made_step(state: GANState, kind: str, real: torch.Tensor | None, publisher: Publisher,
+                   labels: torch.Tensor | None = None) -> None:
     """One ``kind`` update through the loop's own step code (G alone when ``real`` is None: no batch is
     consumed), published with what it did: the looks before and after, losses and gradient norms."""
     before = look(state)
@@ -106,7 +107,7 @@ def hand_made_step(state: GANState, kind: str, real: torch.Tensor | None, publis
         if real is None:
             g_loss, row = float(state.g_only_step()), None
         else:
-            stats = state.train_step(real, update_g=kind == BOTH_STEP)
+            stats = state.train_step(real, update_g=kind == BOTH_STEP, labels=labels)
             publisher.record(stats)
             state.step += 1
             state.batch_in_epoch += 1

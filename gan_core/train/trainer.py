@@ -166,7 +166,7 @@ class Trainer(TrainerView):
         """The loop: prepare, then each epoch's batches, one step each, then the epoch's end."""
         if self._threads:
             torch.set_num_threads(self._threads)
-        state, images = self._prepare()
+        state, images, labels = self._prepare()
         config, batch = state.config, state.config.batch_size
         steps_per_epoch = len(images) // batch
         self._begin(state, images, steps_per_epoch)
@@ -191,10 +191,12 @@ class Trainer(TrainerView):
                     shown_paused = hand_made is not None
                     epoch_started = time.monotonic() - state.epoch_seconds
                 b = state.batch_in_epoch
-                real = images[state.perm[b * batch:(b + 1) * batch]]
+                taken = state.perm[b * batch:(b + 1) * batch]
+                real, real_labels = images[taken], None if labels is None else labels[taken]
                 if hand_made is not None:  # one update by hand, the loop's own, then paused again
                     # A D or D+G step takes this very batch; G alone takes none, so the epoch does not move.
-                    hand_made_step(state, hand_made, None if hand_made == G_STEP else real, self._publishing)
+                    hand_made_step(state, hand_made, None if hand_made == G_STEP else real, self._publishing,
+                                   real_labels)
                     continue
                 if shown_paused:  # unpaused right after a hand-made step, before a halt could say so
                     self._publishing.publish(status=Status.RUNNING, eta_seconds=None, images_per_sec=0.0)
@@ -202,7 +204,7 @@ class Trainer(TrainerView):
                 # The algorithm: (1) D learns to tell this real batch from G's fakes, (2) G learns to fool
                 # D, every d_steps-th step (GANState.train_step).
                 update_g = (state.step + 1) % state.config.d_steps == 0
-                self._publishing.record(state.train_step(real, update_g=update_g))
+                self._publishing.record(state.train_step(real, update_g=update_g, labels=real_labels))
                 state.step += 1
                 state.batch_in_epoch += 1
                 if first_step:
@@ -218,8 +220,9 @@ class Trainer(TrainerView):
         self._checkpointing.wait()
         self._publishing.publish(status=Status.FINISHED, eta_seconds=0.0, next_eval_epoch=None)
 
-    def _prepare(self) -> tuple[GANState, torch.Tensor]:
-        """The run's state (continued from its checkpoint, or fresh) and its training images on its device."""
+    def _prepare(self) -> tuple[GANState, torch.Tensor, torch.Tensor | None]:
+        """The run's state (continued from its checkpoint, or fresh), its training images on its device, and
+        their labels for a conditional run (None otherwise)."""
         if self.continue_run:
             if is_demo(self.paths.folder):
                 raise RunError(CONTINUE_REFUSED)
@@ -243,13 +246,14 @@ class Trainer(TrainerView):
         if len(data) < self.config.batch_size:
             raise RunError(f"{len(data)} training images is fewer than one batch of {self.config.batch_size}")
         images = data.images.to(state.device)  # the whole set lives on the training device
+        labels = data.class_labels(state.generator.classes).to(state.device) if state.config.conditional else None
         if state.perm is not None and len(state.perm) != len(images):
             # The data changed since the checkpoint (another folder, the offline digits split into
             # training and held-out): the stored order of the unfinished epoch indexes other images.
             log.warning("run '%s': %d training images now, %d when it was saved; the unfinished epoch "
                         "starts over", self.paths.name, len(images), len(state.perm))
             state.perm, state.batch_in_epoch, state.epoch_seconds = None, 0, 0.0
-        return state, images
+        return state, images, labels
 
     def _begin(self, state: GANState, images: torch.Tensor, steps_per_epoch: int) -> None:
         """Publish the run as it starts (generators, verdicts, tables), and start preparing the judge."""

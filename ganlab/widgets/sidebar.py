@@ -40,6 +40,8 @@ class Hint:
 
 HINTS: dict[str, Hint] = {  # one per config field (tests/app/test_hints.py keeps it complete)
     "dataset": Hint(),
+    "architecture": Hint(),
+    "conditional": Hint(),
     "z_dim": Hint(1, advanced=True),
     "leaky_slope": Hint(0.05, "%.2f", advanced=True),
     "dropout_keep": Hint(0.05, "%.2f"),

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from gan_core.config import GANConfig
-from gan_core.gan.model import Dropout, build_models, sample_z
+from gan_core.gan.model import Dropout, sample_z
+from gan_core.gan.nets import build_models
 from gan_core.gan.spectral import SNLinear
 from gan_core.gan.state import GANState
 from gan_core.runs.record import from_record, to_record

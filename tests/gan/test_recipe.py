@@ -10,7 +10,7 @@ from torch import nn
 from gan_core.config import AUGMENTS, ConfigError, GANConfig, field_spec
 from gan_core.gan import augment as A
 from gan_core.gan import state as engine
-from gan_core.gan.model import Discriminator
+from gan_core.gan.nets import make_discriminator
 from gan_core.gan.state import GANState, r1_penalty
 from gan_core.presets import preset_config
 from gan_core.quality.metrics import readability_row, readable
@@ -113,7 +113,7 @@ def test_r1_is_the_squared_input_gradient_and_trains_d_through_a_second_backward
     x = torch.rand(5, 784)
     assert float(r1_penalty(linear, x)) == pytest.approx(float(linear.weight.pow(2).sum()), rel=1e-5)
     torch.manual_seed(0)
-    d = Discriminator(tiny_config(spectral_norm=True))
+    d = make_discriminator(tiny_config(spectral_norm=True))
     d.train()
     penalty = r1_penalty(d, torch.rand(8, 784))
     penalty.backward()
@@ -125,7 +125,7 @@ def test_r1_is_the_squared_input_gradient_and_trains_d_through_a_second_backward
 def test_r1_runs_every_fourth_d_step_only_and_is_not_in_the_reported_loss(monkeypatch):
     calls = []
     original = engine.r1_penalty
-    monkeypatch.setattr(engine, "r1_penalty", lambda d, real: calls.append(1) or original(d, real))
+    monkeypatch.setattr(engine, "r1_penalty", lambda d, real, labels=None: calls.append(1) or original(d, real, labels))
     torch.manual_seed(0)
     with_r1 = GANState.fresh(tiny_config(r1_gamma=10.0))
     torch.manual_seed(0)

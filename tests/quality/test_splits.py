@@ -59,9 +59,9 @@ def test_the_gan_never_sees_held_out_images_and_the_run_records_its_data(tmp_pat
 
     original = engine.GANState.train_step
 
-    def recording_step(self, real, update_g=True):
+    def recording_step(self, real, update_g=True, labels=None):
         seen.append(real.clone())
-        return original(self, real, update_g)
+        return original(self, real, update_g, labels)
 
     monkeypatch.setattr(engine.GANState, "train_step", recording_step)
     judge = load_or_train_judge(data, None, steps=5)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core.gan.model import Discriminator
+from gan_core.gan.nets import make_discriminator
 from gan_core.gan.state import GANState
 from gan_core.quality import verdict as vd
 
@@ -13,7 +13,7 @@ from helpers import finish, tiny_config
 
 def test_probability_per_image_matches_d_and_ignores_batch_mates():
     config = tiny_config()
-    d = Discriminator(config)
+    d = make_discriminator(config)
     images = torch.rand(6, 784)
     result = vd.verdict(d, images, config)
     assert result.probability and result.pack == 1 and result.reference == 0.5
@@ -27,7 +27,7 @@ def test_probability_per_image_matches_d_and_ignores_batch_mates():
 
 def test_spectral_norm_power_iteration_is_not_advanced_by_looking():
     config = tiny_config(spectral_norm=True)
-    d = Discriminator(config)
+    d = make_discriminator(config)
     d.train()
     buffers = {k: v.clone() for k, v in d.state_dict().items()}
     vd.verdict(d, torch.rand(4, 784), config)
@@ -40,7 +40,7 @@ def test_spectral_norm_power_iteration_is_not_advanced_by_looking():
 
 def test_packed_d_gives_each_image_its_packs_raw_score():
     config = tiny_config(pack=2)
-    d = Discriminator(config)
+    d = make_discriminator(config)
     images = torch.rand(5, 784)  # odd: the last pack is filled up from the start
     result = vd.verdict(d, images, config)
     assert not result.probability and result.pack == 2 and "packs of 2" in result.note
@@ -51,7 +51,7 @@ def test_packed_d_gives_each_image_its_packs_raw_score():
 
 def test_histogram_bins_real_and_fake_alike():
     config = tiny_config()
-    d = Discriminator(config)
+    d = make_discriminator(config)
     hist = vd.real_fake_histogram(d, torch.rand(30, 784), torch.zeros(20, 784), config, bins=10)
     assert hist["edges"][0] == 0.0 and hist["edges"][-1] == 1.0 and len(hist["edges"]) == 11
     assert sum(hist["real"]) == 30 and sum(hist["fake"]) == 20
@@ -77,7 +77,7 @@ def test_live_verdicts_leave_the_run_untouched():
 @pytest.mark.parametrize("loss,reference", [("hinge", 0.0), ("lsgan", 0.5)])
 def test_losses_without_probability_give_raw_scores_and_their_own_reference(loss, reference):
     config = tiny_config(loss=loss)
-    d = Discriminator(config)
+    d = make_discriminator(config)
     images = torch.rand(4, 784)
     result = vd.verdict(d, images, config)
     assert not result.probability and result.reference == reference and "raw score" in result.note

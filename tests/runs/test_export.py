@@ -15,9 +15,10 @@ import pytest
 import torch
 from safetensors.torch import load_file, safe_open
 
-from gan_core import GANConfig, Generator, open_run
+from gan_core import GANConfig, open_run
 from gan_core.cli.main import main
 from gan_core.gan.model import generate, seeded_z
+from gan_core.gan.nets import make_generator
 from gan_core.runs.export import CARD_FORMAT, CARD_KEY, model_card
 
 from helpers import train
@@ -56,7 +57,7 @@ def test_safetensors_reloads_into_the_api_generator_bit_for_bit(exported):
     run, files = exported
     with safe_open(str(files["safetensors"]), "pt") as handle:
         card = json.loads(handle.metadata()[CARD_KEY])
-    reloaded = Generator(GANConfig.from_dict(card["config"])).eval()
+    reloaded = make_generator(GANConfig.from_dict(card["config"])).eval()
     reloaded.load_state_dict(load_file(files["safetensors"]))
     for key, value in run.generator.state_dict().items():
         assert torch.equal(reloaded.state_dict()[key], value), key

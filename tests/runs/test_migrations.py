@@ -38,6 +38,7 @@ def test_the_version_1_fixture_loads_as_the_current_version(v1_file: Path) -> No
     assert isinstance(record["config"], GANConfig) and record["config"].spectral_norm
     assert (record["epoch"], record["step"], record["metrics_log"]) == (1, 6, [])
     assert (record["data_source"], record["g_updates"], record["edits"]) == ({}, 6, [])  # keys v1 lacked
+    assert (record["config"].architecture, record["config"].conditional) == ("mlp", False)  # the seed's pair
     state = from_record(record, "old.pt")
     assert state.batch_in_epoch == 2 and state.history_array().shape == (6, len(HISTORY))
     assert np.isnan(state.history_array()[:, len(STATS):]).all()  # gradient norms: not recorded then
@@ -112,6 +113,12 @@ def test_migrate_applies_each_later_step_once_in_order(monkeypatch: pytest.Monke
     assert calls == [("b", 2), ("c", 3)]
     calls.clear()
     assert migrations.migrate({"version": 4}) == {"version": 4} and calls == []
+
+
+def test_version_5_records_become_the_unconditional_mlp_they_trained() -> None:
+    record = migrations.migrate({"version": 5, "config": {"spectral_norm": True}})
+    assert record["version"] == VERSION >= 6
+    assert record["config"] == {"spectral_norm": True, "architecture": "mlp", "conditional": False}
 
 
 def test_the_writer_writes_the_current_version() -> None:

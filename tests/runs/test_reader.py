@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gan_core.gan.losses import loss_view
-from gan_core.gan.model import Discriminator, Generator
+from gan_core.gan.nets import make_discriminator, make_generator
 from gan_core.runs.demo import DemoRun
 from gan_core.runs.reader import SavedRun
 from gan_core.runs.snapshot import Status
@@ -19,7 +19,7 @@ from helpers import tiny_config
 def readers(d_loss: float, **changes: object) -> tuple[DemoRun, SavedRun]:
     """The same two-epoch run as a demo (EMA generator only) and as a checkpoint's saved run."""
     config = tiny_config(**changes)
-    generator, discriminator = Generator(config).eval(), Discriminator(config).eval()
+    generator, discriminator = make_generator(config).eval(), make_discriminator(config).eval()
     epoch_log = [{"epoch": e, "d_loss": d_loss, "g_loss": 2.0, "d_real": 0.9, "d_fake": 0.1, "seconds": 1.0}
                  for e in (1, 2)]
     history = np.full((8, 6), 0.5, np.float32)

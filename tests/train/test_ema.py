@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from gan_core.gan import ema
-from gan_core.gan.model import Generator, seeded_z
+from gan_core.gan.model import seeded_z
+from gan_core.gan.nets import make_generator
 from gan_core.gan.state import GANState
 from gan_core.runs.checkpoint import load_checkpoint
 from gan_core.runs.folder import RunPaths
@@ -24,7 +25,7 @@ def test_warm_up_then_the_configured_decay():
 
 
 def test_update_is_the_moving_average_of_parameters_only():
-    g = Generator(tiny_config())
+    g = make_generator(tiny_config())
     avg = ema.averaged_copy(g)
     old = {k: v.clone() for k, v in avg.state_dict().items()}
     with torch.no_grad():
@@ -39,7 +40,7 @@ def test_update_is_the_moving_average_of_parameters_only():
 
 
 def test_batchnorm_statistics_are_re_estimated_without_touching_the_global_rng():
-    g = Generator(tiny_config())
+    g = make_generator(tiny_config())
     g.net[2].running_mean.fill_(5.0)
     rng = torch.get_rng_state()
     ema.recalibrate_batchnorm(g, samples=64)
@@ -98,7 +99,7 @@ def test_trainer_shows_the_ema_generator_and_keeps_the_raw_one(tmp_path):
     shown, raw = trainer.sample(z), trainer.sample(z, which="raw")
     assert not np.allclose(shown, raw)
     record = load_checkpoint(RunPaths.of(tmp_path, "r").checkpoint)
-    g = Generator(record["config"])
+    g = make_generator(record["config"])
     g.load_state_dict(record["ema"]["generator"])
     with torch.no_grad():
         assert np.allclose(g.eval()(z).reshape(-1, 28, 28).numpy(), shown, atol=1e-6)
@@ -134,7 +135,7 @@ def test_cli_samples_the_ema_generator_unless_asked_for_the_raw_one(tmp_path, ca
     assert "EMA generator" in capsys.readouterr().out
     record = load_checkpoint(RunPaths.of(ckpt, "r").checkpoint)
     for which, part in (("ema", record["ema"]["generator"]), ("raw", record["generator"])):
-        g = Generator(record["config"])
+        g = make_generator(record["config"])
         g.load_state_dict(part)
         with torch.no_grad():
             expected = g.eval()(seeded_z(0, g.z_dim, 4)).reshape(-1, 28, 28).numpy()

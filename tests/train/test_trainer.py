@@ -89,10 +89,10 @@ def test_pause_checkpoints_and_resume_continues(tmp_path):
 def test_exception_inside_a_step_shows_in_the_snapshot(tmp_path, monkeypatch):
     real_step = GANState.train_step
 
-    def flaky(self, real, update_g=True):
+    def flaky(self, real, update_g=True, labels=None):
         if self.step == 5:
             raise RuntimeError("injected failure in step 6")
-        return real_step(self, real, update_g)
+        return real_step(self, real, update_g, labels)
 
     monkeypatch.setattr(GANState, "train_step", flaky)
     trainer = make(tmp_path, epochs=3)
@@ -107,12 +107,12 @@ def test_exception_inside_a_step_shows_in_the_snapshot(tmp_path, monkeypatch):
 def test_nan_stops_with_diverged_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     real_step = GANState.train_step
 
-    def poison_weights_in_step_5(self, real, update_g=True):
+    def poison_weights_in_step_5(self, real, update_g=True, labels=None):
         if self.step == 4:  # the first step of epoch 2, after epoch 1's checkpoint
             with torch.no_grad():
                 for p in self.generator.parameters():
                     p.fill_(float("nan"))
-        return real_step(self, real, update_g)
+        return real_step(self, real, update_g, labels)
 
     monkeypatch.setattr(GANState, "train_step", poison_weights_in_step_5)
     trainer = make(tmp_path, epochs=5)
