@@ -31,13 +31,12 @@ import torch
 
 from bench.common import BATCH, interleaved, load_average, seconds_per_call
 from gan_core.config import GANConfig
-from gan_core.data import TrainingData, evenly_spaced, load_training_data
+from gan_core.data import CLASS_NAMES, TrainingData, evenly_spaced, load_training_data
 from gan_core.gan.model import balanced_labels, generate, grid_labels
 from gan_core.gan.state import GANState
 from gan_core.images import comparison_sheet, save_png
 from gan_core.quality.judge import Judge, eval_noise, load_or_train_judge
 from gan_core.quality.loader import evaluate_generator
-from gan_core.quality.metrics import CLASS_NAMES
 from gan_core.quality.referee import TRAIN_STEPS as REFEREE_STEPS
 from gan_core.runs.checkpoint import load_generator
 from gan_core.runs.folder import RunPaths
