@@ -106,12 +106,14 @@ def slow_call(monkeypatch: pytest.MonkeyPatch, hook_dir: Path, target: str, seco
 
 
 @contextlib.contextmanager
-def streamlit_server(checkpoints: Path, data: Path, log: Path) -> Iterator[str]:
+def streamlit_server(checkpoints: Path, data: Path, log: Path, *, warm_trainer: bool = True) -> Iterator[str]:
+    """The app as ``streamlit run app.py`` on a free port; yields its URL. ``warm_trainer``: as a user's server, a
+    training process waits for the first Train (a test that never trains saves its start-up, a core for seconds)."""
     port = free_port()
     env = {**os.environ, "GANLAB_CHECKPOINTS": str(checkpoints), "GANLAB_DATA_DIR": str(data),
            "PYTHONUNBUFFERED": "1"}
     env.setdefault("GANLAB_DEMO_DIR", str(log.parent / "no-demo"))  # a test that wants a demo sets its own
-    env["GANLAB_WARM_TRAINER"] = "1"  # as a user's server: a training process waits for the first Train
+    env["GANLAB_WARM_TRAINER"] = "1" if warm_trainer else "0"
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with open(log, "ab") as out:

@@ -90,16 +90,22 @@ def walk_upload(page, zip_path: Path, run: str = "upload", epochs: int = 3) -> N
     import browser as web
 
     wait_s = UPLOAD_WAIT_S
+    web.goto(page, "Train")
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="Dataset").click()
     page.get_by_role("option", name=OWN).click()
-    page.locator('input[type="file"]').first.set_input_files(str(zip_path))
+    sidebar.locator('input[type="file"]').first.set_input_files(str(zip_path))
     path_box = page.get_by_label("Folder or .zip path", exact=True)
     web.wait_on_page(page, lambda: path_box.input_value().endswith(".zip"), "the upload checked and kept")
     run_box = page.get_by_label("Run name", exact=True)
     run_box.fill(run)
     run_box.press("Enter")
     web.set_number(page, "Epochs", epochs)
+    evaluate = page.get_by_label("Evaluate every (epochs)", exact=True)
+    if not evaluate.is_visible():  # in a closed expander
+        page.get_by_text("Model and logging").click()
+    web.set_number(page, "Evaluate every (epochs)", 1)  # a saved run the page showed may have had it off
+    web.expect()(evaluate).to_have_value("1")
     web.click(page, "btn_train")
     web.wait_on_page(page, lambda: web.metric(page, "Status") == "finished", "the run on the upload", wait_s)
     data_line = page.get_by_text("3 unreadable files skipped").first

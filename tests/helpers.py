@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gzip
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -195,14 +198,33 @@ APP = Path(__file__).resolve().parents[1] / "app.py"
 TINY_WIDGETS = {"cfg_batch_size": 50, "cfg_epochs": 3, "cfg_log_every": 1, "cfg_eval_every": 0}
 
 
+_CLASSIFIERS: list[Path] = []
+
+
+def shared_classifiers() -> Path:
+    """One folder per test process for the judge's and the referee's cached weights: the AppTests' data is
+    the same 400 digits in every module, and a cache entry is valid for exactly the data and recipe its key
+    names, so a test reuses what an earlier one trained instead of training both classifiers again (about
+    2 s each time)."""
+    if not _CLASSIFIERS:
+        folder = Path(tempfile.mkdtemp(prefix="ganlab-classifiers-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _CLASSIFIERS.append(folder)
+    return _CLASSIFIERS[0]
+
+
 @contextlib.contextmanager
 def app_server(monkeypatch: pytest.MonkeyPatch, checkpoints: Path, data: Path, demo: Path) -> Iterator[Path]:
-    """The app as a fresh server process would start: its checkpoints root (made here), data and demo
-    folders, a judge of 40 steps (the lab's nearest digits need one); Streamlit's caches cleared before and
-    after (a new TrainerHolder), and a trainer still alive at the end stopped. Yields ``checkpoints``."""
+    """The app as a fresh server process would start: its checkpoints root (made here; its classifiers' cache is
+    the process's shared one), data and demo folders, a judge of 40 steps (the lab's nearest digits need one);
+    Streamlit's caches cleared before and after (a new TrainerHolder), and a trainer still alive at the end
+    stopped. Yields ``checkpoints``."""
     import streamlit as st
 
+    from gan_core.quality.judge import JUDGE_DIR
+
     checkpoints.mkdir()
+    (checkpoints / JUDGE_DIR).symlink_to(shared_classifiers(), target_is_directory=True)
     monkeypatch.setenv("GANLAB_CHECKPOINTS", str(checkpoints))
     monkeypatch.setenv("GANLAB_DATA_DIR", str(data))
     monkeypatch.setenv("GANLAB_DEMO_DIR", str(demo))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gan_core.quality.judge import JUDGE_DIR
+
 from helpers import assert_no_exception, buttons, new_app, outside
 
 
@@ -65,7 +67,8 @@ def test_invalid_run_name(env: Path) -> None:
     at.text_input(key="cfg_run").input("../escape").run()
     assert any("letters, digits" in e.value for e in at.sidebar.error)
     assert buttons(at)["train"] is False
-    assert not any(env.iterdir())
+    assert [p.name for p in env.iterdir()] == [JUDGE_DIR]  # nothing beside the classifiers' shared cache
+    assert not any(env.parent.glob("escape*"))
 
 
 def test_every_config_field_has_a_sidebar_control_with_its_range(env: Path) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from folder_helpers import make_upload_zip, walk_upload
 from PIL import Image, ImageDraw
 
 from gan_core.cli.main import main
@@ -136,7 +137,7 @@ def test_the_sidebar_keeps_its_values_when_explore_is_opened_during_the_first_pa
     held = web.slow_call(monkeypatch, tmp_path / "hook", RUN_NAME_SENT, SLOW_SIDEBAR, times=1)
     shutil.copytree(saved_run / "ckpt" / "lab", tmp_path / "ckpt" / "lab")  # the other test's run stays as is
     with web.chromium() as browser, web.streamlit_server(tmp_path / "ckpt", saved_run / "data",
-                                                tmp_path / "streamlit.log") as url:
+                                                tmp_path / "streamlit.log", warm_trainer=False) as url:
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.set_default_timeout(web.WAIT_MS)
         page.goto(url)
@@ -154,14 +155,18 @@ def test_the_sidebar_keeps_its_values_when_explore_is_opened_during_the_first_pa
         page.close()
 
 
-def test_directions_edit_draw_invert_upload(saved_run: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_directions_edit_draw_invert_upload_then_train_on_an_uploaded_zip(
+        saved_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lab's tools on a saved run; then, on the same server, issue 25's walk: a .zip of 500 pictures (497
+    digits as PNG and JPEG of assorted sizes in class sub-folders, 3 broken files) uploaded as the dataset, a
+    short run trained on it, its broken files listed, its grid, quality block and lab shown."""
     monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the judge and the referee train in seconds
     with web.chromium() as browser, web.streamlit_server(saved_run / "ckpt", saved_run / "data",
-                                                tmp_path / "streamlit.log") as url:
+                                                tmp_path / "streamlit.log", warm_trainer=False) as url:
         page = web.open_page(browser, url)
         try:
             drive(page, tmp_path)
+            walk_upload(page, make_upload_zip(tmp_path / "mine.zip"), epochs=1)
         except Exception:
             page.screenshot(path=str(tmp_path / "latent_failure.png"), full_page=True)
             raise
