@@ -194,6 +194,8 @@ def controls_ui(name: str, reader: RunReader,
 def digit_control(names: tuple[str, ...]) -> None:
     """A conditional run's class control: the same z drawn as another class (the style kept)."""
     classes = range(min(len(names), CLASSES) or CLASSES)
+    if st.session_state.get(keys.LAB_LABEL, 0) not in classes:
+        st.session_state.pop(keys.LAB_LABEL)  # a class of another run's data
     st.radio("Digit (the label G is asked for)", classes, key=keys.LAB_LABEL, horizontal=True, on_change=on_label,
              format_func=lambda d: class_label(names, d),
              help="this run is conditional: G draws the class it is given. Another class keeps the z, so the "
