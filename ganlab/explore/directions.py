@@ -10,6 +10,7 @@ import numpy as np
 
 from gan_core.latent.directions import SIGMA_RANGE, raw_directions
 from gan_core.runs.reader import RunReader
+from ganlab.state.labels import lab_label
 from ganlab.state.models import class_rows, direction_cache, private_generator, weights_version
 from ganlab.state.resources import one_thread
 
@@ -51,6 +52,8 @@ def slider_directions(name: str, reader: RunReader, mode: str, layer: str, k: in
         return SliderDirections(class_rows(name, reader)[:len(names)], CLASS_SPAN,
                                 tuple(f"toward {n}" for n in names), "")
     with one_thread():  # private_generator takes no lock; nothing in here may (the lock is not reentrant)
-        basis = direction_cache().get(name, weights_version(reader), lambda: private_generator(reader), layer)
+        # A conditional run's directions are those of the lab's class (private_generator fixes it).
+        basis = direction_cache().get((name, lab_label(reader.config)), weights_version(reader),
+                                      lambda: private_generator(reader), layer)
     return SliderDirections(basis.vectors[:k], SIGMA_RANGE, tuple(f"PC {i + 1}" for i in range(min(k, len(basis)))),
                             "σ", basis.explained[:k])

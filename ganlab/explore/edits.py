@@ -12,6 +12,7 @@ import streamlit as st
 import torch
 
 from gan_core.images import gif_bytes, make_grid
+from gan_core.latent.labels import toward_label
 from gan_core.latent.steering import (
     MAX_PIXEL_CHANGE,
     PULL,
@@ -24,9 +25,10 @@ from gan_core.latent.steering import (
     toward_digit,
 )
 from gan_core.runs.reader import RunReader
-from ganlab.explore.latent_state import adopt, adopt_after_rerun, shown_z
+from ganlab.explore.latent_state import adopt, adopt_after_rerun, on_label, shown_z
 from ganlab.state import keys
-from ganlab.state.models import class_label, private_generator, private_judge, referee
+from ganlab.state.labels import lab_label
+from ganlab.state.models import class_label, private_generator, private_judge, referee, referee_probabilities
 from ganlab.state.refresh import region
 from ganlab.state.resources import fast_png, one_thread
 
@@ -66,6 +68,33 @@ def edits_ui(name: str, reader: RunReader, names: tuple[str, ...]) -> bool | Non
     if last is not None:
         show_edit(last, names)
     return None if last is None else last.reached
+
+
+def ask_label(label: int) -> None:
+    """"→ d" on a conditional run: the lab's digit control moves to ``label`` (the z stays)."""
+    st.session_state[keys.LAB_LABEL] = label
+    on_label()
+
+
+def label_edits_ui(reader: RunReader, names: tuple[str, ...]) -> bool:
+    """"Toward a digit" on a conditional run: a label change (``latent.labels.toward_label``), the same z drawn
+    as the asked-for class, read by the referee; no climb through z. Returns whether the reading is shown."""
+    st.caption("This run is conditional: G draws the class it is asked for, so “toward a digit” needs no climb "
+               "through z. Each button changes the label (as the digit control does): the same z, the style kept, "
+               "the asked-for class.")
+    cols = st.columns(len(names))
+    for d, label in enumerate(names):
+        cols[d].button(f"→ {label}", key=keys.lt_toward(d), width="stretch", on_click=ask_label, args=(d,),
+                       help=f"the same z drawn as a {label}")
+    asked, generator = lab_label(reader.config), reader.generator_copy()
+    if asked is None or generator is None:
+        return False
+    image = toward_label(generator, torch.from_numpy(shown_z())[None], asked)[0].numpy()
+    probs = referee_probabilities(reader.config.dataset, image)
+    best = int(probs.argmax())
+    st.markdown(f"Asked for **{class_label(names, asked)}**: the referee (never steers) reads "
+                f"**{class_label(names, best)}** ({probs[best]:.0%}) in the EMA generator's drawing.")
+    return True
 
 
 def show_edit(shown: EditShown, names: tuple[str, ...]) -> None:

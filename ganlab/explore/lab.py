@@ -17,9 +17,9 @@ import streamlit as st
 import torch
 
 from gan_core import CheckpointError
-from gan_core.gan.model import seeded_z
+from gan_core.gan.model import CLASSES, seeded_z
 from gan_core.images import gif_bytes, make_grid, png_bytes, upscale
-from gan_core.latent.directions import DEFAULT_LAYER, LAYERS, move
+from gan_core.latent.directions import DEFAULT_LAYER, move
 from gan_core.latent.sampling import truncate
 from gan_core.latent.store import npy_bytes
 from gan_core.runs.reader import RunReader
@@ -31,6 +31,7 @@ from ganlab.explore.latent_state import (
     apply_pending,
     base_z,
     has_base,
+    on_label,
     reset_sliders,
     slider_generation,
     start_choice,
@@ -38,7 +39,15 @@ from ganlab.explore.latent_state import (
 from ganlab.explore.neighbours import nearest_ui
 from ganlab.explore.tools import tools_ui
 from ganlab.state import keys
-from ganlab.state.models import class_label, class_names, labelled, readable_start, referee_probabilities
+from ganlab.state.labels import lab_label, labels_of
+from ganlab.state.models import (
+    class_label,
+    class_names,
+    generator_layers,
+    labelled,
+    readable_start,
+    referee_probabilities,
+)
 from ganlab.state.refresh import follow_status, live_period, redraw_when_reshaped, slowdown
 from ganlab.state.resources import fast_png, one_thread, timed
 from ganlab.state.source import is_demo_name, live_trainer, run_reader
@@ -101,6 +110,8 @@ def latent_lab(name: str | None, page_status: str | None, period: float | None, 
         index = int(st.session_state.get(keys.LAB_START_INDEX, 0))
         if names:
             choice = start_choice()
+            if reader.config.conditional and choice != ANY_DIGIT:
+                st.session_state[keys.LAB_LABEL] = int(choice)  # a conditional G is asked for that class
             with st.spinner("Finding a digit the referee reads…"):
                 z, note = readable_start(reader, None if choice == ANY_DIGIT else int(choice), index)
         else:
@@ -137,9 +148,13 @@ def controls_ui(name: str, reader: RunReader,
         c[0].caption("Starts from seeded latents: without labels no referee picks a readable one.")
     c[1].button("Another", key=keys.LAB_ANOTHER, on_click=on_another, width="stretch",
                 help="the next readable latent of that choice" if names else "the next seed")
-    if st.session_state.get(keys.LAB_MODE, PRINCIPAL) not in modes(bool(names)):
-        st.session_state.pop(keys.LAB_MODE)  # class directions chosen on another run's data, which had labels
-    mode = st.radio("Sliders move along", modes(bool(names)), key=keys.LAB_MODE, horizontal=True,
+    if reader.config.conditional:
+        digit_control(names)
+    # Class directions on data with labels, for an unconditional run (a conditional one is asked for the class).
+    allowed = modes(bool(names) and not reader.config.conditional)
+    if st.session_state.get(keys.LAB_MODE, PRINCIPAL) not in allowed:
+        st.session_state.pop(keys.LAB_MODE)  # class directions chosen on another run, which had them
+    mode = st.radio("Sliders move along", allowed, key=keys.LAB_MODE, horizontal=True,
                     on_change=reset_sliders,
                     help="principal directions: the main ways G's first layer varies (PCA of its activations, "
                          "mapped back to z), in standard deviations; raw: single coordinates z[i]; class: the "
@@ -147,7 +162,10 @@ def controls_ui(name: str, reader: RunReader,
     layer, k, dims = DEFAULT_LAYER, DEFAULT_SLIDERS, []
     c = st.columns(2)
     if mode == PRINCIPAL:
-        layer = c[0].selectbox("Layer", list(LAYERS), index=list(LAYERS).index(DEFAULT_LAYER), key=keys.LAB_LAYER,
+        layers = generator_layers(reader.config)  # the MLP's h1..h3, the DCGAN's h1, h2 (and each one's image)
+        if st.session_state.get(keys.LAB_LAYER, DEFAULT_LAYER) not in layers:
+            st.session_state.pop(keys.LAB_LAYER)  # a layer of another run's architecture
+        layer = c[0].selectbox("Layer", list(layers), index=list(layers).index(DEFAULT_LAYER), key=keys.LAB_LAYER,
                                help="the layer of G whose activations the PCA uses")
         k = int(c[1].number_input("Sliders", 1, MAX_SLIDERS, DEFAULT_SLIDERS, key=keys.LAB_K))
     elif mode == RAW:
@@ -173,6 +191,17 @@ def controls_ui(name: str, reader: RunReader,
     return directions, values, float(psi), strip_seed
 
 
+def digit_control(names: tuple[str, ...]) -> None:
+    """A conditional run's class control: the same z drawn as another class (the style kept)."""
+    classes = range(min(len(names), CLASSES) or CLASSES)
+    if st.session_state.get(keys.LAB_LABEL, 0) not in classes:
+        st.session_state.pop(keys.LAB_LABEL)  # a class of another run's data
+    st.radio("Digit (the label G is asked for)", classes, key=keys.LAB_LABEL, horizontal=True, on_change=on_label,
+             format_func=lambda d: class_label(names, d),
+             help="this run is conditional: G draws the class it is given. Another class keeps the z, so the "
+                  "style (slant, width, stroke) stays and the class changes")
+
+
 def images_ui(name: str, reader: RunReader, z: torch.Tensor, directions: SliderDirections, psi: float,
               strip_seed: int, names: tuple[str, ...]) -> np.ndarray | None:
     """The big digit with the referee's reading (with labels), the sweep grid and the strip: one generator
@@ -180,8 +209,12 @@ def images_ui(name: str, reader: RunReader, z: torch.Tensor, directions: SliderD
     z_dim = reader.config.z_dim
     batch, layout = lab_batch(z, directions.vectors, directions.span, SWEEP_STEPS, seeded_z(strip_seed, z_dim)[0],
                               STRIP_STEPS, psi)
+    asked = lab_label(reader.config)
+    labels = labels_of(asked, len(batch))
+    if asked is not None:  # and the shown z once per class: the strip across every label
+        batch, labels = torch.cat((batch, batch[:1].repeat(CLASSES, 1))), torch.cat((labels, torch.arange(CLASSES)))
     with one_thread():
-        images, label = shown_images(reader, batch)
+        images, label = shown_images(reader, batch, labels)
     if images is None:
         st.info("Waiting for the first published weights…")
         return None
@@ -190,8 +223,9 @@ def images_ui(name: str, reader: RunReader, z: torch.Tensor, directions: SliderD
     source = ("live weights" if live_trainer(name) is not None else "demo, read-only" if is_demo_name(name)
               else "checkpoint")
     digit_col, sweep_col = st.columns([1, 2])
+    asked_for = "" if asked is None else f", {class_label(names, asked)}"
     digit_col.image(fast_png(upscale(make_grid(digit[None], pad=0), DIGIT_SCALE)),
-                    caption="G(z) for the current sliders", output_format="PNG")
+                    caption=f"G(z{asked_for}) for the current sliders", output_format="PNG")
     if names:
         probs = referee_probabilities(reader.config.dataset, digit)
         best = int(probs.argmax())
@@ -204,6 +238,11 @@ def images_ui(name: str, reader: RunReader, z: torch.Tensor, directions: SliderD
     sweep_col.image(fast_png(sweep_png), caption=f"sweep: {directions.describe()}", output_format="PNG")
     st.image(fast_png(make_grid(strip, ncols=STRIP_STEPS, scale=2)),
              caption=f"interpolation: the current z → seed {strip_seed}", output_format="PNG")
+    if asked is not None:
+        across = images[-CLASSES:][:len(names) or CLASSES]
+        shown = " · ".join(class_label(names, d) for d in range(len(across)))
+        st.image(fast_png(make_grid(across, ncols=len(across), scale=2)), output_format="PNG",
+                 caption=f"this z across all the labels: {shown}")
     c = st.columns(3)
     c[0].download_button("z (.npy)", npy_bytes(truncate(z, psi).numpy()), "z.npy", key=keys.LAB_DL_Z)
     c[1].download_button("sweep (.png)", png_bytes(sweep_png), "sweep.png", key=keys.LAB_DL_SWEEP)

@@ -65,6 +65,14 @@ def apply_pending() -> None:
         adopt(*pending)
 
 
+def on_label() -> None:
+    """A conditional run's class changed: the z stays. Sliders moved away from the base hand their z over to
+    the base first (the principal directions are the new class's, so the sliders start again at 0)."""
+    shown, base = st.session_state.get(keys.LAB_SHOWN), st.session_state.get(keys.LAB_BASE)
+    if shown is not None and shown != base:
+        adopt(np.asarray(shown, np.float32), "the previous sliders' z")
+
+
 def shown_z() -> np.ndarray:
     """The z of the big digit as last drawn (the base before the first drawing)."""
     shown = st.session_state.get(keys.LAB_SHOWN)

@@ -13,7 +13,6 @@ import torch
 
 from gan_core import CheckpointError
 from gan_core.data import DataError
-from gan_core.gan.state import preview_noise
 from gan_core.images import make_grid
 from gan_core.quality.judge import JUDGE_DIR
 from gan_core.quality.neighbours import COPYING, SPACES, NeighbourIndex, memorisation, nearest_distances
@@ -23,7 +22,7 @@ from ganlab.state import keys
 from ganlab.state.models import dataset, feature_net, features_words, held_out
 from ganlab.state.resources import checkpoints_root, fast_png, one_thread
 from ganlab.state.source import run_reader
-from ganlab.widgets.generator import shown_images, which
+from ganlab.widgets.generator import shown_grid, which
 
 NEAREST = 5
 
@@ -69,7 +68,7 @@ def _grid_distances(run: str, version: int, kind: str, dataset_name: str,
                     _reader: RunReader) -> tuple[dict[str, dict[str, Any]], np.ndarray, str] | None:
     """Per space, the grid's memorisation check; the grid's images; which generator drew them."""
     del run, version, kind  # cache key
-    images, label = shown_images(_reader, preview_noise(_reader.config.seed, _reader.config.z_dim))
+    images, label = shown_grid(_reader)
     if images is None:
         return None
     index, held = neighbour_index(dataset_name), held_out(dataset_name).images

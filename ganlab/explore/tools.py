@@ -8,7 +8,7 @@ from collections.abc import Hashable
 import streamlit as st
 
 from gan_core.runs.reader import RunReader
-from ganlab.explore.edits import edits_ui
+from ganlab.explore.edits import edits_ui, label_edits_ui
 from ganlab.explore.inversion import inversion_ui
 from ganlab.explore.saved import saved_ui
 from ganlab.state.source import is_demo_name
@@ -21,7 +21,9 @@ def tools_ui(name: str, reader: RunReader, names: tuple[str, ...]) -> Hashable:
     the data's classes; () without labels, where the edits, which need the judge, say why they are absent."""
     edits, inversion, saved = st.tabs(list(TABS))
     with edits:
-        if names:
+        if names and reader.config.conditional:
+            edit_shape = label_edits_ui(reader, names)
+        elif names:
             edit_shape = edits_ui(name, reader, names)
         else:
             st.info("“Toward a class” climbs the judge's probability of a class, and the referee decides: two "

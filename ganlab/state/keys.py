@@ -62,6 +62,7 @@ LAB_PENDING = "lab_pending"  # (z, note) to adopt at the top of the next run, be
 LAB_SHAPE = "_lab_shape"  # the lab's layout as last drawn (ganlab.state.refresh.redraw_when_reshaped)
 LAB_SHOWN = "lab_shown"  # the z of the big digit as last drawn (base + sliders, truncated)
 LAB_START = "lab_start"  # "Start from": ANY_DIGIT or a digit 0-9
+LAB_LABEL = "lab_label"  # a conditional run's digit control: the label G is asked for (the same z, another class)
 LAB_START_INDEX = "lab_start_index"  # which of the readable starts ("Another" moves on)
 LAB_MODE = "lab_mode"  # the sliders move along principal directions, raw coordinates or class directions
 LAB_LAYER = "lab_layer"  # the layer of G whose PCA gives the principal directions

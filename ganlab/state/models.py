@@ -14,9 +14,11 @@ import numpy as np
 import streamlit as st
 import torch
 
+from gan_core import GANConfig, parameter_counts
 from gan_core.data import CLASS_NAMES, TrainingData, load_training_data
-from gan_core.gan.model import Generator, seeded_z
-from gan_core.latent.directions import DirectionCache
+from gan_core.gan.model import seeded_z, with_label
+from gan_core.gan.nets import make_generator
+from gan_core.latent.directions import DirectionCache, layers
 from gan_core.latent.starts import readable_latents
 from gan_core.latent.steering import class_directions
 from gan_core.quality.classifier import TRAIN_STEPS
@@ -26,6 +28,7 @@ from gan_core.quality.referee import Referee, load_or_train_referee, splits
 from gan_core.quality.shared import needs_label_free
 from gan_core.quality.unlabeled import UnlabeledJudge, label_free_judge
 from gan_core.runs.reader import RunReader
+from ganlab.state.labels import lab_label
 from ganlab.state.resources import checkpoints_root, data_dir, one_thread
 
 LIVE_DIRECTIONS_SECONDS = 10.0  # while a run trains, its directions are recomputed at most this often
@@ -117,10 +120,26 @@ def weights_version(reader: RunReader) -> int:
     return int(reader.snapshot().weights_version)
 
 
-def private_generator(reader: RunReader) -> Generator | None:
+def private_generator(reader: RunReader) -> torch.nn.Module | None:
     """A fresh eval-mode copy of the run's generator: edits and inversion switch its gradients off and on,
-    which must never touch the copy that the trainer publishes to every session."""
-    return reader.generator_copy()
+    which must never touch the copy that the trainer publishes to every session. A conditional run's copy
+    has the lab's label fixed (``gan.model.with_label``): the latent tools move z only, as on any run."""
+    generator = reader.generator_copy()
+    return None if generator is None else with_label(generator, lab_label(reader.config))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def pair_size(config: GANConfig) -> dict[str, int]:
+    """G's and D's parameter counts for ``config`` (~0.1 s to build the pair: once per config)."""
+    return parameter_counts(config)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def generator_layers(config: GANConfig) -> tuple[str, ...]:
+    """The layers of ``config``'s G whose activations the principal directions read (the MLP's h1..h3 and
+    image, the DCGAN's h1, h2 and image)."""
+    with torch.random.fork_rng(devices=[]):
+        return layers(make_generator(config))
 
 
 def private_judge(dataset_name: str) -> torch.nn.Module:

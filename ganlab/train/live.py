@@ -18,11 +18,12 @@ import streamlit as st
 from gan_core import CheckpointError
 from gan_core.gan.history import STATS
 from gan_core.gan.losses import loss_view
-from gan_core.gan.state import preview_noise
 from gan_core.images import make_grid
 from gan_core.runs.reader import RunReader
 from gan_core.runs.snapshot import PHASE_JUDGE_WAIT, PHASE_STARTING, Snapshot, Status
 from ganlab.charts.core import GRAD_SERIES, LOSS_SERIES, PROB_SERIES, curve_spec, curve_table
+from ganlab.state.labels import grid_rows_caption
+from ganlab.state.models import class_names
 from ganlab.state.refresh import follow_status, live_period, slots
 from ganlab.state.resources import fast_png, one_thread, timed
 from ganlab.state.source import live_trainer, run_reader
@@ -36,7 +37,7 @@ from ganlab.train.verdicts import (
     verdict_caption,
     verdict_colours,
 )
-from ganlab.widgets.generator import shown_images, shown_kind
+from ganlab.widgets.generator import shown_grid, shown_kind
 
 CURVES_EVERY = 2  # curves, grid and quality refresh every 2nd tick
 
@@ -132,9 +133,9 @@ def _grid_png(run: str, weights_version: int, seed: int, z_dim: int, kind: str, 
               _reader: RunReader, _verdict: dict[str, Any] | None) -> tuple[bytes, str] | None:
     """The fixed-noise 10x10 grid of one weights version from the generator the switch picks, each image
     framed in D's verdict; computed once per (version, generator, verdict)."""
-    del run, weights_version, kind, verdict_step  # cache key
+    del run, weights_version, seed, z_dim, kind, verdict_step  # cache key
     with one_thread():
-        images, label = shown_images(_reader, preview_noise(seed, z_dim))
+        images, label = shown_grid(_reader)
     if images is None:
         return None
     if _verdict is not None and len(_verdict["values"]) == len(images):
@@ -181,8 +182,9 @@ def curves_and_grid(reader: RunReader, live: bool) -> None:
                      None if verdicts is None else int(verdicts["step"]), reader, on_grid)
     if grid is not None:
         png, label = grid
-        picture.image(png, caption=f"fixed noise · {label} · epoch {snap.epoch}, step {snap.step:,}",
-                      width="content", output_format="PNG")
+        rows = grid_rows_caption(config, class_names(config.dataset) if config.conditional else ())
+        picture.image(png, caption=f"fixed noise · {label} · epoch {snap.epoch}, step {snap.step:,}"
+                                   + (f" · {rows}" if rows else ""), width="content", output_format="PNG")
         if on_grid is not None:
             legend.markdown(legend_html(on_grid), unsafe_allow_html=True)
             note.caption(verdict_caption(on_grid, int(verdicts["step"])))

@@ -20,7 +20,8 @@ from gan_core.runs.reader import RunReader
 from gan_core.runs.snapshot import Status
 from ganlab.charts.core import fid_spec, fid_table, histogram_spec, histogram_table
 from ganlab.charts.trust import pr_spec, pr_table
-from ganlab.state.models import class_names, held_out
+from ganlab.state.labels import eval_labels
+from ganlab.state.models import class_label, class_names, held_out
 from ganlab.state.refresh import slots
 from ganlab.state.resources import fast_png, fmt_number, one_thread
 
@@ -64,6 +65,15 @@ def quality_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> Non
                 help="classes holding at least 1% of the samples")
     m[4].metric("Largest class", fmt_number(row.get("max_class_share"), ".0%"),
                 help=f"collapse warning above {COLLAPSE_MAX_SHARE:.0%}")
+
+
+def asked_text(row: dict[str, Any], names: tuple[str, ...]) -> str:
+    """A conditional run's asked-for shares: of the samples G was asked to draw as each class, the share the
+    judge reads as that class (chance: one in ten); "–" for a class not asked for."""
+    per_class = " · ".join(f"{class_label(names, c)}: {fmt_number(share, '.0%')}"
+                           for c, share in enumerate(row.get("asked_per_class") or []))
+    return (f"**Asked-for class: {fmt_number(row['asked'], '.0%')}** of the samples are read by the judge as the "
+            f"class G was asked for (chance 10%). Per asked-for class: {per_class}")
 
 
 def unlabeled_metrics(row: dict[str, Any], previous: dict[str, Any] | None) -> None:
@@ -128,7 +138,7 @@ def quality_ui(reader: RunReader) -> None:
     heading and slots before the first evaluation and after it, so a refresh replaces it in place."""
     rows, config = reader.metrics(), reader.config
     st.markdown("#### Quality")
-    warned, notes, numbers, trends, classes = slots(5)
+    warned, notes, numbers, asked, trends, classes = slots(6)
     row = rows[-1] if rows else None
     warnings = dated_warnings(reader, row)
     if warnings:
@@ -141,6 +151,8 @@ def quality_ui(reader: RunReader) -> None:
             unlabeled_metrics(row, rows[-2] if len(rows) > 1 else None)
         else:
             quality_metrics(row, rows[-2] if len(rows) > 1 else None)
+    if row.get("asked") is not None:
+        asked.markdown(asked_text(row, class_names(config.dataset)))
     left, right = trends.container().columns(2)
     left.vega_lite_chart(fid_table(rows), fid_spec(), width="stretch")
     with right:
@@ -180,8 +192,9 @@ def _extremes(run: str, version: int, epoch: int, _reader: RunReader, _row: dict
     del run, version, epoch  # cache key
     picks = list(_row["realism_best"]) + list(_row["realism_worst"])
     noise = eval_noise(int(_row["samples"]), _reader.config.z_dim)[picks]
-    with one_thread():
-        return _reader.sample(noise, "ema")  # the evaluations judge the EMA generator
+    asked = eval_labels(_reader.config, int(_row["samples"]))  # a conditional run's: as evaluated
+    with one_thread():  # the evaluations judge the EMA generator
+        return _reader.sample(noise, "ema", None if asked is None else asked[picks])
 
 
 def realism_ui(reader: RunReader, row: dict[str, Any]) -> None:

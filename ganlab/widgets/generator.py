@@ -9,8 +9,10 @@ import streamlit as st
 import torch
 
 from gan_core import GANConfig
+from gan_core.gan.state import preview_noise
 from gan_core.runs.reader import RunReader
 from ganlab.state import keys
+from ganlab.state.labels import preview_labels
 
 EMA, RAW = "ema", "raw"
 
@@ -37,15 +39,24 @@ def describe(config: GANConfig, picked: str) -> str:
     return "EMA generator" if picked == EMA else "raw G"
 
 
-def shown_images(reader: RunReader, z: torch.Tensor) -> tuple[np.ndarray | None, str]:
-    """Images of ``z`` from the generator the switch picks, and which one that was in words; the EMA
-    generator where the run has no raw G (the demo). None before the first published weights."""
+def shown_images(reader: RunReader, z: torch.Tensor,
+                 labels: torch.Tensor | None = None) -> tuple[np.ndarray | None, str]:
+    """Images of ``z`` (and, for a conditional run, one label each: ``ganlab.state.labels``) from the
+    generator the switch picks, and which one that was in words; the EMA generator where the run has no raw
+    G (the demo). None before the first published weights."""
     picked = which()
-    images = reader.sample(z, picked)
+    images = reader.sample(z, picked, labels)
     if images is None and picked == RAW:
-        images = reader.sample(z, EMA)
+        images = reader.sample(z, EMA, labels)
         return images, "EMA generator (this run ships no raw G)"
     return images, describe(reader.config, picked)
+
+
+def shown_grid(reader: RunReader) -> tuple[np.ndarray | None, str]:
+    """``shown_images`` of the run's fixed preview noise (100 latents): the Train page's grid and the copying
+    check's; a conditional run's row r asks for class r, as in the epoch grids the trainer saves."""
+    config = reader.config
+    return shown_images(reader, preview_noise(config.seed, config.z_dim), preview_labels(config))
 
 
 def shown_kind(reader: RunReader) -> str:

@@ -15,6 +15,7 @@ from gan_core.config import FieldSpec, fields, validate_run_name
 from gan_core.data import ask_for_download, using_bundled_digits
 from gan_core.presets import DEFAULT_PRESET, PRESETS, RUN_FIELDS, preset_config, preset_of
 from ganlab.state import keys
+from ganlab.state.models import pair_size
 from ganlab.state.resources import data_dir, device_in_use, holder
 from ganlab.state.runs_list import all_runs
 from ganlab.state.sliders import forget_lab_sliders
@@ -238,7 +239,12 @@ def sidebar_ui() -> tuple[str | None, GANConfig | None]:
         field_grid(main, slots)
         # Widget values are in session state before the widgets render, so the check can run first
         # and open the expander when the bad value hides inside it.
-        _, _, early = read_config(st.session_state)
+        _, early_config, early = read_config(st.session_state)
+        sizes = st.empty()  # one element whether or not the values are valid
+        if early_config is not None:
+            counts = pair_size(early_config)
+            sizes.caption(f"Parameters: G **{counts['generator']:,}** · D **{counts['discriminator']:,}** "
+                          f"({early_config.architecture}{', conditional' if early_config.conditional else ''})")
         folded = {spec.name for spec in advanced}
         with st.expander("Model and logging", expanded=early is not None and early.field in folded):
             field_grid(advanced, slots)

@@ -43,6 +43,25 @@ def test_principal_directions_recover_the_known_basis():
         assert np.linalg.norm(d.vectors[i]) == pytest.approx(1 / np.sqrt(3), rel=0.05)
 
 
+def test_a_wide_layer_s_randomised_pca_recovers_the_known_basis_repeatably(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Layers wider than EXACT_WIDTH (the DCGAN's) take a seeded randomised SVD: the same known basis and
+    variance shares as the exact path, the same directions on every call, the global RNG untouched."""
+    import gan_core.latent.directions as directions
+
+    generator, v = linear_first_layer()
+    exact = principal_directions(generator, "h1", n=4000, k=5)
+    monkeypatch.setattr(directions, "EXACT_WIDTH", 0)  # h1 (256 wide) now takes the wide layers' path
+    before = torch.random.get_rng_state()
+    d = principal_directions(generator, "h1", n=4000, k=5)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert np.array_equal(principal_directions(generator, "h1", n=4000, k=5).vectors, d.vectors)
+    assert d.explained == pytest.approx(exact.explained, rel=1e-3)
+    for i in range(5):
+        cos = d.vectors[i] @ v[:, i].numpy() / np.linalg.norm(d.vectors[i])
+        assert abs(cos) > 0.98, (i, cos)
+        assert np.linalg.norm(d.vectors[i]) == pytest.approx(1 / np.sqrt(3), rel=0.05)
+
+
 def test_unknown_layer_is_refused():
     with pytest.raises(ValueError, match="unknown layer"):
         principal_directions(random_generator(), "h9", n=100, k=2)

@@ -1,0 +1,54 @@
+"""A conditional run's labels on the app's side: which class each view asks its G for. An unconditional run
+gets None everywhere, so its views draw exactly as before; a conditional one asks, in the fixed grid, for
+class r in row r (``gan.model.grid_labels``, as the trainer's epoch grids) and, in the latent lab, for the
+class of the lab's digit control (``keys.LAB_LABEL``, class 0 until it is moved)."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from gan_core import GANConfig
+from gan_core.gan.model import CLASSES, balanced_labels, grid_labels
+from gan_core.gan.state import PREVIEW_SAMPLES
+from ganlab.state import keys
+
+
+class _Asked:
+    """What ``grid_labels`` reads of a run's G (how many labels it takes), from the run's config alone: the
+    views ask before, or without, copying the weights."""
+
+    def __init__(self, config: GANConfig) -> None:
+        self.classes = CLASSES if config.conditional else 0
+
+
+def preview_labels(config: GANConfig, n: int = PREVIEW_SAMPLES) -> torch.Tensor | None:
+    """The labels of the run's fixed-noise grid (row r: class r); None for an unconditional run."""
+    return grid_labels(_Asked(config), n)
+
+
+def eval_labels(config: GANConfig, n: int) -> torch.Tensor | None:
+    """The labels an evaluation of ``n`` samples asked for (0, 1, ..., 9, 0, ...); None when unconditional."""
+    return balanced_labels(_Asked(config), n)
+
+
+def lab_label(config: GANConfig) -> int | None:
+    """The class the lab's digit control asks for (None for an unconditional run)."""
+    if not config.conditional:
+        return None
+    label = st.session_state.get(keys.LAB_LABEL, 0)
+    return int(label) if 0 <= int(label) < CLASSES else 0
+
+
+def labels_of(label: int | None, n: int) -> torch.Tensor | None:
+    """``n`` copies of ``label`` (one per latent of a batch); None for None (an unconditional run)."""
+    return None if label is None else torch.full((n,), int(label), dtype=torch.long)
+
+
+def grid_rows_caption(config: GANConfig, names: tuple[str, ...]) -> str:
+    """What the fixed grid's rows ask for, top to bottom, by the data's class names ("rows ask for, top to
+    bottom: 0 · 1 · ... · 9"); "" for an unconditional run."""
+    if not config.conditional:
+        return ""
+    rows = " · ".join(names[r] if r < len(names) else str(r) for r in range(CLASSES))
+    return f"rows ask for, top to bottom: {rows}"
