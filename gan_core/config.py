@@ -83,7 +83,8 @@ class FieldSpec:
     def check(self, value: Any) -> None:
         """Raise ConfigError naming this field when ``value`` has the wrong type or lies outside the range."""
         _check_type(self.name, value, self.kind)
-        if self.choices and self.open_prefix and value == self.open_prefix:  # the prefix alone: a path to come
+        if self.choices and self.open_prefix and value.startswith(self.open_prefix) \
+                and not value.removeprefix(self.open_prefix).strip():  # the prefix alone: a path still to come
             raise ConfigError(self.name, f"give a path after {self.open_prefix!r} (a folder or a .zip of pictures)")
         if self.choices and value not in self.choices and not self.opens(value):
             raise ConfigError(self.name, f"must be {self.range_text()}, got {value!r}")

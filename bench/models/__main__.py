@@ -35,6 +35,7 @@ from gan_core.data import CLASS_NAMES, TrainingData, evenly_spaced, load_trainin
 from gan_core.gan.model import balanced_labels, generate, grid_labels
 from gan_core.gan.state import GANState
 from gan_core.images import comparison_sheet, save_png
+from gan_core.presets import DEFAULT_PRESET, PRESETS, preset_config
 from gan_core.quality.judge import Judge, eval_noise, load_or_train_judge
 from gan_core.quality.loader import evaluate_generator
 from gan_core.quality.referee import TRAIN_STEPS as REFEREE_STEPS
@@ -71,7 +72,7 @@ def side_by_side_rates(out: Path, rounds: int = 5) -> dict[str, float]:
     """Every model's step images/s measured in turns (``bench.common.interleaved``: a shared machine's load
     drifts alike over all), medians; written to ``out/rates.json`` for the report, which prefers them to the
     cells' own figures (those ran beside whatever else the machine ran)."""
-    cases = {model: (lambda m=model: step_images_per_second(GANConfig(**MODELS[m], device="cpu",
+    cases = {model: (lambda m=model: step_images_per_second(preset_config(DEFAULT_PRESET, **MODELS[m], device="cpu",
                                                                          precision="fp32"), steps=10))
              for model in MODELS}
     figures = interleaved(cases, rounds)
@@ -82,9 +83,10 @@ def side_by_side_rates(out: Path, rounds: int = 5) -> dict[str, float]:
 
 
 def run_cell(model: str, seed: int, epochs: int, data: TrainingData, judge: Judge, out: Path,
-             eval_samples: int) -> dict[str, Any]:
-    """Train (or continue) one cell, evaluate it, save its sheet; returns its JSON result."""
-    config = GANConfig(**MODELS[model], seed=seed, epochs=epochs, device="cpu", eval_every=0)
+             eval_samples: int, preset: str = DEFAULT_PRESET) -> dict[str, Any]:
+    """Train (or continue) one cell with ``preset``'s recipe (the app's default unless told), evaluate it, save
+    its sheet; returns its JSON result."""
+    config = preset_config(preset, **MODELS[model], seed=seed, epochs=epochs, device="cpu", eval_every=0)
     name = cell_name(model, seed)
     paths = RunPaths.of(out / "runs", name)
     started = time.monotonic()
@@ -180,6 +182,8 @@ def main() -> int:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--eval-samples", type=int, default=2000)
+    parser.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS),
+                        help="the recipe besides the model's fields (default: the app's)")
     parser.add_argument("--dataset", default="mnist")
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--judge-cache", default="checkpoints/_judge")
@@ -205,7 +209,7 @@ def main() -> int:
                 if (out / f"{cell_name(model, seed)}.json").exists():
                     print(f"{cell_name(model, seed)}: done before, skipped", flush=True)
                     continue
-                r = run_cell(model, seed, args.epochs, data, judge, out, args.eval_samples)
+                r = run_cell(model, seed, args.epochs, data, judge, out, args.eval_samples, args.preset)
                 asked = "" if r["asked"] is None else f", asked-for {r['asked']:.1%}"
                 print(f"{cell_name(model, seed)}: FID {r['fid']:.2f}, readable {r['readable']:.1%}{asked}, "
                       f"{r['images_per_second']:,.0f} images/s per step", flush=True)

@@ -131,8 +131,3 @@ def test_cross_field_rule_pack_divides_batch_size():
     assert info.value.field == "pack" and "must divide batch_size 100" in str(info.value)
     assert GANConfig(batch_size=96, pack=3).pack == 3
 
-
-def test_my_images_without_a_path_yet_asks_for_one():
-    """Picking "my images" before giving a path used to say the dataset must be one of five names."""
-    with pytest.raises(ConfigError, match=r"give a path after 'folder:' \(a folder or a \.zip of pictures\)"):
-        GANConfig(dataset="folder:")

@@ -39,7 +39,7 @@ def test_a_folder_of_pictures_trains_and_shows_what_holds_without_labels(env: Pa
     folder = write_folder(tmp_path / "pictures", flat)
     at = set_values(new_app(), {**TINY_WIDGETS, "cfg_epochs": 1, "cfg_eval_every": 1, "cfg_eval_samples": 200})
     at.selectbox(key="cfg_dataset_choice").select(OWN).run()
-    assert any("folder:PATH" in e.value for e in at.sidebar.error) and buttons(at)["train"] is False
+    assert any("give a path after 'folder:'" in e.value for e in at.sidebar.error) and buttons(at)["train"] is False
     at.text_input(key="cfg_dataset_path").input(str(folder)).run()
     assert not at.sidebar.error and buttons(at)["train"] is True
     at.text_input(key="cfg_run").input("mine").run()
