@@ -11,7 +11,8 @@ from ganlab.widgets.demo import demo_banner_ui
 _, config = selection()
 name = shown_run()
 st.title("Train")
-st.caption("The seed tutorial's MLP GAN on MNIST: train it and watch D and G compete.")
+st.caption("The seed tutorial's GAN on MNIST (its MLP pair, or a DCGAN beside it): train it and watch D and G "
+           "compete.")
 demo_banner_ui(name)
 status = controls_ui(name, config)
 stepper_ui(name)

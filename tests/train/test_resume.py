@@ -20,13 +20,12 @@ from helpers import assert_same_state, train
     # offsets from the checkpointed RNG, and R1's every-4th-step schedule follows the restored step count.
     (6, {"loss": "lsgan", "lr_d": 1.6e-3, "lr_g": 1.6e-3, "beta2": 0.99, "spectral_norm": True,
          "augment": "translation-cutout", "r1_gamma": 1.0}),
-    # Issue 24's models: the labels G is asked for come from the checkpointed RNG; the DCGAN pair with its
-    # BatchNorm2d statistics, spectral norm on D's convolutions and the label projection, R1 through it (an
-    # unconditional DCGAN runs the same modules less the two embeddings: no case of its own, for time).
-    (6, {"conditional": True}),
+    # Issue 24's models, each one: the labels G is asked for come from the checkpointed RNG; the DCGAN pair
+    # with its BatchNorm2d statistics, spectral norm on D's convolutions and the label projection, R1 through it.
+    (6, {"conditional": True}), (6, {"architecture": "dcgan"}),
     (6, {"architecture": "dcgan", "conditional": True, "spectral_norm": True, "r1_gamma": 1.0})],
     ids=["epoch-boundary", "mid-epoch", "mid-epoch-sn-pack2-metrics", "mid-epoch-bf16", "mid-epoch-augment-r1",
-         "mid-epoch-mlp-conditional", "mid-epoch-dcgan-conditional-sn-r1"])
+         "mid-epoch-mlp-conditional", "mid-epoch-dcgan", "mid-epoch-dcgan-conditional-sn-r1"])
 def test_stop_and_resume_equals_uninterrupted_run(tmp_path, stop_at_step, recipe):
     train(tmp_path, "straight", epochs=4, **recipe)
     first = train(tmp_path, "split", epochs=2 if stop_at_step is None else 4, stop_at_step=stop_at_step, **recipe)
