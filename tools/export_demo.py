@@ -15,9 +15,10 @@ import argparse
 import json
 
 from gan_core.data import load_training_data
-from gan_core.gan.model import generate
+from gan_core.gan.model import generate, grid_labels, with_label
 from gan_core.latent.starts import readable_latents
 from gan_core.quality.judge import JUDGE_DIR, eval_noise, load_or_train_judge
+from gan_core.quality.loader import evaluate_generator
 from gan_core.quality.neighbours import NeighbourIndex, memorisation
 from gan_core.quality.referee import TRAIN_STEPS as REFEREE_STEPS
 from gan_core.runs.demo import export_demo, open_demo
@@ -39,19 +40,22 @@ def main() -> None:
     run = open_demo(args.out)
     data = load_training_data(run.config.dataset, args.data_dir)
     judge = load_or_train_judge(data, paths.root / JUDGE_DIR, run.config.dataset, referee_steps=REFEREE_STEPS)
-    row = judge.evaluate(generate(run.generator, eval_noise(SAMPLES, run.config.z_dim)))
+    row = evaluate_generator(judge, run.generator, eval_noise(SAMPLES, run.config.z_dim))  # conditional: all classes
     index = NeighbourIndex.build(judge.net, data.images, paths.root / JUDGE_DIR)
-    grid = generate(run.generator, run.preview_z)
+    grid = generate(run.generator, run.preview_z, grid_labels(run.generator, len(run.preview_z)))
     held = data.held_out()[0]
     nearest = {space: memorisation(index, grid, held, space) for space in ("features", "pixels")}
     evaluation = {k: row[k] for k in ("readable", "readable_real", "readable_ratio", "readable_histogram", "fid",
                                       "fid_floor", "fid_n", "fid_ref_n", "inception_score", "classes_present",
                                       "histogram", "max_class_share", "min_class_share", "precision", "recall",
                                       "precision_real", "recall_real", "pr_k", "pr_n", "judge")}
+    evaluation.update({k: row[k] for k in ("asked", "asked_per_class") if k in row})  # a conditional run's
     evaluation["samples"] = SAMPLES
     evaluation["memorisation"] = {space: {k: v for k, v in m.items() if k not in ("generated", "held_out")}
                                   for space, m in nearest.items()}
-    first = readable_latents(run.generator, judge.referee, run.config.z_dim, judge_net=judge.net)
+    # The lab opens a conditional run asking for class 0: its first z is one whose 0 both classifiers read.
+    lab_generator = with_label(run.generator, 0) if run.config.conditional else run.generator
+    first = readable_latents(lab_generator, judge.referee, run.config.z_dim, judge_net=judge.net)
     lab_seed = int(first.seeds[0]) if len(first) else 0
     export_demo(paths.checkpoint, args.out, command=args.command, evaluation=evaluation, lab_seed=lab_seed)
     open_demo(args.out)  # what was written reads back
