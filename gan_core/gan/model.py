@@ -81,7 +81,7 @@ class Generator(nn.Module):
 
     def inputs(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """What ``net`` reads: z, joined by the label's embedding for a conditional G."""
-        check_labels(self.classes, labels, len(z))
+        check_labels(self.classes, labels, z.shape[0])
         if labels is None or self.label_embed is None:
             return z
         return torch.cat((z, self.label_embed(labels).to(z.dtype)), 1)

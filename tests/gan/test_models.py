@@ -30,7 +30,7 @@ def test_each_model_maps_latents_and_labels_to_images_and_logits(architecture, c
     z = seeded_z(1, config.z_dim, 6)
     labels = torch.arange(6) if conditional else None
     images = G(z, labels)
-    assert images.shape == (6, 784) and float(images.min()) >= 0 and float(images.max()) <= 1
+    assert images.shape == (6, 784) and float(images.detach().min()) >= 0 and float(images.detach().max()) <= 1
     assert D(images, labels).shape == (6,)
     before = torch.get_rng_state()
     counts = parameter_counts(config)
