@@ -183,5 +183,7 @@ def readable_start(reader: RunReader, digit: int | None, index: int) -> tuple[np
         return seeded_z(0, z_dim)[0].numpy(), (f"seed 0: none of {found.drawn:,} seeds draws {wanted} the referee "
                                                 "reads with p ≥ 90% yet")
     last = len(found) - 1
-    return found.z[last], (f"seed {int(found.seeds[last])}, a {int(found.digits[last])} the referee reads with "
-                           f"p = {found.referee_p[last]:.0%}")
+    seed, digit, p = int(found.seeds[last]), int(found.digits[last]), found.referee_p[last]
+    if reader.config.conditional:  # the digit control may ask this z for another class later: say when it was read
+        return found.z[last], f"seed {seed}, found when asked for a {digit}, which the referee read with p = {p:.0%}"
+    return found.z[last], f"seed {seed}, a {digit} the referee reads with p = {p:.0%}"

@@ -84,3 +84,26 @@ def test_a_conditional_dcgan_run_works_on_every_page(conditional_run: Path) -> N
     assert_no_exception(at)
 
     assert_no_exception(show(at, "runs"))
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_the_lab_s_start_note_never_names_a_digit_the_digit_control_has_left(monkeypatch: pytest.MonkeyPatch,
+                                                                           conditional: bool) -> None:
+    """The base z's note from a readable start: on a conditional run the digit control may draw the z as
+    another class later, so the note says which class it was found for ("a 0 the referee reads" stayed under
+    the lab's 7, seen in Chromium); an unconditional run's note is unchanged."""
+    from types import SimpleNamespace
+
+    from gan_core.latent.starts import ReadableLatents
+    from ganlab.state import models
+
+    found = ReadableLatents(np.zeros((1, 4), np.float32), np.array([5]), np.array([0]), np.array([0.97]), 6)
+    monkeypatch.setattr(models, "referee", lambda name: None)
+    monkeypatch.setattr(models, "private_generator", lambda reader: None)
+    monkeypatch.setattr(models, "readable_latents", lambda *args, **kwargs: found)
+    reader = SimpleNamespace(config=GANConfig(conditional=conditional, z_dim=4))
+    _, note = models.readable_start(reader, None, 0)
+    if conditional:
+        assert note == "seed 5, found when asked for a 0, which the referee read with p = 97%"
+    else:
+        assert note == "seed 5, a 0 the referee reads with p = 97%"
