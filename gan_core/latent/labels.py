@@ -15,7 +15,7 @@ from torch import nn
 
 from ..gan.model import LabelError, generate, with_label
 
-__all__ = ["across_labels", "toward_label", "with_label"]
+__all__ = ["across", "across_labels", "toward_label", "with_label"]
 
 
 def toward_label(generator: nn.Module, z: torch.Tensor, label: int) -> torch.Tensor:
@@ -28,9 +28,15 @@ def toward_label(generator: nn.Module, z: torch.Tensor, label: int) -> torch.Ten
     return generate(generator, z, torch.full((len(z),), int(label), dtype=torch.long))
 
 
+def across(z: torch.Tensor, classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The latents and labels that draw the one latent ``z`` as every one of ``classes``, label 0 first: (classes,
+    z_dim) copies of z and (classes,) labels, for a caller that draws them in a batch of its own (the lab)."""
+    return z.reshape(1, -1).repeat(classes, 1), torch.arange(classes)
+
+
 def across_labels(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
     """Images (classes, 28, 28): the one latent ``z`` drawn as every class of a conditional G, label 0 first."""
     classes = getattr(generator, "classes", 0)
     if not classes:
         raise LabelError("this generator is unconditional: it has no labels to go across")
-    return generate(generator, z.reshape(1, -1).repeat(classes, 1), torch.arange(classes))
+    return generate(generator, *across(z, classes))

@@ -20,6 +20,7 @@ from gan_core import CheckpointError
 from gan_core.gan.model import CLASSES, seeded_z
 from gan_core.images import gif_bytes, make_grid, png_bytes, upscale
 from gan_core.latent.directions import DEFAULT_LAYER, move
+from gan_core.latent.labels import across
 from gan_core.latent.sampling import truncate
 from gan_core.latent.store import npy_bytes
 from gan_core.runs.reader import RunReader
@@ -212,7 +213,8 @@ def images_ui(name: str, reader: RunReader, z: torch.Tensor, directions: SliderD
     asked = lab_label(reader.config)
     labels = labels_of(asked, len(batch))
     if asked is not None:  # and the shown z once per class: the strip across every label
-        batch, labels = torch.cat((batch, batch[:1].repeat(CLASSES, 1))), torch.cat((labels, torch.arange(CLASSES)))
+        strip_z, strip_labels = across(batch[0], CLASSES)
+        batch, labels = torch.cat((batch, strip_z)), torch.cat((labels, strip_labels))
     with one_thread():
         images, label = shown_images(reader, batch, labels)
     if images is None:
@@ -239,9 +241,9 @@ def images_ui(name: str, reader: RunReader, z: torch.Tensor, directions: SliderD
     st.image(fast_png(make_grid(strip, ncols=STRIP_STEPS, scale=2)),
              caption=f"interpolation: the current z → seed {strip_seed}", output_format="PNG")
     if asked is not None:
-        across = images[-CLASSES:][:len(names) or CLASSES]
-        shown = " · ".join(class_label(names, d) for d in range(len(across)))
-        st.image(fast_png(make_grid(across, ncols=len(across), scale=2)), output_format="PNG",
+        strip = images[-CLASSES:][:len(names) or CLASSES]
+        shown = " · ".join(class_label(names, d) for d in range(len(strip)))
+        st.image(fast_png(make_grid(strip, ncols=len(strip), scale=2)), output_format="PNG",
                  caption=f"this z across all the labels: {shown}")
     c = st.columns(3)
     c[0].download_button("z (.npy)", npy_bytes(truncate(z, psi).numpy()), "z.npy", key=keys.LAB_DL_Z)
