@@ -26,6 +26,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 EXCEPTION = '[data-testid="stException"]'
 WAIT_MS = 45_000
+JUDGE_STEPS = 40  # the classifiers' training in a test server: seconds, not a minute of a core
 
 REQUIRE_BROWSER = "GANLAB_REQUIRE_BROWSER"  # set by .ci/run: there a missing browser fails, never skips
 
@@ -106,14 +107,21 @@ def slow_call(monkeypatch: pytest.MonkeyPatch, hook_dir: Path, target: str, seco
 
 
 @contextlib.contextmanager
-def streamlit_server(checkpoints: Path, data: Path, log: Path, *, warm_trainer: bool = True) -> Iterator[str]:
+def streamlit_server(checkpoints: Path, data: Path, log: Path, *, warm_trainer: bool = False,
+                     judge_steps: int | None = JUDGE_STEPS) -> Iterator[str]:
     """The app as ``streamlit run app.py`` on a free port; yields its URL. ``warm_trainer``: as a user's server, a
-    training process waits for the first Train (a test that never trains saves its start-up, a core for seconds)."""
+    training process waits for each next Train (off: each Train starts its own, and no process started for a
+    Train that never comes costs a core for seconds; the first-run walk keeps it on, as a user has it).
+    ``judge_steps``: the training steps of the judge and the referee, the lab's and the trainer's (None: their
+    own, as a user's server; the offline digits' ones ship trained, others take a core for a minute or more)."""
     port = free_port()
     env = {**os.environ, "GANLAB_CHECKPOINTS": str(checkpoints), "GANLAB_DATA_DIR": str(data),
            "PYTHONUNBUFFERED": "1"}
     env.setdefault("GANLAB_DEMO_DIR", str(log.parent / "no-demo"))  # a test that wants a demo sets its own
     env["GANLAB_WARM_TRAINER"] = "1" if warm_trainer else "0"
+    env.pop("GANLAB_JUDGE_STEPS", None)
+    if judge_steps is not None:
+        env["GANLAB_JUDGE_STEPS"] = str(judge_steps)
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with open(log, "ab") as out:

@@ -25,11 +25,13 @@ def short_referee(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # The files that take longest (tens of seconds to two minutes each: browser walks, Ray, killed processes),
-# started first: with two workers taking whole files in collection order, a long file started last would
-# leave one worker alone at the end. The order of the rest is unchanged.
-SLOW_FIRST = ("tests/e2e/test_first_run.py", "tests/e2e/test_latent_browser.py", "tests/cli/test_sweep.py",
-              "tests/train/test_process.py", "tests/train/test_reliability.py", "tests/e2e/test_game_browser.py",
-              "tests/e2e/test_pages_follow.py", "tests/bench/test_gpu_check.py")
+# longest first: with two workers taking whole files in collection order (pyproject.toml turns off xdist's
+# own order, most tests first), a long file started last would leave one worker alone at the end. The order
+# of the rest is unchanged.
+SLOW_FIRST = ("tests/e2e/test_first_run.py", "tests/e2e/test_latent_browser.py", "tests/e2e/test_game_browser.py",
+              "tests/train/test_process.py", "tests/cli/test_sweep.py", "tests/e2e/test_pages_follow.py",
+              "tests/train/test_reliability.py", "tests/train/test_resume.py", "tests/e2e/test_models_browser.py",
+              "tests/app/test_app_training.py", "tests/app/test_app_saved_runs.py", "tests/bench/test_gpu_check.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

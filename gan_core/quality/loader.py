@@ -50,9 +50,13 @@ def judge_for(data: TrainingData, cache_dir: Path | None, dataset: str, **kwargs
 
 
 class JudgeLoader:
+    """Prepares the judge, then the referee, on one thread. ``steps``: how long each classifier trains when
+    no cached or bundled weights serve (None: each one's own length; tests pass a short one)."""
+
     def __init__(self, data: TrainingData, cache_dir: Path | None, dataset: str,
-                 on_status: Callable[[str, float | None], None]) -> None:
+                 on_status: Callable[[str, float | None], None], *, steps: int | None = None) -> None:
         self._data, self._cache_dir, self._dataset = data, cache_dir, dataset
+        self._steps = steps
         self._on_status = on_status  # (status line, progress in [0, 1] or None)
         self._cancel = threading.Event()
         self._settled = threading.Event()  # set once the judge is ready or will not be (the referee may follow)
@@ -96,15 +100,16 @@ class JudgeLoader:
         judge = self._judge
         if isinstance(judge, Judge):
             try:
-                judge.add_referee(self._data, self._cache_dir, self._dataset, steps=REFEREE_STEPS)
+                judge.add_referee(self._data, self._cache_dir, self._dataset, steps=self._steps or REFEREE_STEPS)
             except Exception:  # readability is optional too
                 log.exception("referee network unavailable; no readability figures")
 
     def _prepare(self) -> None:
         """The judge (``judge_for``), with its status line."""
         try:
+            own = {} if self._steps is None else {"steps": self._steps}
             judge = judge_for(self._data, self._cache_dir, self._dataset, progress=self._progress,
-                              cancel=self._cancel)
+                              cancel=self._cancel, **own)
         except Cancelled as exc:
             self._on_status(f"judge network: {exc}", None)
             return

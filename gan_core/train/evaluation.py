@@ -27,12 +27,13 @@ class Evaluation:
     """Judge, schedule and evaluations of one training session; metrics off until ``start``."""
 
     def __init__(self, paths: RunPaths, publisher: Publisher, *, judge: Judge | None = None,
-                 share: float | None = EVAL_SHARE) -> None:
+                 share: float | None = EVAL_SHARE, classifier_steps: int | None = None) -> None:
         self.paths = paths
         self.publisher = publisher
         self.judge = judge  # a ready judge (tests, benches), or None while the loader prepares it
         self.loader: JudgeLoader | None = None
         self.share = share  # None: evaluate every eval_every epochs whatever it costs
+        self.classifier_steps = classifier_steps  # the judge's and the referee's training (None: their own)
         self.schedule: EvalSchedule | None = None
         self.noise: torch.Tensor | None = None
         self.started = time.monotonic()  # when this session's training began: the schedule's clock
@@ -50,7 +51,8 @@ class Evaluation:
             self.publisher.publish(judge=self.judge.describe())
         else:
             self.loader = JudgeLoader(data, self.paths.root / JUDGE_DIR, config.dataset,
-                                      lambda line, share: self.publisher.publish(judge=line, judge_progress=share))
+                                      lambda line, share: self.publisher.publish(judge=line, judge_progress=share),
+                                      steps=self.classifier_steps)
             self.loader.start()
         self.publisher.publish(next_eval_epoch=self.schedule.next_epoch(state.epoch, 0.0, 0.0))
 

@@ -30,6 +30,7 @@ class Launch:
     data_dir: str
     continue_run: bool
     threads: int | None
+    classifier_steps: int | None = None
 
 
 class Action(StrEnum):

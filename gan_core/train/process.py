@@ -70,14 +70,15 @@ class TrainerProcess(TrainerView):
     """
 
     def __init__(self, config: GANConfig, run: str, *, checkpoints: str | Path = "checkpoints",
-                 data_dir: str | Path = "data", continue_run: bool = False, threads: int | None = None) -> None:
+                 data_dir: str | Path = "data", continue_run: bool = False, threads: int | None = None,
+                 classifier_steps: int | None = None) -> None:
         super().__init__(run, config.epochs)
         self.config = config
         self.paths = RunPaths.of(checkpoints, run)
         self.data_dir = Path(data_dir)
         # Absolute: the child runs in PACKAGE_ROOT, and relative folders mean the parent's working directory.
         self._launch = Launch(config, run, str(Path(checkpoints).resolve()), str(Path(data_dir).resolve()),
-                              continue_run, threads)
+                              continue_run, threads, classifier_steps)
         self._changed = threading.Condition(self._lock)  # notified on each received state
         self._conn: Connection | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -245,7 +246,8 @@ def _take_spare() -> tuple[subprocess.Popen[bytes], Connection] | None:
 
 def _child_main(conn: Connection, launch: Launch) -> None:
     trainer = Trainer(launch.config, launch.run, checkpoints=launch.checkpoints, data_dir=launch.data_dir,
-                      continue_run=launch.continue_run, threads=launch.threads)
+                      continue_run=launch.continue_run, threads=launch.threads,
+                      classifier_steps=launch.classifier_steps)
     wake = threading.Event()  # a command arrived or training ended: push now, not at the next tick
     urgent = [0.0]  # until when to push quickly, so a pause or stop shows in the page within ~0.1 s
     threading.Thread(target=_obey, args=(conn, trainer, wake, urgent), name="gan-commands", daemon=True).start()

@@ -56,13 +56,14 @@ class Trainer(TrainerView):
     """Trains one run in a background thread; start/pause/unpause/stop are idempotent and thread-safe.
 
     ``continue_run=True`` continues ``checkpoints/<run>/checkpoint.pt`` (optionally to a new ``epochs``);
-    ``continue_run=False`` refuses a run folder that already holds a checkpoint.
+    ``continue_run=False`` refuses a run folder that already holds a checkpoint. ``classifier_steps``: how
+    long the judge and the referee train when no cached or bundled weights serve (None: their own lengths).
     """
 
     def __init__(self, config: GANConfig, run: str, *, checkpoints: str | Path = "checkpoints",
                  data_dir: str | Path = "data", continue_run: bool = False, data: TrainingData | None = None,
                  threads: int | None = None, judge: Judge | None = None,
-                 eval_share: float | None = EVAL_SHARE) -> None:
+                 eval_share: float | None = EVAL_SHARE, classifier_steps: int | None = None) -> None:
         super().__init__(run, config.epochs)
         self.config = config  # the values in force: the stored ones on a continued run, then each edit's
         self.paths = RunPaths.of(checkpoints, run)
@@ -75,7 +76,8 @@ class Trainer(TrainerView):
         self._start_lock = threading.Lock()
         self._requests = Requests()
         self._publishing = Publisher(self)
-        self._evaluation = Evaluation(self.paths, self._publishing, judge=judge, share=eval_share)
+        self._evaluation = Evaluation(self.paths, self._publishing, judge=judge, share=eval_share,
+                                      classifier_steps=classifier_steps)
         self._checkpointing = Checkpointing(self.paths)
         self._callbacks: dict[str, list[Callback]] = {
             "flush": [self._publishing.generators_if_due],

@@ -37,9 +37,17 @@ UI_CLASS_SAMPLES = 5_000
 UI_START_DRAWS = 2_048  # seeds looked at for a readable start before the lab settles for seed 0
 
 
+def classifier_steps() -> int | None:
+    """GANLAB_JUDGE_STEPS: the training steps of both classifiers, the lab's and the trainer's alike (tests
+    shorten them); None, each one's own."""
+    steps = os.environ.get("GANLAB_JUDGE_STEPS")
+    return None if steps is None else int(steps)
+
+
 def judge_steps(default: int = TRAIN_STEPS) -> int:
     """The classifiers' training steps: ``default`` (each one's own) unless GANLAB_JUDGE_STEPS says otherwise."""
-    return int(os.environ.get("GANLAB_JUDGE_STEPS", default))
+    steps = classifier_steps()
+    return default if steps is None else steps
 
 
 @st.cache_resource(show_spinner=False)

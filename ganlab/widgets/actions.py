@@ -14,6 +14,7 @@ from gan_core.runs.folder import RunError, RunPaths
 from gan_core.train.process import TrainerProcess
 from ganlab.state import keys
 from ganlab.state.holder import TrainerBusy
+from ganlab.state.models import classifier_steps
 from ganlab.state.resources import checkpoints_root, data_dir, holder
 from ganlab.state.source import is_demo_name, saved_run
 from ganlab.widgets.demo import leave_demo, open_demo_run
@@ -42,7 +43,7 @@ def on_train() -> None:
         st.session_state[keys.ASK_EXISTING] = name  # never overwrite: ask to continue or rename
         return
     act(lambda: holder().start(lambda: TrainerProcess(config, name, checkpoints=checkpoints_root(),
-                                                      data_dir=data_dir())))
+                                                      data_dir=data_dir(), classifier_steps=classifier_steps())))
 
 
 def continue_config(name: str) -> GANConfig:
@@ -67,7 +68,8 @@ def on_resume(name: str | None = None) -> None:
         return
     run = name or str(st.session_state[keys.RUN]).strip()
     act(lambda: box.start(lambda: TrainerProcess(continue_config(run), run, checkpoints=checkpoints_root(),
-                                                 data_dir=data_dir(), continue_run=True)))
+                                                 data_dir=data_dir(), continue_run=True,
+                                                 classifier_steps=classifier_steps())))
 
 
 def on_pause() -> None:

@@ -119,7 +119,10 @@ def test_the_demo_is_listed_first_read_only_and_continue_and_delete_are_refused(
 def test_train_from_the_demo_starts_a_new_run_in_one_click(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import ganlab.widgets.actions
 
+    asked: dict = {}
+
     def quick_trainer(config, name, **kwargs):  # an in-process tiny trainer: stops in a moment
+        asked.update(kwargs)
         return Trainer(config.replace(epochs=1, batch_size=20), name, checkpoints=kwargs["checkpoints"],
                        data=tiny_data())
 
@@ -132,6 +135,9 @@ def test_train_from_the_demo_starts_a_new_run_in_one_click(env: Path, monkeypatc
     trainer = holder().trainer
     assert trainer is not None and trainer.paths.name == "mnist-1"
     assert "The demo run" not in texts(at)  # the pages follow the new run
+    # The trainer's judge and referee train as long as the lab's (GANLAB_JUDGE_STEPS: 40 here), so they are the
+    # same networks, from one cache entry, and a test server's training process trains neither for a minute.
+    assert asked["classifier_steps"] == 40
 
 
 @pytest.mark.parametrize("harm", ["damaged", "swapped", "no manifest"])

@@ -133,11 +133,10 @@ def test_the_sidebar_keeps_its_values_when_explore_is_opened_during_the_first_pa
     value is kept under its key, which the registration had moved to the widget's id: without the sidebar
     setting its values again every run (resend_sidebar_values), the browser shows the empty default and sends
     it back with the next click."""
-    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")
     held = web.slow_call(monkeypatch, tmp_path / "hook", RUN_NAME_SENT, SLOW_SIDEBAR, times=1)
     shutil.copytree(saved_run / "ckpt" / "lab", tmp_path / "ckpt" / "lab")  # the other test's run stays as is
     with web.chromium() as browser, web.streamlit_server(tmp_path / "ckpt", saved_run / "data",
-                                                tmp_path / "streamlit.log", warm_trainer=False) as url:
+                                                tmp_path / "streamlit.log") as url:
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.set_default_timeout(web.WAIT_MS)
         page.goto(url)
@@ -160,9 +159,8 @@ def test_directions_edit_draw_invert_upload_then_train_on_an_uploaded_zip(
     """The lab's tools on a saved run; then, on the same server, issue 25's walk: a .zip of 500 pictures (497
     digits as PNG and JPEG of assorted sizes in class sub-folders, 3 broken files) uploaded as the dataset, a
     short run trained on it, its broken files listed, its grid, quality block and lab shown."""
-    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the judge and the referee train in seconds
     with web.chromium() as browser, web.streamlit_server(saved_run / "ckpt", saved_run / "data",
-                                                tmp_path / "streamlit.log", warm_trainer=False) as url:
+                                                tmp_path / "streamlit.log") as url:
         page = web.open_page(browser, url)
         try:
             drive(page, tmp_path)

@@ -25,7 +25,6 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_conditional_dcgan_trains_and_its_lab_changes_the_digit_not_the_z(tmp_path: Path, data_dir: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the lab's referee and judge, trained in a blink
     with web.chromium() as browser, web.streamlit_server(tmp_path / "checkpoints", data_dir,
                                                          tmp_path / "streamlit.log") as url:
         page = web.open_page(browser, url)

@@ -36,7 +36,6 @@ def server(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> I
     """A fresh install: no runs, the shipped demo. One per test: the first test's Explore page goes on
     computing after its tab closes, which would slow the next test's pages."""
     monkeypatch.setenv("GANLAB_DEMO_DIR", str(DEMO))
-    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the lab's judge and referee for these digits: seconds
     yield from serve(tmp_path, data_dir)
 
 
@@ -45,7 +44,6 @@ def slow_demo_server(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyP
     """A fresh install whose demo takes SLOW_DEMO seconds to open."""
     web.slow_call(monkeypatch, tmp_path / "hook", "gan_core.runs.demo:open_demo", SLOW_DEMO)
     monkeypatch.setenv("GANLAB_DEMO_DIR", str(DEMO))
-    monkeypatch.setenv("GANLAB_JUDGE_STEPS", "40")  # the lab's judge and referee for these digits: seconds
     yield from serve(tmp_path, data_dir)
 
 

@@ -15,6 +15,8 @@ import psutil
 import pytest
 import torch
 
+from gan_core.data import load_training_data
+from gan_core.quality.judge import JUDGE_DIR, data_key, judge_path
 from gan_core.runs.checkpoint import load_checkpoint, load_generator
 from gan_core.runs.folder import RunPaths
 from gan_core.runs.snapshot import Status
@@ -25,6 +27,7 @@ from gan_core.train.trainer import Trainer
 from helpers import HANG_SECONDS, assert_stays_paused, finish, tiny_config, wait_until, write_mnist_idx
 
 REPO = Path(__file__).resolve().parents[2]
+CLASSIFIER_STEPS = 20
 
 
 @pytest.fixture
@@ -37,7 +40,9 @@ def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path, mo
     # run lands where the parent's relative path points.
     monkeypatch.chdir(tmp_path)
     config = tiny_config(epochs=3, eval_every=1, eval_samples=30)
-    trainer = TrainerProcess(config, "proc", checkpoints="ck", data_dir=data.relative_to(tmp_path))
+    # The judge and the referee train 20 steps in the child (their own lengths: a core for a minute).
+    trainer = TrainerProcess(config, "proc", checkpoints="ck", data_dir=data.relative_to(tmp_path),
+                             classifier_steps=CLASSIFIER_STEPS)
     trainer.start()
     trainer.start()  # a double click: still one child
     finish(trainer)
@@ -58,6 +63,8 @@ def test_finished_run_arrives_whole_in_the_parent(tmp_path: Path, data: Path, mo
     with torch.no_grad():
         expected = load_generator(checkpoint)[0](z).reshape(-1, 28, 28).numpy()
     np.testing.assert_allclose(trainer.sample(z), expected, atol=1e-6)
+    judge_key = data_key(load_training_data("mnist", data), CLASSIFIER_STEPS)  # the child's judge, of 20 steps
+    assert judge_path(tmp_path / "ck" / JUDGE_DIR, "mnist", judge_key).exists()
 
 
 def test_a_prestarted_process_trains_the_next_run_and_a_discarded_one_exits(tmp_path: Path, data: Path,
@@ -116,7 +123,7 @@ def test_a_killed_parent_makes_the_child_checkpoint_and_end(tmp_path: Path, data
         import sys, time
         from gan_core.config import GANConfig
         from gan_core.train.process import TrainerProcess
-        t = TrainerProcess(GANConfig(batch_size=20, epochs=100000, log_every=2, device="cpu"), "orphan",
+        t = TrainerProcess(GANConfig(batch_size=20, epochs=100000, log_every=2, device="cpu", eval_every=0), "orphan",
                            checkpoints={str(tmp_path / "ck")!r}, data_dir={str(data)!r})
         t.start()
         while t.snapshot().step == 0:
