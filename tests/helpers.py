@@ -20,11 +20,10 @@ import torch
 from gan_core.config import FieldSpec, GANConfig
 from gan_core.data import TrainingData, idx_bytes
 
-# Four steps per epoch at batch 20: fast, yet every code path (epochs, flushes, checkpoints) runs. Quality
-# metrics are off: a judge trained beside every tiny run would compete for the cores; the tests of metrics
-# turn them on (eval_every=1). fp32 whatever ``auto`` picks on this CPU: the bit-level tests (exact resume)
-# run in fp32, and bf16 is tested where a test names it. A checkpoint every epoch, as the tests of writes and
-# crashes expect; the autosave spacing has its own test (test_core_trainer).
+# Four steps per epoch at batch 20: fast, yet every code path (epochs, flushes, checkpoints) runs. Metrics off
+# (a judge trained beside every tiny run would compete for the cores; the metrics tests turn them on). fp32
+# whatever ``auto`` picks (exact resume is tested in fp32, bf16 where a test names it). A checkpoint every
+# epoch, as the tests of writes and crashes expect (the autosave spacing has its own test).
 TINY = dict(batch_size=20, epochs=2, log_every=2, device="cpu", eval_every=0, precision="fp32",
             checkpoint_seconds=0.0)
 
@@ -245,21 +244,15 @@ def app_server(monkeypatch: pytest.MonkeyPatch, checkpoints: Path, data: Path, d
 
 
 def new_app() -> object:
-    """A new session (a new tab) of the whole app, run once; an AppTest."""
+    """A new session (a new tab) of the whole app, run once; an AppTest. Each new AppTest scans every installed
+    package's metadata for Streamlit components (0.45 CPU-s, a quarter of the AppTests' time; a server scans
+    once): the packages do not change while the tests run, so this process keeps the first scan's answer."""
+    from streamlit.components.v2 import manifest_scanner as scanner
     from streamlit.testing.v1 import AppTest
 
-    scan_components_once()
+    if not hasattr(scanner.scan_component_manifests, "cache_info"):
+        scanner.scan_component_manifests = functools.cache(scanner.scan_component_manifests)
     return AppTest.from_file(str(APP), default_timeout=60).run()
-
-
-def scan_components_once() -> None:
-    """Each new AppTest scans the metadata of every installed distribution for Streamlit components (0.45 CPU-s
-    here, a quarter of the AppTests' time); a server does it once at start-up. The installed packages do not
-    change while the tests run: the first scan's answer serves the rest of this process."""
-    from streamlit.components.v2 import manifest_scanner
-
-    if not hasattr(manifest_scanner.scan_component_manifests, "cache_info"):
-        manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 
 def show(at: object, page: str) -> object:
