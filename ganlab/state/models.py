@@ -28,6 +28,7 @@ from gan_core.quality.referee import Referee, load_or_train_referee, splits
 from gan_core.quality.shared import needs_label_free
 from gan_core.quality.unlabeled import UnlabeledJudge, label_free_judge
 from gan_core.runs.reader import RunReader
+from gan_core.runs.snapshot import Status
 from ganlab.state.labels import lab_label
 from ganlab.state.resources import checkpoints_root, data_dir, one_thread
 
@@ -192,6 +193,12 @@ def readable_start(reader: RunReader, digit: int | None, index: int) -> tuple[np
                                                 "reads with p ≥ 90% yet")
     last = len(found) - 1
     seed, digit, p = int(found.seeds[last]), int(found.digits[last]), found.referee_p[last]
+    # Weights that still train move on under the z the lab keeps: the reading is then one of the past, dated.
+    snap = reader.snapshot()
+    when = f" at epoch {snap.epoch}" if snap.status in (Status.RUNNING, Status.PAUSED) else ""
     if reader.config.conditional:  # the digit control may ask this z for another class later: say when it was read
-        return found.z[last], f"seed {seed}, found when asked for a {digit}, which the referee read with p = {p:.0%}"
+        return found.z[last], (f"seed {seed}, found when asked for a {digit}, which the referee read with p = {p:.0%}"
+                               f"{when}")
+    if when:
+        return found.z[last], f"seed {seed}, a {digit} the referee read with p = {p:.0%}{when}"
     return found.z[last], f"seed {seed}, a {digit} the referee reads with p = {p:.0%}"

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from gan_core import GANConfig, parameter_counts
+from gan_core.runs.snapshot import Snapshot, Status
 from gan_core.train.trainer import Trainer
 
 from helpers import assert_no_exception, finish, image_url, metrics_row, new_app, show, with_metrics
@@ -87,11 +88,14 @@ def test_a_conditional_dcgan_run_works_on_every_page(conditional_run: Path) -> N
 
 
 @pytest.mark.parametrize("conditional", [False, True])
+@pytest.mark.parametrize("status", [Status.FINISHED, Status.RUNNING])
 def test_the_lab_s_start_note_never_names_a_digit_the_digit_control_has_left(monkeypatch: pytest.MonkeyPatch,
-                                                                           conditional: bool) -> None:
+                                                                           conditional: bool, status: Status) -> None:
     """The base z's note from a readable start: on a conditional run the digit control may draw the z as
     another class later, so the note says which class it was found for ("a 0 the referee reads" stayed under
-    the lab's 7, seen in Chromium); an unconditional run's note is unchanged."""
+    the lab's 7, seen in Chromium). On a run that still trains the weights move on under the kept z, so the
+    reading is dated ("Base z: seed 0, a 8 the referee reads" stayed under a 1 twenty epochs later, seen in
+    Chromium's first-run walk)."""
     from types import SimpleNamespace
 
     from gan_core.latent.starts import ReadableLatents
@@ -101,9 +105,13 @@ def test_the_lab_s_start_note_never_names_a_digit_the_digit_control_has_left(mon
     monkeypatch.setattr(models, "referee", lambda name: None)
     monkeypatch.setattr(models, "private_generator", lambda reader: None)
     monkeypatch.setattr(models, "readable_latents", lambda *args, **kwargs: found)
-    reader = SimpleNamespace(config=GANConfig(conditional=conditional, z_dim=4))
+    reader = SimpleNamespace(config=GANConfig(conditional=conditional, z_dim=4),
+                             snapshot=lambda: Snapshot("r", status=status, epoch=12))
     _, note = models.readable_start(reader, None, 0)
+    when = " at epoch 12" if status == Status.RUNNING else ""
     if conditional:
-        assert note == "seed 5, found when asked for a 0, which the referee read with p = 97%"
+        assert note == f"seed 5, found when asked for a 0, which the referee read with p = 97%{when}"
+    elif when:
+        assert note == "seed 5, a 0 the referee read with p = 97% at epoch 12"
     else:
         assert note == "seed 5, a 0 the referee reads with p = 97%"

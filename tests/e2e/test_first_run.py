@@ -251,7 +251,7 @@ def test_first_run_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
             while (watched := time.monotonic() - started) < TRAIN_SECONDS or (
                     watched < 2 * TRAIN_SECONDS and not (charted and followed)):
                 path = walk.look_at_train_page()
-                charted = charted or precision.count() > 0
+                charted = charted or (precision.count() > 0 and precision.first.is_visible())
                 if mid_shot is None and time.monotonic() - started > TRAIN_SECONDS / 2:
                     mid_shot = path
                     half_way = web.metric(page, STATUS)  # Pause and Resume must be tried, never skipped
