@@ -10,7 +10,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -59,9 +58,10 @@ def free_port() -> int:
 
 
 # A test-only slowdown for a server: a sitecustomize on its PYTHONPATH wraps one module-level function (the
-# app's or Streamlit's) with a sleep before its first ``times`` calls (every call when ``times`` is 0), so a click
-# lands inside the slow step every time, as on a slow machine. Wrapped as its module is first loaded, so every
-# ``from module import function`` gets the slow one; each wait adds a line to SLOW_CALL_STARTED beside the hook.
+# app's or Streamlit's) with a sleep before its first ``times`` calls (every call when ``times`` is 0), so a
+# click lands inside the slow step every time, as on a slow machine. The function is wrapped as its module
+# is first loaded, so every ``from module import function`` gets the slow one. Each wait, as it starts,
+# adds a line to the file SLOW_CALL_STARTED beside the hook: a test can click once it is there.
 SLOW_CALL_STARTED = "slow-call-started"
 SLOW_CALL_HOOK = f"""
 import importlib.abc, importlib.util, os, sys, time
@@ -110,23 +110,23 @@ def slow_call(monkeypatch: pytest.MonkeyPatch, hook_dir: Path, target: str, seco
 def streamlit_server(checkpoints: Path, data: Path, log: Path, *, warm_trainer: bool = False,
                      judge_steps: int | None = JUDGE_STEPS) -> Iterator[str]:
     """The app as ``streamlit run app.py`` on a free port; yields its URL. ``warm_trainer``: as a user's server, a
-    training process waits for each next Train (off: none is started for a Train that never comes). ``judge_steps``:
-    the judge's and the referee's training, the lab's and the trainer's (None: their own, as a user's server;
-    the offline digits' ship trained, others would take a core for a minute or more)."""
+    training process waits for each next Train (off: each Train starts its own, and no process started for a
+    Train that never comes costs a core for seconds; the first-run walk keeps it on, as a user has it).
+    ``judge_steps``: the training steps of the judge and the referee, the lab's and the trainer's (None: their
+    own, as a user's server; the offline digits' ones ship trained, others take a core for a minute or more)."""
     port = free_port()
     env = {**os.environ, "GANLAB_CHECKPOINTS": str(checkpoints), "GANLAB_DATA_DIR": str(data),
            "PYTHONUNBUFFERED": "1"}
     env.setdefault("GANLAB_DEMO_DIR", str(log.parent / "no-demo"))  # a test that wants a demo sets its own
     env["GANLAB_WARM_TRAINER"] = "1" if warm_trainer else "0"
     env.pop("GANLAB_JUDGE_STEPS", None)
-    env.update({} if judge_steps is None else {"GANLAB_JUDGE_STEPS": str(judge_steps)})
+    if judge_steps is not None:
+        env["GANLAB_JUDGE_STEPS"] = str(judge_steps)
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with open(log, "ab") as out:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    done = threading.Event()
-    threading.Thread(target=trainers_yield, args=(process.pid, done), daemon=True).start()
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -138,27 +138,12 @@ def streamlit_server(checkpoints: Path, data: Path, log: Path, *, warm_trainer: 
             time.sleep(0.3)
         yield url
     finally:
-        done.set()
         process.terminate()  # SIGTERM: Streamlit shuts down; the daemon trainer thread dies with it
         try:
             process.wait(20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
-
-
-TRAINER_NICE = 10  # a test server's trainers train while its test watches the clock: they yield to the other worker
-
-
-def trainers_yield(server: int, done: threading.Event) -> None:
-    """Until ``done``, give the server's training processes the priority TRAINER_NICE."""
-    import psutil
-
-    while not done.wait(0.5):
-        with contextlib.suppress(psutil.Error):  # a process that ended meanwhile: the next pass looks again
-            for child in psutil.Process(server).children(recursive=True):
-                if "gan_core.train.process" in " ".join(child.cmdline()) and child.nice() < TRAINER_NICE:
-                    child.nice(TRAINER_NICE)
 
 
 def metric(page, label: str) -> str:
