@@ -191,17 +191,27 @@ def generate(generator: nn.Module, z: torch.Tensor, labels: torch.Tensor | None 
 def grid_labels(generator: nn.Module, n: int = 100, columns: int = 10) -> torch.Tensor | None:
     """The labels of an n-image grid of ``columns`` columns from a conditional G: row r asks for label
     r % CLASSES (a 10x10 grid shows one class per row); None for an unconditional G."""
-    if not getattr(generator, "classes", 0):
+    return rows_of_classes(getattr(generator, "classes", 0), n, columns)
+
+
+def rows_of_classes(classes: int, n: int = 100, columns: int = 10) -> torch.Tensor | None:
+    """``grid_labels`` for a G of ``classes`` labels (0: unconditional, None), known without the G itself."""
+    if not classes:
         return None
-    return (torch.arange(n) // columns) % generator.classes
+    return (torch.arange(n) // columns) % classes
 
 
 def balanced_labels(generator: nn.Module, n: int) -> torch.Tensor | None:
     """Labels 0, 1, ..., 9, 0, 1, ... (n of them) for a conditional G, so every class is asked for equally
     (evaluations, D's verdicts); None for an unconditional G."""
-    if not getattr(generator, "classes", 0):
+    return classes_in_turn(getattr(generator, "classes", 0), n)
+
+
+def classes_in_turn(classes: int, n: int) -> torch.Tensor | None:
+    """``balanced_labels`` for a G of ``classes`` labels (0: unconditional, None), known without the G itself."""
+    if not classes:
         return None
-    return torch.arange(n) % generator.classes
+    return torch.arange(n) % classes
 
 
 class WithLabel(nn.Module):

@@ -9,27 +9,27 @@ import streamlit as st
 import torch
 
 from gan_core import GANConfig
-from gan_core.gan.model import CLASSES, balanced_labels, grid_labels
+from gan_core.gan.model import CLASSES, classes_in_turn, rows_of_classes
 from gan_core.gan.state import PREVIEW_SAMPLES
 from ganlab.state import keys
 
 
-class _Asked:
-    """What ``grid_labels`` reads of a run's G (how many labels it takes), from the run's config alone: the
-    views ask before, or without, copying the weights."""
-
-    def __init__(self, config: GANConfig) -> None:
-        self.classes = CLASSES if config.conditional else 0
+def label_count(config: GANConfig) -> int:
+    """How many labels the run's G takes, from its config alone (the views ask before, or without, copying the
+    weights): 0 for an unconditional run."""
+    return CLASSES if config.conditional else 0
 
 
 def preview_labels(config: GANConfig, n: int = PREVIEW_SAMPLES) -> torch.Tensor | None:
-    """The labels of the run's fixed-noise grid (row r: class r); None for an unconditional run."""
-    return grid_labels(_Asked(config), n)
+    """The labels of the run's fixed-noise grid (row r: class r, as ``gan.model.grid_labels``); None for an
+    unconditional run."""
+    return rows_of_classes(label_count(config), n)
 
 
 def eval_labels(config: GANConfig, n: int) -> torch.Tensor | None:
-    """The labels an evaluation of ``n`` samples asked for (0, 1, ..., 9, 0, ...); None when unconditional."""
-    return balanced_labels(_Asked(config), n)
+    """The labels an evaluation of ``n`` samples asked for (0, 1, ..., 9, 0, ..., as ``gan.model.balanced_labels``);
+    None when unconditional."""
+    return classes_in_turn(label_count(config), n)
 
 
 def lab_label(config: GANConfig) -> int | None:
