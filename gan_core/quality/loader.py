@@ -22,6 +22,7 @@ from torch import nn
 from ..data import TrainingData
 from ..gan.model import balanced_labels, generate
 from ..threads import one_thread_here
+from .classifier import TRAIN_STEPS as JUDGE_STEPS
 from .classifier import Cancelled
 from .judge import Judge, load_or_train_judge
 from .referee import TRAIN_STEPS as REFEREE_STEPS
@@ -107,9 +108,8 @@ class JudgeLoader:
     def _prepare(self) -> None:
         """The judge (``judge_for``), with its status line."""
         try:
-            own = {} if self._steps is None else {"steps": self._steps}
             judge = judge_for(self._data, self._cache_dir, self._dataset, progress=self._progress,
-                              cancel=self._cancel, **own)
+                              cancel=self._cancel, steps=self._steps or JUDGE_STEPS)
         except Cancelled as exc:
             self._on_status(f"judge network: {exc}", None)
             return
