@@ -155,6 +155,9 @@ def test_compile_option_runs_the_same_step_through_torch_compile(monkeypatch):
     # Inductor draws dropout masks its own way unless told to fall back to eager's RNG; with the
     # fallback the compiled step must compute what the eager one does, so this checks the maths too.
     monkeypatch.setattr(torch._inductor.config, "fallback_random", True)
+    # Scalar C++ kernels: the same inductor code path, and 20 of this test's 55 CPU-s on a cold cache (the
+    # vectorised headers are what its ~30 kernel compiles spend their time parsing).
+    monkeypatch.setattr(torch._inductor.config.cpp, "vec_isa_ok", False)
     torch._dynamo.reset()
     eager = GANState.fresh(GANConfig(batch_size=32, device="cpu", seed=4, precision="fp32"))
     compiled = GANState.fresh(GANConfig(batch_size=32, device="cpu", seed=4, compile=True, precision="fp32"))
