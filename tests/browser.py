@@ -108,8 +108,9 @@ def slow_call(monkeypatch: pytest.MonkeyPatch, hook_dir: Path, target: str, seco
 
 @contextlib.contextmanager
 def streamlit_server(checkpoints: Path, data: Path, log: Path, *, warm_trainer: bool = False,
-                     judge_steps: int | None = JUDGE_STEPS) -> Iterator[str]:
-    """The app as ``streamlit run app.py`` on a free port; yields its URL. ``warm_trainer``: as a user's server, a
+                     judge_steps: int | None = JUDGE_STEPS, script: Path | str = "app.py") -> Iterator[str]:
+    """The app as ``streamlit run app.py`` on a free port (``script``: another one, run the same way, with the
+    app's .streamlit/config.toml); yields its URL. ``warm_trainer``: as a user's server, a
     training process waits for each next Train (off: each Train starts its own, and no process started for a
     Train that never comes costs a core for seconds; the first-run walk keeps it on, as a user has it).
     ``judge_steps``: the training steps of the judge and the referee, the lab's and the trainer's (None: their
@@ -122,7 +123,7 @@ def streamlit_server(checkpoints: Path, data: Path, log: Path, *, warm_trainer: 
     env.pop("GANLAB_JUDGE_STEPS", None)
     if judge_steps is not None:
         env["GANLAB_JUDGE_STEPS"] = str(judge_steps)
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with open(log, "ab") as out:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
