@@ -27,7 +27,7 @@ from gan_core.latent.steering import (
 from gan_core.runs.reader import RunReader
 from ganlab.explore.latent_state import adopt, adopt_after_rerun, on_label, shown_z
 from ganlab.state import keys
-from ganlab.state.labels import lab_label
+from ganlab.state.labels import a_class, lab_label
 from ganlab.state.models import class_label, private_generator, private_judge, referee, referee_probabilities
 from ganlab.state.refresh import region
 from ganlab.state.resources import fast_png, one_thread
@@ -61,7 +61,7 @@ def edits_ui(name: str, reader: RunReader, names: tuple[str, ...]) -> bool | Non
                f"becomes the lab's z only when the referee reads the digit with p ≥ {REACHED_P:.0%}.")
     cols = st.columns(len(names))
     asked = [d for d, label in enumerate(names) if cols[d].button(f"→ {label}", key=keys.lt_toward(d), width="stretch",
-                                                                   help=f"move the digit toward a {label}")]
+                                                                   help=f"move the digit toward {a_class(label)}")]
     if asked:
         run_edit(reader, asked[0], names[asked[0]])
     last = st.session_state.get(keys.LT_EDIT)
@@ -85,7 +85,7 @@ def label_edits_ui(reader: RunReader, names: tuple[str, ...]) -> bool:
     cols = st.columns(len(names))
     for d, label in enumerate(names):
         cols[d].button(f"→ {label}", key=keys.lt_toward(d), width="stretch", on_click=ask_label, args=(d,),
-                       help=f"the same z drawn as a {label}")
+                       help=f"the same z drawn as {a_class(label)}")
     asked, generator = lab_label(reader.config), reader.generator_copy()
     if asked is None or generator is None:
         return False

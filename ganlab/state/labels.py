@@ -52,3 +52,14 @@ def grid_rows_caption(config: GANConfig, names: tuple[str, ...]) -> str:
         return ""
     rows = " · ".join(names[r] if r < len(names) else str(r) for r in range(CLASSES))
     return f"rows ask for, top to bottom: {rows}"
+
+
+def a_class(name: object) -> str:
+    """A class as a sentence says it: "a 7", "an 8", "an 18", "a Coat", "an Ankle boot", "an f" (a letter is
+    said by its name)."""
+    text = str(name)
+    if len(text) == 1 and text.isascii() and text.isalpha():
+        vowel_sound = text.lower() in "aefhilmnorsx"
+    else:
+        vowel_sound = text[:1].lower() in "aeio8" or text in ("11", "18")
+    return f"{'an' if vowel_sound else 'a'} {text}"

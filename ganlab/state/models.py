@@ -29,7 +29,7 @@ from gan_core.quality.shared import needs_label_free
 from gan_core.quality.unlabeled import UnlabeledJudge, label_free_judge
 from gan_core.runs.reader import RunReader
 from gan_core.runs.snapshot import Status
-from ganlab.state.labels import lab_label
+from ganlab.state.labels import a_class, lab_label
 from ganlab.state.resources import checkpoints_root, data_dir, one_thread
 
 LIVE_DIRECTIONS_SECONDS = 10.0  # while a run trains, its directions are recomputed at most this often
@@ -188,7 +188,7 @@ def readable_start(reader: RunReader, digit: int | None, index: int) -> tuple[np
     with one_thread():
         found = readable_latents(generator, second, z_dim, digit, index + 1, max_draws=UI_START_DRAWS)
     if not len(found):
-        wanted = "any digit" if digit is None else f"a {digit}"
+        wanted = "any digit" if digit is None else a_class(digit)
         return seeded_z(0, z_dim)[0].numpy(), (f"seed 0: none of {found.drawn:,} seeds draws {wanted} the referee "
                                                 "reads with p ≥ 90% yet")
     last = len(found) - 1
@@ -197,8 +197,8 @@ def readable_start(reader: RunReader, digit: int | None, index: int) -> tuple[np
     snap = reader.snapshot()
     when = f" at epoch {snap.epoch}" if snap.status in (Status.RUNNING, Status.PAUSED) else ""
     if reader.config.conditional:  # the digit control may ask this z for another class later: say when it was read
-        return found.z[last], (f"seed {seed}, found when asked for a {digit}, which the referee read with p = {p:.0%}"
-                               f"{when}")
+        return found.z[last], (f"seed {seed}, found when asked for {a_class(digit)}, which the referee read with "
+                               f"p = {p:.0%}{when}")
     if when:
-        return found.z[last], f"seed {seed}, a {digit} the referee read with p = {p:.0%}{when}"
-    return found.z[last], f"seed {seed}, a {digit} the referee reads with p = {p:.0%}"
+        return found.z[last], f"seed {seed}, {a_class(digit)} the referee read with p = {p:.0%}{when}"
+    return found.z[last], f"seed {seed}, {a_class(digit)} the referee reads with p = {p:.0%}"

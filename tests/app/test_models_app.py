@@ -101,7 +101,7 @@ def test_the_lab_s_start_note_never_names_a_digit_the_digit_control_has_left(mon
     from gan_core.latent.starts import ReadableLatents
     from ganlab.state import models
 
-    found = ReadableLatents(np.zeros((1, 4), np.float32), np.array([5]), np.array([0]), np.array([0.97]), 6)
+    found = ReadableLatents(np.zeros((1, 4), np.float32), np.array([5]), np.array([8]), np.array([0.97]), 6)
     monkeypatch.setattr(models, "referee", lambda name: None)
     monkeypatch.setattr(models, "private_generator", lambda reader: None)
     monkeypatch.setattr(models, "readable_latents", lambda *args, **kwargs: found)
@@ -110,8 +110,17 @@ def test_the_lab_s_start_note_never_names_a_digit_the_digit_control_has_left(mon
     _, note = models.readable_start(reader, None, 0)
     when = " at epoch 12" if status == Status.RUNNING else ""
     if conditional:
-        assert note == f"seed 5, found when asked for a 0, which the referee read with p = 97%{when}"
+        assert note == f"seed 5, found when asked for an 8, which the referee read with p = 97%{when}"
     elif when:
-        assert note == "seed 5, a 0 the referee read with p = 97% at epoch 12"
+        assert note == "seed 5, an 8 the referee read with p = 97% at epoch 12"
     else:
-        assert note == "seed 5, a 0 the referee reads with p = 97%"
+        assert note == "seed 5, an 8 the referee reads with p = 97%"
+
+
+@pytest.mark.parametrize(("name", "said"), [(7, "a 7"), (8, "an 8"), ("18", "an 18"), ("11", "an 11"), (1, "a 1"),
+                                            ("Coat", "a Coat"), ("Ankle boot", "an Ankle boot"), ("f", "an f"),
+                                            ("b", "a b"), ("お", "a お")])
+def test_a_class_is_named_with_the_article_it_is_said_with(name: object, said: str) -> None:
+    from ganlab.state.labels import a_class
+
+    assert a_class(name) == said
